@@ -1,0 +1,231 @@
+"""The public API: check topology files, render them, write or compare ``output/``.
+
+Everything the command line does goes through these functions; they raise only
+:class:`~generator.errors.MeshgenError` subclasses for problems a user can fix.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .checks import run_checks
+from .errors import (
+    InputError,
+    MeshgenError,
+    OutputDrift,
+    Problem,
+    Severity,
+    TopologyInvalid,
+    sort_key,
+)
+from .loader import LoadFailed, parse_source, read_source
+from .model import Topology, build_model
+from .schema import validate_structure
+from .writer import (
+    Difference,
+    RenderedTree,
+    WriteReport,
+    compare_tree,
+    generated_folder,
+    remove_tree,
+    render_tree,
+    write_tree,
+)
+
+TOPOLOGY_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class CheckedTopology:
+    """The outcome of checking one file: the model when it could be built, and all problems."""
+
+    display: str
+    topology: Topology | None
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity is Severity.WARNING)
+
+    @property
+    def valid(self) -> bool:
+        return self.topology is not None and not self.errors
+
+
+@functools.cache
+def catalogs() -> dict[str, dict[str, Any]]:
+    """Bundled app definitions by name."""
+    found: dict[str, dict[str, Any]] = {}
+    for entry in sorted(resources.files("generator.catalog").iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            doc = parse_source(entry.read_bytes(), f"catalog/{entry.name}")
+            found[entry.name.removesuffix(".yaml")] = doc.data
+    return found
+
+
+def check_file(path: Path, display: str | None = None) -> CheckedTopology:
+    """Load, schema-check, model and semantically check one topology file."""
+    shown = display if display is not None else str(path)
+    try:
+        document = read_source(path, shown)
+    except LoadFailed as failed:
+        return CheckedTopology(shown, None, tuple(sorted(failed.problems, key=sort_key)))
+    problems = validate_structure(document.data)
+    # Unknown fields are ignored by the model, so they don't take their entry out of it.
+    broken = frozenset(p.path for p in problems
+                       if p.severity is Severity.ERROR and p.rule != "unknown-field")
+    topology: Topology | None
+    try:
+        topology = build_model(document.data, catalogs(), broken, path.name, document.sha256)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        if not problems:
+            raise
+        topology = None  # the schema errors explain it; semantic checks need a model
+    if topology is not None:
+        problems = problems + run_checks(topology)
+    located = sorted((document.locate_problem(p) for p in problems), key=sort_key)
+    return CheckedTopology(shown, topology, tuple(located))
+
+
+def default_topologies(directory: Path = Path("topologies")) -> list[Path]:
+    if not directory.is_dir():
+        raise InputError(
+            f"no {directory}/ folder here; run meshgen in a project folder, name topology files "
+            "on the command line, or create one with: meshgen new NAME"
+        )
+    return sorted(p for p in directory.iterdir() if p.suffix in TOPOLOGY_SUFFIXES)
+
+
+def check_files(paths: Sequence[Path]) -> list[CheckedTopology]:
+    """Check every file; also refuse two files that claim the same topology name."""
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path}: no such file")
+    results = [check_file(p, _display(p)) for p in paths]
+    owners: dict[str, CheckedTopology] = {}
+    for i, result in enumerate(results):
+        if result.topology is None or not result.topology.name:
+            continue
+        name = result.topology.name
+        if name in owners:
+            problem = Problem(
+                "duplicate-topology",
+                f"topology name '{name}' is also used by {owners[name].display}",
+                ("name",),
+                "each topology writes output/<name>/; give each file its own name",
+            )
+            document_problem = _locate_name(paths[i], result.display, problem)
+            results[i] = CheckedTopology(result.display, result.topology,
+                                         tuple(sorted((*result.problems, document_problem),
+                                                      key=sort_key)))
+        else:
+            owners[name] = result
+    return results
+
+
+def _locate_name(path: Path, display: str, problem: Problem) -> Problem:
+    return read_source(path, display).locate_problem(problem)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def require_valid(results: Iterable[CheckedTopology]) -> list[Topology]:
+    results = list(results)
+    invalid = [r for r in results if not r.valid]
+    if invalid:
+        problems = [p for r in invalid for p in r.problems]
+        raise TopologyInvalid(problems)
+    return [r.topology for r in results if r.topology is not None]
+
+
+def render(topology: Topology) -> RenderedTree:
+    """Every file of ``output/<name>/`` for one valid topology, as bytes."""
+    from .targets import render_artifacts
+
+    artifacts = render_artifacts(topology)
+    return render_tree(topology.name, topology.source, topology.source_sha256, artifacts)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Rendered trees for the topologies asked for, and generated folders no topology owns."""
+
+    trees: tuple[RenderedTree, ...]
+    stale: tuple[str, ...]
+
+
+def plan(paths: Sequence[Path], output: Path, prune: bool) -> Plan:
+    topologies = require_valid(check_files(paths))
+    trees = tuple(render(t) for t in topologies)
+    stale: tuple[str, ...] = ()
+    if prune and output.is_dir():
+        names = {t.name for t in trees}
+        stale = tuple(sorted(
+            d.name for d in output.iterdir()
+            if d.is_dir() and not d.name.startswith(".") and d.name not in names
+            and generated_folder(d)
+        ))
+    return Plan(trees, stale)
+
+
+def build(paths: Sequence[Path], output: Path, prune: bool = False) -> list[WriteReport]:
+    """Write ``output/<name>/`` for every topology; nothing is written unless all are valid."""
+    the_plan = plan(paths, output, prune)
+    reports = [write_tree(output, tree) for tree in the_plan.trees]
+    for name in the_plan.stale:
+        remove_tree(output, name)
+        reports.append(WriteReport(name, removed=["(whole folder: its topology is gone)"]))
+    return reports
+
+
+def differences(paths: Sequence[Path], output: Path, prune: bool = False) -> list[Difference]:
+    the_plan = plan(paths, output, prune)
+    found: list[Difference] = []
+    for tree in the_plan.trees:
+        found.extend(
+            Difference(f"{tree.name}/{d.path}", d.kind, d.diff)
+            for d in compare_tree(output, tree)
+        )
+    for name in the_plan.stale:
+        found.append(Difference(name, "stale", f"output/{name}/ has no topology any more\n"))
+    return found
+
+
+def check(paths: Sequence[Path], output: Path, prune: bool = False) -> None:
+    """Raise :class:`OutputDrift` when ``output/`` is not exactly what a build would write."""
+    found = differences(paths, output, prune)
+    if found:
+        listing = "\n".join(f"  {d.kind:8} {output.name}/{d.path}" for d in found)
+        raise OutputDrift(
+            f"{output}/ differs from what meshgen build would write ({len(found)} "
+            f"file{'s' if len(found) != 1 else ''}):\n{listing}\n"
+            "run meshgen build and commit the result\n\n" + "".join(d.diff for d in found)
+        )
+
+
+__all__ = [
+    "CheckedTopology",
+    "MeshgenError",
+    "build",
+    "check",
+    "check_file",
+    "check_files",
+    "default_topologies",
+    "differences",
+    "render",
+    "require_valid",
+]

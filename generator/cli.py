@@ -1,0 +1,332 @@
+"""The ``meshgen`` command line: argument parsing and printing only; the work is in ``api``.
+
+Modules are imported inside each command so that ``meshgen --help`` and ``--version`` stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from . import __version__
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
+
+DESCRIPTION = """\
+Compile topology files (clusters, the strongSwan VPN between them, the Istio mesh over them
+and the apps placed on them) into every file an operator applies: strongSwan chart values and
+configs, Istio install manifests, app manifests, traffic stages and an ordered runbook.
+"""
+
+EXAMPLES = {
+    "validate": """\
+examples:
+  meshgen validate                         # every file in topologies/
+  meshgen validate topologies/lab.yaml     # one file
+  meshgen validate --format json | jq .   # machine-readable problems
+exit status: 0 valid, 1 invalid, 2 usage or I/O error""",
+    "build": """\
+examples:
+  meshgen build                            # every topology into output/<name>/
+  meshgen build topologies/lab.yaml        # just one
+  meshgen build -o /tmp/out                # somewhere else
+Unchanged files are not rewritten; each output/<name>/ is replaced in one atomic step.""",
+    "check": """\
+examples:
+  meshgen check                            # in CI or pre-commit: is output/ up to date?
+exit status: 0 when output/ is exactly what build would write, 1 otherwise (with a diff)""",
+    "diff": """\
+examples:
+  meshgen diff                             # what would build change?
+  meshgen diff --exit-code                 # ... and exit 1 if anything""",
+    "schema": """\
+examples:
+  meshgen schema > topology.schema.json    # the JSON Schema of topology files""",
+    "new": """\
+examples:
+  meshgen new lab                          # writes topologies/lab.yaml
+  meshgen new lab -o -                     # print it instead""",
+    "verify": """\
+examples:
+  meshgen verify                           # every generated object against its schema
+  meshgen verify --crds istio-1.30.3/crd-all.gen.yaml   # against your release's CRDs
+exit status: 0 when every object passes, 1 otherwise""",
+    "docs": """\
+examples:
+  meshgen docs                             # build the site into site/
+  meshgen docs --serve                     # serve it with live reload on 127.0.0.1:8000""",
+}
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=32, width=100)
+
+
+def _files_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "files", nargs="*", type=Path, metavar="FILE",
+        help="topology files (default: every .yaml file in topologies/)",
+    )
+
+
+def _output_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-o", "--output", type=Path, default=Path("output"), metavar="DIR",
+                        help="output folder (default: output)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="meshgen", description=DESCRIPTION, formatter_class=_Formatter,
+        epilog="Run 'meshgen COMMAND --help' for the options and examples of each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"meshgen {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=summary, description=summary,
+                                  epilog=EXAMPLES[name], formatter_class=_Formatter)
+        return sub
+
+    p = command("validate", "Check topology files against the schema and the semantic rules.")
+    _files_argument(p)
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="report format (default: text)")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.set_defaults(run=_validate)
+
+    p = command("build", "Write output/<name>/ for each topology.")
+    _files_argument(p)
+    _output_argument(p)
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing when all is well")
+    p.set_defaults(run=_build)
+
+    p = command("check", "Exit 1 with a diff when output/ differs from what build would write.")
+    _files_argument(p)
+    _output_argument(p)
+    p.set_defaults(run=_check)
+
+    p = command("diff", "Show, as a unified diff, what build would change in output/.")
+    _files_argument(p)
+    _output_argument(p)
+    p.add_argument("--exit-code", action="store_true", help="exit 1 when there are changes")
+    p.set_defaults(run=_diff)
+
+    p = command("schema", "Print the JSON Schema of topology files.")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write it to FILE")
+    p.set_defaults(run=_schema)
+
+    p = command("new", "Write a commented starter topology.")
+    p.add_argument("name", help="topology name (a DNS label: lower-case letters, digits, '-')")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="where to write it (default: topologies/NAME.yaml; '-' for stdout)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(run=_new)
+
+    p = command("verify", "Check every generated object against Kubernetes, CRD and chart schemas.")
+    _files_argument(p)
+    _output_argument(p)
+    p.add_argument("--crds", type=Path, metavar="PATH",
+                   help="Istio CRD file or folder to check against (default: the bundled ones)")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="report format (default: text)")
+    p.set_defaults(run=_verify)
+
+    p = command("docs", "Build the documentation site (or serve it with live reload).")
+    p.add_argument("--serve", action="store_true", help="serve with live reload instead")
+    p.add_argument("-a", "--dev-addr", default="127.0.0.1:8000", metavar="IP:PORT",
+                   help="address to serve on (default: 127.0.0.1:8000)")
+    p.add_argument("-d", "--site-dir", type=Path, default=Path("site"), metavar="DIR",
+                   help="where to build the site (default: site)")
+    p.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"), metavar="FILE",
+                   help="MkDocs configuration (default: mkdocs.yml)")
+    p.set_defaults(run=_docs)
+    return parser
+
+
+def _topology_paths(files: Sequence[Path]) -> tuple[list[Path], bool]:
+    """The files named, or every topology in topologies/ (then stale outputs are pruned)."""
+    from .api import default_topologies
+
+    if files:
+        return list(files), False
+    return default_topologies(), True
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .api import check_files
+
+    paths, _ = _topology_paths(args.files)
+    results = check_files(paths)
+    failed = any(r.errors or (args.strict and r.warnings) for r in results)
+    if args.format == "json":
+        report = [
+            {
+                "file": r.display,
+                "valid": r.valid and not (args.strict and r.warnings),
+                "problems": [p.as_dict() for p in r.problems],
+            }
+            for r in results
+        ]
+        print(json.dumps(report, indent=2))
+    else:
+        for r in results:
+            for problem in r.problems:
+                print(problem.format())
+        for r in results:
+            print(f"{r.display}: {_verdict(len(r.errors), len(r.warnings))}",
+                  file=sys.stderr)
+    return EXIT_INVALID if failed else EXIT_OK
+
+
+def _verdict(errors: int, warnings: int) -> str:
+    if not errors and not warnings:
+        return "valid"
+    parts = []
+    if errors:
+        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    return ("invalid: " if errors else "valid with ") + ", ".join(parts)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from .api import build
+
+    paths, prune = _topology_paths(args.files)
+    reports = build(paths, args.output, prune=prune)
+    if not args.quiet:
+        for report in reports:
+            print(f"{args.output}/{report.summary()}")
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .api import differences
+
+    paths, prune = _topology_paths(args.files)
+    found = differences(paths, args.output, prune=prune)
+    if not found:
+        print(f"{args.output}/ is up to date", file=sys.stderr)
+        return EXIT_OK
+    for d in found:
+        sys.stdout.write(d.diff)
+    print(f"\n{args.output}/ differs from what meshgen build would write:", file=sys.stderr)
+    for d in found:
+        print(f"  {d.kind:8} {args.output}/{d.path}", file=sys.stderr)
+    print("run 'meshgen build' and commit the result", file=sys.stderr)
+    return EXIT_INVALID
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from .api import differences
+
+    paths, prune = _topology_paths(args.files)
+    found = differences(paths, args.output, prune=prune)
+    for d in found:
+        sys.stdout.write(d.diff)
+    return EXIT_INVALID if found and args.exit_code else EXIT_OK
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from .schema import schema_text
+
+    text = schema_text()
+    if args.output:
+        _write_new(args.output, text, force=True)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _new(args: argparse.Namespace) -> int:
+    import re
+
+    from .errors import UsageError
+    from .templating import render_template
+
+    if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", args.name) or len(args.name) > 63:
+        raise UsageError(f"'{args.name}' is not a DNS-1123 label (lower-case letters, digits, "
+                         "'-'; at most 63 characters)")
+    text = render_template("new-topology.yaml.j2", name=args.name)
+    if args.output == "-":
+        sys.stdout.write(text)
+        return EXIT_OK
+    target = Path(args.output) if args.output else Path("topologies") / f"{args.name}.yaml"
+    _write_new(target, text, force=args.force)
+    print(f"wrote {target}; next: meshgen validate {target}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _write_new(target: Path, text: str, force: bool) -> None:
+    from .errors import InputError, UsageError
+
+    if target.exists() and not force:
+        raise UsageError(f"{target} exists; pass --force to overwrite it")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .api import plan
+    from .verify import verify_output
+
+    paths, _ = _topology_paths(args.files)
+    names = [tree.name for tree in plan(paths, args.output, prune=False).trees]
+    report = verify_output(args.output, names, crds=args.crds)
+    if args.format == "json":
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        for line in report.lines():
+            print(line)
+        print(report.summary(), file=sys.stderr)
+    return EXIT_OK if report.ok else EXIT_INVALID
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from .docs.command import run_docs
+
+    return run_docs(serve=args.serve, config_file=args.config_file, site_dir=args.site_dir,
+                    dev_addr=args.dev_addr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
+    if run is None:
+        parser.print_help()
+        return EXIT_USAGE
+    from .errors import MeshgenError, TopologyInvalid
+
+    try:
+        return run(args)
+    except TopologyInvalid as exc:
+        for problem in exc.problems:
+            print(problem.format(), file=sys.stderr)
+        print(f"meshgen: {len(exc.errors)} error(s); nothing was written", file=sys.stderr)
+        return exc.exit_code
+    except MeshgenError as exc:
+        print(f"meshgen: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("meshgen: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:
+        if os.environ.get("MESHGEN_DEBUG"):
+            raise
+        message = textwrap.shorten(f"{type(exc).__name__}: {exc}", 300)
+        print(f"meshgen: internal error: {message}\n"
+              "this is a bug in meshgen; run again with MESHGEN_DEBUG=1 for the traceback",
+              file=sys.stderr)
+        return EXIT_BUG

@@ -1,0 +1,148 @@
+"""Errors meshgen reports to people.
+
+Every failure a user can cause derives from :class:`MeshgenError` and carries a message fit for
+a terminal; the CLI prints it and exits with :attr:`MeshgenError.exit_code`. Problems found in a
+topology are collected as :class:`Problem` values and raised together in one
+:class:`TopologyInvalid`, never one at a time.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+FieldPath = tuple[str | int, ...]
+
+
+def dotted(path: FieldPath) -> str:
+    """``("clusters", 1, "podCIDR")`` -> ``clusters[1].podCIDR``."""
+    out: list[str] = []
+    for part in path:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif out:
+            out.append(f".{part}")
+        else:
+            out.append(part)
+    return "".join(out) or "(top level)"
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A point in a source file; line and column count from 1."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a topology, found by a named rule.
+
+    ``path`` names the field in the document; ``on_key`` points at the mapping key rather than
+    its value (an unknown field, a duplicate key). ``location`` is filled in once the problem is
+    matched against the source map.
+    """
+
+    rule: str
+    message: str
+    path: FieldPath = ()
+    hint: str = ""
+    severity: Severity = Severity.ERROR
+    on_key: bool = False
+    location: Location | None = None
+
+    def located(self, location: Location) -> Problem:
+        return Problem(
+            self.rule, self.message, self.path, self.hint, self.severity, self.on_key, location
+        )
+
+    def format(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        field_ = f"{dotted(self.path)}: " if self.path else ""
+        text = f"{where}{self.severity.value}[{self.rule}]: {field_}{self.message}"
+        if self.hint:
+            text += f"\n    hint: {self.hint}"
+        return text
+
+    def as_dict(self) -> dict[str, object]:
+        loc = self.location
+        return {
+            "file": loc.file if loc else None,
+            "line": loc.line if loc else None,
+            "column": loc.column if loc else None,
+            "path": dotted(self.path) if self.path else "",
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+def sort_key(problem: Problem) -> tuple[str, int, int, str, str]:
+    loc = problem.location
+    return (loc.file, loc.line, loc.column, problem.rule, problem.message) if loc else (
+        "",
+        0,
+        0,
+        problem.rule,
+        problem.message,
+    )
+
+
+class MeshgenError(Exception):
+    """Root of every error meant for a user. ``str(err)`` is the whole message."""
+
+    exit_code = 2
+
+
+class UsageError(MeshgenError):
+    """The command line asks for something that cannot be done (exit 2)."""
+
+
+class InputError(MeshgenError):
+    """A file could not be read or written (exit 2)."""
+
+
+class OutputDrift(MeshgenError):
+    """``output/`` differs from what a build would write (exit 1)."""
+
+    exit_code = 1
+
+
+class VerificationFailed(MeshgenError):
+    """Generated objects do not pass their schemas (exit 1)."""
+
+    exit_code = 1
+
+
+@dataclass
+class TopologyInvalid(MeshgenError):
+    """One or more topologies have problems; all of them are listed."""
+
+    problems: Sequence[Problem] = field(default_factory=tuple)
+    exit_code = 1
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.ERROR]
+
+    def __str__(self) -> str:
+        return "\n".join(p.format() for p in self.problems)
+
+
+def only_errors(problems: Iterable[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity is Severity.ERROR]

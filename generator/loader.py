@@ -1,0 +1,284 @@
+"""YAML text -> plain data plus a source map (line and column of every key and value).
+
+The composer from PyYAML (its C implementation where available) gives nodes with marks; the
+data is then built here rather than by PyYAML's constructor so that duplicate keys, recursive
+or exploding aliases and unsupported tags are refused with a location instead of being resolved
+silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import FieldPath, Location, Problem
+
+MAX_BYTES = 1024 * 1024
+MAX_ALIAS_NODES = 10_000
+MAX_DEPTH = 64
+
+try:
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+_TAG = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
+_scalars = yaml.constructor.SafeConstructor()
+
+Mark = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """One topology file: its bytes' digest, its data and where each field came from."""
+
+    display: str
+    text: str
+    sha256: str
+    data: dict[str, Any]
+    marks: dict[FieldPath, Mark]
+    key_marks: dict[FieldPath, Mark]
+
+    def locate(self, path: FieldPath, on_key: bool = False) -> Location:
+        """Line and column of ``path``; of its nearest ancestor present in the file otherwise."""
+        table = self.key_marks if on_key else self.marks
+        probe = path
+        while True:
+            mark = table.get(probe) or (self.marks.get(probe) if on_key else None)
+            if mark is not None:
+                return Location(self.display, mark[0], mark[1])
+            if not probe:
+                return Location(self.display, 1, 1)
+            probe = probe[:-1]
+
+    def locate_problem(self, problem: Problem) -> Problem:
+        if problem.location is not None:
+            return problem
+        return problem.located(self.locate(problem.path, problem.on_key))
+
+
+class LoadFailed(Exception):
+    """The file cannot be turned into data; carries the located problems."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(p.format() for p in problems))
+        self.problems = problems
+
+
+def _fail(display: str, rule: str, message: str, hint: str = "", at: Mark = (1, 1)) -> LoadFailed:
+    return LoadFailed(
+        [Problem(rule, message, hint=hint, location=Location(display, at[0], at[1]))]
+    )
+
+
+def _mark(node: yaml.Node) -> Mark:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def read_source(path: Path, display: str | None = None) -> SourceDocument:
+    """Read and parse one topology file, refusing anything that is not a small UTF-8 mapping."""
+    shown = display if display is not None else str(path)
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except IsADirectoryError:
+        raise _fail(shown, "unreadable", "is a directory, not a topology file") from None
+    except OSError as exc:
+        raise _fail(shown, "unreadable", f"cannot read file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BYTES:
+        raise _fail(
+            shown,
+            "file-too-large",
+            f"file is larger than {MAX_BYTES // 1024} KiB",
+            "a topology is a few kilobytes; check that the right file was named",
+        )
+    return parse_source(raw, shown)
+
+
+def parse_source(raw: bytes, display: str) -> SourceDocument:
+    if len(raw) > MAX_BYTES:
+        raise _fail(display, "file-too-large", f"file is larger than {MAX_BYTES // 1024} KiB")
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise _fail(
+            display,
+            "not-utf8",
+            f"byte 0x{raw[exc.start]:02x} is not valid UTF-8",
+            "save the file as UTF-8",
+            (line, column),
+        ) from None
+    text = text.removeprefix("\ufeff")
+    node = _compose(text, display)
+    if node is None:
+        raise _fail(display, "not-a-mapping", "file is empty; a topology is a YAML mapping")
+    if not isinstance(node, yaml.MappingNode):
+        raise _fail(
+            display,
+            "not-a-mapping",
+            f"the top level is a {_kind(node)}; a topology is a YAML mapping (name: ..., clusters: ...)",
+            at=_mark(node),
+        )
+    builder = _Builder(display)
+    data = builder.build(node, (), 0)
+    if builder.problems:
+        raise LoadFailed(builder.problems)
+    return SourceDocument(display, text, digest, data, builder.marks, builder.key_marks)
+
+
+def _compose(text: str, display: str) -> yaml.Node | None:
+    loader = _Loader(text)
+    try:
+        return loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        at = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = (exc.problem or "").strip()
+        if "expected a single document" in problem:
+            raise _fail(
+                display,
+                "multi-document",
+                "file holds more than one YAML document",
+                "keep one topology per file; remove the '---' separator",
+                at,
+            ) from None
+        context = (exc.context or "").strip()
+        message = f"{context}: {problem}" if context and problem else problem or context
+        raise _fail(display, "yaml-syntax", message or "invalid YAML", at=at) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "mark", None)
+        at = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise _fail(display, "yaml-syntax", str(exc).splitlines()[0], at=at) from None
+    except RecursionError:
+        raise _fail(display, "too-deep", f"nesting deeper than {MAX_DEPTH} levels") from None
+    finally:
+        loader.dispose()
+
+
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "list"
+    return "scalar"
+
+
+class _Builder:
+    """Turns composed nodes into dicts, lists and scalars, recording marks by field path."""
+
+    def __init__(self, display: str) -> None:
+        self.display = display
+        self.marks: dict[FieldPath, Mark] = {}
+        self.key_marks: dict[FieldPath, Mark] = {}
+        self.problems: list[Problem] = []
+        self._seen: set[int] = set()
+        self._active: set[int] = set()
+        self._alias_nodes = 0
+
+    def _problem(self, rule: str, message: str, at: Mark, hint: str = "") -> None:
+        self.problems.append(
+            Problem(rule, message, hint=hint, location=Location(self.display, at[0], at[1]))
+        )
+
+    def build(self, node: yaml.Node, path: FieldPath, depth: int) -> Any:
+        ident = id(node)
+        if ident in self._active:
+            self._problem("recursive-alias", "alias refers to a node that contains it", _mark(node))
+            raise LoadFailed(self.problems)
+        if depth > MAX_DEPTH:
+            self._problem("too-deep", f"nesting deeper than {MAX_DEPTH} levels", _mark(node))
+            raise LoadFailed(self.problems)
+        if ident in self._seen:
+            self._alias_nodes += 1
+            if self._alias_nodes > MAX_ALIAS_NODES:
+                self._problem(
+                    "alias-bomb",
+                    f"aliases expand to more than {MAX_ALIAS_NODES} nodes",
+                    _mark(node),
+                    "write the repeated parts out, or reuse fewer anchors",
+                )
+                raise LoadFailed(self.problems)
+        else:
+            self._seen.add(ident)
+        self.marks.setdefault(path, _mark(node))
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node)
+        self._active.add(ident)
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                self._check_tag(node, f"{_TAG}seq")
+                return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+            self._check_tag(node, f"{_TAG}map")
+            return self._mapping(node, path, depth)
+        finally:
+            self._active.discard(ident)
+
+    def _check_tag(self, node: yaml.Node, expected: str) -> None:
+        if node.tag not in (expected, "!"):
+            self._problem("unsupported-tag", f"tag {node.tag!r} is not supported", _mark(node))
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        tag = node.tag
+        if tag == "!" or tag == f"{_TAG}str" or tag == f"{_TAG}timestamp":
+            return node.value
+        if tag not in _SCALAR_TAGS:
+            self._problem("unsupported-tag", f"tag {tag!r} is not supported", _mark(node))
+            return node.value
+        try:
+            return _scalars.construct_object(node)
+        except (yaml.YAMLError, ValueError):
+            self._problem("yaml-syntax", f"cannot read {node.value!r} as {tag.rsplit(':', 1)[-1]}",
+                          _mark(node))
+            return node.value
+
+    def _mapping(self, node: yaml.MappingNode, path: FieldPath, depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        explicit: set[str] = set()
+        merged: list[yaml.MappingNode] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == f"{_TAG}merge":
+                merged.extend(self._merge_sources(value_node))
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self._problem("non-string-key", "mapping keys must be plain names", _mark(key_node))
+                continue
+            key = key_node.value
+            if key in explicit:
+                first = self.key_marks.get((*path, key), (0, 0))
+                self._problem(
+                    "duplicate-key",
+                    f"key {key!r} appears twice in one mapping (first at line {first[0]})",
+                    _mark(key_node),
+                    "YAML keeps only the last value silently; remove one of them",
+                )
+                continue
+            explicit.add(key)
+            self.key_marks[(*path, key)] = _mark(key_node)
+            out[key] = self.build(value_node, (*path, key), depth + 1)
+        for source in merged:
+            for key_node, value_node in source.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+                if key is None or key in out:
+                    continue
+                self.key_marks[(*path, key)] = _mark(key_node)
+                out[key] = self.build(value_node, (*path, key), depth + 1)
+        return out
+
+    def _merge_sources(self, node: yaml.Node) -> list[yaml.MappingNode]:
+        if isinstance(node, yaml.MappingNode):
+            return [node]
+        if isinstance(node, yaml.SequenceNode) and all(
+            isinstance(n, yaml.MappingNode) for n in node.value
+        ):
+            return list(node.value)
+        self._problem("yaml-syntax", "'<<' merges only mappings", _mark(node))
+        return []

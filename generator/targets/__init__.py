@@ -1,0 +1,32 @@
+"""Targets: pure functions from the model to files.
+
+Each domain module (VPN, Istio, apps, traffic) exposes a :class:`~.base.Target`. The
+kustomizations and the runbook are made last, from what the others produced.
+"""
+
+from __future__ import annotations
+
+from ..model import Topology
+from . import apps, istio, namespaces, runbook, traffic, vpn
+from .base import Artifact, Order, Phase, Step, Target
+from .kustomize import kustomizations
+
+TARGETS: tuple[Target, ...] = (
+    namespaces.TARGET,
+    vpn.TARGET,
+    istio.TARGET,
+    apps.TARGET,
+    traffic.TARGET,
+)
+
+
+def render_artifacts(topology: Topology) -> list[Artifact]:
+    """Every file of one topology, in a fixed order."""
+    artifacts = [a for target in TARGETS for a in target.artifacts(topology)]
+    steps = [s for target in TARGETS for s in target.steps(topology)]
+    artifacts.extend(kustomizations(topology, artifacts))
+    artifacts.extend(runbook.artifacts(topology, steps))
+    return artifacts
+
+
+__all__ = ["TARGETS", "Artifact", "Order", "Phase", "Step", "Target", "render_artifacts"]
