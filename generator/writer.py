@@ -42,6 +42,7 @@ class RenderedTree:
     name: str
     files: dict[str, bytes]
     executable: frozenset[str] = frozenset()
+    kinds: dict[str, str] = field(default_factory=dict)
 
     def mode(self, path: str) -> int:
         return _MODE_EXEC if path in self.executable else _MODE_FILE
@@ -67,10 +68,12 @@ def render_tree(
 ) -> RenderedTree:
     files: dict[str, bytes] = {}
     executable: set[str] = set()
+    kinds: dict[str, str] = {}
     for artifact in artifacts:
         if artifact.path in files or artifact.path == MANIFEST:
             raise ValueError(f"two artifacts claim {artifact.path}")
         files[artifact.path] = _with_header(artifact, source).encode("utf-8")
+        kinds[artifact.path] = artifact.kind
         if artifact.executable:
             executable.add(artifact.path)
     manifest = {
@@ -79,6 +82,7 @@ def render_tree(
         "topology": {"name": name, "source": source, "sha256": source_sha256},
         "files": {
             path: {
+                "kind": kinds[path],
                 "sha256": hashlib.sha256(data).hexdigest(),
                 **({"mode": "0755"} if path in executable else {}),
             }
@@ -86,7 +90,7 @@ def render_tree(
         },
     }
     files[MANIFEST] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")
-    return RenderedTree(name, dict(sorted(files.items())), frozenset(executable))
+    return RenderedTree(name, dict(sorted(files.items())), frozenset(executable), kinds)
 
 
 # --- reading what is on disk ---------------------------------------------------------------

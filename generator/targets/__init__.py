@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..model import Topology
 from . import apps, istio, namespaces, runbook, traffic, vpn
-from .base import Artifact, Order, Phase, Step, Target
+from .base import Artifact, Kind, Order, Phase, Step, Target
 from .kustomize import kustomizations
 
 TARGETS: tuple[Target, ...] = (
@@ -29,4 +29,4 @@ def render_artifacts(topology: Topology) -> list[Artifact]:
     return artifacts
 
 
-__all__ = ["TARGETS", "Artifact", "Order", "Phase", "Step", "Target", "render_artifacts"]
+__all__ = ["TARGETS", "Artifact", "Kind", "Order", "Phase", "Step", "Target", "render_artifacts"]

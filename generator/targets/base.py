@@ -13,14 +13,17 @@ from ..model import Topology
 class Artifact:
     """One generated file.
 
-    ``path`` is relative to ``output/<topology>/`` with ``/`` separators. ``kustomize`` is the
-    position of a plain Kubernetes manifest in its cluster's ``kustomization.yaml`` (lower
-    first); files that kubectl must not apply directly (Helm values, strongSwan configs, Istio
-    config applied in stages, scripts) leave it ``None``.
+    ``path`` is relative to ``output/<topology>/`` with ``/`` separators. ``kind`` says what
+    the file holds, so ``meshgen verify`` knows which schema applies; it is recorded in
+    MANIFEST.json (see :class:`Kind`). ``kustomize`` is the position of a plain Kubernetes
+    manifest in its cluster's ``kustomization.yaml`` (lower first); files that kubectl must not
+    apply directly (Helm values, strongSwan configs, Istio config applied in stages, scripts)
+    leave it ``None``.
     """
 
     path: str
     text: str
+    kind: str
     kustomize: int | None = None
     executable: bool = False
 
@@ -28,6 +31,25 @@ class Artifact:
     def cluster(self) -> str | None:
         head, sep, _ = self.path.partition("/")
         return head if sep else None
+
+
+class Kind:
+    """Values of :attr:`Artifact.kind`."""
+
+    MANIFESTS = "manifests"
+    """YAML documents that are Kubernetes or Istio objects (apiVersion, kind, metadata)."""
+    KUSTOMIZATION = "kustomization"
+    HELM_VALUES = "helm-values:"
+    """Prefix: ``helm-values:<repo>/<chart>``, e.g. ``helm-values:istio/gateway``."""
+    ISTIO_OPERATOR = "istio-operator"
+    """An IstioOperator read by ``istioctl install -f`` (no CRD in the cluster)."""
+    STRONGSWAN = "strongswan-config"
+    SCRIPT = "script"
+    TEXT = "text"
+
+    @staticmethod
+    def helm_values(chart: str) -> str:
+        return Kind.HELM_VALUES + chart
 
 
 class Phase(enum.IntEnum):

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 
 from ..model import Topology
 from ..yamlout import dump
-from .base import Artifact
+from .base import Artifact, Kind
 
 
 def kustomizations(t: Topology, artifacts: Sequence[Artifact]) -> Iterator[Artifact]:
@@ -27,4 +27,4 @@ def kustomizations(t: Topology, artifacts: Sequence[Artifact]) -> Iterator[Artif
             "kind": "Kustomization",
             "resources": [path for _, path in listed],
         }
-        yield Artifact(f"{prefix}kustomization.yaml", dump(document))
+        yield Artifact(f"{prefix}kustomization.yaml", dump(document), Kind.KUSTOMIZATION)

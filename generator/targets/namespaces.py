@@ -7,7 +7,7 @@ from typing import Any
 
 from ..model import Cluster, Topology
 from ..yamlout import dump_all
-from .base import Artifact, Order, Target
+from .base import Artifact, Kind, Order, Target
 
 ISTIO_NAMESPACE = "istio-system"
 
@@ -40,7 +40,8 @@ def app_namespaces(t: Topology, cluster: Cluster) -> list[dict[str, Any]]:
 def artifacts(t: Topology) -> Iterator[Artifact]:
     for cluster in t.clusters:
         docs = [istio_namespace(t, cluster), *app_namespaces(t, cluster)]
-        yield Artifact(f"{cluster.name}/namespaces.yaml", dump_all(docs), Order.NAMESPACES)
+        yield Artifact(f"{cluster.name}/namespaces.yaml", dump_all(docs), Kind.MANIFESTS,
+                       Order.NAMESPACES)
 
 
 TARGET = Target("namespaces", artifacts)
