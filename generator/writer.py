@@ -70,6 +70,7 @@ def render_tree(
     executable: set[str] = set()
     kinds: dict[str, str] = {}
     for artifact in artifacts:
+        _require_inside(artifact.path)
         if artifact.path in files or artifact.path == MANIFEST:
             raise ValueError(f"two artifacts claim {artifact.path}")
         files[artifact.path] = _with_header(artifact, source).encode("utf-8")
@@ -91,6 +92,14 @@ def render_tree(
     }
     files[MANIFEST] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")
     return RenderedTree(name, dict(sorted(files.items())), frozenset(executable), kinds)
+
+
+def _require_inside(path: str) -> None:
+    """Refuse any path that could land outside the topology's folder."""
+    parts = path.split("/")
+    if (not path or path.startswith("/") or "\\" in path or "\0" in path
+            or any(part in ("", ".", "..") for part in parts)):
+        raise ValueError(f"refusing to write {path!r}: not a plain relative path")
 
 
 # --- reading what is on disk ---------------------------------------------------------------
