@@ -480,6 +480,7 @@ def primaries_fit_model(t: Topology) -> Iterator[Problem]:
             f"model primary-remote needs exactly one primary (found: {found})",
             ("clusters",),
             "set role: primary on one cluster, or use istio.model: multi-primary",
+            on_key=True,
         )
     if t.istio.model is MeshModel.MULTI_PRIMARY and len(primaries) < 2:
         yield Problem(
@@ -487,6 +488,7 @@ def primaries_fit_model(t: Topology) -> Iterator[Problem]:
             f"model multi-primary needs at least two primaries (found {len(primaries)})",
             ("clusters",),
             "set role: primary on two or more clusters, or use istio.model: primary-remote",
+            on_key=True,
         )
     if t.istio.legacy and t.istio.model is MeshModel.MULTI_PRIMARY:
         yield Problem(
@@ -625,15 +627,16 @@ def app_definitions_resolve(t: Topology) -> Iterator[Problem]:
                                       f"'{app.name}' does not define",
                                       version.at or svc.at)
         if app.entry is not None:
-            svc = app.service(app.entry.service)
-            if svc is None:
+            entry_service = app.service(app.entry.service)
+            if entry_service is None:
                 yield Problem("unknown-reference",
                               f"entry service '{app.entry.service}' is not a service of the app",
                               (*app.entry.at, "service") if app.entry.at[-1] == "entry" else
                               app.entry.at)
-            elif app.entry.port and app.entry.port not in {p.port for p in svc.ports}:
+            elif app.entry.port and app.entry.port not in {
+                    p.port for p in entry_service.ports}:
                 yield Problem("unknown-reference",
-                              f"service '{svc.name}' has no port {app.entry.port}",
+                              f"service '{entry_service.name}' has no port {app.entry.port}",
                               (*app.entry.at, "port"))
 
 

@@ -294,8 +294,9 @@ def _verify(args: argparse.Namespace) -> int:
 def _docs(args: argparse.Namespace) -> int:
     from .docs.command import run_docs
 
-    return run_docs(serve=args.serve, config_file=args.config_file, site_dir=args.site_dir,
+    code: int = run_docs(serve=args.serve, config_file=args.config_file, site_dir=args.site_dir,
                     dev_addr=args.dev_addr)
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

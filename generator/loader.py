@@ -125,7 +125,8 @@ def parse_source(raw: bytes, display: str) -> SourceDocument:
         raise _fail(
             display,
             "not-a-mapping",
-            f"the top level is a {_kind(node)}; a topology is a YAML mapping (name: ..., clusters: ...)",
+            f"the top level is a {_kind(node)}; a topology is a YAML mapping "
+            "(name: ..., clusters: ...)",
             at=_mark(node),
         )
     builder = _Builder(display)
@@ -143,7 +144,7 @@ def _compose(text: str, display: str) -> yaml.Node | None:
         mark = exc.problem_mark or exc.context_mark
         at = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = (exc.problem or "").strip()
-        if "expected a single document" in problem:
+        if "expected a single document" in f"{exc.context} {problem}":
             raise _fail(
                 display,
                 "multi-document",
@@ -216,7 +217,10 @@ class _Builder:
         try:
             if isinstance(node, yaml.SequenceNode):
                 self._check_tag(node, f"{_TAG}seq")
-                return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+                return [
+                    self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)
+                ]
+            assert isinstance(node, yaml.MappingNode)
             self._check_tag(node, f"{_TAG}map")
             return self._mapping(node, path, depth)
         finally:
@@ -262,15 +266,17 @@ class _Builder:
                 )
                 continue
             explicit.add(key)
-            self.key_marks[(*path, key)] = _mark(key_node)
-            out[key] = self.build(value_node, (*path, key), depth + 1)
+            key_path = (*path, key)
+            self.key_marks[key_path] = _mark(key_node)
+            out[key] = self.build(value_node, key_path, depth + 1)
         for source in merged:
             for key_node, value_node in source.value:
                 key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
                 if key is None or key in out:
                     continue
-                self.key_marks[(*path, key)] = _mark(key_node)
-                out[key] = self.build(value_node, (*path, key), depth + 1)
+                key_path = (*path, key)
+                self.key_marks[key_path] = _mark(key_node)
+                out[key] = self.build(value_node, key_path, depth + 1)
         return out
 
     def _merge_sources(self, node: yaml.Node) -> list[yaml.MappingNode]:

@@ -18,6 +18,8 @@ T = TypeVar("T")
 
 DEFAULT_ISTIO_VERSION = "1.30.3"
 FLAT_NETWORK = "network1"
+DEFAULT_IKE = "aes256gcm16-prfsha384-ecp384"
+DEFAULT_ESP = "aes256gcm16-ecp384"
 
 
 class Role(str, enum.Enum):
@@ -99,8 +101,8 @@ class VpnLink:
     psk: SecretRef
     between: tuple[str, str] = ("", "")
     key_exchange: str = "ikev2"
-    ike: str = "aes256gcm16-prfsha384-ecp384"
-    esp: str = "aes256gcm16-ecp384"
+    ike: str = DEFAULT_IKE
+    esp: str = DEFAULT_ESP
     ike_lifetime: str = "3h"
     lifetime: str = "1h"
     margin_time: str = "9m"
@@ -383,7 +385,8 @@ def build_model(
         for section in ("clusters", "apps", "traffic")
     }
 
-    istio_raw = data.get("istio") if isinstance(data.get("istio"), Mapping) else {}
+    given = data.get("istio")
+    istio_raw: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     if "istio" in top_broken:
         incomplete.add("istio")
         istio_raw = {k: v for k, v in istio_raw.items() if not _under(broken, ("istio", k))}
@@ -435,10 +438,8 @@ def _cluster(i: int, raw: Mapping[str, Any], istio: Istio, lone_primary: str | N
     name = raw["name"]
     role = Role(raw["role"])
     given = raw.get("primary")
-    if istio.network is NetworkMode.FLAT:
-        default_network = FLAT_NETWORK
-    else:
-        default_network = f"{name}-network"
+    flat = istio.network is NetworkMode.FLAT
+    default_network = FLAT_NETWORK if flat else f"{name}-network"
     return Cluster(
         name=name,
         role=role,
@@ -469,8 +470,8 @@ def _link(i: int, raw: Mapping[str, Any]) -> VpnLink:
         responder=b if initiator == a else a,
         psk=SecretRef(kind, psk[kind]),
         key_exchange=raw.get("keyExchange", "ikev2"),
-        ike=raw.get("ike", VpnLink.ike),
-        esp=raw.get("esp", VpnLink.esp),
+        ike=raw.get("ike", DEFAULT_IKE),
+        esp=raw.get("esp", DEFAULT_ESP),
         ike_lifetime=raw.get("ikeLifetime", "3h"),
         lifetime=raw.get("lifetime", "1h"),
         margin_time=raw.get("marginTime", "9m"),
@@ -490,15 +491,19 @@ def _string_match(raw: Mapping[str, str]) -> StringMatch:
 def _app(i: int, raw: Mapping[str, Any], catalogs: Mapping[str, Mapping[str, Any]]) -> App:
     at: FieldPath = ("apps", i)
     name = raw["name"]
-    if "catalog" in raw:
+    from_catalog = "catalog" in raw
+    if from_catalog:
         definition: Mapping[str, Any] = catalogs.get(raw["catalog"], {})
-        def_at: FieldPath = (*at, "catalog")
-        services_at = def_at
-    else:
+        services_at: FieldPath = (*at, "catalog")
+    elif "services" in raw:
         definition = raw
         services_at = (*at, "services")
+    else:
+        # Both left out because they failed the schema: without a definition every placement
+        # would be reported as an unknown workload.
+        raise KeyError("services")
     services = tuple(
-        _service(s, name, (*services_at, j) if services_at != def_at else def_at)
+        _service(s, name, services_at if from_catalog else (*services_at, j))
         for j, s in enumerate(definition.get("services", []))
     )
     entry_raw = definition.get("entry")
@@ -508,7 +513,7 @@ def _app(i: int, raw: Mapping[str, Any], catalogs: Mapping[str, Mapping[str, Any
             service=entry_raw["service"],
             port=entry_raw.get("port"),
             uris=tuple(_string_match(u) for u in entry_raw["uris"]),
-            at=(*at, "entry") if "entry" in raw else def_at,
+            at=(*at, "entry") if "entry" in raw else services_at,
         )
     placement = tuple(
         Placement(cluster, tuple(workloads), (*at, "placement", cluster))

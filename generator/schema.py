@@ -106,10 +106,11 @@ def _problems(error: ValidationError) -> Iterator[Problem]:
         if isinstance(special, dict):
             yield Problem(special["rule"], special["message"], path, special.get("hint", ""))
         else:
-            wanted = error.validator_value
+            wanted: Any = error.validator_value
             words = " or ".join(wanted) if isinstance(wanted, list) else str(wanted)
-            yield Problem("wrong-type", f"expected {_article(words)}, got {_describe(error.instance)}",
-                          path, _hint(schema))
+            got = _describe(error.instance)
+            yield Problem("wrong-type", f"expected {_article(words)}, got {got}", path,
+                          _hint(schema))
     elif validator == "propertyNames":
         yield Problem("invalid-name", f"{error.instance!r} {_explain(error)}",
                       (*path, str(error.instance)), _hint(schema), on_key=True)
@@ -136,7 +137,8 @@ def _hint(schema: object) -> str:
 def _unknown_fields(error: ValidationError, path: FieldPath, schema: dict[str, Any]
                     ) -> Iterator[Problem]:
     known = sorted(schema.get("properties", {}))
-    for key in error.instance:
+    instance: Any = error.instance
+    for key in instance:
         if key in known:
             continue
         close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
@@ -146,7 +148,7 @@ def _unknown_fields(error: ValidationError, path: FieldPath, schema: dict[str, A
 
 
 def _explain(error: ValidationError) -> str:
-    value = error.validator_value
+    value: Any = error.validator_value
     match error.validator:
         case "enum":
             return "is not one of " + ", ".join(repr(v) for v in value)
@@ -181,8 +183,9 @@ def _explain(error: ValidationError) -> str:
 
 
 def _suggest(error: ValidationError) -> str:
+    allowed: Any = error.validator_value
     if error.validator == "enum" and isinstance(error.instance, str):
-        close = difflib.get_close_matches(error.instance, [str(v) for v in error.validator_value],
+        close = difflib.get_close_matches(error.instance, [str(v) for v in allowed],
                                           n=1, cutoff=0.5)
         if close:
             return f"did you mean '{close[0]}'?"

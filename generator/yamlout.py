@@ -76,9 +76,7 @@ def _literal(text: str) -> str | None:
     """A ``|`` block for readable multi-line text, or None where a block can't hold it."""
     body = text.rstrip("\n")
     trailing = len(text) - len(body)
-    if trailing > 1 or not body or body[0] in " \t" or any(
-        ch < " " and ch != "\n" or ch in "\x7f\ufeff" for ch in body
-    ):
+    if trailing > 1 or not body or body[0] in " \n" or not body.replace("\n", "").isprintable():
         return None
     if any(line != line.rstrip(" \t") for line in body.split("\n")):
         return None
@@ -168,7 +166,9 @@ def _sequence(value: Sequence[Any], indent: int, lines: list[str]) -> None:
             _node(item, indent + 2, lines)
             # Put the dash on the first line that is not a comment of the item's first key.
             for i in range(start, len(lines)):
-                if not lines[i].lstrip().startswith("#"):
+                if lines[i].lstrip().startswith("#"):
+                    lines[i] = pad + lines[i].lstrip()
+                else:
                     lines[i] = f"{pad}- {lines[i][indent + 2:]}"
                     break
         elif isinstance(item, Mapping):

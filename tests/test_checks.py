@@ -1,0 +1,226 @@
+"""One bad topology per rule: each must be reported under its rule name at the right line.
+
+Each case edits a valid base topology; the line the error must point at carries the comment
+``# HERE``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.api import check_file
+from generator.errors import Severity
+
+BASE = """\
+name: lab
+istio:
+  version: "1.30.3"
+  model: primary-remote
+  network: flat
+clusters:
+  - name: east
+    role: primary
+    podCIDR: 10.1.0.0/16
+    serviceCIDR: 10.0.0.0/24
+    vpnGateway: 203.0.113.10
+  - name: west
+    role: remote
+    podCIDR: 172.30.0.0/16
+    serviceCIDR: 172.21.0.0/16
+    vpnGateway: 198.51.100.20
+vpn:
+  - between: [west, east]
+    ike: aes256gcm16-prfsha384-ecp384
+    esp: aes256gcm16-ecp384
+    psk: {env: LAB_PSK}
+apps:
+  - name: bookinfo
+    catalog: bookinfo
+    namespace: default
+    ingress: east
+    placement:
+      east: [productpage-v1, details-v1, ratings-v1, reviews-v1, reviews-v2]
+      west: [reviews-v3]
+traffic:
+  - name: all-v1
+    routes: {productpage: v1, details: v1, ratings: v1, reviews: v1}
+  - name: jason
+    routes:
+      reviews:
+        - match: {headers: {end-user: {exact: jason}}}
+          to: v2
+        - to: v3
+"""
+
+
+def edit(*pairs: tuple[str, str]) -> str:
+    text = BASE
+    for old, new in pairs:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return text
+
+
+CASES: dict[str, tuple[str, str]] = {
+    "unknown-field": ("unknown-field", edit(("    role: primary\n",
+                                             "    role: primary\n    podCidr: x  # HERE\n"))),
+    "missing-field": ("missing-field", edit(("    podCIDR: 172.30.0.0/16\n", ""),
+                                            ("  - name: west\n", "  - name: west  # HERE\n"))),
+    "wrong-type": ("wrong-type", edit(("    role: remote\n",
+                                       "    role: remote\n    vpnGateway: [1]  # HERE\n"),
+                                      ("    vpnGateway: 198.51.100.20\n", ""))),
+    "invalid-value": ("invalid-value", edit(("model: primary-remote",
+                                             "model: primary-remot  # HERE"))),
+    "invalid-name": ("invalid-value", edit(("  - name: west\n",
+                                            "  - name: West_1  # HERE\n"),
+                                           ("[west, east]", "[West_1, east]"),
+                                           ("      west: [", "      West_1: ["))),
+    "literal-secret": ("literal-secret", edit(("psk: {env: LAB_PSK}",
+                                               "psk: correct-horse  # HERE"))),
+    "duplicate-name": ("duplicate-name", edit(("  - name: west\n",
+                                               "  - name: east  # HERE\n"),
+                                              ("[west, east]", "[east, east]"))),
+    "cidr-invalid": ("cidr-invalid", edit(("podCIDR: 172.30.0.0/16",
+                                           "podCIDR: 172.300.0.0/16  # HERE"))),
+    "cidr-host-bits": ("cidr-host-bits", edit(("podCIDR: 172.30.0.0/16",
+                                               "podCIDR: 172.30.0.1/16  # HERE"))),
+    "cidr-overlap": ("cidr-overlap", edit(("podCIDR: 172.30.0.0/16",
+                                           "podCIDR: 10.1.128.0/17  # HERE"))),
+    "cidr-overlap-same-cluster": ("cidr-overlap", edit(("serviceCIDR: 10.0.0.0/24",
+                                                        "serviceCIDR: 10.1.0.0/24  # HERE"))),
+    "gateway-in-cidr": ("gateway-in-cidr", edit(("vpnGateway: 198.51.100.20",
+                                                 "vpnGateway: 172.21.0.9  # HERE"))),
+    "gateway-missing": ("gateway-missing", edit(("    vpnGateway: 198.51.100.20\n", ""),
+                                                ("  - between: [west, east]\n",
+                                                 "  - between:\n      - west  # HERE\n"
+                                                 "      - east\n"))),
+    "unknown-link-end": ("unknown-reference", edit(("  - between: [west, east]\n",
+                                                    "  - between:\n      - wets  # HERE\n"
+                                                    "      - east\n"))),
+    "duplicate-link": ("duplicate-link", edit(("    psk: {env: LAB_PSK}\n",
+                                               "    psk: {env: LAB_PSK}\n"
+                                               "  - between: [east, west]  # HERE\n"
+                                               "    psk: {env: LAB_PSK}\n"))),
+    "link-missing": ("link-missing", edit(("vpn:\n  - between: [west, east]\n"
+                                           "    ike: aes256gcm16-prfsha384-ecp384\n"
+                                           "    esp: aes256gcm16-ecp384\n"
+                                           "    psk: {env: LAB_PSK}\n", "vpn: []\n"),
+                                          ("  - name: west\n", "  - name: west  # HERE\n"))),
+    "proposal-invalid": ("proposal-invalid", edit(("ike: aes256gcm16-prfsha384-ecp384",
+                                                   "ike: aes256gcm16-prfsha384-ecp999  # HERE"))),
+    "weak-crypto": ("weak-crypto", edit(("esp: aes256gcm16-ecp384",
+                                         "esp: 3des-sha1-modp1024  # HERE"))),
+    "lifetime-too-short": ("lifetime-too-short", edit(("    psk: {env: LAB_PSK}\n",
+                                                       "    psk: {env: LAB_PSK}\n"
+                                                       "    lifetime: 5m  # HERE\n"))),
+    "ikev1-single-subnet": ("ikev1-single-subnet", edit(("    psk: {env: LAB_PSK}\n",
+                                                         "    psk: {env: LAB_PSK}\n"
+                                                         "    keyExchange: ikev1  # HERE\n"))),
+    "primary-count": ("primary-count", edit(("    role: remote\n", "    role: primary\n"),
+                                            ("clusters:\n", "clusters:  # HERE\n"))),
+    "remote-primary": ("remote-primary", edit(("    role: remote\n",
+                                               "    role: remote\n    primary: west  # HERE\n"))),
+    "network-mismatch": ("network-mismatch", edit(
+        ("    role: remote\n", "    role: remote\n    network: other  # HERE\n"))),
+    "istio-version": ("istio-version", edit(('version: "1.30.3"', 'version: "1.9"  # HERE'))),
+    "unknown-placement-cluster": ("unknown-reference", edit(("      west: [reviews-v3]",
+                                                             "      wset: [reviews-v3]  # HERE"))),
+    "unknown-workload": ("unknown-reference", edit(("      west: [reviews-v3]",
+                                                    "      west: [reviews-v9]  # HERE"))),
+    "ingress-cluster": ("ingress-cluster", edit(("    ingress: east",
+                                                 "    ingress: west  # HERE"))),
+    "callee-not-placed": ("callee-not-placed", edit(
+        ("east: [productpage-v1, details-v1, ratings-v1, reviews-v1, reviews-v2]",
+         "east: [productpage-v1, details-v1, reviews-v1]"),
+        ("      west: [reviews-v3]", "      west: [reviews-v3]  # HERE"),
+        ("ratings: v1, ", ""))),
+    "unknown-stage-service": ("unknown-reference", edit(("routes: {productpage: v1,",
+                                                         "routes: {prodpage: v1,  # HERE\n"
+                                                         "      productpage: v1,"))),
+    "unknown-stage-version": ("unknown-reference", edit(("          to: v2",
+                                                         "          to: v7  # HERE"))),
+    "weights-sum": ("weights-sum", edit(
+        ("        - to: v3", "        - to: {v1: 50, v3: 40}  # HERE"))),
+    "catch-all-not-last": ("catch-all-not-last", edit(
+        ("        - match: {headers: {end-user: {exact: jason}}}\n          to: v2\n",
+         "        - to: v1  # HERE\n"
+         "        - match: {headers: {end-user: {exact: jason}}}\n          to: v2\n"))),
+    "default-missing": ("default-missing", edit(("        - to: v3",
+                                                 "        - match: {uri: {prefix: /x}}  # HERE\n"
+                                                 "          to: v3"))),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_rule_is_reported_at_its_line(case: str, tmp_path: Path) -> None:
+    rule, text = CASES[case]
+    expected_line = next(i for i, line in enumerate(text.splitlines(), 1) if "# HERE" in line)
+    path = tmp_path / "lab.yaml"
+    path.write_text(text)
+    result = check_file(path, "lab.yaml")
+    found = [(p.rule, p.location.line if p.location else 0) for p in result.errors]
+    assert (rule, expected_line) in found, result.problems
+    assert not result.valid
+
+
+def test_base_is_valid(tmp_path: Path) -> None:
+    path = tmp_path / "lab.yaml"
+    path.write_text(BASE)
+    result = check_file(path)
+    assert result.valid, [p.format() for p in result.problems]
+    assert result.problems == ()
+
+
+def test_weak_crypto_allowed_is_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "lab.yaml"
+    path.write_text(edit(("esp: aes256gcm16-ecp384",
+                          "esp: aes128-sha1-modp2048\n    allowWeakCrypto: true")))
+    result = check_file(path)
+    assert result.valid
+    assert [(p.rule, p.severity) for p in result.problems] == [("weak-crypto", Severity.WARNING)]
+
+
+def test_five_mistakes_in_one_run(tmp_path: Path) -> None:
+    text = edit(
+        ("model: primary-remote", "model: primary-remote\n  mtsl: strict"),
+        ("podCIDR: 172.30.0.0/16", "podCIDR: 10.1.0.0/16"),
+        ("esp: aes256gcm16-ecp384", "esp: 3des-sha1-modp1024"),
+        ("psk: {env: LAB_PSK}", "psk: hunter2"),
+        ("        - to: v3", "        - to: {v2: 50, v3: 40}"),
+    )
+    path = tmp_path / "lab.yaml"
+    path.write_text(text)
+    rules = sorted({p.rule for p in check_file(path).errors})
+    assert rules == ["cidr-overlap", "literal-secret", "unknown-field", "weak-crypto",
+                     "weights-sum"]
+
+
+def test_checks_stand_aside_when_a_section_is_incomplete(tmp_path: Path) -> None:
+    # The second cluster fails the schema; counting primaries without it would mislead.
+    path = tmp_path / "lab.yaml"
+    path.write_text(edit(("    role: remote\n", "    role: observer\n")))
+    rules = {p.rule for p in check_file(path).errors}
+    assert rules == {"invalid-value"}
+
+
+@pytest.mark.parametrize(
+    ("proposal", "kind", "ok"),
+    [
+        ("aes256gcm16-prfsha384-ecp384", "ike", True),
+        ("aes128-sha256-modp3072,aes256-sha384-ecp384!", "ike", True),
+        ("chacha20poly1305-prfsha256-x25519", "ike", True),
+        ("aes256gcm16-ecp384", "esp", True),
+        ("aes256-sha256", "esp", True),
+        ("aes256-sha256", "ike", False),
+        ("aes256--sha256", "esp", False),
+        ("sha256-modp2048", "esp", False),
+        ("rot13-sha1", "esp", False),
+    ],
+)
+def test_proposal_syntax(proposal: str, kind: str, ok: bool) -> None:
+    from generator.checks import proposal_problems
+
+    errors, _ = proposal_problems(proposal, kind)
+    assert (not errors) is ok, errors
