@@ -8,6 +8,7 @@ that section lost entries to schema errors.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import ipaddress
 import re
@@ -27,6 +28,7 @@ from .model import (
 )
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 CheckFn = Callable[[Topology], Iterator[Problem]]
 
 
@@ -85,7 +87,11 @@ def unique_names(t: Topology) -> Iterator[Problem]:
         for svc in app.services:
             yield from _duplicates(((v.name, v.at) for v in svc.versions), "version")
     owners: dict[str, App] = {}
+    app_names: set[str] = set()
     for app in t.apps:
+        if app.name in app_names:
+            continue  # already reported as a duplicate app; its services would repeat that
+        app_names.add(app.name)
         for svc in app.services:
             if svc.name in owners and owners[svc.name] is not app:
                 yield Problem(
@@ -208,23 +214,45 @@ def _cross_cluster_overlaps(groups: Iterable[list[Cluster]], reason: str) -> Ite
             )
 
 
+def _containing(ranges: list[_Range]) -> Callable[[IPAddress], list[_Range]]:
+    """A lookup of the ranges that contain an address. CIDR ranges are found by the address's
+    own prefixes (one per prefix length), so each lookup costs at most 129 probes however
+    many ranges there are."""
+    by_block: dict[tuple[int, int, int], list[_Range]] = defaultdict(list)
+    for r in ranges:
+        by_block[(r.version, r.first, r.last)].append(r)
+
+    def lookup(address: IPAddress) -> list[_Range]:
+        bits = address.max_prefixlen
+        value = int(address)
+        found: list[_Range] = []
+        for host_bits in range(bits + 1):
+            first = value >> host_bits << host_bits
+            found.extend(by_block.get((address.version, first, first + (1 << host_bits) - 1),
+                                      ()))
+        return found
+
+    return lookup
+
+
 @check()
 def gateways_outside_ranges(t: Topology) -> Iterator[Problem]:
     ranges = _ranges(t.clusters)
+    order = {id(r): k for k, r in enumerate(ranges)}
+    containing = _containing(ranges)
     for c in t.clusters:
         for key, text in (("vpnGateway", c.vpn_gateway), ("eastWestGatewayIP", c.east_west_ip)):
             if text is None:
                 continue
             address = ipaddress.ip_address(text)
-            for r in ranges:
-                if r.version == address.version and r.first <= int(address) <= r.last:
-                    yield Problem(
-                        "gateway-in-cidr",
-                        f"{text} lies inside {r.label} ({r.text})",
-                        (*c.at, key),
-                        "a gateway address is reached from outside the clusters; it cannot be a "
-                        "pod or service address",
-                    )
+            for r in sorted(containing(address), key=lambda r: order[id(r)]):
+                yield Problem(
+                    "gateway-in-cidr",
+                    f"{text} lies inside {r.label} ({r.text})",
+                    (*c.at, key),
+                    "a gateway address is reached from outside the clusters; it cannot be a "
+                    "pod or service address",
+                )
 
 
 # --- the VPN --------------------------------------------------------------------------------
@@ -237,7 +265,7 @@ def links_name_clusters(t: Topology) -> Iterator[Problem]:
             cluster = t.cluster(end)
             if cluster is None:
                 yield _unknown_cluster(t, end, (*link.at, "between", k))
-            elif cluster.vpn_gateway is None:
+            elif cluster.vpn_gateway is None and not t.lost((*cluster.at, "vpnGateway")):
                 yield Problem(
                     "gateway-missing",
                     f"cluster '{end}' is an end of a VPN link but has no vpnGateway",
@@ -297,14 +325,41 @@ def link_sides_disjoint(t: Topology) -> Iterator[Problem]:
             )
 
 
+@check()
+def one_listener_per_gateway(t: Topology) -> Iterator[Problem]:
+    """The listening end's chart release takes the cluster's vpnGateway as its load balancer
+    address with UDP 500 and 4500; a second listening release could not have them too."""
+    listening: dict[str, VpnLink] = {}
+    for link in t.vpn:
+        first = listening.get(link.responder)
+        if first is None:
+            listening[link.responder] = link
+            continue
+        yield Problem(
+            "gateway-shared",
+            f"'{link.responder}' already listens for the link at {dotted(first.at)}; both "
+            "chart releases would claim its one vpnGateway and UDP ports 500 and 4500",
+            (*link.at, "between"),
+            f"let '{link.responder}' start this tunnel (initiator: {link.responder}): a "
+            "cluster listens on one link at most, so in a hub-and-spoke the hub starts every "
+            "tunnel, and in a full mesh each cluster starts all but one",
+        )
+
+
 @check("clusters", "vpn", "apps")
 def flat_network_links(t: Topology) -> Iterator[Problem]:
     """On a flat network pods talk directly, so every pair that talks needs a tunnel."""
     if t.istio.network is not NetworkMode.FLAT:
         return
+    if any(t.cluster(end) is None for link in t.vpn for end in link.between):
+        return  # a link names an unknown cluster (reported); the pairs it meant are unknown
     linked = {frozenset(link.between) for link in t.vpn}
+    reported: set[frozenset[str]] = set()
     for c in t.remotes:
-        if c.primary and t.cluster(c.primary) and frozenset((c.name, c.primary)) not in linked:
+        primary = t.cluster(c.primary) if c.primary else None
+        pair = frozenset((c.name, c.primary or ""))
+        if primary is not None and primary.is_primary and pair not in linked:
+            reported.add(pair)
             yield Problem(
                 "link-missing",
                 f"remote '{c.name}' has no VPN link to its primary '{c.primary}'",
@@ -312,36 +367,67 @@ def flat_network_links(t: Topology) -> Iterator[Problem]:
                 f"add a vpn entry with between: [{c.name}, {c.primary}]: on a flat network the "
                 "remote's proxies reach istiod over the VPN",
             )
-    reported: set[frozenset[str]] = set()
+    # Clusters each cluster is linked to, or already reported as unlinked from.
+    partners: dict[str, set[str]] = defaultdict(set)
+    for a, b in (tuple(pair) for pair in linked | reported if len(pair) == 2):
+        partners[a].add(b)
+        partners[b].add(a)
+    order = {c.name: k for k, c in enumerate(t.clusters)}
     for app in t.apps:
-        for caller_cluster, callee_cluster, caller, callee, at in _cross_cluster_calls(t, app):
-            pair = frozenset((caller_cluster, callee_cluster))
-            if pair in linked or pair in reported:
+        for caller_cluster, callee_clusters, caller, callee, at in _cross_cluster_calls(t, app):
+            unlinked = callee_clusters - partners[caller_cluster]
+            if not unlinked:
                 continue
-            reported.add(pair)
-            yield Problem(
-                "link-missing",
-                f"{caller} in '{caller_cluster}' calls {callee}, which runs in "
-                f"'{callee_cluster}', but the two clusters have no VPN link",
-                at,
-                f"add a vpn entry with between: [{caller_cluster}, {callee_cluster}], or place "
-                f"{callee} in '{caller_cluster}' too",
-            )
+            partners[caller_cluster] |= unlinked
+            for other in unlinked:
+                partners[other].add(caller_cluster)
+            missing = sorted(unlinked, key=order.__getitem__)
+            yield _calls_unlinked(caller_cluster, missing, caller, callee, at)
+
+
+def _calls_unlinked(cluster: str, missing: list[str], caller: str, callee: str,
+                    at: FieldPath) -> Problem:
+    if len(missing) == 1:
+        return Problem(
+            "link-missing",
+            f"{caller} in '{cluster}' calls {callee}, which runs in '{missing[0]}', but the two "
+            "clusters have no VPN link",
+            at,
+            f"add a vpn entry with between: [{cluster}, {missing[0]}], or place {callee} in "
+            f"'{cluster}' too",
+        )
+    shown = ", ".join(f"'{c}'" for c in missing[:5])
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    return Problem(
+        "link-missing",
+        f"{caller} in '{cluster}' calls {callee}, which runs in {len(missing)} clusters with no "
+        f"VPN link to '{cluster}': {shown}{more}",
+        at,
+        f"add a vpn entry between '{cluster}' and each of them, or place {callee} in "
+        f"'{cluster}' too",
+    )
 
 
 def _cross_cluster_calls(
     t: Topology, app: App
-) -> Iterator[tuple[str, str, str, str, FieldPath]]:
+) -> Iterator[tuple[str, frozenset[str], str, str, FieldPath]]:
+    """Each call of a placed workload to a service that also runs in other known clusters:
+    the caller's cluster, those other clusters, caller, callee and where the caller is placed."""
+    runs_in = {
+        service.name: frozenset(c for c in app.clusters_of_service(service.name)
+                                if t.cluster(c) is not None)
+        for service in app.services
+    }
     for placement in app.placement:
         if t.cluster(placement.cluster) is None:
             continue
         for workload in app.placed_in(placement.cluster):
             for callee in workload.version.calls:
-                for other in app.clusters_of_service(callee):
-                    if other != placement.cluster and t.cluster(other) is not None:
-                        index = placement.workloads.index(workload.name)
-                        yield (placement.cluster, other, workload.name, callee,
-                               (*placement.at, index))
+                others = runs_in.get(callee, frozenset()) - {placement.cluster}
+                if others:
+                    index = placement.workloads.index(workload.name)
+                    yield (placement.cluster, others, workload.name, callee,
+                           (*placement.at, index))
 
 
 _PROPOSAL_ALGORITHM = re.compile(r"^[a-z0-9_]+$")
@@ -453,16 +539,27 @@ def seconds(duration: str) -> int:
     return int(duration[:-1]) * {"s": 1, "m": 60, "h": 3600}[unit]
 
 
+_LINK_DEFAULTS = {f.name: f.default for f in dataclasses.fields(VpnLink)}
+
+
 @check()
 def lifetimes_consistent(t: Topology) -> Iterator[Problem]:
     for link in t.vpn:
+        if any(t.lost((*link.at, key)) for key in ("marginTime", "lifetime", "ikeLifetime")):
+            continue  # a default stands in for the value written; comparing it would mislead
         margin = seconds(link.margin_time)
-        for key, value in (("lifetime", link.lifetime), ("ikeLifetime", link.ike_lifetime)):
+        margin_is_default = link.margin_time == _LINK_DEFAULTS["margin_time"]
+        lifetimes = (("lifetime", link.lifetime, _LINK_DEFAULTS["lifetime"]),
+                     ("ikeLifetime", link.ike_lifetime, _LINK_DEFAULTS["ike_lifetime"]))
+        for key, value, default in lifetimes:
             if seconds(value) <= margin:
+                # A lifetime left at its default was not written: point at the margin that was.
+                implied = value == default and not margin_is_default
                 yield Problem(
                     "lifetime-too-short",
-                    f"{key} {value} is not longer than marginTime {link.margin_time}",
-                    (*link.at, key),
+                    f"{key} {value}{' (the default)' if implied else ''} is not longer than "
+                    f"marginTime {link.margin_time}",
+                    (*link.at, "marginTime" if implied else key),
                     "re-keying starts marginTime before expiry, so the lifetime must exceed it",
                 )
 
@@ -655,7 +752,8 @@ def callees_deployed(t: Topology) -> Iterator[Problem]:
                             (*placement.at, placement.workloads.index(workload.name)),
                             f"place a version of {callee} in some cluster",
                         )
-        if app.entry and app.entry.service not in placed and app.service(app.entry.service):
+        if (app.ingress and app.entry and app.entry.service not in placed
+                and app.service(app.entry.service)):
             yield Problem("callee-not-placed",
                           f"entry service '{app.entry.service}' is not placed in any cluster",
                           (*app.at, "placement"))

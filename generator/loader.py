@@ -154,7 +154,11 @@ def _compose(text: str, display: str) -> yaml.Node | None:
             ) from None
         context = (exc.context or "").strip()
         message = f"{context}: {problem}" if context and problem else problem or context
-        raise _fail(display, "yaml-syntax", message or "invalid YAML", at=at) from None
+        raise _fail(display, "yaml-syntax", message or "invalid YAML", _syntax_hint(text, at),
+                    at=at) from None
+    except yaml.reader.ReaderError as exc:
+        raise _fail(display, "yaml-syntax", str(exc).splitlines()[0],
+                    at=_reader_mark(text, exc.position)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "mark", None)
         at = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -163,6 +167,24 @@ def _compose(text: str, display: str) -> yaml.Node | None:
         raise _fail(display, "too-deep", f"nesting deeper than {MAX_DEPTH} levels") from None
     finally:
         loader.dispose()
+
+
+def _syntax_hint(text: str, at: Mark) -> str:
+    lines = text.splitlines()
+    line = lines[at[0] - 1] if 0 < at[0] <= len(lines) else ""
+    if "\t" in line[: at[1]]:
+        return "YAML indents with spaces only; replace the tab"
+    return ""
+
+
+def _reader_mark(text: str, position: int) -> Mark:
+    """Line and column of a character the reader refused. libyaml counts UTF-8 bytes of the
+    text; the pure-Python reader counts characters."""
+    if _Loader is yaml.SafeLoader:
+        before = text[:position]
+    else:
+        before = text.encode("utf-8")[:position].decode("utf-8", "replace")
+    return (before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1)
 
 
 def _kind(node: yaml.Node) -> str:
@@ -193,7 +215,8 @@ class _Builder:
     def build(self, node: yaml.Node, path: FieldPath, depth: int) -> Any:
         ident = id(node)
         if ident in self._active:
-            self._problem("recursive-alias", "alias refers to a node that contains it", _mark(node))
+            self._problem("recursive-alias", "alias refers to a node that contains it",
+                          self._alias_mark(path, node))
             raise LoadFailed(self.problems)
         if depth > MAX_DEPTH:
             self._problem("too-deep", f"nesting deeper than {MAX_DEPTH} levels", _mark(node))
@@ -204,7 +227,7 @@ class _Builder:
                 self._problem(
                     "alias-bomb",
                     f"aliases expand to more than {MAX_ALIAS_NODES} nodes",
-                    _mark(node),
+                    self._alias_mark(path, node),
                     "write the repeated parts out, or reuse fewer anchors",
                 )
                 raise LoadFailed(self.problems)
@@ -225,6 +248,15 @@ class _Builder:
             return self._mapping(node, path, depth)
         finally:
             self._active.discard(ident)
+
+    def _alias_mark(self, path: FieldPath, node: yaml.Node) -> Mark:
+        # An alias resolves to its anchored node, whose mark is where the anchor was written;
+        # the key the alias hangs under is where it was used.
+        for end in range(len(path), 0, -1):
+            mark = self.key_marks.get(path[:end])
+            if mark is not None:
+                return mark
+        return _mark(node)
 
     def _check_tag(self, node: yaml.Node, expected: str) -> None:
         if node.tag not in (expected, "!"):

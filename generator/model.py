@@ -211,21 +211,32 @@ class App:
     def service(self, name: str) -> Service | None:
         return next((s for s in self.services if s.name == name), None)
 
-    def placed_in(self, cluster: str) -> tuple[Workload, ...]:
-        names = [n for p in self.placement if p.cluster == cluster for n in p.workloads]
+    @cached_property
+    def _placed(self) -> dict[str, tuple[Workload, ...]]:
+        """Cluster -> known workloads placed there, in the order written."""
         known = self.workloads
-        return tuple(known[n] for n in names if n in known)
+        table: dict[str, list[Workload]] = {}
+        for p in self.placement:
+            table.setdefault(p.cluster, []).extend(known[n] for n in p.workloads if n in known)
+        return {cluster: tuple(found) for cluster, found in table.items()}
+
+    @cached_property
+    def _service_clusters(self) -> dict[str, tuple[str, ...]]:
+        """Service -> clusters that run a version of it, in placement order."""
+        table: dict[str, list[str]] = {}
+        for cluster, placed in self._placed.items():
+            for service in dict.fromkeys(w.service.name for w in placed):
+                table.setdefault(service, []).append(cluster)
+        return {service: tuple(clusters) for service, clusters in table.items()}
+
+    def placed_in(self, cluster: str) -> tuple[Workload, ...]:
+        return self._placed.get(cluster, ())
 
     def clusters_running(self, workload: str) -> tuple[str, ...]:
         return tuple(p.cluster for p in self.placement if workload in p.workloads)
 
     def clusters_of_service(self, service: str) -> tuple[str, ...]:
-        known = self.workloads
-        return tuple(
-            p.cluster
-            for p in self.placement
-            if any(known[n].service.name == service for n in p.workloads if n in known)
-        )
+        return self._service_clusters.get(service, ())
 
     def deployed_versions(self, service: str) -> tuple[str, ...]:
         """Versions of ``service`` that run somewhere, in catalog order."""
@@ -289,6 +300,8 @@ class Topology:
     """Sections with entries left out because they failed the schema."""
     names_seen: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Names written in each section, including entries left out: no false 'unknown' errors."""
+    failed: frozenset[FieldPath] = frozenset()
+    """Paths of values that failed the schema and were left out (defaults stand in for them)."""
 
     @cached_property
     def _by_name(self) -> dict[str, Cluster]:
@@ -328,6 +341,11 @@ class Topology:
 
     def known(self, section: str, name: str) -> bool:
         return name in self.names_seen.get(section, frozenset())
+
+    def lost(self, path: FieldPath) -> bool:
+        """True when the value at ``path`` (or something in it) failed the schema."""
+        n = len(path)
+        return any(p[:n] == path for p in self.failed)
 
 
 # --- building the model from schema-checked data ------------------------------------------
@@ -416,6 +434,7 @@ def build_model(
         source_sha256=source_sha256,
         incomplete=frozenset(incomplete),
         names_seen=names_seen,
+        failed=broken,
     )
 
 

@@ -85,12 +85,14 @@ def _error_order(error: ValidationError) -> tuple[int, ...]:
 
 def _problems(error: ValidationError) -> Iterator[Problem]:
     if error.validator in ("oneOf", "anyOf") and error.context:
-        deepest = best_match(error.context)
+        telling = _most_telling(error)
         # A failure deeper down explains more than "matches none of the alternatives".
-        if len(deepest.absolute_path) > len(error.absolute_path) or _is_choice_of_types(error):
+        deeper = len(telling[0].absolute_path) > len(error.absolute_path)
+        if deeper or _is_choice_of_types(error):
             hint = _hint(error.schema)
-            for problem in _problems(deepest):
-                yield problem if problem.hint or not hint else _with_hint(problem, hint)
+            for failure in telling if deeper else telling[:1]:
+                for problem in _problems(failure):
+                    yield problem if problem.hint or not hint else _with_hint(problem, hint)
             return
     path: FieldPath = tuple(error.absolute_path)
     schema = error.schema if isinstance(error.schema, dict) else {}
@@ -111,7 +113,7 @@ def _problems(error: ValidationError) -> Iterator[Problem]:
             got = _describe(error.instance)
             yield Problem("wrong-type", f"expected {_article(words)}, got {got}", path,
                           _hint(schema))
-    elif validator == "propertyNames":
+    elif validator == "propertyNames" or _names_a_key(error):
         yield Problem("invalid-name", f"{error.instance!r} {_explain(error)}",
                       (*path, str(error.instance)), _hint(schema), on_key=True)
     elif validator in _VALUE_RULES:
@@ -119,6 +121,32 @@ def _problems(error: ValidationError) -> Iterator[Problem]:
                       _hint(schema) or _suggest(error))
     else:
         yield Problem("invalid-value", error.message, path, _hint(schema))
+
+
+def _most_telling(error: ValidationError) -> list[ValidationError]:
+    """The failures that best explain why no alternative fits. An alternative of another kind
+    (a version name where a list of rules was written) says nothing about what is wrong; among
+    the others, the deepest failure points closest to the mistake, and the other failures of
+    its alternative at that depth are reported with it."""
+    context = list(error.context or ())
+    here = len(error.absolute_path)
+    same_kind = [e for e in context
+                 if not (e.validator == "type" and len(e.absolute_path) == here)]
+    if not same_kind:
+        first: ValidationError = best_match(context)
+        return [first]
+    depth = max(len(e.absolute_path) for e in same_kind)
+    deepest = [e for e in same_kind if len(e.absolute_path) == depth]
+    branch = deepest[0].relative_schema_path[0] if deepest[0].relative_schema_path else None
+    return [e for e in deepest
+            if (e.relative_schema_path[0] if e.relative_schema_path else None) == branch]
+
+
+def _names_a_key(error: ValidationError) -> bool:
+    """True for a failure of ``propertyNames``: jsonschema reports it as the inner keyword
+    (``pattern``) at the mapping, with the offending key as the instance."""
+    schema_path = list(error.relative_schema_path)
+    return len(schema_path) >= 2 and schema_path[-2] == "propertyNames"
 
 
 def _is_choice_of_types(error: ValidationError) -> bool:

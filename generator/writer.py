@@ -66,6 +66,7 @@ def _with_header(artifact: Artifact, source: str) -> str:
 def render_tree(
     name: str, source: str, source_sha256: str, artifacts: Sequence[Artifact]
 ) -> RenderedTree:
+    _require_folder_name(name)
     files: dict[str, bytes] = {}
     executable: set[str] = set()
     kinds: dict[str, str] = {}
@@ -92,6 +93,13 @@ def render_tree(
     }
     files[MANIFEST] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")
     return RenderedTree(name, dict(sorted(files.items())), frozenset(executable), kinds)
+
+
+def _require_folder_name(name: str) -> None:
+    """Refuse a topology name that is not one plain folder name directly under the root."""
+    if "/" in name:
+        raise ValueError(f"refusing to write output folder {name!r}: not a plain folder name")
+    _require_inside(name)
 
 
 def _require_inside(path: str) -> None:
@@ -154,6 +162,9 @@ class WriteReport:
 
 def write_tree(root: Path, tree: RenderedTree) -> WriteReport:
     """Make ``root/<name>`` hold exactly ``tree``, atomically."""
+    _require_folder_name(tree.name)
+    for path in tree.files:
+        _require_inside(path)
     target = root / tree.name
     report = WriteReport(tree.name)
     try:
@@ -240,14 +251,14 @@ def _swap_in(staging: Path, target: Path) -> None:
         os.rename(staging, target)
         return
     if _exchange(staging, target):
-        shutil.rmtree(staging)
+        _remove(staging)
         return
     # Without an atomic exchange: retire the old tree first; recover() puts it back if the
     # process dies before the new tree is in place.
     retired = target.parent / f"{RETIRED_PREFIX}{target.name}"
     os.rename(target, retired)
     os.rename(staging, target)
-    shutil.rmtree(retired)
+    _remove(retired)
 
 
 def recover(root: Path) -> None:
@@ -256,13 +267,22 @@ def recover(root: Path) -> None:
         return
     for entry in root.iterdir():
         if entry.name.startswith(STAGING_PREFIX):
-            shutil.rmtree(entry, ignore_errors=True)
+            _remove(entry)
         elif entry.name.startswith(RETIRED_PREFIX):
             original = root / entry.name[len(RETIRED_PREFIX):]
             if original.exists():
-                shutil.rmtree(entry, ignore_errors=True)
+                _remove(entry)
             else:
                 os.rename(entry, original)
+
+
+def _remove(path: Path) -> None:
+    """Delete a tree meshgen moved aside. It may be a symbolic link the user had put in place
+    of an output folder: the link goes, never what it points at."""
+    if path.is_symlink():
+        path.unlink()
+    else:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -282,7 +302,7 @@ def remove_tree(root: Path, name: str) -> None:
     target = root / name
     if generated_folder(target):
         with _locked(root):
-            shutil.rmtree(target)
+            _remove(target)
 
 
 def generated_folder(folder: Path) -> bool:

@@ -59,17 +59,18 @@ def dump_all(documents: Iterable[Any]) -> str:
 
 @functools.lru_cache(maxsize=65536)
 def _string(text: str) -> str:
-    if "\n" in text:
-        block = _literal(text)
-        if block is not None:
-            return block
+    style = None
+    if not text.isprintable():
+        # Line breaks, tabs and control characters: a literal block where it can hold them,
+        # else double quotes, the only style with escapes (a break in a key would split it).
+        if "\n" in text:
+            block = _literal(text)
+            if block is not None:
+                return block
         style = '"'
-    else:
-        style = None
     out = yaml.dump(text, Dumper=_Dumper, default_style=style, width=1 << 30,
                     allow_unicode=True, explicit_end=False)
-    out = out.removesuffix("\n...\n").removesuffix("\n")
-    return out
+    return out.removesuffix("\n...\n").removesuffix("\n")
 
 
 def _literal(text: str) -> str | None:

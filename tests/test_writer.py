@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from generator import writer
+from generator.errors import InputError
 from generator.targets.base import Artifact, Kind
 from generator.writer import compare_tree, read_tree, render_tree, write_tree
 
@@ -87,8 +88,8 @@ def test_failure_midway_leaves_old_tree_intact(tmp_path: Path,
             raise OSError(28, "No space left on device")
         return real_write(fd, data)
 
-    monkeypatch.setattr(writer.os, "write", failing_write)
-    with pytest.raises(writer.InputError, match="No space left"):
+    monkeypatch.setattr(os, "write", failing_write)
+    with pytest.raises(InputError, match="No space left"):
         write_tree(tmp_path, tree(a_yaml="changed\n", b_yaml="changed\n", c_yaml="new\n"))
     assert snapshot(tmp_path / "demo") == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".meshgen-staging")] == []

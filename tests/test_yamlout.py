@@ -96,10 +96,10 @@ def test_empty_collections_and_documents() -> None:
     assert dump_all([{"a": 1}, {"b": 2}]) == "a: 1\n---\nb: 2\n"
 
 
-keys = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1,
+keys = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=1,
                max_size=12)
 scalars = (st.none() | st.booleans() | st.integers(-(10**12), 10**12)
-           | st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30))
+           | st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=30))
 values: st.SearchStrategy[Any] = st.recursive(
     scalars,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4),

@@ -80,6 +80,8 @@ class Step:
     notes: tuple[str, ...] = ()
     optional: bool = False
     """A later stage the operator runs when ready, not part of the default run."""
+    stage: int | None = None
+    """The traffic stage (1 = the first) the step applies; the runbook selects steps by it."""
 
 
 @dataclass(frozen=True)

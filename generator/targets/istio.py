@@ -1,5 +1,103 @@
-"""Placeholder while the istio target is written."""
+"""``<cluster>/istio/``: the Istio install of every cluster, and the runbook steps applying it.
 
-from .base import Target
+Istio 1.20+ (the default): each primary gets an IstioOperator for ``istioctl install -f`` and
+the same settings as values for the ``istio/base`` and ``istio/istiod`` Helm charts; clusters
+that need one get an east-west gateway (IstioOperator and ``istio/gateway`` values); primaries
+with remotes expose istiod through it; remotes get the ``remote`` profile pointed at their
+primary's gateway. Istio config (expose-istiod, the cross-network gateway, mesh-wide mTLS) goes
+to primaries only. Remote secrets are never generated: the runbook pipes them from istioctl.
 
-TARGET = Target("istio", lambda _t: ())
+Istio 1.0 (``version: "1.0"``) is in :mod:`.istio_legacy`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..model import Cluster, NetworkMode, Topology
+from ..templating import render_template
+from ..yamlout import dump, dump_all
+from . import istio_legacy, istio_steps
+from . import istio_objects as obj
+from . import istio_paths as p
+from .base import Artifact, Kind, Order, Step, Target
+
+ISTIO_GATEWAY = Kind.helm_values("istio/gateway")
+
+
+def _ca_script(cluster: Cluster) -> Artifact:
+    path = p.path(cluster, p.CACERTS)
+    return Artifact(path, render_template("istio-cacerts.sh.j2", cluster=cluster.name, path=path),
+                    Kind.SCRIPT, executable=True)
+
+
+def _primary(t: Topology, cluster: Cluster) -> Iterator[Artifact]:
+    yield Artifact(p.path(cluster, p.CONTROL_PLANE), dump(obj.primary_operator(t, cluster)),
+                   Kind.ISTIO_OPERATOR)
+    yield Artifact(p.path(cluster, p.BASE_VALUES), dump(obj.base_values(cluster)),
+                   Kind.helm_values("istio/base"))
+    yield Artifact(p.path(cluster, p.ISTIOD_VALUES), dump(obj.istiod_values(t, cluster)),
+                   Kind.helm_values("istio/istiod"))
+    if obj.is_ingress(t, cluster):
+        yield Artifact(p.path(cluster, p.INGRESS_VALUES), dump(obj.ingress_gateway_values()),
+                       ISTIO_GATEWAY)
+    if obj.has_remotes(t, cluster):
+        yield Artifact(p.path(cluster, p.EXPOSE_ISTIOD), dump_all(obj.expose_istiod()),
+                       Kind.MANIFESTS, Order.MESH)
+    if t.istio.network is NetworkMode.PER_CLUSTER:
+        yield Artifact(p.path(cluster, p.CROSS_NETWORK), dump(obj.cross_network_gateway()),
+                       Kind.MANIFESTS, Order.MESH)
+    yield Artifact(p.path(cluster, p.PEER_AUTHENTICATION), dump(obj.peer_authentication(t)),
+                   Kind.MANIFESTS, Order.MESH)
+
+
+def _remote(t: Topology, cluster: Cluster) -> Iterator[Artifact]:
+    if t.config_cluster_of(cluster) is None:
+        return
+    yield Artifact(p.path(cluster, p.CONTROL_PLANE), dump(obj.remote_operator(t, cluster)),
+                   Kind.ISTIO_OPERATOR)
+    yield Artifact(p.path(cluster, p.BASE_VALUES), dump(obj.base_values(cluster)),
+                   Kind.helm_values("istio/base"))
+    yield Artifact(p.path(cluster, p.ISTIOD_VALUES), dump(obj.istiod_values(t, cluster)),
+                   Kind.helm_values("istio/istiod"))
+
+
+def _eastwest(t: Topology, cluster: Cluster) -> Iterator[Artifact]:
+    yield Artifact(p.path(cluster, p.EASTWEST), dump(obj.eastwest_operator(cluster)),
+                   Kind.ISTIO_OPERATOR)
+    yield Artifact(p.path(cluster, p.EASTWEST_VALUES), dump(obj.eastwest_gateway_values(cluster)),
+                   ISTIO_GATEWAY)
+    if obj.has_remotes(t, cluster):
+        path = p.path(cluster, p.EASTWEST_ADDRESS)
+        yield Artifact(
+            path,
+            render_template("istio-eastwest-address.sh.j2", cluster=cluster.name, path=path,
+                            context=cluster.context, expected=cluster.east_west_ip or ""),
+            Kind.SCRIPT,
+            executable=True,
+        )
+
+
+def artifacts(t: Topology) -> Iterator[Artifact]:
+    for cluster in t.clusters:
+        yield _ca_script(cluster)
+        if t.istio.legacy:
+            continue
+        if cluster.is_primary:
+            yield from _primary(t, cluster)
+        else:
+            yield from _remote(t, cluster)
+        if istio_steps.needs_eastwest(t, cluster):
+            yield from _eastwest(t, cluster)
+    if t.istio.legacy:
+        yield from istio_legacy.artifacts(t)
+
+
+def steps(t: Topology) -> Iterator[Step]:
+    if t.istio.legacy:
+        yield from istio_legacy.steps(t)
+    else:
+        yield from istio_steps.steps(t)
+
+
+TARGET = Target("istio", artifacts, steps)

@@ -1,10 +1,165 @@
-"""Placeholder while the runbook is written."""
+"""``apply.sh``: every target's runbook steps as one ordered, selectable shell script.
 
-from collections.abc import Iterable
+Steps run in phase order (a phase keeps the order its target gave) in one shell, so a
+variable set by one step is seen by the later ones. Optional steps (later traffic stages) run
+only when asked for. Commands are shown before they run exactly as written, with variable
+references unexpanded, and xtrace stays off: a secret passed through a variable is never
+printed. Secrets a step needs (the topology's PSK references) are checked before anything runs.
+"""
 
-from ..model import Topology
-from .base import Artifact, Step
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ..model import SecretRef, Topology
+from ..templating import render_template
+from .base import Artifact, Kind, Phase, Step
+
+SCRIPT = "apply.sh"
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """Something a step needs from the operator's environment, checked before it runs."""
+
+    ref: SecretRef
+    purpose: str
+
+    @property
+    def label(self) -> str:
+        if self.ref.kind == "env":
+            return f"environment variable {self.ref.name} ({self.purpose})"
+        where = "" if self.ref.name.startswith(("/", "~/")) else ", relative to this folder"
+        return f"file {self.ref.name} ({self.purpose}{where})"
+
+    @property
+    def test(self) -> str:
+        """A bash test that holds when the requirement is met; it never expands the value."""
+        if self.ref.kind == "env":
+            return f'[[ -n "${{{self.ref.name}:-}}" ]]'
+        return f"[[ -r {_path_expression(self.ref.name)} ]]"
+
+    def mentioned_in(self, text: str) -> bool:
+        if self.ref.kind == "env":
+            # "$NAME", "${NAME:-}", "printenv NAME": the name as a whole word.
+            pattern = r"(?<![A-Za-z0-9_])" + re.escape(self.ref.name) + r"(?![A-Za-z0-9_])"
+            return re.search(pattern, text) is not None
+        path = self.ref.name.removeprefix("~/")
+        return path in text or shlex.quote(path) in text
+
+
+def _path_expression(path: str) -> str:
+    """A file reference as one bash word: ``~/`` is home; a relative path is read from the
+    script's folder, where apply.sh runs its steps."""
+    if path.startswith("~/"):
+        return '"$HOME"/' + shlex.quote(path[2:])
+    return shlex.quote(path)
+
+
+def requirements(t: Topology) -> list[Requirement]:
+    """The secret references of the topology, once each, in the order of its VPN links."""
+    found: dict[tuple[str, str], Requirement] = {}
+    for link in t.vpn:
+        key = (link.psk.kind, link.psk.name)
+        if key not in found:
+            found[key] = Requirement(link.psk, f"pre-shared key of VPN link {link.name}")
+    return list(found.values())
+
+
+@dataclass(frozen=True, slots=True)
+class NumberedStep:
+    number: int
+    step: Step
+    needs: tuple[int, ...]
+    """Numbers (from 1) of the requirements this step uses."""
+
+    @property
+    def phase(self) -> str:
+        return self.step.phase.name.lower().replace("_", "-")
+
+    @property
+    def title(self) -> str:
+        return one_line(self.step.title)
+
+    @property
+    def notes(self) -> str:
+        return "\n".join(one_line(note) for note in self.step.notes)
+
+
+def ordered(steps: Iterable[Step], reqs: Sequence[Requirement]) -> list[NumberedStep]:
+    """Steps by phase (stable), numbered from 1, each with the requirements it uses.
+
+    A requirement no step mentions is taken to be used by every VPN step, so it is still
+    checked before the tunnel is set up.
+    """
+    by_phase = sorted(steps, key=lambda s: s.phase)
+    texts = ["\n".join(s.commands) for s in by_phase]
+    mentioned = [[r.mentioned_in(text) for text in texts] for r in reqs]
+    numbered = []
+    for index, step in enumerate(by_phase):
+        needs = tuple(
+            k + 1 for k, uses in enumerate(mentioned)
+            if uses[index] or (not any(uses) and step.phase is Phase.VPN)
+        )
+        numbered.append(NumberedStep(index + 1, step, needs))
+    return numbered
+
+
+def one_line(text: str) -> str:
+    """Free text from the topology as one printable line (no control characters)."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
+def listing(numbered: Sequence[NumberedStep]) -> list[str]:
+    """The lines ``apply.sh --list`` prints."""
+    if not numbered:
+        return ["(no steps)"]
+    number_width = len(str(len(numbered)))
+    phase_width = max(len("phase"), *(len(n.phase) for n in numbered))
+    cluster_width = max(len("cluster"), *(len(n.step.cluster or "-") for n in numbered))
+    head = f"{'#':>{number_width}}  {'phase':<{phase_width}}  {'cluster':<{cluster_width}}  step"
+    lines = [head]
+    for n in numbered:
+        title = one_line(n.step.title)
+        if n.step.optional:
+            how = f"--stage {n.step.stage}" if n.step.stage else f"--step {n.number}"
+            title += f"  [optional: {how}]"
+        lines.append(f"{n.number:>{number_width}}  {n.phase:<{phase_width}}  "
+                     f"{n.step.cluster or '-':<{cluster_width}}  {title}")
+    return lines
+
+
+def stage_lines(t: Topology) -> list[str]:
+    return [f"  {k}. {stage.name}" + (f": {one_line(stage.description)}"
+                                      if stage.description else "")
+            for k, stage in enumerate(t.traffic, start=1)]
+
+
+def _shown(command: str) -> str:
+    """The command as the operator sees it before it runs: ``+ `` then the text as written."""
+    return shlex.quote("+ " + command.replace("\n", "\n  "))
+
+
+def render(t: Topology, steps: Iterable[Step]) -> str:
+    reqs = requirements(t)
+    numbered = ordered(steps, reqs)
+    stage_count = max((n.step.stage or 0 for n in numbered), default=0)
+    return render_template(
+        "apply.sh.j2",
+        topology=t,
+        description=one_line(t.description),
+        steps=numbered,
+        requirements=reqs,
+        listing=listing(numbered),
+        stages=stage_lines(t),
+        stage_count=stage_count,
+        one_line=one_line,
+        shown=_shown,
+    )
 
 
 def artifacts(t: Topology, steps: Iterable[Step]) -> list[Artifact]:
-    return []
+    return [Artifact(SCRIPT, render(t, steps), Kind.SCRIPT, executable=True)]

@@ -1,0 +1,84 @@
+"""Everything the site says about the project's topologies, read once per build."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..api import CheckedTopology, check_file
+from ..model import Topology
+from ..schema import DNS_LABEL
+from .committed import OutputState, output_state
+
+TOPOLOGY_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class TopologyDoc:
+    source: Path
+    display: str
+    """The file as shown on pages: ``topologies/<file>``."""
+    slug: str
+    """The page's name under ``topologies/``: the file name without suffix, made URL-safe."""
+    checked: CheckedTopology
+    output: OutputState
+
+    @property
+    def topology(self) -> Topology | None:
+        return self.checked.topology
+
+    @property
+    def name(self) -> str:
+        """The topology's name; the page's slug when the file has no valid one."""
+        t = self.checked.topology
+        valid = t is not None and re.fullmatch(DNS_LABEL, t.name) is not None
+        return t.name if t is not None and valid else self.slug
+
+    @property
+    def render_failures(self) -> tuple[str, ...]:
+        return (self.output.failure,) if self.output.failure else ()
+
+    @property
+    def summary(self) -> str:
+        t = self.checked.topology
+        text = " ".join(t.description.split()) if t is not None else ""
+        return text or "(no description)"
+
+
+def slug_of(path: Path) -> str:
+    return re.sub(r"[^a-z0-9._-]+", "-", path.stem.lower()).strip("-.") or "topology"
+
+
+def topology_files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.iterdir()
+                  if p.suffix in TOPOLOGY_SUFFIXES and p.is_file())
+
+
+def collect(topologies: Path, output: Path, project: Path) -> list[TopologyDoc]:
+    """A :class:`TopologyDoc` for every topology file, in file name order."""
+    docs: list[TopologyDoc] = []
+    used = {"index"}  # topologies/index.md lists them all
+    for path in topology_files(topologies):
+        display = _relative(path, project)
+        checked = check_file(path, display)
+        valid = checked.topology if checked.valid else None
+        name = checked.topology.name if checked.topology and checked.topology.name else ""
+        state = output_state(output, name or slug_of(path), valid)
+        slug = base = slug_of(path)
+        number = 1
+        while slug in used:  # files whose names differ only in case or punctuation
+            number += 1
+            slug = f"{base}-{number}"
+        used.add(slug)
+        docs.append(TopologyDoc(path, display, slug, checked, state))
+    return docs
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()

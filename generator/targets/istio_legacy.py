@@ -1,0 +1,166 @@
+"""Istio 1.0, as the ICP/IKS article installed it: remotes find the control plane by pod IP.
+
+The primary runs ``istio-demo.yaml`` from an Istio 1.0 release folder (``$ISTIO_1_0_DIR``).
+Each remote gets the ``istio-remote`` chart, with values a generated script reads on the primary
+at apply time: the IPs of the pilot, policy, statsd, telemetry and zipkin pods. The primary
+reads each remote's API server with a kubeconfig for the remote's ``istio-multi`` service
+account, stored as a labelled secret. Pod IPs change when pods restart, so this install breaks
+on the first restart of a control plane pod (istio/istio#4822); it is kept to reproduce the
+article, and the 1.20+ install replaces it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..model import Cluster, Topology
+from ..templating import render_template
+from ..yamlout import dump
+from . import istio_paths as p
+from .base import Artifact, Kind, Phase, Step
+from .istio_objects import note
+from .istio_paths import q
+from .istio_steps import root_ca_steps
+
+RELEASE = '"$ISTIO_1_0_DIR"'
+REQUIRE_RELEASE = (
+    ': "${ISTIO_1_0_DIR:?set ISTIO_1_0_DIR to an unpacked Istio 1.0 release folder}"'
+)
+CRDS = "install/kubernetes/helm/istio/templates/crds.yaml"
+DEMO = "install/kubernetes/istio-demo.yaml"
+REMOTE_CHART = "install/kubernetes/helm/istio-remote"
+
+# Shell variable, pod label selector on the primary, as the article reads them.
+POD_SELECTORS = (
+    ("PILOT_POD_IP", "istio=pilot"),
+    ("POLICY_POD_IP", "istio-mixer-type=policy"),
+    ("STATSD_POD_IP", "istio=statsd-prom-bridge"),
+    ("TELEMETRY_POD_IP", "istio-mixer-type=telemetry"),
+    ("ZIPKIN_POD_IP", "app=jaeger"),
+)
+
+FRAGILE = (
+    "Pod IPs change when a pod restarts: after any restart of a control plane pod on the "
+    "primary, run this step again (istio/istio#4822). Istio 1.20+ installs avoid this with an "
+    "east-west gateway."
+)
+
+
+def remote_values() -> dict[str, Any]:
+    """The istio-remote chart values, with shell variables the script fills in."""
+    return {
+        "global": {
+            "remotePilotAddress": note("${PILOT_POD_IP}", "pod IPs on the primary, read "
+                                            "when this script runs; they change when a pod "
+                                            "restarts (istio/istio#4822)"),
+            "remotePolicyAddress": "${POLICY_POD_IP}",
+            "remoteTelemetryAddress": "${TELEMETRY_POD_IP}",
+            "remoteZipkinAddress": "${ZIPKIN_POD_IP}",
+            "proxy": {"envoyStatsd": {"enabled": True, "host": "${STATSD_POD_IP}"}},
+        },
+    }
+
+
+def artifacts(t: Topology) -> Iterator[Artifact]:
+    for remote in t.remotes:
+        primary = t.config_cluster_of(remote)
+        if primary is None:
+            continue
+        yield Artifact(
+            p.path(remote, p.LEGACY_REMOTE_VALUES),
+            render_template(
+                "istio-remote-values.sh.j2", remote=remote.name, primary=primary.name,
+                context=primary.context, selectors=POD_SELECTORS, values=dump(remote_values()),
+            ),
+            Kind.SCRIPT,
+            executable=True,
+        )
+        yield Artifact(
+            p.path(remote, p.LEGACY_KUBECONFIG),
+            render_template(
+                "istio-kubeconfig.sh.j2", remote=remote.name, primary=primary.name,
+                context=remote.context, path=p.path(remote, p.LEGACY_KUBECONFIG),
+            ),
+            Kind.SCRIPT,
+            executable=True,
+        )
+
+
+def _primary_step(t: Topology, cluster: Cluster) -> Step:
+    return Step(
+        Phase.ISTIO_PRIMARY,
+        f"Install the Istio 1.0 control plane on {cluster.name}",
+        (
+            REQUIRE_RELEASE,
+            f"{p.kubectl(cluster)} apply -f {RELEASE}/{CRDS}",
+            f"{p.kubectl(cluster)} apply -f {RELEASE}/{DEMO}",
+        ),
+        cluster.name,
+        (
+            "The CRDs first, then the whole demo control plane, from the Istio 1.0 release "
+            "folder in $ISTIO_1_0_DIR.",
+            "istio-demo.yaml leaves mutual TLS off, as the article ran it: istio.mtls has no "
+            "effect on an Istio 1.0 install.",
+        ),
+    )
+
+
+def _remote_step(t: Topology, remote: Cluster, primary: Cluster) -> Step:
+    values = f'"$STATE_DIR"/{q(remote.name + "-istio-remote-values.yaml")}'
+    manifest = f'"$STATE_DIR"/{q(remote.name + "-istio-remote.yaml")}'
+    return Step(
+        Phase.ISTIO_REMOTE,
+        f"Install istio-remote on {remote.name}, pointed at {primary.name}'s pod IPs",
+        (
+            REQUIRE_RELEASE,
+            p.state_dir(t),
+            'mkdir -p "$STATE_DIR"',
+            f"{q(p.path(remote, p.LEGACY_REMOTE_VALUES))} > {values}",
+            f"helm template istio-remote {RELEASE}/{REMOTE_CHART} --namespace istio-system "
+            f"-f {values} > {manifest}",
+            f"{p.kubectl(remote)} apply -f {manifest}",
+        ),
+        remote.name,
+        (
+            f"The script reads the pilot, policy, statsd, telemetry and zipkin pod IPs on "
+            f"{primary.name} and writes the istio-remote chart values.",
+            FRAGILE,
+        ),
+    )
+
+
+def _secret_step(t: Topology, remote: Cluster, primary: Cluster) -> Step:
+    kubeconfig = f'"$STATE_DIR"/kubeconfigs/{q(remote.name)}'
+    on_primary = p.kubectl(primary)
+    name = q(remote.name)
+    return Step(
+        Phase.ISTIO_SECRETS,
+        f"Give {primary.name} the credentials of {remote.name}",
+        (
+            p.state_dir(t),
+            f"{q(p.path(remote, p.LEGACY_KUBECONFIG))} {kubeconfig}",
+            f"{on_primary} -n istio-system delete secret {name} --ignore-not-found",
+            f"{on_primary} create secret generic {name} --from-file {kubeconfig} -n istio-system",
+            f"{on_primary} label secret {name} istio/multiCluster=true -n istio-system",
+        ),
+        primary.name,
+        (
+            f"The kubeconfig of {remote.name}'s istio-multi service account is built in "
+            "$STATE_DIR/kubeconfigs, outside output/: it holds a token.",
+        ),
+    )
+
+
+def steps(t: Topology) -> Iterator[Step]:
+    yield from root_ca_steps(t)
+    for cluster in t.primaries:
+        yield _primary_step(t, cluster)
+    for remote in t.remotes:
+        primary = t.config_cluster_of(remote)
+        if primary is not None:
+            yield _remote_step(t, remote, primary)
+    for remote in t.remotes:
+        primary = t.config_cluster_of(remote)
+        if primary is not None:
+            yield _secret_step(t, remote, primary)

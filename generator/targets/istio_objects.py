@@ -1,0 +1,282 @@
+"""Istio install objects as data: IstioOperators, Helm values, gateways, mesh-wide policy.
+
+Every function returns plain dicts (with :class:`~generator.yamlout.Commented` where a value
+needs explaining) for one cluster of an Istio 1.20+ mesh; which clusters get which object is
+decided in :mod:`.istio`.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+from ..model import Cluster, Topology
+from ..yamlout import Commented
+from .namespaces import ISTIO_NAMESPACE
+
+OPERATOR_API = "install.istio.io/v1alpha1"
+NETWORKING_API = "networking.istio.io/v1"
+SECURITY_API = "security.istio.io/v1"
+
+EASTWEST_NAME = "istio-eastwestgateway"
+EASTWEST_LABELS = {"istio": "eastwestgateway", "app": EASTWEST_NAME}
+INGRESS_NAME = "istio-ingressgateway"
+INGRESS_LABELS = {"istio": "ingressgateway", "app": INGRESS_NAME}
+ISTIOD_HOST = "istiod.istio-system.svc.cluster.local"
+
+# Ports of the east-west gateway's Service: health, cross-network mTLS, istiod (xDS and CA),
+# istiod's injection and validation webhooks.
+EASTWEST_PORTS = (
+    ("status-port", 15021),
+    ("tls", 15443),
+    ("tls-istiod", 15012),
+    ("tls-webhook", 15017),
+)
+
+
+def note(value: Any, comment: str) -> Commented:
+    """``value`` with ``comment`` above its key, wrapped to fit beside generated YAML."""
+    return Commented(value, textwrap.fill(comment, width=92))
+
+
+def injection_path(cluster: Cluster) -> str:
+    return f"/inject/cluster/{cluster.name}/net/{cluster.network}"
+
+
+def has_remotes(t: Topology, cluster: Cluster) -> bool:
+    return cluster.is_primary and bool(t.remotes_of(cluster.name))
+
+
+def is_ingress(t: Topology, cluster: Cluster) -> bool:
+    return any(app.ingress == cluster.name for app in t.apps)
+
+
+def _metadata(name: str) -> dict[str, Any]:
+    return {"name": name, "namespace": ISTIO_NAMESPACE}
+
+
+def _mesh_globals(t: Topology, cluster: Cluster) -> dict[str, Any]:
+    return {
+        "meshID": t.istio.mesh_id,
+        "multiCluster": {"clusterName": cluster.name},
+        "network": cluster.network,
+    }
+
+
+_EXTERNAL_ISTIOD = (
+    "istiod also serves the remotes of this cluster (through the east-west gateway)"
+)
+
+
+def _pilot_address(t: Topology, cluster: Cluster) -> tuple[str | None, str]:
+    """The primary's east-west gateway address for a remote, and a comment saying where it
+    comes from. The address is None when it is only known once the gateway is up."""
+    primary = t.config_cluster_of(cluster)
+    assert primary is not None
+    if primary.east_west_ip:
+        return primary.east_west_ip, (
+            f"east-west gateway of {primary.name} (eastWestGatewayIP in the topology); an IP, "
+            "not a hostname: a hostname makes istiod an ExternalName Service and breaks "
+            "injection (istio/istio#45014)"
+        )
+    return None, (
+        f"remotePilotAddress is the address of {primary.name}'s east-west gateway, unknown until "
+        "that gateway is installed: apply.sh reads it (kubectl get svc istio-eastwestgateway) "
+        "into a variable and passes it with --set (istioctl: values.global.remotePilotAddress, "
+        f"Helm: global.remotePilotAddress). Set eastWestGatewayIP on cluster {primary.name} to "
+        "write it here instead"
+    )
+
+
+# --- istioctl: IstioOperator ---------------------------------------------------------------
+
+
+def primary_operator(t: Topology, cluster: Cluster) -> dict[str, Any]:
+    global_values = _mesh_globals(t, cluster)
+    if has_remotes(t, cluster):
+        global_values["externalIstiod"] = note(True, _EXTERNAL_ISTIOD)
+    ingress: dict[str, Any] = {"name": INGRESS_NAME, "enabled": is_ingress(t, cluster)}
+    if is_ingress(t, cluster):
+        ingress["label"] = dict(INGRESS_LABELS)
+    spec: dict[str, Any] = {
+        "profile": "default",
+        "values": {"global": global_values},
+        "components": {
+            "ingressGateways": [
+                note(ingress, "the ingress gateway for apps; only where an app names this "
+                          "cluster as its ingress"),
+            ],
+        },
+    }
+    return {
+        "apiVersion": OPERATOR_API,
+        "kind": "IstioOperator",
+        "metadata": _metadata("control-plane"),
+        "spec": spec,
+    }
+
+
+def remote_operator(t: Topology, cluster: Cluster) -> dict[str, Any]:
+    address, why = _pilot_address(t, cluster)
+    global_values: dict[str, Any] = _mesh_globals(t, cluster)
+    if address is not None:
+        global_values["remotePilotAddress"] = note(address, why)
+        values: dict[str, Any] = {"global": global_values}
+    else:
+        values = {"global": note(global_values, why)}
+    values["istiodRemote"] = {"injectionPath": injection_path(cluster)}
+    return {
+        "apiVersion": OPERATOR_API,
+        "kind": "IstioOperator",
+        "metadata": _metadata("control-plane"),
+        "spec": {"profile": "remote", "values": values},
+    }
+
+
+def eastwest_operator(cluster: Cluster) -> dict[str, Any]:
+    labels = {**EASTWEST_LABELS, "topology.istio.io/network": cluster.network}
+    gateway = {
+        "name": EASTWEST_NAME,
+        "label": labels,
+        "enabled": True,
+        "k8s": {
+            "env": [
+                note({"name": "ISTIO_META_REQUESTED_NETWORK_VIEW", "value": cluster.network},
+                          "traffic through this gateway is for endpoints of its own network"),
+            ],
+            "service": {
+                "ports": [{"name": name, "port": port, "targetPort": port}
+                          for name, port in EASTWEST_PORTS],
+            },
+        },
+    }
+    return {
+        "apiVersion": OPERATOR_API,
+        "kind": "IstioOperator",
+        "metadata": _metadata("eastwest"),
+        "spec": {
+            "profile": note("empty", "only the gateway: the control plane is installed by "
+                                 "control-plane.yaml"),
+            "components": {"ingressGateways": [gateway]},
+            "values": {
+                "gateways": {"istio-ingressgateway": {"injectionTemplate": "gateway"}},
+                "global": {"network": cluster.network},
+            },
+        },
+    }
+
+
+# --- Helm: istio/base, istio/istiod, istio/gateway -----------------------------------------
+
+
+def base_values(cluster: Cluster) -> dict[str, Any]:
+    if cluster.is_primary:
+        return {"global": {"istioNamespace": ISTIO_NAMESPACE}}
+    return {"profile": note("remote", "no control plane here: the remote profile")}
+
+
+def istiod_values(t: Topology, cluster: Cluster) -> dict[str, Any]:
+    global_values = _mesh_globals(t, cluster)
+    if cluster.is_primary:
+        if has_remotes(t, cluster):
+            global_values["externalIstiod"] = note(True, _EXTERNAL_ISTIOD)
+        return {"global": global_values}
+    global_values["configCluster"] = True
+    address, why = _pilot_address(t, cluster)
+    values: dict[str, Any] = {
+        "profile": note("remote", "istiod runs on the primary; this installs the injection "
+                             "webhook and the remote's service account"),
+    }
+    if address is not None:
+        global_values["remotePilotAddress"] = note(address, why)
+        values["global"] = global_values
+    else:
+        values["global"] = note(global_values, why)
+    values["istiodRemote"] = {"injectionPath": injection_path(cluster)}
+    return values
+
+
+def eastwest_gateway_values(cluster: Cluster) -> dict[str, Any]:
+    return {
+        "name": EASTWEST_NAME,
+        "networkGateway": note(cluster.network, "makes this the network's gateway: adds "
+                                    "ports 15443, 15012 and 15017 and the network label"),
+        "labels": {**EASTWEST_LABELS, "topology.istio.io/network": cluster.network},
+    }
+
+
+def ingress_gateway_values() -> dict[str, Any]:
+    return {"name": INGRESS_NAME, "labels": dict(INGRESS_LABELS)}
+
+
+# --- Istio config ---------------------------------------------------------------------------
+
+
+def expose_istiod() -> list[dict[str, Any]]:
+    """Gateway and VirtualService that pass istiod's ports through the east-west gateway."""
+    ports = (("tls-istiod", 15012, 15012), ("tls-istiodwebhook", 15017, 443))
+    gateway = {
+        "apiVersion": NETWORKING_API,
+        "kind": "Gateway",
+        "metadata": _metadata("istiod-gateway"),
+        "spec": {
+            "selector": {"istio": "eastwestgateway"},
+            "servers": [
+                {
+                    "port": {"name": name, "number": port, "protocol": "tls"},
+                    "tls": {"mode": "PASSTHROUGH"},
+                    "hosts": ["*"],
+                }
+                for name, port, _ in ports
+            ],
+        },
+    }
+    virtual_service = {
+        "apiVersion": NETWORKING_API,
+        "kind": "VirtualService",
+        "metadata": _metadata("istiod-vs"),
+        "spec": {
+            "hosts": ["*"],
+            "gateways": ["istiod-gateway"],
+            "tls": [
+                {
+                    "match": [{"port": port, "sniHosts": ["*"]}],
+                    "route": [{"destination": {"host": ISTIOD_HOST,
+                                               "port": {"number": target}}}],
+                }
+                for _, port, target in ports
+            ],
+        },
+    }
+    return [gateway, virtual_service]
+
+
+def cross_network_gateway() -> dict[str, Any]:
+    return {
+        "apiVersion": NETWORKING_API,
+        "kind": "Gateway",
+        "metadata": _metadata("cross-network-gateway"),
+        "spec": {
+            "selector": {"istio": "eastwestgateway"},
+            "servers": [
+                {
+                    "port": {"number": 15443, "name": "tls", "protocol": "TLS"},
+                    "tls": {"mode": "AUTO_PASSTHROUGH"},
+                    "hosts": ["*.local"],
+                },
+            ],
+        },
+    }
+
+
+def peer_authentication(t: Topology) -> dict[str, Any]:
+    mode = "STRICT" if t.istio.mtls_strict else "PERMISSIVE"
+    why = ("sidecars accept only mutual TLS" if t.istio.mtls_strict
+           else "sidecars accept mutual TLS and plain text (istio.mtls: permissive)")
+    return {
+        "apiVersion": SECURITY_API,
+        "kind": "PeerAuthentication",
+        "metadata": note(_metadata("default"),
+                              "named default in the root namespace: applies to the whole mesh"),
+        "spec": {"mtls": {"mode": note(mode, why)}},
+    }

@@ -1,0 +1,51 @@
+"""Where the Istio files of a cluster live, and shell snippets the runbook steps share."""
+
+from __future__ import annotations
+
+import shlex
+
+from ..model import Cluster, Topology
+
+q = shlex.quote
+
+CONTROL_PLANE = "istio/control-plane.yaml"
+EASTWEST = "istio/eastwest-gateway.yaml"
+BASE_VALUES = "istio/base-values.yaml"
+ISTIOD_VALUES = "istio/istiod-values.yaml"
+EASTWEST_VALUES = "istio/eastwest-gateway-values.yaml"
+INGRESS_VALUES = "istio/ingress-gateway-values.yaml"
+EXPOSE_ISTIOD = "istio/expose-istiod.yaml"
+CROSS_NETWORK = "istio/cross-network-gateway.yaml"
+PEER_AUTHENTICATION = "istio/peer-authentication.yaml"
+EASTWEST_ADDRESS = "istio/eastwest-address.sh"
+CACERTS = "istio/cacerts.sh"
+LEGACY_REMOTE_VALUES = "istio/istio-remote-values.sh"
+LEGACY_KUBECONFIG = "istio/kubeconfig.sh"
+
+
+def path(cluster: Cluster, name: str) -> str:
+    """Path of one of ``cluster``'s files, relative to ``output/<topology>/``."""
+    return f"{cluster.name}/{name}"
+
+
+def kubectl(cluster: Cluster) -> str:
+    return f"kubectl --context={q(cluster.context)}"
+
+
+def istioctl_install(cluster: Cluster, file: str) -> str:
+    return f"istioctl install --context={q(cluster.context)} -y -f {q(path(cluster, file))}"
+
+
+def address_variable(cluster: Cluster) -> str:
+    """Shell variable holding the east-west gateway address of ``cluster`` in apply.sh."""
+    return "EASTWEST_" + cluster.name.upper().replace("-", "_")
+
+
+def state_dir(t: Topology) -> str:
+    """Sets STATE_DIR: where apply-time files live (outside output/; some hold credentials)."""
+    return f'STATE_DIR="${{MESHGEN_STATE_DIR:-$HOME/.meshgen/{t.name}}}"'
+
+
+def ca_dir(t: Topology) -> str:
+    """Sets CA_DIR: the mesh's root CA and each cluster's intermediate (private keys)."""
+    return f'CA_DIR="${{MESHGEN_CA_DIR:-$HOME/.meshgen/{t.name}/ca}}"'

@@ -1,0 +1,190 @@
+"""Runbook steps of an Istio 1.20+ install: root CA, control planes, gateways, remotes, secrets.
+
+Steps of one phase run in the order given here; apply.sh runs every step in one shell, so an
+address read in one step (``EASTWEST_<CLUSTER>``) is there for the later ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..model import Cluster, NetworkMode, Topology
+from . import istio_paths as p
+from .base import Phase, Step
+from .istio_objects import has_remotes, is_ingress
+from .istio_paths import q
+
+CACERTS_FILES = ("ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem")
+
+
+def needs_eastwest(t: Topology, cluster: Cluster) -> bool:
+    """An east-west gateway exposes istiod to remotes and, across networks, the services."""
+    return has_remotes(t, cluster) or t.istio.network is NetworkMode.PER_CLUSTER
+
+
+def watched_clusters(t: Topology, primary: Cluster) -> tuple[Cluster, ...]:
+    """Clusters whose API server ``primary``'s istiod reads (through a remote secret)."""
+    return tuple(c for c in t.clusters if c.name != primary.name)
+
+
+def root_ca_steps(t: Topology) -> Iterator[Step]:
+    for cluster in t.clusters:
+        folder = f'"$CA_DIR"/{q(cluster.name)}'
+        files = " ".join(f"--from-file={folder}/{name}" for name in CACERTS_FILES)
+        yield Step(
+            Phase.ROOT_CA,
+            f"Plug the mesh's root CA into {cluster.name}",
+            (
+                p.ca_dir(t),
+                f"{p.kubectl(cluster)} apply -f {q(p.path(cluster, 'namespaces.yaml'))}",
+                f'{q(p.path(cluster, p.CACERTS))} "$CA_DIR"',
+                f"{p.kubectl(cluster)} -n istio-system create secret generic cacerts {files} "
+                f"--dry-run=client -o yaml | {p.kubectl(cluster)} apply -f -",
+            ),
+            cluster.name,
+            (
+                "Istio's CA in every cluster (istiod; Citadel in Istio 1.0) signs workload "
+                "certificates with an intermediate CA under one root, so workloads of different "
+                "clusters trust each other.",
+                "The root and the intermediates are made once in $MESHGEN_CA_DIR (default "
+                f"~/.meshgen/{t.name}/ca), outside output/: they hold private keys. Istio's "
+                "tools/certs Makefile makes the same files if you prefer it.",
+                "The namespaces are applied first so that istio-system exists, with its "
+                "network label, before Istio is installed.",
+            ),
+        )
+
+
+def _primary_step(t: Topology, cluster: Cluster) -> Step:
+    helm = [
+        f"helm install istio-base istio/base -n istio-system --kube-context {q(cluster.context)} "
+        f"-f {q(p.path(cluster, p.BASE_VALUES))}",
+        f"helm install istiod istio/istiod -n istio-system --kube-context {q(cluster.context)} "
+        f"-f {q(p.path(cluster, p.ISTIOD_VALUES))} --wait",
+    ]
+    if is_ingress(t, cluster):
+        helm.append(
+            f"helm install istio-ingressgateway istio/gateway -n istio-system --kube-context "
+            f"{q(cluster.context)} -f {q(p.path(cluster, p.INGRESS_VALUES))}"
+        )
+    return Step(
+        Phase.ISTIO_PRIMARY,
+        f"Install the Istio control plane on {cluster.name}",
+        (
+            p.istioctl_install(cluster, p.CONTROL_PLANE),
+            f"{p.kubectl(cluster)} apply -f {q(p.path(cluster, p.PEER_AUTHENTICATION))}",
+        ),
+        cluster.name,
+        (
+            f"istiod for mesh {t.istio.mesh_id}, cluster {cluster.name}, network "
+            f"{cluster.network}; then the mesh-wide mutual TLS policy.",
+            "With Helm instead of istioctl: " + "; ".join(helm) + ".",
+        ),
+    )
+
+
+def _gateway_step(t: Topology, cluster: Cluster) -> Step:
+    commands = [p.istioctl_install(cluster, p.EASTWEST)]
+    notes = [
+        f"The east-west gateway of {cluster.name} (label istio: eastwestgateway, network "
+        f"{cluster.network}).",
+        f"With Helm instead: helm install istio-eastwestgateway istio/gateway -n istio-system "
+        f"--kube-context {q(cluster.context)} -f {q(p.path(cluster, p.EASTWEST_VALUES))}.",
+    ]
+    script = q(p.path(cluster, p.EASTWEST_ADDRESS))
+    if has_remotes(t, cluster) and cluster.east_west_ip:
+        commands.append(f"{script} >/dev/null")
+        notes.append(f"The remotes of {cluster.name} are given its address, "
+                     f"{cluster.east_west_ip} (eastWestGatewayIP); the script waits for the "
+                     "gateway's load balancer and stops if it got another address.")
+    elif has_remotes(t, cluster):
+        variable = p.address_variable(cluster)
+        commands.append(f'{variable}="$({script})"')
+        notes.append(f"The script waits for the gateway's load balancer and its address goes "
+                     f"into {variable}, for the install of the remotes of {cluster.name}.")
+    return Step(Phase.ISTIO_GATEWAY, f"Install the east-west gateway on {cluster.name}",
+                tuple(commands), cluster.name, tuple(notes))
+
+
+def _expose_steps(t: Topology, cluster: Cluster) -> Iterator[Step]:
+    if has_remotes(t, cluster):
+        yield Step(
+            Phase.ISTIO_EXPOSE,
+            f"Expose istiod of {cluster.name} through its east-west gateway",
+            (f"{p.kubectl(cluster)} apply -f {q(p.path(cluster, p.EXPOSE_ISTIOD))}",),
+            cluster.name,
+            ("Remotes reach istiod (ports 15012 and 15017) at the gateway's stable address "
+             "instead of a pod IP.",),
+        )
+    if t.istio.network is NetworkMode.PER_CLUSTER:
+        yield Step(
+            Phase.ISTIO_EXPOSE,
+            f"Expose the services of the mesh on the east-west gateways ({cluster.name})",
+            (f"{p.kubectl(cluster)} apply -f {q(p.path(cluster, p.CROSS_NETWORK))}",),
+            cluster.name,
+            ("The cross-network gateway passes mTLS traffic for *.local services through port "
+             "15443 of every east-west gateway this istiod configures.",),
+        )
+
+
+def _remote_step(t: Topology, cluster: Cluster) -> Step:
+    primary = t.config_cluster_of(cluster)
+    assert primary is not None
+    commands = [p.istioctl_install(cluster, p.CONTROL_PLANE)]
+    helm_address = ""
+    if primary.east_west_ip is None:
+        variable = p.address_variable(primary)
+        # Read again when this step runs on its own, without the gateway step before it.
+        script = q(p.path(primary, p.EASTWEST_ADDRESS))
+        commands.insert(0, f'{variable}="${{{variable}:-$({script})}}"')
+        commands[-1] += f' --set values.global.remotePilotAddress="${variable}"'
+        helm_address = f' --set global.remotePilotAddress="${variable}"'
+    return Step(
+        Phase.ISTIO_REMOTE,
+        f"Install the remote profile on {cluster.name}",
+        tuple(commands),
+        cluster.name,
+        (
+            f"{cluster.name}'s sidecars get their configuration and certificates from istiod on "
+            f"{primary.name}, through {primary.name}'s east-west gateway.",
+            f"With Helm instead: helm install istio-base istio/base -n istio-system --kube-context "
+            f"{q(cluster.context)} -f {q(p.path(cluster, p.BASE_VALUES))}; helm install istiod "
+            f"istio/istiod -n istio-system --kube-context {q(cluster.context)} -f "
+            f"{q(p.path(cluster, p.ISTIOD_VALUES))}{helm_address}.",
+        ),
+    )
+
+
+def _secret_steps(t: Topology, primary: Cluster) -> Iterator[Step]:
+    for other in watched_clusters(t, primary):
+        yield Step(
+            Phase.ISTIO_SECRETS,
+            f"Let istiod on {primary.name} read {other.name}",
+            (f"istioctl create-remote-secret --context={q(other.context)} --name={q(other.name)}"
+             f" | kubectl apply --context={q(primary.context)} -f -",),
+            primary.name,
+            (f"The remote secret holds a token for {other.name}'s API server; it goes straight "
+             "from istioctl to the cluster and is never written to output/.",),
+        )
+
+
+def steps(t: Topology) -> Iterator[Step]:
+    yield from root_ca_steps(t)
+    for cluster in t.primaries:
+        yield _primary_step(t, cluster)
+    for cluster in t.primaries:
+        if needs_eastwest(t, cluster):
+            yield _gateway_step(t, cluster)
+    for cluster in t.primaries:
+        yield from _expose_steps(t, cluster)
+    for cluster in t.remotes:
+        if t.config_cluster_of(cluster) is not None:
+            yield _remote_step(t, cluster)
+    for cluster in t.primaries:
+        yield from _secret_steps(t, cluster)
+    # A remote's own gateway is injected by, and gets its certificate from, the primary's
+    # istiod, which needs the remote secret first: so it comes after the secrets.
+    for cluster in t.remotes:
+        if needs_eastwest(t, cluster):
+            step = _gateway_step(t, cluster)
+            yield Step(Phase.ISTIO_SECRETS, step.title, step.commands, step.cluster, step.notes)

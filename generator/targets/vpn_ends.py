@@ -1,0 +1,113 @@
+"""The two ends of every VPN link, and the names and durations both VPN configs share.
+
+Each end of a link is one release of the strongSwan chart in its cluster (``vpn-<peer>``) and
+one swanctl connection of the same name, so a cluster with several peers runs one tunnel per
+peer side by side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..model import Cluster, Topology, VpnLink
+
+CHART = "iks-charts/strongswan"
+CHART_VERSION = "2.10.7"
+CHART_REPO_NAME = "iks-charts"
+CHART_REPO_URL = "https://icr.io/helm/iks-charts"
+NAMESPACE = "kube-system"
+
+# The chart names its Deployment, Service and ServiceAccount "<release cut to 35>-strongswan":
+# a release name longer than 35 characters would be cut, and two peers sharing those 35
+# characters would then claim the same objects. Helm itself allows 53.
+RELEASE_LIMIT = 35
+_SUFFIX = "-strongswan"
+
+
+def release_name(peer: str) -> str:
+    """``vpn-<peer>``, or, for a long peer name, its start plus a hash of the whole name."""
+    name = f"vpn-{peer}"
+    if len(name) <= RELEASE_LIMIT:
+        return name
+    digest = hashlib.sha256(peer.encode("utf-8")).hexdigest()[:8]
+    head = name[: RELEASE_LIMIT - len(digest) - 1].rstrip("-")
+    return f"{head}-{digest}"
+
+
+def chart_fullname(release: str) -> str:
+    """Name of the release's Deployment and Service, as the chart's helper makes it."""
+    return f"{release[:RELEASE_LIMIT].rstrip('-')}{_SUFFIX}"
+
+
+@dataclass(frozen=True)
+class LinkEnd:
+    """One cluster's end of a link: what it exposes, whom it talks to, who starts."""
+
+    link: VpnLink
+    local: Cluster
+    peer: Cluster
+
+    @property
+    def initiates(self) -> bool:
+        return self.link.initiator == self.local.name
+
+    @property
+    def release(self) -> str:
+        return release_name(self.peer.name)
+
+    @property
+    def folder(self) -> str:
+        return f"{self.local.name}/vpn/{self.peer.name}"
+
+    @property
+    def connection(self) -> str:
+        """Name of the swanctl connection and its child: the release name, unique per gateway."""
+        return self.release
+
+    @property
+    def secrets_file(self) -> str:
+        """File beside an installed swanctl.conf that holds the key; never under output/."""
+        return f"{self.connection}.secrets"
+
+    @property
+    def local_subnets(self) -> str:
+        return ",".join(self.local.cidrs)
+
+    @property
+    def remote_subnets(self) -> str:
+        return ",".join(self.peer.cidrs)
+
+    @property
+    def close_action(self) -> str:
+        """The chart's ``closeaction``, with ``auto`` resolved the way the chart does."""
+        if self.link.close_action == "auto":
+            return "restart" if self.initiates else "none"
+        return self.link.close_action
+
+
+def link_ends(t: Topology) -> Iterator[LinkEnd]:
+    """For every link in topology order: the listening end, then the initiating end."""
+    for link in t.vpn:
+        initiator, responder = t.cluster(link.initiator), t.cluster(link.responder)
+        if initiator is None or responder is None:
+            continue
+        yield LinkEnd(link, responder, initiator)
+        yield LinkEnd(link, initiator, responder)
+
+
+def seconds(duration: str) -> int:
+    """Seconds in a duration of the chart's form: an integer with an optional s, m or h."""
+    unit = duration[-1]
+    if unit.isdigit():
+        return int(duration)
+    return int(duration[:-1]) * {"s": 1, "m": 60, "h": 3600}[unit]
+
+
+def duration(total: int) -> str:
+    """Seconds written in the largest whole unit: 10260 -> ``171m``."""
+    for unit, size in (("h", 3600), ("m", 60)):
+        if total % size == 0:
+            return f"{total // size}{unit}"
+    return f"{total}s"

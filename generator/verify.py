@@ -1,0 +1,364 @@
+"""``meshgen verify``: every generated object against the schema that applies to it.
+
+``MANIFEST.json`` of each output folder says what each file holds (see
+:class:`~generator.targets.base.Kind`):
+
+* ``manifests``: each document by its apiVersion and kind, against the strict JSON Schema of a
+  built-in Kubernetes kind (:mod:`.verify_kube`) or of an Istio CRD (:mod:`.verify_crds`). A
+  document no schema covers is a failure, never a pass.
+* ``istio-operator``: :mod:`.verify_operator`.
+* ``helm-values:istio/gateway``: the chart's values.schema.json; ``helm-values:istio/istiod``,
+  ``helm-values:istio/base`` and ``helm-values:iks-charts/strongswan``: key paths of the chart's
+  defaults (:mod:`.verify_values`).
+* ``kustomization``: every listed resource is a manifests file of the same folder.
+* scripts, strongSwan configs and text: not objects; counted, not checked here.
+
+Istio objects need the CRDs of the release being installed (:mod:`.verify_sources`); when they
+are missing the run stops with a usage error instead of passing what it could not check.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .errors import InputError, UsageError, dotted
+from .targets.base import Kind
+from .verify_crds import CrdVersion, read_crds
+from .verify_kube import KUBERNETES_VERSION, KubernetesSchemas, Validator, kubernetes_schemas
+from .verify_operator import OperatorCheck, values_defaults
+from .verify_sources import CRDS_ENV, Sources, find_sources
+from .verify_values import (
+    ANY,
+    ValuesProblem,
+    chart_defaults,
+    key_path_problems,
+    schema_problems,
+    shorten,
+)
+
+try:
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+MANIFEST = "MANIFEST.json"
+NOT_OBJECTS = frozenset({Kind.SCRIPT, Kind.STRONGSWAN, Kind.TEXT})
+ISTIO_GATEWAY = Kind.helm_values("istio/gateway")
+ISTIOD = Kind.helm_values("istio/istiod")
+ISTIO_BASE = Kind.helm_values("istio/base")
+STRONGSWAN = Kind.helm_values("iks-charts/strongswan")
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One problem: ``file`` relative to the output folder, ``document`` counted from 1."""
+
+    file: str
+    document: int
+    subject: str
+    path: str
+    message: str
+
+    def format(self) -> str:
+        return f"{self.file}:{self.document}: {self.subject}: {self.path or '(top)'}: " \
+               f"{self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"file": self.file, "document": self.document, "subject": self.subject,
+                "path": self.path, "message": self.message}
+
+
+@dataclass
+class VerifyReport:
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """Files not checked, with the reason (no chart defaults given, not objects)."""
+    files: int = 0
+    objects: int = 0
+    load_seconds: float = 0.0
+    check_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    @property
+    def per_object_ms(self) -> float:
+        return 1000 * self.check_seconds / self.objects if self.objects else 0.0
+
+    def lines(self) -> list[str]:
+        return [f.format() for f in sorted(self.findings)]
+
+    def summary(self) -> str:
+        verdict = "all pass" if self.ok else f"{len(self.findings)} problem" + (
+            "s" if len(self.findings) != 1 else "")
+        text = (f"verified {self.objects} objects in {self.files} files: {verdict} "
+                f"(schemas loaded in {1000 * self.load_seconds:.0f} ms; "
+                f"{self.per_object_ms:.2f} ms per object)")
+        reasons: dict[str, int] = {}
+        for _, reason in self.skipped:
+            reasons[reason] = reasons.get(reason, 0) + 1
+        for reason, count in sorted(reasons.items()):
+            text += f"\n  not checked: {count} file{'s' if count != 1 else ''} ({reason})"
+        return text
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "files": self.files,
+            "objects": self.objects,
+            "problems": [f.as_dict() for f in sorted(self.findings)],
+            "not_checked": [{"file": f, "reason": r} for f, r in sorted(self.skipped)],
+            "timing": {"load_ms": round(1000 * self.load_seconds, 1),
+                       "per_object_ms": round(self.per_object_ms, 3)},
+        }
+
+
+def is_istio(api_version: str) -> bool:
+    group = api_version.rpartition("/")[0]
+    return group.endswith("istio.io") and group != "install.istio.io"
+
+
+class Checker:
+    """Everything needed to check objects, loaded once."""
+
+    def __init__(self, sources: Sources) -> None:
+        self.sources = sources
+        self.kubernetes: KubernetesSchemas = kubernetes_schemas()
+        self.crds: dict[tuple[str, str], CrdVersion] = read_crds(sources.crd_files)
+        if sources.crd_files and not self.crds:
+            shown = ", ".join(str(p) for p in sources.crd_files)
+            raise UsageError(f"no CustomResourceDefinition with a schema in {shown}")
+        self._crd_validators: dict[tuple[str, str], Validator] = {}
+        self.gateway: Validator | None = None
+        if sources.gateway_schema is not None:
+            schema = _read_json(sources.gateway_schema)
+            jsonschema.Draft7Validator.check_schema(schema)
+            self.gateway = jsonschema.Draft7Validator(schema)
+        self.istiod = _read_defaults(sources.istiod_defaults)
+        self.base = _read_defaults(sources.base_defaults)
+        self.strongswan = _read_defaults(sources.strongswan_defaults, internal=False)
+        tree = (values_defaults(self.istiod, self.base)
+                if self.istiod is not None and self.base is not None else None)
+        self.operator = OperatorCheck(self.kubernetes, tree)
+
+    def object_validator(self, api_version: str, kind: str) -> Validator | None:
+        key = (api_version, kind)
+        crd = self.crds.get(key)
+        if crd is not None:
+            if key not in self._crd_validators:
+                self._crd_validators[key] = self.kubernetes.compile(crd.schema)
+            return self._crd_validators[key]
+        return self.kubernetes.validator(api_version, kind)
+
+    def values_defaults(self, kind: str) -> Mapping[str, Any] | None:
+        profile = {"profile": ANY}
+        if kind == ISTIOD and self.istiod is not None:
+            return {**self.istiod, **profile}
+        if kind == ISTIO_BASE and self.base is not None:
+            return {**self.base, **profile}
+        if kind == STRONGSWAN:
+            return self.strongswan
+        return None
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read {path}: {exc}") from None
+
+
+def _read_defaults(path: Path | None, internal: bool = True) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InputError(f"cannot read chart defaults {path}: {exc}") from None
+    if not isinstance(data, Mapping):
+        raise InputError(f"{path}: chart defaults must be a mapping")
+    return chart_defaults(data) if internal else dict(data)
+
+
+# --- reading an output folder ---------------------------------------------------------------
+
+
+@dataclass
+class _File:
+    path: str
+    """Relative to the output folder: <topology>/<cluster>/..."""
+    kind: str
+    documents: list[Any]
+
+
+def _manifest_entries(folder: Path) -> dict[str, str]:
+    manifest = folder / MANIFEST
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{manifest} is missing; run meshgen build first") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read {manifest}: {exc}") from None
+    files = data.get("files") if isinstance(data, Mapping) else None
+    if not isinstance(files, Mapping):
+        raise InputError(f"{manifest} has no files table; run meshgen build again")
+    return {str(path): str((entry or {}).get("kind", "")) for path, entry in files.items()}
+
+
+def _read_folder(root: Path, name: str, report: VerifyReport,
+                 kinds: dict[str, str]) -> list[_File]:
+    """The object files of one output folder; ``kinds`` gets the kind of every file."""
+    folder = root / name
+    out = []
+    for path, kind in sorted(_manifest_entries(folder).items()):
+        shown = f"{name}/{path}"
+        kinds[shown] = kind
+        report.files += 1
+        if kind in NOT_OBJECTS:
+            report.skipped.append((shown, "not Kubernetes objects"))
+            continue
+        try:
+            text = (folder / path).read_text(encoding="utf-8")
+            documents = [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
+        except FileNotFoundError:
+            report.findings.append(Finding(shown, 1, "-", "", "listed in MANIFEST.json but "
+                                           "missing; run meshgen build"))
+            continue
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            report.findings.append(Finding(shown, 1, "-", "", shorten(f"not YAML: {exc}")))
+            continue
+        out.append(_File(shown, kind, documents))
+    return out
+
+
+def _subject(document: Any) -> str:
+    if not isinstance(document, Mapping):
+        return "-"
+    metadata = document.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, Mapping) else None
+    return f"{document.get('kind', '?')}/{name or '?'}"
+
+
+def _require_crds(files: Sequence[_File], checker: Checker) -> None:
+    if checker.sources.crd_files:
+        return
+    needing = [
+        f"{f.path}: {_subject(d)}"
+        for f in files if f.kind == Kind.MANIFESTS
+        for d in f.documents
+        if isinstance(d, Mapping) and is_istio(str(d.get("apiVersion", "")))
+    ]
+    if needing:
+        shown = "\n  ".join(needing[:5]) + ("\n  ..." if len(needing) > 5 else "")
+        raise UsageError(
+            f"{len(needing)} Istio object{'s' if len(needing) != 1 else ''} need the Istio "
+            f"CRDs to be checked:\n  {shown}\npass --crds PATH (an unpacked Istio release, or "
+            f"its crd-all.gen.yaml) or set {CRDS_ENV}"
+        )
+
+
+# --- checking -------------------------------------------------------------------------------
+
+
+def _object_problems(checker: Checker, document: Any) -> Iterator[ValuesProblem]:
+    if not isinstance(document, Mapping):
+        yield (), "not a Kubernetes object (a mapping with apiVersion and kind)"
+        return
+    api_version, kind = document.get("apiVersion"), document.get("kind")
+    if not isinstance(api_version, str) or not isinstance(kind, str):
+        yield (), "apiVersion and kind are required"
+        return
+    metadata = document.get("metadata")
+    if not isinstance(metadata, Mapping) or not metadata.get("name"):
+        yield ("metadata",), "metadata.name is required"
+    validator = checker.object_validator(api_version, kind)
+    if validator is None:
+        where = (f"the CRDs from {checker.sources.crds_from}" if is_istio(api_version)
+                 else f"Kubernetes {KUBERNETES_VERSION} or the CRDs given")
+        yield (), f"no schema for {api_version} {kind} in {where}"
+        return
+    yield from schema_problems(validator, document)
+
+
+def _kustomization_problems(file: _File, kinds: Mapping[str, str]) -> Iterator[ValuesProblem]:
+    for document in file.documents:
+        resources = document.get("resources") if isinstance(document, Mapping) else None
+        if not isinstance(resources, list):
+            yield ("resources",), "a kustomization lists its resources"
+            continue
+        folder = file.path.rpartition("/")[0]
+        for i, resource in enumerate(resources):
+            kind = kinds.get(f"{folder}/{resource}")
+            if kind is None:
+                yield ("resources", i), f"{resource} is not a generated file of this folder"
+            elif kind != Kind.MANIFESTS:
+                yield ("resources", i), f"{resource} holds {kind}, not manifests kubectl applies"
+
+
+def _check_file(checker: Checker, file: _File, kinds: Mapping[str, str],
+                report: VerifyReport) -> None:
+    def add(index: int, subject: str, problems: Iterator[ValuesProblem]) -> None:
+        for path, message in problems:
+            report.findings.append(Finding(file.path, index, subject, dotted(path), message))
+
+    if file.kind == Kind.KUSTOMIZATION:
+        add(1, "Kustomization", _kustomization_problems(file, kinds))
+        return
+    if file.kind == Kind.MANIFESTS:
+        for index, document in enumerate(file.documents, 1):
+            report.objects += 1
+            add(index, _subject(document), _object_problems(checker, document))
+        return
+    if file.kind == Kind.ISTIO_OPERATOR:
+        for index, document in enumerate(file.documents, 1):
+            report.objects += 1
+            add(index, _subject(document), checker.operator.problems(document))
+        if not checker.operator.checks_values:
+            report.skipped.append((file.path, "spec.values: no istiod/base chart defaults "
+                                   "given with --crds"))
+        return
+    if file.kind.startswith(Kind.HELM_VALUES):
+        chart = file.kind[len(Kind.HELM_VALUES):]
+        subject = f"values({chart})"
+        values = file.documents[0] if file.documents else {}
+        if file.kind == ISTIO_GATEWAY and checker.gateway is not None:
+            report.objects += 1
+            add(1, subject, schema_problems(checker.gateway, values))
+            return
+        defaults = checker.values_defaults(file.kind)
+        if defaults is None:
+            report.skipped.append((file.path, f"no defaults or schema of chart {chart} given"))
+            return
+        report.objects += 1
+        add(1, subject, key_path_problems(values, defaults))
+        return
+    report.findings.append(Finding(file.path, 1, "-", "", f"unknown kind '{file.kind}' in "
+                                   "MANIFEST.json"))
+
+
+def verify_output(output_dir: Path, names: Sequence[str], crds: Path | None = None,
+                  strongswan_values: Path | None = None,
+                  environ: Mapping[str, str] | None = None) -> VerifyReport:
+    """Check every object of ``output_dir/<name>/`` for each name."""
+    report = VerifyReport()
+    started = time.perf_counter()
+    sources = find_sources(crds, strongswan_values, environ)
+    kinds: dict[str, str] = {}
+    files = [f for name in names for f in _read_folder(output_dir, name, report, kinds)]
+    checker = Checker(sources)
+    _require_crds(files, checker)
+    report.load_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    for file in files:
+        _check_file(checker, file, kinds, report)
+    report.check_seconds = time.perf_counter() - started
+    return report

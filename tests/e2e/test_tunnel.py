@@ -1,0 +1,336 @@
+"""Real strongSwan tunnels from the generated configs, for every link of every topology.
+
+Each end of a link is a network namespace running its own daemon. The generated swanctl.conf
+of each end is installed the way its comment says (conf.d plus a secrets file beside it); the
+generated ipsec.conf runs under starter as in the chart's VPN pod, after a check that it is
+what the chart renders from the generated values.yaml. A tunnel counts as working when its
+CHILD_SA is installed at both ends, pings between pod and service addresses cross it in both
+directions, and the SA's byte counters grow. Mismatched pairs must not come up.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import functools
+import os
+import re
+import secrets
+import stat
+import subprocess
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator.api import check_file, render
+from generator.model import Cluster, Topology, VpnLink
+from generator.targets import vpn
+from generator.targets.vpn_ends import release_name
+from tests.conftest import TOPOLOGIES
+
+from .chart import chart_sections, parse_ipsec_conf
+from .netlab import ChildSa, Lab, LabError, Site, host_in, wait_for
+
+pytestmark = pytest.mark.e2e
+
+UP_TIMEOUT = 20.0
+"""Bound on a tunnel coming up; on a mismatched pair, on the failure being reported."""
+
+# Strong suites other than the topologies' own, for pairs that must not agree.
+OTHER_PROPOSALS = {"ike": "aes128gcm16-prfsha256-ecp256", "esp": "aes128gcm16-ecp256"}
+FAILURE_NOTICE = {"psk": "AUTHENTICATION_FAILED", "ike": "NO_PROPOSAL_CHOSEN",
+                  "esp": "NO_PROPOSAL_CHOSEN"}
+SEED = "icp-iks-bookinfo"
+
+
+@functools.cache
+def topology_of(path: Path) -> Topology:
+    checked = check_file(path)
+    assert checked.valid, "\n".join(p.format() for p in checked.problems)
+    assert checked.topology is not None
+    return checked.topology
+
+
+def files_of(t: Topology) -> dict[str, bytes]:
+    """The rendered tree: once per topology file, afresh for a changed copy (no source)."""
+    if t.source:
+        return _files_of_path(TOPOLOGIES / t.source)
+    return render(t).files
+
+
+@functools.cache
+def _files_of_path(path: Path) -> dict[str, bytes]:
+    return render(topology_of(path)).files
+
+
+def _link_params() -> Iterator[object]:
+    for path in sorted(TOPOLOGIES.glob("*.yaml")):
+        checked = check_file(path)
+        if checked.topology is None or not checked.valid:
+            # Listed all the same, so the test fails on it rather than leaving it out.
+            yield pytest.param(path, 0, id=f"{path.stem}:invalid")
+            continue
+        for index, link in enumerate(checked.topology.vpn):
+            yield pytest.param(path, index, id=f"{checked.topology.name}:{link.name}")
+
+
+def _mesh_params() -> Iterator[object]:
+    for path in sorted(TOPOLOGIES.glob("*.yaml")):
+        checked = check_file(path)
+        t = checked.topology
+        if t is not None and any(len(t.links_of(c.name)) > 1 for c in t.clusters):
+            yield pytest.param(path, id=t.name)
+
+
+LINKS = list(_link_params())
+MESHES = list(_mesh_params())
+SEED_LINK = [p for p in LINKS if getattr(p, "id", "").startswith(f"{SEED}:")] or LINKS[:1]
+
+
+# --- setting up ------------------------------------------------------------------------------
+
+
+def ends(t: Topology, link: VpnLink) -> tuple[Cluster, Cluster]:
+    initiator, responder = t.cluster(link.initiator), t.cluster(link.responder)
+    assert initiator is not None and responder is not None
+    return initiator, responder
+
+
+def open_sites(lab: Lab, t: Topology, links: Iterable[VpnLink]) -> dict[str, Site]:
+    """A namespace per cluster on these links, a veth per link, an address in every range."""
+    links = list(links)
+    names = sorted({name for link in links for name in (link.initiator, link.responder)})
+    sites = {name: lab.site(name) for name in names}
+    for name, site in sites.items():
+        cluster = t.cluster(name)
+        assert cluster is not None
+        for cidr in cluster.cidrs:
+            lab.add_address(site, host_in(cidr))
+    for link in links:
+        a, b = ends(t, link)
+        assert a.vpn_gateway and b.vpn_gateway
+        lab.connect(sites[a.name], a.vpn_gateway, sites[b.name], b.vpn_gateway)
+    return sites
+
+
+def install_swanctl(site: Site, generated: bytes, local: str, peer: str, secret: str) -> None:
+    """Install one generated swanctl.conf as its comment says: conf.d plus the secrets file."""
+    root = site.folder / "swanctl"
+    conf_d = root / "conf.d"
+    conf_d.mkdir(parents=True, exist_ok=True)
+    (root / "swanctl.conf").write_text("include conf.d/*.conf\n", encoding="utf-8")
+    text = generated.decode("utf-8")
+    include = re.search(r"^include (\S+)$", text, re.MULTILINE)
+    assert include, "swanctl.conf must pull its secret in with include"
+    assert not re.search(r"^\s*secret\s*=", text, re.MULTILINE), "a secret in swanctl.conf"
+    (conf_d / f"{peer}.conf").write_bytes(generated)
+    encoded = base64.b64encode(secret.encode("utf-8")).decode("ascii")
+    secrets_file = conf_d / include.group(1)
+    secrets_file.write_text(
+        f"secrets {{\n    ike-{peer} {{\n        id-1 = {local}\n        id-2 = {peer}\n"
+        f"        secret = 0s{encoded}\n    }}\n}}\n", encoding="utf-8")
+    secrets_file.chmod(0o600)
+
+
+def load_swanctl(site: Site) -> None:
+    site.swanctl("--load-all", "--file", str(site.folder / "swanctl" / "swanctl.conf"))
+
+
+def child_towards(site: Site, peer: Cluster) -> ChildSa | None:
+    for child in site.installed():
+        if set(child.remote_ts) == set(peer.cidrs):
+            return child
+    return None
+
+
+def wait_until_up(pairs: Iterable[tuple[Site, Cluster]]) -> dict[tuple[str, str], ChildSa]:
+    pairs = list(pairs)
+
+    def all_up() -> dict[tuple[str, str], ChildSa] | None:
+        found = {}
+        for site, peer in pairs:
+            child = child_towards(site, peer)
+            if child is None:
+                return None
+            found[(site.label, peer.name)] = child
+        return found
+
+    try:
+        return wait_for("the CHILD_SAs", all_up, UP_TIMEOUT)
+    except LabError as exc:
+        logs = "\n".join(f"--- {site.label}\n{site.log_text()[-3000:]}" for site, _ in pairs)
+        raise AssertionError(f"{exc}\n{logs}") from None
+
+
+def assert_traffic_crosses(t: Topology, sites: dict[str, Site], link: VpnLink) -> None:
+    """Pod to pod and pod to service, both ways; then every SA counter of the link grew."""
+    a, b = ends(t, link)
+    pairs = [(sites[a.name], b), (sites[b.name], a)]
+    before = wait_until_up(pairs)
+    for site, here, there in ((sites[a.name], a, b), (sites[b.name], b, a)):
+        source = host_in(here.pod_cidr)
+        for target in (host_in(there.pod_cidr), host_in(there.service_cidr)):
+            assert site.ping(source, target), (
+                f"{here.name} pod {source} cannot reach {target} in {there.name}")
+    after = wait_until_up(pairs)
+    for key, child in after.items():
+        assert child.bytes_out > before[key].bytes_out, f"{key}: nothing sent through the SA"
+        assert child.bytes_in > before[key].bytes_in, f"{key}: nothing received through the SA"
+
+
+def assert_stays_down(t: Topology, sites: dict[str, Site], link: VpnLink, notice: str) -> None:
+    a, b = ends(t, link)
+    initiator, responder = sites[a.name], sites[b.name]
+    wait_for(f"{notice} in the initiator's log", lambda: notice in initiator.log_text(),
+             UP_TIMEOUT)
+    assert child_towards(initiator, b) is None and child_towards(responder, a) is None
+    assert not initiator.ping(host_in(a.pod_cidr), host_in(b.pod_cidr))
+
+
+def generated(t: Topology, local: Cluster, peer: Cluster, name: str) -> bytes:
+    return files_of(t)[f"{local.name}/vpn/{peer.name}/{name}"]
+
+
+# --- the tests -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("path", "index"), LINKS)
+def test_swanctl_tunnel_carries_traffic(lab: Lab, path: Path, index: int) -> None:
+    t = topology_of(path)
+    link = t.vpn[index]
+    initiator, responder = ends(t, link)
+    sites = open_sites(lab, t, [link])
+    secret = secrets.token_urlsafe(24)
+    for local, peer in ((responder, initiator), (initiator, responder)):
+        site = sites[local.name]
+        lab.start_charon(site)
+        install_swanctl(site, generated(t, local, peer, "swanctl.conf"), local.name,
+                        peer.name, secret)
+        load_swanctl(site)
+    assert_traffic_crosses(t, sites, link)
+
+
+@pytest.mark.parametrize(("path", "index"), LINKS)
+def test_chart_ipsec_conf_is_rendered_from_the_values(
+        reference_dir: Path, path: Path, index: int) -> None:
+    t = topology_of(path)
+    defaults = yaml.safe_load(
+        (reference_dir / "iks-strongswan-2.10.7" / "values.yaml").read_text(encoding="utf-8"))
+    for local, peer in (ends(t, t.vpn[index]), ends(t, t.vpn[index])[::-1]):
+        values = yaml.safe_load(generated(t, local, peer, "values.yaml"))
+        ipsec_conf = generated(t, local, peer, "ipsec.conf").decode("utf-8")
+        assert parse_ipsec_conf(ipsec_conf) == chart_sections(defaults, values)
+
+
+@pytest.mark.parametrize(("path", "index"), LINKS)
+def test_chart_ipsec_conf_tunnel_carries_traffic(lab: Lab, path: Path, index: int) -> None:
+    t = topology_of(path)
+    link = t.vpn[index]
+    initiator, responder = ends(t, link)
+    sites = open_sites(lab, t, [link])
+    secret = secrets.token_urlsafe(24)
+    for local, peer in ((responder, initiator), (initiator, responder)):
+        site = sites[local.name]
+        conf = site.folder / "ipsec.conf"
+        conf.write_bytes(generated(t, local, peer, "ipsec.conf"))
+        lab.start_starter(site, conf, secret)
+    assert_traffic_crosses(t, sites, link)
+
+
+@pytest.mark.parametrize("path", MESHES)
+def test_every_tunnel_of_a_mesh_at_once(lab: Lab, path: Path) -> None:
+    """One daemon per cluster loads all its ends; every tunnel comes up beside the others."""
+    t = topology_of(path)
+    sites = open_sites(lab, t, t.vpn)
+    keys = {link.name: secrets.token_urlsafe(24) for link in t.vpn}
+    for site in sites.values():
+        lab.start_charon(site)
+    # As the runbook does: every listening end first, then the ends that start the tunnels.
+    for starting in (False, True):
+        for link in t.vpn:
+            initiator, responder = ends(t, link)
+            local, peer = (initiator, responder) if starting else (responder, initiator)
+            install_swanctl(sites[local.name], generated(t, local, peer, "swanctl.conf"),
+                            local.name, peer.name, keys[link.name])
+        for site in sites.values():
+            load_swanctl(site)
+    for link in t.vpn:
+        assert_traffic_crosses(t, sites, link)
+
+
+@pytest.mark.parametrize("mismatch", ["psk", "ike", "esp"])
+@pytest.mark.parametrize(("path", "index"), SEED_LINK)
+def test_mismatched_pair_stays_down(lab: Lab, path: Path, index: int, mismatch: str) -> None:
+    t = topology_of(path)
+    link = t.vpn[index]
+    initiator, responder = ends(t, link)
+    other = t
+    if mismatch in OTHER_PROPOSALS:
+        changed = (dataclasses.replace(link, ike=OTHER_PROPOSALS["ike"]) if mismatch == "ike"
+                   else dataclasses.replace(link, esp=OTHER_PROPOSALS["esp"]))
+        other = dataclasses.replace(t, vpn=tuple(changed if x is link else x for x in t.vpn),
+                                    source="")
+    sites = open_sites(lab, t, [link])
+    secret = secrets.token_urlsafe(24)
+    for local, peer, source in ((responder, initiator, t), (initiator, responder, other)):
+        site = sites[local.name]
+        lab.start_charon(site)
+        key = secret + "-other" if mismatch == "psk" and local is initiator else secret
+        install_swanctl(site, generated(source, local, peer, "swanctl.conf"), local.name,
+                        peer.name, key)
+        load_swanctl(site)
+    assert_stays_down(t, sites, link, FAILURE_NOTICE[mismatch])
+
+
+def write_tree(t: Topology, folder: Path) -> Path:
+    """The rendered output/<topology>/ on disk, where the runbook's relative paths start."""
+    for name, content in files_of(t).items():
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    return folder
+
+
+def gateway_commands(t: Topology, local: Cluster, peer: Cluster) -> str:
+    marker = f"{local.name}/vpn/{peer.name}/swanctl.conf"
+    (step,) = [s for s in vpn.TARGET.steps(t)
+               if s.optional and s.cluster == local.name and marker in s.commands[0]]
+    return "\n".join(step.commands)
+
+
+@pytest.mark.parametrize(("path", "index"), LINKS)
+def test_runbook_gateway_steps_set_up_the_tunnel(lab: Lab, path: Path, index: int) -> None:
+    """The runbook's steps for plain gateways, run as written, with /etc/swanctl and the
+    daemon's socket put in place for them in a private mount namespace: they install the
+    config, write the key file and load both, and the tunnel carries traffic."""
+    t = topology_of(path)
+    link = t.vpn[index]
+    if link.psk.kind != "env":
+        pytest.skip("the key of this link is a file of the operator's")
+    initiator, responder = ends(t, link)
+    sites = open_sites(lab, t, [link])
+    tree = write_tree(t, lab.folder / "output")
+    key = secrets.token_urlsafe(24)
+    script = ('mount --bind "$1" /etc/swanctl && mount -t tmpfs tmpfs /run && '
+              'ln -s "$2" /run/charon.vici && cd "$3" && exec bash -euxc "$4"')
+    for local, peer in ((responder, initiator), (initiator, responder)):
+        site = sites[local.name]
+        lab.start_charon(site)
+        etc = site.folder / "etc-swanctl"
+        (etc / "conf.d").mkdir(parents=True)
+        (etc / "swanctl.conf").write_text("include conf.d/*.conf\n", encoding="utf-8")
+        done = subprocess.run(
+            ["unshare", "--mount", "bash", "-c", script, "gateway", str(etc),
+             str(site.folder / "charon.vici"), str(tree), gateway_commands(t, local, peer)],
+            capture_output=True, text=True, timeout=30, check=False,
+            env={**os.environ, link.psk.name: key})
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert key not in done.stdout + done.stderr  # not even in the shell's trace
+        installed = sorted(p.name for p in (etc / "conf.d").iterdir())
+        assert installed == [f"{release_name(peer.name)}.conf",
+                             f"{release_name(peer.name)}.secrets"]
+        secrets_file = etc / "conf.d" / installed[1]
+        assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+    assert_traffic_crosses(t, sites, link)

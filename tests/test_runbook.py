@@ -1,0 +1,323 @@
+"""apply.sh: steps in phase order with their contexts, a usable command line, secrets that are
+checked but never printed, and a script that passes bash -n and shellcheck.
+
+Most tests run the script for real with steps made of harmless shell commands, so selection,
+shared variables, failures and the secret handling are exercised without a cluster.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from generator.api import check_file, render
+from generator.model import Topology
+from generator.targets import render_artifacts, runbook
+from generator.targets.base import Kind, Phase, Step
+from generator.writer import write_tree
+from tests.conftest import SEED, TOPOLOGIES, require_program
+from tests.test_apps import model_of, seed, seed_data
+
+SECRET = "s3cr3t-Value-4f9c1e"
+EXAMPLES = sorted(TOPOLOGIES.glob("*.yaml"))
+
+SYNTHETIC = (
+    Step(Phase.APPS, "Use the address", ('echo "apps $ADDRESS" >> log',), "icp"),
+    Step(Phase.TRAFFIC_LATER, "Stage two", ("echo stage2 >> log",), "icp", optional=True,
+         stage=2),
+    Step(Phase.VPN, "Hand the key to the tunnel", (
+        'key_file="$(mktemp)"',
+        'printf \'%s\' "$ICP_IKS_PSK" > "$key_file"',
+        'wc -c < "$key_file" > key-length',
+        'rm -f "$key_file"',
+    ), "iks", ("The key goes through a file, never a command line.",)),
+    Step(Phase.ISTIO_PRIMARY, "Remember an address", ("ADDRESS=192.0.2.7",), "icp"),
+    Step(Phase.TRAFFIC_FIRST, "Stage one", ("echo stage1 >> log",), "icp", stage=1),
+    Step(Phase.TRAFFIC_LATER, "Stage three", ("echo stage3 >> log",), "icp", optional=True,
+         stage=3),
+)
+# Numbers the steps get: by phase, then in the order given.
+VPN, ISTIO, APPS, STAGE1, STAGE2, STAGE3 = range(1, 7)
+
+
+def script(tmp_path: Path, steps: Sequence[Step] = SYNTHETIC, t: Topology | None = None
+           ) -> Path:
+    (artifact,) = runbook.artifacts(t or seed(), steps)
+    path = tmp_path / "out" / artifact.path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(artifact.text, encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+def run(path: Path, *args: str, secret: str | None = SECRET, cwd: Path | None = None,
+        shell: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "ICP_IKS_PSK"}
+    if secret is not None:
+        env["ICP_IKS_PSK"] = secret
+    return subprocess.run([*shell, str(path), *args], cwd=cwd or path.parent, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def logged(path: Path) -> list[str]:
+    log = path.parent / "log"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def assert_no_secret(done: subprocess.CompletedProcess[str]) -> None:
+    assert SECRET not in done.stdout
+    assert SECRET not in done.stderr
+
+
+# --- running ---------------------------------------------------------------------------------
+
+
+def test_default_run_follows_the_phases_and_shares_variables(tmp_path: Path) -> None:
+    path = script(tmp_path)
+    done = run(path)
+    assert done.returncode == 0, done.stderr
+    assert logged(path) == ["apps 192.0.2.7", "stage1"], "later stages wait until asked"
+    assert (path.parent / "key-length").read_text().strip() == str(len(SECRET))
+    assert_no_secret(done)
+    # Each command is shown before it runs, as written.
+    assert "+ printf '%s' \"$ICP_IKS_PSK\" > \"$key_file\"" in done.stdout
+    banners = re.findall(r"^# Step (\d+) of 6 \[(\w+)\] (.*)$", done.stdout, re.M)
+    assert banners == [("1", "iks", "Hand the key to the tunnel"),
+                       ("2", "icp", "Remember an address"), ("3", "icp", "Use the address"),
+                       ("4", "icp", "Stage one")]
+
+
+def test_xtrace_stays_off_even_when_asked_for(tmp_path: Path) -> None:
+    path = script(tmp_path)
+    done = run(path, shell=["bash", "-x"])
+    assert done.returncode == 0, done.stderr
+    assert_no_secret(done)
+    done = subprocess.run([str(path)], cwd=path.parent, capture_output=True, text=True,
+                          env={**os.environ, "ICP_IKS_PSK": SECRET, "SHELLOPTS": "xtrace"},
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert_no_secret(done)
+
+
+def test_a_missing_secret_stops_the_run_before_any_step(tmp_path: Path) -> None:
+    path = script(tmp_path)
+    done = run(path, secret=None)
+    assert done.returncode == 2
+    assert "environment variable ICP_IKS_PSK" in done.stderr
+    assert logged(path) == [] and not (path.parent / "key-length").exists()
+    # Steps that don't use the key run without it.
+    done = run(path, "--stage", "2", secret=None)
+    assert (done.returncode, logged(path)) == (0, ["stage2"])
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--stage", "2"], ["stage2"]),
+    (["--stage=3", "--stage", "1"], ["stage1", "stage3"]),
+    (["--through-stage", "3"], ["apps 192.0.2.7", "stage1", "stage2", "stage3"]),
+    (["--through-stage", "2", "--from", str(ISTIO)], ["apps 192.0.2.7", "stage1", "stage2"]),
+    (["--step", str(STAGE3), "-s", str(STAGE1)], ["stage1", "stage3"]),
+    (["--from", str(ISTIO), "--to", str(APPS)], ["apps 192.0.2.7"]),
+    (["-f", str(STAGE1)], ["stage1"]),
+])
+def test_selecting_steps(tmp_path: Path, args: list[str], expected: list[str]) -> None:
+    path = script(tmp_path)
+    done = run(path, *args)
+    assert done.returncode == 0, done.stderr
+    assert logged(path) == expected
+    assert_no_secret(done)
+
+
+def test_a_failing_step_stops_the_run_and_says_how_to_resume(tmp_path: Path) -> None:
+    steps = (*SYNTHETIC, Step(Phase.DESTINATION_RULES, "Fails", ("false", "echo after >> log"),
+                              "icp"))
+    path = script(tmp_path, steps)
+    done = run(path)
+    assert done.returncode == 1
+    assert logged(path) == ["apps 192.0.2.7"]
+    assert "step 4 failed (exit status 1): Fails" in done.stderr
+    assert done.stderr.count("failed") == 1
+    assert f"{path} --from 4" in done.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["--step", "0"], ["--step", "7"], ["--step", "08"], ["--step", "x"], ["--from"],
+    ["--stage", "4"], ["--bogus"], ["--list=yes"], ["--stage", "2", "--through-stage", "3"],
+    ["--from", "6", "--to", "5"],
+])
+def test_usage_errors_exit_2_and_run_nothing(tmp_path: Path, args: list[str]) -> None:
+    path = script(tmp_path)
+    done = run(path, *args)
+    assert done.returncode == 2, done.stdout
+    assert done.stderr.startswith("apply.sh: ")
+    assert logged(path) == []
+
+
+def test_help_and_list(tmp_path: Path) -> None:
+    path = script(tmp_path)
+    done = run(path, "--help", secret=None)
+    assert done.returncode == 0
+    for words in ("--dry-run", "--list", "--step N", "--from N", "--stage K",
+                  "--through-stage K", "1. all-v1: Every service to v1.",
+                  "3. reviews-50-v3", "environment variable ICP_IKS_PSK"):
+        assert words in done.stdout
+    done = run(path, "-l", secret=None)
+    assert done.returncode == 0
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["#", "phase", "cluster", "step"]
+    assert [line.split()[:3] for line in lines[1:]] == [
+        ["1", "vpn", "iks"], ["2", "istio-primary", "icp"], ["3", "apps", "icp"],
+        ["4", "traffic-first", "icp"], ["5", "traffic-later", "icp"],
+        ["6", "traffic-later", "icp"]]
+    assert lines[5].endswith("[optional: --stage 2]")
+    assert logged(path) == []
+
+
+def test_dry_run_prints_commands_unexpanded_and_runs_nothing(tmp_path: Path) -> None:
+    path = script(tmp_path)
+    done = run(path, "--dry-run", "--through-stage", "3")
+    assert done.returncode == 0, done.stderr
+    assert logged(path) == [] and not (path.parent / "key-length").exists()
+    assert 'printf \'%s\' "$ICP_IKS_PSK" > "$key_file"' in done.stdout
+    assert "#   The key goes through a file, never a command line." in done.stdout
+    assert_no_secret(done)
+    # Without the key a dry run still prints everything and says what a real run needs.
+    done = run(path, "-n", secret=None)
+    assert done.returncode == 0
+    assert "a real run needs environment variable ICP_IKS_PSK" in done.stderr
+
+
+def test_a_key_file_is_checked_relative_to_the_script_folder(tmp_path: Path) -> None:
+    data = seed_data()
+    data["vpn"][0]["psk"] = {"file": "keys/icp-iks.psk"}
+    t = model_of(tmp_path, data)
+    steps = (Step(Phase.VPN, "Install", ("test -r keys/icp-iks.psk", "echo vpn >> log"),
+                  "iks"),)
+    path = script(tmp_path, steps, t)
+    elsewhere = tmp_path / "operator"
+    elsewhere.mkdir()
+    done = run(path, cwd=elsewhere)
+    assert done.returncode == 2
+    assert "file keys/icp-iks.psk (pre-shared key of VPN link iks-icp, relative to this " \
+           "folder)" in done.stderr
+    (path.parent / "keys").mkdir()
+    (path.parent / "keys" / "icp-iks.psk").write_text(SECRET)
+    done = run(path, cwd=elsewhere)
+    assert done.returncode == 0, done.stderr
+    assert logged(path) == ["vpn"]
+    assert_no_secret(done)
+
+
+def test_a_secret_no_step_names_is_checked_before_the_vpn_steps() -> None:
+    reqs = runbook.requirements(seed())
+    steps = [Step(Phase.APPS, "apps", ("true",)), Step(Phase.VPN, "vpn", ("true",))]
+    assert [(n.step.title, n.needs) for n in runbook.ordered(steps, reqs)] == [
+        ("vpn", (1,)), ("apps", ())]
+    steps.append(Step(Phase.VPN_CHECK, "check", ("printenv ICP_IKS_PSK >/dev/null",)))
+    assert [(n.step.title, n.needs) for n in runbook.ordered(steps, reqs)] == [
+        ("vpn", ()), ("check", (1,)), ("apps", ())]
+
+
+def test_text_from_the_topology_cannot_break_out(tmp_path: Path) -> None:
+    data = seed_data()
+    hostile = "it's $(touch pwned) `touch pwned2` \"q\"\n\x1b[31mred ${HOME}"
+    data["description"] = hostile
+    data["traffic"][1]["description"] = hostile
+    t = model_of(tmp_path, data)
+    steps = [Step(Phase.APPS, hostile, ("echo ok >> log",), "icp", (hostile, "second")),
+             *traffic_steps(t)]
+    path = script(tmp_path, steps, t)
+    for args in (["--help"], ["--list"], ["--dry-run", "--through-stage", "3"], []):
+        done = run(path, *args)
+        assert done.returncode == 0, done.stderr
+        assert "\x1b" not in done.stdout
+    assert not (path.parent / "pwned").exists() and not (path.parent / "pwned2").exists()
+    assert "it's $(touch pwned) `touch pwned2`" in done.stdout
+    require_program("shellcheck", package="shellcheck")
+    checked = subprocess.run(["shellcheck", str(path)], capture_output=True, text=True,
+                             timeout=120)
+    assert checked.returncode == 0, checked.stdout
+
+
+def traffic_steps(t: Topology) -> list[Step]:
+    """Stage steps that only log, standing in for the traffic target's kubectl commands."""
+    return [Step(Phase.TRAFFIC_LATER if k > 1 else Phase.TRAFFIC_FIRST, s.name,
+                 (f"echo {s.name} >> log",), "icp", optional=k > 1, stage=k)
+            for k, s in enumerate(t.traffic, start=1)]
+
+
+# --- the generated runbooks ------------------------------------------------------------------
+
+
+def test_seed_runbook_artifact() -> None:
+    (artifact,) = [a for a in render_artifacts(seed()) if a.path == "apply.sh"]
+    assert (artifact.kind, artifact.executable) == (Kind.SCRIPT, True)
+    assert artifact.text.startswith("#!/usr/bin/env bash\n")
+    assert "\nset -euo pipefail\n" in artifact.text
+    assert "\nset +x\n" in artifact.text
+    assert "set -x" not in artifact.text and "set -o xtrace" not in artifact.text
+
+
+@pytest.mark.parametrize("source", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_every_example_runbook_passes_bash_n_and_shellcheck(tmp_path: Path,
+                                                            source: Path) -> None:
+    path = built_runbook(tmp_path, source)
+    syntax = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True,
+                            timeout=60)
+    assert syntax.returncode == 0, syntax.stderr
+    require_program("shellcheck", package="shellcheck")
+    checked = subprocess.run(["shellcheck", str(path)], capture_output=True, text=True,
+                             timeout=120)
+    assert checked.returncode == 0, checked.stdout
+
+
+def built_runbook(tmp_path: Path, source: Path) -> Path:
+    checked = check_file(source)
+    assert checked.valid and checked.topology is not None, checked.problems
+    tree = render(checked.topology)
+    write_tree(tmp_path, tree)
+    return tmp_path / tree.name / "apply.sh"
+
+
+def test_seed_dry_run_in_order_with_each_context_and_no_secret(tmp_path: Path) -> None:
+    path = built_runbook(tmp_path, SEED)
+    done = run(path, "--dry-run", "--through-stage", "3")
+    assert done.returncode == 0, done.stderr
+    assert_no_secret(done)
+    listed = run(path, "--list").stdout.splitlines()[1:]
+    phases = [Phase[line.split()[1].upper().replace("-", "_")] for line in listed]
+    assert phases == sorted(phases)
+    contexts = {c.name: c.context for c in seed().clusters}
+    blocks = re.split(r"^# Step (\d+) of \d+ \[([-\w]+)\] .*$", done.stdout, flags=re.M)[1:]
+    numbers = [int(n) for n in blocks[0::3]]
+    assert numbers == [k for k, line in enumerate(listed, start=1)
+                       if "[optional: --step" not in line]
+    for cluster, body in zip(blocks[1::3], blocks[2::3], strict=True):
+        if cluster in contexts:
+            assert re.search(rf"--(kube-)?context[= ]{contexts[cluster]}\b", body), body
+    order = [line for line in done.stdout.splitlines() if line.startswith("kubectl")
+             and ("apply -k" in line or "/traffic/" in line)]
+    assert order == [
+        "kubectl --context icp-admin apply -k icp",
+        "kubectl --context iks-admin apply -k iks",
+        "kubectl --context icp-admin apply -f icp/traffic/ingress-bookinfo.yaml",
+        "kubectl --context icp-admin apply -f icp/traffic/destination-rules.yaml",
+        "kubectl --context icp-admin apply -f icp/traffic/01-all-v1.yaml",
+        "kubectl --context icp-admin replace -f icp/traffic/02-reviews-jason-v2-v3.yaml",
+        "kubectl --context icp-admin replace -f icp/traffic/03-reviews-50-v3.yaml",
+    ]
+
+
+def test_the_same_steps_give_the_same_script() -> None:
+    first = runbook.render(seed(), SYNTHETIC)
+    shuffled = list(SYNTHETIC)
+    random.Random(7).shuffle(shuffled)
+    # Only the order within a phase matters: keep the two later stages in their order.
+    shuffled.sort(key=lambda s: (s.phase, SYNTHETIC.index(s)))
+    assert runbook.render(seed(), shuffled) == first
+    assert runbook.render(seed(), list(reversed(SYNTHETIC))) != first

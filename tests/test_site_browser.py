@@ -1,0 +1,321 @@
+"""The built site in a real headless Chromium, with every outside host unreachable.
+
+Chromium is driven over the DevTools protocol: every request the page makes is recorded, as are
+console errors, uncaught exceptions and dialogs. A topology page must show its diagram, tables
+and files, make no request beyond the local server, and log no error.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import http.server
+import json
+import shutil
+import subprocess
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import TOPOLOGIES, unavailable
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+# Safety limits for waiting on the browser, not expectations about speed.
+START_LIMIT = 60.0
+EVENT_LIMIT = 60.0
+
+
+def find_chromium() -> str:
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    unavailable("needs Chromium (Debian package chromium)")
+    raise AssertionError("unreachable")
+
+
+def websocket_module() -> Any:
+    try:
+        import websocket
+    except ImportError:
+        unavailable("needs the websocket-client package (pip install -e '.[test]')")
+    return websocket
+
+
+class DevTools:
+    """One headless Chromium and a DevTools connection to its first tab."""
+
+    def __init__(self, chromium: str, profile: Path) -> None:
+        websocket = websocket_module()
+        self.log = (profile.parent / "chromium.log").open("wb")
+        self.process = subprocess.Popen(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--disable-default-apps", "--disable-extensions",
+             "--hide-scrollbars", "--window-size=1280,900",
+             # Every name resolves nowhere except the local server.
+             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+             "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=self.log)
+        port = self._port(profile / "DevToolsActivePort")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list") as answer:
+            targets = json.load(answer)
+        page = next(t for t in targets if t.get("type") == "page")
+        self.socket = websocket.create_connection(page["webSocketDebuggerUrl"],
+                                                  suppress_origin=True, timeout=EVENT_LIMIT)
+        self.events: list[dict[str, Any]] = []
+        self.next_id = 0
+        for domain in ("Page", "Network", "Runtime", "Log"):
+            self.call(f"{domain}.enable")
+        self.call("Page.setLifecycleEventsEnabled", enabled=True)
+
+    def _port(self, active_port: Path) -> int:
+        deadline = time.monotonic() + START_LIMIT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"Chromium exited with status {self.process.returncode}")
+            try:
+                first = active_port.read_text().splitlines()[0]
+                return int(first)
+            except (OSError, IndexError, ValueError):
+                time.sleep(0.05)
+        pytest.fail("Chromium did not open its DevTools port")
+        raise AssertionError("unreachable")
+
+    def _receive(self) -> dict[str, Any]:
+        message: dict[str, Any] = json.loads(self.socket.recv())
+        if "method" in message:
+            self.events.append(message)
+            if message["method"] == "Page.javascriptDialogOpening":
+                # A dialog blocks the page; dismiss it (the test fails on it later).
+                self._send("Page.handleJavaScriptDialog", accept=False)
+        return message
+
+    def _send(self, method: str, **params: Any) -> int:
+        self.next_id += 1
+        self.socket.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        return self.next_id
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        wanted = self._send(method, **params)
+        while True:
+            message = self._receive()
+            if message.get("id") == wanted:
+                if "error" in message:
+                    raise AssertionError(f"{method}: {message['error']}")
+                result: dict[str, Any] = message.get("result", {})
+                return result
+
+    def wait_for(self, matches: Callable[[dict[str, Any]], bool]) -> None:
+        if any(matches(e) for e in self.events):
+            return
+        while not matches(self._receive()):
+            pass
+
+    def open(self, url: str) -> None:
+        """Load ``url`` and wait until its network has gone quiet."""
+        self.events.clear()
+        frame = self.call("Page.navigate", url=url)["frameId"]
+        self.wait_for(lambda e: e.get("method") == "Page.lifecycleEvent"
+                      and e["params"]["frameId"] == frame
+                      and e["params"]["name"] == "networkIdle")
+
+    def evaluate(self, expression: str) -> Any:
+        answer = self.call("Runtime.evaluate", expression=expression, returnByValue=True,
+                           awaitPromise=True)
+        if "exceptionDetails" in answer:
+            raise AssertionError(f"{expression}: {answer['exceptionDetails']}")
+        return answer["result"].get("value")
+
+    def screenshot(self, path: Path, full_page: bool = True) -> None:
+        params: dict[str, Any] = {"format": "png"}
+        if full_page:
+            size = self.call("Page.getLayoutMetrics")["cssContentSize"]
+            params.update(captureBeyondViewport=True, clip={
+                "x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1})
+        data = self.call("Page.captureScreenshot", **params)["data"]
+        path.write_bytes(base64.b64decode(data))
+
+    def requests(self) -> list[str]:
+        return [e["params"]["request"]["url"] for e in self.events
+                if e["method"] == "Network.requestWillBeSent"]
+
+    def errors(self) -> list[str]:
+        found = []
+        for e in self.events:
+            method, params = e["method"], e["params"]
+            if method == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert"):
+                found.append("console: " + " ".join(
+                    str(a.get("value", a.get("description", ""))) for a in params["args"]))
+            elif method == "Runtime.exceptionThrown":
+                details = params["exceptionDetails"]
+                found.append("exception: " + details.get("exception", {}).get(
+                    "description", details.get("text", "")))
+            elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
+                entry = params["entry"]
+                found.append(f"log: {entry.get('text')} {entry.get('url', '')}".strip())
+            elif method == "Page.javascriptDialogOpening":
+                found.append(f"dialog: {params.get('message')}")
+        return found
+
+    def close(self) -> None:
+        try:
+            self.socket.close()
+        finally:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=START_LIMIT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.log.close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Path], str]]:
+    """Serve a folder on 127.0.0.1; gives its base URL."""
+    servers: list[http.server.ThreadingHTTPServer] = []
+
+    def start(folder: Path) -> str:
+        handler = functools.partial(_QuietHandler, directory=str(folder))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[DevTools]:
+    chromium = find_chromium()
+    tools = DevTools(chromium, tmp_path / "chromium-profile")
+    try:
+        yield tools
+    finally:
+        tools.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A site built by ``mkdocs build --strict`` from the seed and a hostile topology."""
+    from tests.test_docs import hostile_topology, make_project, require_success, run_mkdocs
+
+    project = make_project(
+        tmp_path_factory.mktemp("project"),
+        {"icp-iks-bookinfo.yaml": (TOPOLOGIES / "icp-iks-bookinfo.yaml").read_text("utf-8"),
+         "hostile.yaml": hostile_topology()},
+        built=("icp-iks-bookinfo.yaml", "hostile.yaml"),
+    )
+    built = tmp_path_factory.mktemp("site")
+    require_success(run_mkdocs(project, built))
+    return built
+
+
+def outside(requests: list[str], base: str) -> list[str]:
+    """Requests to anything but the local server (inline data and blobs are local)."""
+    return [url for url in requests
+            if not url.startswith((base, "data:", "blob:", "about:"))]
+
+
+PAGE_FACTS = """(() => {
+  const svg = document.querySelector('svg.meshgen-diagram');
+  const box = svg ? svg.getBoundingClientRect() : null;
+  const label = svg ? svg.querySelector('text.mg-name').getBoundingClientRect() : null;
+  const text = (selector) =>
+    [...document.querySelectorAll(selector)].map(e => e.textContent.trim());
+  return {
+    diagram: box && [box.width, box.height],
+    diagramLabel: label && [label.width, label.height],
+    clusters: svg ? [...svg.querySelectorAll('[data-cluster]')].map(g => g.dataset.cluster) : [],
+    tables: [...document.querySelectorAll('article table')]
+      .map(t => t.closest('div[class^="meshgen-"]')?.className),
+    vpnHeaders: text('.meshgen-vpn thead th'),
+    tabs: text('.tabbed-labels label'),
+    files: text('.highlight .filename'),
+    copyButtons: document.querySelectorAll('.highlight [data-md-type="copy"]').length,
+    codeBlocks: document.querySelectorAll('.highlight').length,
+    body: document.body.innerText,
+  };
+})()"""
+
+
+def test_topology_page_in_chromium(site: Path, serve: Callable[[Path], str],
+                                   browser: DevTools, tmp_path: Path) -> None:
+    base = serve(site)
+    browser.open(base + "topologies/icp-iks-bookinfo.html")
+    browser.screenshot(tmp_path / "icp-iks-bookinfo-full.png")
+    browser.evaluate("document.getElementById('diagram').scrollIntoView()")
+    screenshot = tmp_path / "icp-iks-bookinfo-diagram.png"
+    browser.screenshot(screenshot, full_page=False)
+    facts = browser.evaluate(PAGE_FACTS)
+
+    for shot in (screenshot, tmp_path / "icp-iks-bookinfo-full.png"):
+        assert shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert facts["diagram"] and facts["diagram"][0] > 300 and facts["diagram"][1] > 150
+    assert facts["diagramLabel"] and facts["diagramLabel"][0] > 0
+    assert facts["clusters"] == ["icp", "iks"]
+    assert facts["tables"] == ["meshgen-clusters", "meshgen-vpn", "meshgen-vpn-shared",
+                               "meshgen-istio-mesh", "meshgen-istio", "meshgen-placement"]
+    assert facts["vpnHeaders"] == ["", "iks (initiator)", "icp (responder)"]
+    assert facts["tabs"] == ["icp", "iks", "whole topology"]
+    assert "icp/namespaces.yaml" in facts["files"] and "MANIFEST.json" in facts["files"]
+    assert facts["copyButtons"] == facts["codeBlocks"] > len(facts["files"]) - 1
+    assert ("requests with header end-user = jason go to reviews v2 (icp); "
+            "all others to reviews v3 (iks)") in facts["body"]
+    assert outside(browser.requests(), base) == []
+    assert browser.errors() == []
+
+
+def test_cluster_tabs_switch_the_files_shown(site: Path, serve: Callable[[Path], str],
+                                            browser: DevTools) -> None:
+    base = serve(site)
+    browser.open(base + "topologies/icp-iks-bookinfo.html")
+    visible = """[...document.querySelectorAll('.highlight .filename')]
+        .filter(e => e.offsetParent !== null).map(e => e.textContent.trim())"""
+    first = browser.evaluate(visible)
+    assert first and all(not f.startswith("iks/") for f in first if "/" in f)
+    browser.evaluate("""[...document.querySelectorAll('.tabbed-labels label')]
+        .find(l => l.textContent.trim() === 'iks').click()""")
+    shown = [f for f in browser.evaluate(visible) if f.startswith(("icp/", "iks/"))]
+    assert shown and all(f.startswith("iks/") for f in shown)
+    assert browser.errors() == []
+
+
+def test_markup_from_a_topology_never_runs(site: Path, serve: Callable[[Path], str],
+                                          browser: DevTools) -> None:
+    base = serve(site)
+    browser.open(base + "topologies/hostile.html")
+    lede = browser.evaluate("document.querySelector('.meshgen-lede').textContent")
+    assert lede.startswith("<script>alert(1)</script> & <img src=x onerror=alert(2)>")
+    assert browser.evaluate("document.querySelectorAll('article script, article img').length") \
+        == 0
+    assert browser.errors() == []  # an alert() would have opened a dialog
+    assert outside(browser.requests(), base) == []
+
+
+def test_no_page_reaches_outside_or_logs_errors(site: Path, serve: Callable[[Path], str],
+                                               browser: DevTools) -> None:
+    base = serve(site)
+    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")
+                   if p.name != "404.html")
+    assert "reference/cli.html" in pages and "index.html" in pages
+    for name in pages:
+        browser.open(base + name)
+        assert outside(browser.requests(), base) == [], name
+        assert browser.errors() == [], name

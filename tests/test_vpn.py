@@ -1,0 +1,424 @@
+"""The VPN target: chart values that mirror each other, swanctl.conf, the runbook steps.
+
+Real tunnels built from these files are in tests/e2e.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import re
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from generator.api import check_file, render
+from generator.model import Topology
+from generator.targets import vpn
+from generator.targets.base import Phase, Step
+from generator.targets.vpn_ends import RELEASE_LIMIT, chart_fullname, link_ends, release_name
+from generator.targets.vpn_steps import install_command
+from tests.conftest import SEED, TOPOLOGIES, require_program
+
+DURATION = re.compile(r"^[0-9]+[smh]?$")
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+TOPOLOGY_FILES = sorted(TOPOLOGIES.glob("*.yaml"))
+
+
+@functools.cache
+def topology(path: Path) -> Topology:
+    checked = check_file(path)
+    assert checked.valid and checked.topology is not None, [p.format() for p in checked.problems]
+    return checked.topology
+
+
+@functools.cache
+def files(path: Path) -> dict[str, bytes]:
+    return render(topology(path)).files
+
+
+def values_of(path: Path, local: str, peer: str) -> dict[str, Any]:
+    loaded = yaml.safe_load(files(path)[f"{local}/vpn/{peer}/values.yaml"])
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def link_params() -> Iterator[object]:
+    for path in TOPOLOGY_FILES:
+        t = topology(path)
+        for link in t.vpn:
+            yield pytest.param(path, link.initiator, link.responder, id=f"{t.name}:{link.name}")
+
+
+def leaf_paths(tree: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    for key, value in tree.items():
+        if isinstance(value, Mapping) and value:
+            yield from leaf_paths(value, (*prefix, key))
+        else:
+            yield (*prefix, key)
+
+
+def swanctl_settings(text: str) -> dict[str, str]:
+    """Settings of a swanctl.conf as dotted paths (connections.vpn-x.local.id = ...)."""
+    found: dict[str, str] = {}
+    stack: list[str] = []
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line.endswith("{"):
+            stack.append(line[:-1].strip())
+        elif line == "}":
+            stack.pop()
+        elif "=" in line:
+            key, _, value = line.partition("=")
+            found[".".join((*stack, key.strip()))] = value.strip()
+        elif line:
+            found[line] = ""
+    assert not stack, "unbalanced braces"
+    return found
+
+
+# --- values.yaml ----------------------------------------------------------------------------
+
+
+def test_seed_values_are_the_article_settings() -> None:
+    icp, iks = values_of(SEED, "icp", "iks"), values_of(SEED, "iks", "icp")
+    assert icp["local"]["subnet"] == "10.0.0.0/24,10.1.0.0/16"
+    assert iks["remote"]["subnet"] == "10.0.0.0/24,10.1.0.0/16"
+    assert icp["remote"]["subnet"] == "172.21.0.0/16,172.30.0.0/16"
+    assert (iks["ipsec"]["auto"], icp["ipsec"]["auto"]) == ("start", "add")
+    assert iks["remote"]["gateway"] == "203.0.113.10"
+    assert icp["loadBalancerIP"] == "203.0.113.10"
+    assert icp["enablePodSNAT"] == iks["enablePodSNAT"] == "false"
+
+
+@pytest.mark.parametrize(("path", "initiator", "responder"), list(link_params()))
+def test_the_two_ends_mirror_each_other(path: Path, initiator: str, responder: str) -> None:
+    t = topology(path)
+    start, listen = values_of(path, initiator, responder), values_of(path, responder, initiator)
+    assert start["local"]["subnet"] == listen["remote"]["subnet"]
+    assert listen["local"]["subnet"] == start["remote"]["subnet"]
+    assert start["local"]["id"] == listen["remote"]["id"] == initiator
+    assert listen["local"]["id"] == start["remote"]["id"] == responder
+    shared = ("keyexchange", "ike", "esp", "ikelifetime", "lifetime", "margintime", "dpdaction",
+              "closeaction")
+    assert {k: start["ipsec"][k] for k in shared} == {k: listen["ipsec"][k] for k in shared}
+    assert [start["ipsec"]["auto"], listen["ipsec"]["auto"]] == ["start", "add"]
+    peer = t.cluster(responder)
+    assert peer is not None
+    assert start["remote"]["gateway"] == peer.vpn_gateway
+    assert "gateway" not in listen["remote"]  # the chart's %any: it accepts the initiator
+    assert listen["loadBalancerIP"] == peer.vpn_gateway
+    assert "loadBalancerIP" not in start
+
+
+@pytest.mark.parametrize("path", TOPOLOGY_FILES, ids=lambda p: p.stem)
+def test_every_key_is_one_the_chart_knows(reference_dir: Path, path: Path) -> None:
+    chart = yaml.safe_load((reference_dir / "iks-strongswan-2.10.7" / "values.yaml")
+                           .read_text(encoding="utf-8"))
+    for name in files(path):
+        if not name.endswith("/values.yaml") or "/vpn/" not in name:
+            continue
+        for key_path in leaf_paths(yaml.safe_load(files(path)[name])):
+            node: Any = chart
+            for key in key_path:
+                assert isinstance(node, Mapping) and key in node, f"{name}: {'.'.join(key_path)}"
+                node = node[key]
+
+
+@pytest.mark.parametrize("path", TOPOLOGY_FILES, ids=lambda p: p.stem)
+def test_no_secret_anywhere(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    t = topology(path)
+    planted = "planted-key-4b1d9"
+    for link in t.vpn:
+        if link.psk.kind == "env":
+            monkeypatch.setenv(link.psk.name, planted)
+    rendered = render(t).files
+    for name, content in rendered.items():
+        assert planted.encode() not in content, name
+        if "/vpn/" in name and name.endswith("values.yaml"):
+            keys = {k for p in leaf_paths(yaml.safe_load(content)) for k in p}
+            assert not keys & {"preshared", "secret", "overRideIpsecSecrets"}, name
+        if name.endswith("swanctl.conf"):
+            settings = swanctl_settings(content.decode())
+            assert not [k for k in settings if k.endswith("secret")], name
+
+
+def test_durations_are_in_the_form_the_chart_accepts(project: Path) -> None:
+    text = SEED.read_text(encoding="utf-8").replace(
+        "    psk: {env: ICP_IKS_PSK}\n",
+        "    psk: {env: ICP_IKS_PSK}\n    ikeLifetime: 90m\n    lifetime: \"3600\"\n"
+        "    marginTime: 300s\n    dpd: {delay: 10s}\n")
+    path = project / "topologies" / "seed.yaml"
+    path.write_text(text, encoding="utf-8")
+    t = topology(path)
+    tree = render(t).files
+    for local, peer in (("icp", "iks"), ("iks", "icp")):
+        ipsec = yaml.safe_load(tree[f"{local}/vpn/{peer}/values.yaml"])["ipsec"]
+        assert (ipsec["ikelifetime"], ipsec["lifetime"], ipsec["margintime"]) == (
+            "90m", "3600", "300s")
+        for key in ("ikelifetime", "lifetime", "margintime"):
+            assert DURATION.match(ipsec[key])
+        assert ipsec["additionalOptions"] == "dpddelay=10s"
+        settings = swanctl_settings(tree[f"{local}/vpn/{peer}/swanctl.conf"].decode())
+        conn = f"connections.vpn-{peer}"
+        assert settings[f"{conn}.rekey_time"] == "85m"  # 90m less the 5m margin
+        assert settings[f"{conn}.children.vpn-{peer}.rekey_time"] == "55m"
+        assert settings[f"{conn}.children.vpn-{peer}.life_time"] == "3600"
+        assert settings[f"{conn}.dpd_delay"] == "10s"
+
+
+# --- swanctl.conf ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("path", "initiator", "responder"), list(link_params()))
+def test_swanctl_ends_mirror_each_other(path: Path, initiator: str, responder: str) -> None:
+    start = swanctl_settings(files(path)[f"{initiator}/vpn/{responder}/swanctl.conf"].decode())
+    listen = swanctl_settings(files(path)[f"{responder}/vpn/{initiator}/swanctl.conf"].decode())
+    s, ls = f"connections.vpn-{responder}", f"connections.vpn-{initiator}"
+    s_child, l_child = f"{s}.children.vpn-{responder}", f"{ls}.children.vpn-{initiator}"
+    assert start[f"{s_child}.local_ts"] == listen[f"{l_child}.remote_ts"]
+    assert start[f"{s_child}.remote_ts"] == listen[f"{l_child}.local_ts"]
+    assert start[f"{s}.local.id"] == listen[f"{ls}.remote.id"] == initiator
+    assert start[f"{s}.remote.id"] == listen[f"{ls}.local.id"] == responder
+    assert start[f"{s}.remote_addrs"] == listen[f"{ls}.local_addrs"]
+    assert start[f"{s}.proposals"] == listen[f"{ls}.proposals"]
+    assert start[f"{s_child}.esp_proposals"] == listen[f"{l_child}.esp_proposals"]
+    assert (start[f"{s_child}.start_action"], listen[f"{l_child}.start_action"]) == (
+        "start", "none")
+    assert start[f"{s_child}.mode"] == listen[f"{l_child}.mode"] == "tunnel"
+    assert start[f"include vpn-{responder}.secrets"] == ""
+
+
+def test_swanctl_conf_of_the_seed_initiator() -> None:
+    settings = swanctl_settings(files(SEED)["iks/vpn/icp/swanctl.conf"].decode())
+    conn, child = "connections.vpn-icp", "connections.vpn-icp.children.vpn-icp"
+    assert settings[f"{conn}.version"] == "2"
+    assert settings[f"{conn}.local_addrs"] == "198.51.100.20"
+    assert settings[f"{conn}.remote_addrs"] == "203.0.113.10"
+    assert settings[f"{conn}.proposals"] == "aes256gcm16-prfsha384-ecp384"
+    assert settings[f"{conn}.local.auth"] == settings[f"{conn}.remote.auth"] == "psk"
+    assert settings[f"{child}.local_ts"] == "172.21.0.0/16,172.30.0.0/16"
+    assert settings[f"{child}.remote_ts"] == "10.0.0.0/24,10.1.0.0/16"
+    assert settings[f"{child}.esp_proposals"] == "aes256gcm16-ecp384"
+    assert settings[f"{child}.rekey_time"] == "51m"  # 1h less the 9m margin
+    assert settings[f"{child}.dpd_action"] == "restart"
+    assert settings[f"{child}.close_action"] == "start"  # the chart's auto on the initiator
+
+
+# --- several peers, long names ----------------------------------------------------------------
+
+
+def test_a_cluster_with_two_peers_gets_one_release_each() -> None:
+    mesh = TOPOLOGIES / "three-cluster-mesh.yaml"
+    t = topology(mesh)
+    for cluster in t.clusters:
+        peers = sorted(link.peer_of(cluster.name) for link in t.links_of(cluster.name))
+        assert len(peers) == 2
+        found = sorted(n.split("/")[2] for n in files(mesh)
+                       if n.startswith(f"{cluster.name}/vpn/") and n.endswith("values.yaml"))
+        assert found == peers
+    installs = [c for s in vpn.TARGET.steps(t) if s.phase is Phase.VPN and not s.optional
+                for c in s.commands if "helm upgrade --install" in c]
+    pattern = re.compile(r"helm upgrade --install (\S+) .*--kube-context (\S+)")
+    releases = [m.groups() for m in map(pattern.search, installs) if m]
+    assert len(releases) == len(installs)
+    assert sorted(releases) == sorted(
+        (f"vpn-{link.peer_of(c.name)}", c.context) for c in t.clusters
+        for link in t.links_of(c.name))
+
+
+def test_release_names_fit_the_charts_limits() -> None:
+    shared = "a" * 40
+    names = [release_name(f"{shared}-east"), release_name(f"{shared}-west"),
+             release_name("icp"), release_name("x" * 31), release_name("x" * 32)]
+    assert names[2:4] == ["vpn-icp", "vpn-" + "x" * 31]
+    assert len(set(names)) == len(names)
+    fullnames = {chart_fullname(n) for n in names}
+    assert len(fullnames) == len(names)
+    for name in names:
+        assert len(name) <= RELEASE_LIMIT and DNS_LABEL.match(name), name
+        assert len(chart_fullname(name)) <= 63
+    assert release_name(f"{shared}-east") == release_name(f"{shared}-east")
+
+
+# --- the runbook ----------------------------------------------------------------------------
+
+
+def steps_of(path: Path) -> list[Step]:
+    return list(vpn.TARGET.steps(topology(path)))
+
+
+def test_steps_install_listeners_first_then_check_every_end() -> None:
+    found = steps_of(SEED)
+    assert "helm repo add iks-charts https://icr.io/helm/iks-charts" in found[0].commands[0]
+    installs = [s for s in found if s.phase is Phase.VPN and s.cluster and not s.optional]
+    assert [s.cluster for s in installs] == ["icp", "iks"]
+    for step in installs:
+        (command,) = step.commands
+        assert "--version 2.10.7" in command and "--namespace kube-system" in command
+        assert f"-f {step.cluster}/vpn/" in command
+        assert '--set-file preshared.secret="$psk_file"' in command
+    checks = [s for s in found if s.phase is Phase.VPN_CHECK]
+    assert [s.cluster for s in checks] == ["icp", "iks"]
+    assert any(c.startswith("helm test vpn-iks") for c in checks[0].commands)
+    assert any("ping" in c for c in checks[0].commands)
+
+
+@pytest.fixture
+def fake_helm(tmp_path: Path) -> Path:
+    """A helm on PATH that records its arguments and the key file it was given."""
+    require_program("bash", package="bash")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    helm = bin_dir / "helm"
+    helm.write_text(
+        "#!/bin/sh\n"
+        'printf "%s\\n" "$@" > "$RECORD/args"\n'
+        'for arg in "$@"; do case "$arg" in preshared.secret=*)\n'
+        '  file="${arg#preshared.secret=}"; cp "$file" "$RECORD/key"\n'
+        '  stat -c %a "$file" > "$RECORD/mode"; echo "$file" > "$RECORD/path";;\n'
+        "esac; done\n",
+        encoding="utf-8",
+    )
+    helm.chmod(0o755)
+    return bin_dir
+
+
+def run_step(command: str, bin_dir: Path, record: Path,
+             env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    record.mkdir(exist_ok=True)
+    base = {k: v for k, v in os.environ.items() if not k.endswith("_PSK")}
+    return subprocess.run(["bash", "-xc", command], capture_output=True, text=True, timeout=30,
+                          env={**base, **env, "PATH": f"{bin_dir}:{os.environ['PATH']}",
+                               "RECORD": str(record)}, check=False)
+
+
+def test_install_step_passes_the_key_in_a_private_temporary_file(
+        fake_helm: Path, tmp_path: Path) -> None:
+    end = next(e for e in link_ends(topology(SEED)) if e.local.name == "iks")
+    key = "s3cret-Key with spaces"
+    done = run_step(install_command(end), fake_helm, tmp_path / "rec", {"ICP_IKS_PSK": key + "\n"})
+    assert done.returncode == 0, done.stderr
+    record = tmp_path / "rec"
+    assert (record / "key").read_text() == key  # the newline of `echo KEY` is not part of it
+    assert (record / "mode").read_text().strip() == "600"
+    assert not Path((record / "path").read_text().strip()).exists()  # removed afterwards
+    assert key not in done.stderr and key not in (record / "args").read_text()
+    assert "vpn-icp" in (record / "args").read_text()
+
+
+def test_install_step_reads_a_key_file(fake_helm: Path, tmp_path: Path, project: Path) -> None:
+    text = SEED.read_text(encoding="utf-8").replace("psk: {env: ICP_IKS_PSK}",
+                                                    "psk: {file: keys/icp-iks.psk}")
+    path = project / "topologies" / "seed.yaml"
+    path.write_text(text, encoding="utf-8")
+    (project / "keys").mkdir()
+    (project / "keys" / "icp-iks.psk").write_text("from-a-file\n", encoding="utf-8")
+    end = next(e for e in link_ends(topology(path)) if e.local.name == "icp")
+    done = run_step(install_command(end), fake_helm, tmp_path / "rec", {})
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "rec" / "key").read_text() == "from-a-file"
+
+
+def test_install_step_stops_without_a_key(fake_helm: Path, tmp_path: Path) -> None:
+    end = next(iter(link_ends(topology(SEED))))
+    done = run_step(install_command(end), fake_helm, tmp_path / "rec", {})
+    assert done.returncode != 0
+    assert "set ICP_IKS_PSK" in done.stderr
+    assert not (tmp_path / "rec" / "args").exists()
+
+
+def test_key_file_is_private(fake_helm: Path, tmp_path: Path) -> None:
+    end = next(iter(link_ends(topology(SEED))))
+    done = run_step("umask 000; " + install_command(end), fake_helm, tmp_path / "rec",
+                    {"ICP_IKS_PSK": "k"})
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(int((tmp_path / "rec" / "mode").read_text(), 8)) == 0o600
+
+
+# --- checks ---------------------------------------------------------------------------------
+
+PER_CLUSTER_LAB = """\
+name: lab
+istio:
+  network: per-cluster
+clusters:
+  - name: east
+    role: primary
+    podCIDR: 10.1.0.0/16
+    serviceCIDR: 10.0.0.0/24
+    vpnGateway: 203.0.113.10
+  - name: west
+    role: remote
+    podCIDR: 10.1.128.0/17
+    serviceCIDR: 172.21.0.0/16
+    vpnGateway: 198.51.100.20
+vpn:
+  - between: [west, east]  # HERE
+    psk: {env: LAB_PSK}
+"""
+
+SHARED_LISTENER = """\
+name: lab
+clusters:
+  - {name: hub, role: primary, podCIDR: 10.1.0.0/16, serviceCIDR: 10.0.0.0/24,
+     vpnGateway: 203.0.113.10}
+  - {name: one, role: remote, podCIDR: 10.2.0.0/16, serviceCIDR: 10.3.0.0/24,
+     vpnGateway: 198.51.100.20}
+  - {name: two, role: remote, podCIDR: 10.4.0.0/16, serviceCIDR: 10.5.0.0/24,
+     vpnGateway: 192.0.2.30}
+vpn:
+  - between: [one, hub]
+    psk: {env: ONE_PSK}
+  - between: [two, hub]  # HERE
+    psk: {env: TWO_PSK}
+"""
+
+
+@pytest.mark.parametrize(("text", "rule"), [(PER_CLUSTER_LAB, "link-subnet-overlap"),
+                                            (SHARED_LISTENER, "gateway-shared")])
+def test_link_rules_point_at_the_link(project: Path, text: str, rule: str) -> None:
+    path = project / "topologies" / "lab.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "# HERE" in row)
+    found = [p for p in check_file(path).errors if p.rule == rule]
+    assert found, [p.format() for p in check_file(path).problems]
+    assert found[0].location is not None and found[0].location.line == line
+    assert "localSubnetNAT" in found[0].hint or rule != "link-subnet-overlap"
+
+
+def test_a_hub_that_starts_every_tunnel_is_fine(project: Path) -> None:
+    text = SHARED_LISTENER.replace("[one, hub]", "[hub, one]").replace("[two, hub]", "[hub, two]")
+    path = project / "topologies" / "lab.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert not [p for p in check_file(path).errors if p.rule == "gateway-shared"]
+
+
+# --- determinism ----------------------------------------------------------------------------
+
+
+def test_vpn_files_are_the_same_in_another_process() -> None:
+    mesh = TOPOLOGIES / "three-cluster-mesh.yaml"
+    here = {n: c for n, c in files(mesh).items() if "/vpn/" in n}
+    assert here and render(topology(mesh)).files.keys() >= here.keys()
+    script = (
+        "import hashlib, sys\n"
+        "from pathlib import Path\n"
+        "from generator.api import check_file, render\n"
+        "t = check_file(Path(sys.argv[1])).topology\n"
+        "for n, c in sorted(render(t).files.items()):\n"
+        "    if '/vpn/' in n: print(n, hashlib.sha256(c).hexdigest())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(mesh)], capture_output=True,
+                          text=True, timeout=120, check=True,
+                          env={**os.environ, "PYTHONHASHSEED": "977", "LC_ALL": "C"},
+                          cwd=TOPOLOGIES.parent)
+    expected = "".join(f"{n} {hashlib.sha256(c).hexdigest()}\n" for n, c in sorted(here.items()))
+    assert done.stdout == expected
