@@ -240,19 +240,23 @@ def gateways_outside_ranges(t: Topology) -> Iterator[Problem]:
     ranges = _ranges(t.clusters)
     order = {id(r): k for k, r in enumerate(ranges)}
     containing = _containing(ranges)
+    addresses: list[tuple[FieldPath, str | None]] = []
     for c in t.clusters:
-        for key, text in (("vpnGateway", c.vpn_gateway), ("eastWestGatewayIP", c.east_west_ip)):
-            if text is None:
-                continue
-            address = ipaddress.ip_address(text)
-            for r in sorted(containing(address), key=lambda r: order[id(r)]):
-                yield Problem(
-                    "gateway-in-cidr",
-                    f"{text} lies inside {r.label} ({r.text})",
-                    (*c.at, key),
-                    "a gateway address is reached from outside the clusters; it cannot be a "
-                    "pod or service address",
-                )
+        addresses += [((*c.at, "vpnGateway"), c.vpn_gateway),
+                      ((*c.at, "eastWestGatewayIP"), c.east_west_ip)]
+    addresses += [((*link.at, "listenAddress"), link.listen_address) for link in t.vpn]
+    for at, text in addresses:
+        if text is None:
+            continue
+        address = ipaddress.ip_address(text)
+        for r in sorted(containing(address), key=lambda r: order[id(r)]):
+            yield Problem(
+                "gateway-in-cidr",
+                f"{text} lies inside {r.label} ({r.text})",
+                at,
+                "a gateway address is reached from outside the clusters; it cannot be a pod or "
+                "service address",
+            )
 
 
 # --- the VPN --------------------------------------------------------------------------------
@@ -326,23 +330,39 @@ def link_sides_disjoint(t: Topology) -> Iterator[Problem]:
 
 
 @check()
-def one_listener_per_gateway(t: Topology) -> Iterator[Problem]:
-    """The listening end's chart release takes the cluster's vpnGateway as its load balancer
-    address with UDP 500 and 4500; a second listening release could not have them too."""
+def one_listener_per_address(t: Topology) -> Iterator[Problem]:
+    """A listening chart release takes its address as its load balancer IP with UDP 500 and
+    4500, so no two listening releases, and no two clusters, can share one address."""
+    owner = {c.vpn_gateway: c.name for c in t.clusters if c.vpn_gateway}
     listening: dict[str, VpnLink] = {}
     for link in t.vpn:
-        first = listening.get(link.responder)
+        address = t.listen_address(link)
+        if address is None:
+            continue
+        at = (*link.at, "listenAddress") if link.listen_address else (*link.at, "between")
+        claimed_by = owner.get(address)
+        if link.listen_address and claimed_by not in (None, link.responder):
+            yield Problem(
+                "gateway-shared",
+                f"{address} is the vpnGateway of cluster '{claimed_by}', not an address of "
+                f"'{link.responder}'",
+                at,
+                f"give the link an address of '{link.responder}'",
+            )
+            continue
+        first = listening.get(address)
         if first is None:
-            listening[link.responder] = link
+            listening[address] = link
             continue
         yield Problem(
             "gateway-shared",
-            f"'{link.responder}' already listens for the link at {dotted(first.at)}; both "
-            "chart releases would claim its one vpnGateway and UDP ports 500 and 4500",
-            (*link.at, "between"),
-            f"let '{link.responder}' start this tunnel (initiator: {link.responder}): a "
-            "cluster listens on one link at most, so in a hub-and-spoke the hub starts every "
-            "tunnel, and in a full mesh each cluster starts all but one",
+            f"'{link.responder}' already listens on {address} for the link at "
+            f"{dotted(first.at)}; both chart releases would claim that address and UDP ports "
+            "500 and 4500",
+            at,
+            f"give this link its own listenAddress (another public address of "
+            f"'{link.responder}'), or let '{link.responder}' start it (initiator: "
+            f"{link.responder})",
         )
 
 

@@ -110,6 +110,8 @@ class VpnLink:
     dpd_delay: str = "30s"
     close_action: str = "auto"
     allow_weak_crypto: bool = False
+    listen_address: str | None = None
+    """Where the listening end is reached for this link, when not its cluster's vpnGateway."""
     at: FieldPath = ()
 
     @property
@@ -333,6 +335,14 @@ class Topology:
                 table.setdefault(end, []).append(link)
         return {k: tuple(v) for k, v in table.items()}
 
+    def listen_address(self, link: VpnLink) -> str | None:
+        """The address the initiator connects to: the link's own, else the responder's
+        vpnGateway."""
+        if link.listen_address:
+            return link.listen_address
+        responder = self.cluster(link.responder)
+        return responder.vpn_gateway if responder else None
+
     def links_of(self, cluster: str) -> tuple[VpnLink, ...]:
         return self.links_by_cluster.get(cluster, ())
 
@@ -498,6 +508,7 @@ def _link(i: int, raw: Mapping[str, Any]) -> VpnLink:
         dpd_delay=dpd.get("delay", "30s"),
         close_action=raw.get("closeAction", "auto"),
         allow_weak_crypto=raw.get("allowWeakCrypto", False),
+        listen_address=raw.get("listenAddress"),
         at=("vpn", i),
     )
 

@@ -2,7 +2,7 @@
 
 :func:`topologies` draws topologies that satisfy every rule by construction: disjoint canonical
 ranges, public gateways outside them, one primary (primary-remote) or several (multi-primary),
-each cluster listening on one VPN link at most, and on a flat network a tunnel between every
+each listening address serving one VPN link, and on a flat network a tunnel between every
 remote and its primary and between any two clusters whose workloads call each other. Apps are
 Bookinfo from the catalog and/or inline apps whose placed workloads always find their callees
 somewhere; traffic stages only name versions that run.
@@ -54,6 +54,8 @@ SLOTS: tuple[int, ...] = tuple(
 # Documentation ranges (TEST-NET-1/2/3): public-looking, never inside a cluster range.
 PUBLIC: tuple[str, ...] = tuple(f"{net}.{host}" for net in ("192.0.2", "198.51.100", "203.0.113")
                                 for host in range(1, 255))
+# Extra listening addresses of clusters that listen on more than one link (shared address space).
+LISTEN: tuple[str, ...] = tuple(f"100.64.{k // 250}.{k % 250 + 1}" for k in range(1000))
 
 STRONG_IKE = ("aes256gcm16-prfsha384-ecp384", "aes128gcm16-prfsha256-ecp256",
               "aes256-sha384-ecp384", "chacha20poly1305-prfsha256-x25519",
@@ -317,26 +319,33 @@ def _spanning_tree(clusters: list[Data], primaries: list[str]) -> list[tuple[str
     return edges
 
 
-def _orient(pairs: list[tuple[str, str]], listening: set[str]) -> list[tuple[str, str]]:
-    """(initiator, responder) for the pairs that can still get a listener; others dropped."""
+def _orient(pairs: list[tuple[str, str]], listening: set[str]
+            ) -> list[tuple[tuple[str, str], bool]]:
+    """(initiator, responder) for each pair, and whether the responder already listens on its
+    vpnGateway (then the link needs a listenAddress of its own)."""
     out = []
     for a, b in pairs:
         for initiator, responder in ((a, b), (b, a)):
             if responder not in listening:
                 listening.add(responder)
-                out.append((initiator, responder))
+                out.append(((initiator, responder), False))
                 break
+        else:
+            out.append(((a, b), True))
     return out
 
 
 @st.composite
-def vpn_link(draw: st.DrawFn, ends: tuple[str, str], index: int) -> Data:
+def vpn_link(draw: st.DrawFn, ends: tuple[str, str], index: int,
+             listen_address: str | None = None) -> Data:
     """A link that ``ends[0]`` starts and ``ends[1]`` listens for."""
     initiator = ends[0]
     between = draw(st.permutations(ends))
     link: Data = {"between": between}
     if between[0] != initiator or draw(st.booleans()):
         link["initiator"] = initiator
+    if listen_address is not None:
+        link["listenAddress"] = listen_address
     if draw(st.booleans()):
         link["keyExchange"] = "ikev2"
     weak = draw(st.integers(0, 9)) == 0
@@ -434,9 +443,12 @@ def topologies(draw: st.DrawFn, min_clusters: int = 2, max_clusters: int = 20) -
         if pair[0] != pair[1] and frozenset(pair) not in known:
             known.add(frozenset(pair))
             wanted.append(pair)
-    links = tree + _orient(wanted, listening)
+    links = [(edge, False) for edge in tree] + _orient(wanted, listening)
     links = draw(st.permutations(links))
-    topology["vpn"] = [draw(vpn_link(ends, i)) for i, ends in enumerate(links)]
+    topology["vpn"] = [
+        draw(vpn_link(ends, i, LISTEN[i] if own_address else None))
+        for i, (ends, own_address) in enumerate(links)
+    ]
     topology["apps"] = apps
     topology["traffic"] = draw(stages(_deployed_versions(apps)))
     return topology

@@ -192,21 +192,26 @@ def test_dry_run_prints_commands_unexpanded_and_runs_nothing(tmp_path: Path) -> 
     assert "a real run needs environment variable ICP_IKS_PSK" in done.stderr
 
 
-def test_a_key_file_is_checked_relative_to_the_script_folder(tmp_path: Path) -> None:
+def test_a_key_file_is_read_relative_to_where_the_script_starts(tmp_path: Path) -> None:
     data = seed_data()
     data["vpn"][0]["psk"] = {"file": "keys/icp-iks.psk"}
     t = model_of(tmp_path, data)
-    steps = (Step(Phase.VPN, "Install", ("test -r keys/icp-iks.psk", "echo vpn >> log"),
+    steps = (Step(Phase.VPN, "Install",
+                  ('test -r "$MESHGEN_INVOKED_FROM"/keys/icp-iks.psk', "echo vpn >> log"),
                   "iks"),)
     path = script(tmp_path, steps, t)
     elsewhere = tmp_path / "operator"
     elsewhere.mkdir()
     done = run(path, cwd=elsewhere)
     assert done.returncode == 2
-    assert "file keys/icp-iks.psk (pre-shared key of VPN link iks-icp, relative to this " \
-           "folder)" in done.stderr
+    assert ("file keys/icp-iks.psk (pre-shared key of VPN link iks-icp, relative to the folder "
+            "apply.sh is started from)") in done.stderr
+    # A key beside the script is not the one meant: output/ is rewritten by every build.
     (path.parent / "keys").mkdir()
     (path.parent / "keys" / "icp-iks.psk").write_text(SECRET)
+    assert run(path, cwd=elsewhere).returncode == 2
+    (elsewhere / "keys").mkdir()
+    (elsewhere / "keys" / "icp-iks.psk").write_text(SECRET)
     done = run(path, cwd=elsewhere)
     assert done.returncode == 0, done.stderr
     assert logged(path) == ["vpn"]

@@ -110,11 +110,13 @@ def test_the_two_ends_mirror_each_other(path: Path, initiator: str, responder: s
               "closeaction")
     assert {k: start["ipsec"][k] for k in shared} == {k: listen["ipsec"][k] for k in shared}
     assert [start["ipsec"]["auto"], listen["ipsec"]["auto"]] == ["start", "add"]
+    link = next(link for link in t.vpn if {initiator, responder} == set(link.between))
     peer = t.cluster(responder)
     assert peer is not None
-    assert start["remote"]["gateway"] == peer.vpn_gateway
+    address = link.listen_address or peer.vpn_gateway
+    assert start["remote"]["gateway"] == address
     assert "gateway" not in listen["remote"]  # the chart's %any: it accepts the initiator
-    assert listen["loadBalancerIP"] == peer.vpn_gateway
+    assert listen["loadBalancerIP"] == address
     assert "loadBalancerIP" not in start
 
 
@@ -392,6 +394,26 @@ def test_link_rules_point_at_the_link(project: Path, text: str, rule: str) -> No
     assert found, [p.format() for p in check_file(path).problems]
     assert found[0].location is not None and found[0].location.line == line
     assert "localSubnetNAT" in found[0].hint or rule != "link-subnet-overlap"
+
+
+def test_a_hub_listens_on_one_address_per_link(project: Path) -> None:
+    text = SHARED_LISTENER.replace("  - between: [two, hub]  # HERE\n",
+                                   "  - between: [two, hub]\n    listenAddress: 203.0.113.11\n")
+    path = project / "topologies" / "lab.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert not [p for p in check_file(path).errors if p.rule == "gateway-shared"]
+
+
+def test_a_listen_address_of_another_cluster_is_refused(project: Path) -> None:
+    text = SHARED_LISTENER.replace("  - between: [two, hub]  # HERE\n",
+                                   "  - between: [two, hub]\n"
+                                   "    listenAddress: 198.51.100.20  # HERE\n")
+    path = project / "topologies" / "lab.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "# HERE" in row)
+    found = [p for p in check_file(path).errors if p.rule == "gateway-shared"]
+    assert [p.location.line for p in found if p.location] == [line]
+    assert "'one'" in found[0].message
 
 
 def test_a_hub_that_starts_every_tunnel_is_fine(project: Path) -> None:

@@ -124,11 +124,14 @@ def _vpn_link(doc: TopologyDoc, t: Topology, link: VpnLink) -> str:
     def gateway(c: Cluster | None) -> Cell | str:
         return code(c.vpn_gateway) if c and c.vpn_gateway else "not set"
 
+    listen = t.listen_address(link)
+    listens_on = code(listen) if listen else "not set"
     rows: list[list[Cell | str]] = [
         ["Starts the tunnel (ipsec.auto)", Cell("yes: <code>start</code>"),
          Cell("no, listens: <code>add</code>")],
-        ["Public address (vpnGateway)", gateway(ends[0]), gateway(ends[1])],
-        ["Connects to (remote.gateway)", gateway(ends[1]), code("%any")],
+        ["Public address (vpnGateway; listenAddress of the link for the listening end)",
+         gateway(ends[0]), listens_on],
+        ["Connects to (remote.gateway)", listens_on, code("%any")],
         ["Routes its own subnets into the tunnel (local.subnet)",
          _subnets(ends[0]), _subnets(ends[1])],
         ["Reaches the peer's subnets (remote.subnet)", _subnets(ends[1]), _subnets(ends[0])],

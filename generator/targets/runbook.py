@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from ..model import SecretRef, Topology
 from ..templating import render_template
 from .base import Artifact, Kind, Phase, Step
+from .shell import INVOKED_FROM, key_file_word
 
 SCRIPT = "apply.sh"
 
@@ -32,7 +33,8 @@ class Requirement:
     def label(self) -> str:
         if self.ref.kind == "env":
             return f"environment variable {self.ref.name} ({self.purpose})"
-        where = "" if self.ref.name.startswith(("/", "~/")) else ", relative to this folder"
+        where = "" if self.ref.name.startswith(("/", "~")) else (
+            ", relative to the folder apply.sh is started from")
         return f"file {self.ref.name} ({self.purpose}{where})"
 
     @property
@@ -40,7 +42,7 @@ class Requirement:
         """A bash test that holds when the requirement is met; it never expands the value."""
         if self.ref.kind == "env":
             return f'[[ -n "${{{self.ref.name}:-}}" ]]'
-        return f"[[ -r {_path_expression(self.ref.name)} ]]"
+        return f"[[ -r {key_file_word(self.ref.name)} ]]"
 
     def mentioned_in(self, text: str) -> bool:
         if self.ref.kind == "env":
@@ -49,14 +51,6 @@ class Requirement:
             return re.search(pattern, text) is not None
         path = self.ref.name.removeprefix("~/")
         return path in text or shlex.quote(path) in text
-
-
-def _path_expression(path: str) -> str:
-    """A file reference as one bash word: ``~/`` is home; a relative path is read from the
-    script's folder, where apply.sh runs its steps."""
-    if path.startswith("~/"):
-        return '"$HOME"/' + shlex.quote(path[2:])
-    return shlex.quote(path)
 
 
 def requirements(t: Topology) -> list[Requirement]:
@@ -153,6 +147,7 @@ def render(t: Topology, steps: Iterable[Step]) -> str:
         description=one_line(t.description),
         steps=numbered,
         requirements=reqs,
+        invoked_from=INVOKED_FROM,
         listing=listing(numbered),
         stages=stage_lines(t),
         stage_count=stage_count,

@@ -72,10 +72,10 @@ def swanctl_conf(end: LinkEnd) -> str:
         end=end,
         psk=str(link.psk),
         version=IKE_VERSIONS[link.key_exchange],
-        local_addrs=end.local.vpn_gateway or "%any",
+        local_addrs=(end.local.vpn_gateway or "%any") if end.initiates else end.listen_address,
         # A chart release that starts a tunnel connects from a worker's address, so the
         # listening end accepts the initiator from anywhere; the PSK and identities decide.
-        remote_addrs=(end.peer.vpn_gateway or "%any") if end.initiates else "%any",
+        remote_addrs=end.listen_address if end.initiates else "%any",
         proposals=link.ike.rstrip("!"),
         esp_proposals=link.esp.rstrip("!"),
         ike_rekey=duration(seconds(link.ike_lifetime) - margin),

@@ -48,6 +48,8 @@ class LinkEnd:
     link: VpnLink
     local: Cluster
     peer: Cluster
+    listen_address: str
+    """Where the listening end of the link is reached (listenAddress, else its vpnGateway)."""
 
     @property
     def initiates(self) -> bool:
@@ -91,10 +93,11 @@ def link_ends(t: Topology) -> Iterator[LinkEnd]:
     """For every link in topology order: the listening end, then the initiating end."""
     for link in t.vpn:
         initiator, responder = t.cluster(link.initiator), t.cluster(link.responder)
-        if initiator is None or responder is None:
+        address = t.listen_address(link)
+        if initiator is None or responder is None or address is None:
             continue
-        yield LinkEnd(link, responder, initiator)
-        yield LinkEnd(link, initiator, responder)
+        yield LinkEnd(link, responder, initiator, address)
+        yield LinkEnd(link, initiator, responder, address)
 
 
 def seconds(duration: str) -> int:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from ..model import Cluster, SecretRef, Topology
 from .base import Phase, Step
+from .shell import key_file_word
 from .vpn_ends import (
     CHART,
     CHART_REPO_NAME,
@@ -31,15 +32,6 @@ def kube(cluster: Cluster) -> str:
     return f"--context {q(cluster.context)} --namespace {NAMESPACE}"
 
 
-def _path_word(path: str) -> str:
-    """A path as one shell word, keeping a leading ``~/`` working."""
-    if path == "~":
-        return '"$HOME"'
-    if path.startswith("~/"):
-        return f'"$HOME"/{q(path[2:])}'
-    return q(path)
-
-
 def _helm_install(end: LinkEnd, key_file: str) -> str:
     return (
         f"helm upgrade --install {q(end.release)} {CHART} --version {CHART_VERSION} "
@@ -54,7 +46,7 @@ def _key_to_temp_file(psk: SecretRef, link: str) -> str:
         source = f"printenv {q(psk.name)} | tr -d '\\n'"
         missing = f"set {psk.name} to the pre-shared key of link {link}"
     else:
-        source = f"tr -d '\\n' < {_path_word(psk.name)}"
+        source = f"tr -d '\\n' < {key_file_word(psk.name)}"
         missing = f"{psk.name} must hold the pre-shared key of link {link}"
     return (
         'psk_file="$(mktemp)"; trap \'rm -f "$psk_file"\' EXIT; '
@@ -101,13 +93,13 @@ def install_steps(t: Topology) -> Iterator[Step]:
     for end in ends:
         psk = end.link.psk
         role = ("starts the tunnel" if end.initiates
-                else f"listens on {end.local.vpn_gateway}")
+                else f"listens on {end.listen_address}")
         notes = [
             f"{end.local.name} {role}; {end.peer.name}'s ranges "
             f"{end.remote_subnets} are reached through it.",
             f"The pre-shared key comes from {psk}"
-            + (" (a path relative to output/" + t.name + "/ unless absolute)"
-               if psk.kind == "file" else "")
+            + (" (a relative path is read from the folder apply.sh is started from)"
+               if psk.kind == "file" and not psk.name.startswith(("/", "~")) else "")
             + "; both ends of the link must get the same key.",
         ]
         if not end.initiates:
@@ -129,7 +121,8 @@ def install_steps(t: Topology) -> Iterator[Step]:
             end.local.name,
             (
                 f"Only where {end.local.name}'s end runs on a strongSwan 5.9+ host at "
-                f"{end.local.vpn_gateway} rather than in the cluster: run these there, as "
+                f"{end.listen_address if not end.initiates else end.local.vpn_gateway} rather "
+                "than in the cluster: run these there, as "
                 "root.",
                 f"The key goes to /etc/swanctl/conf.d/{end.secrets_file} (mode 0600), which "
                 "the installed swanctl.conf includes.",

@@ -93,10 +93,12 @@ def chart_values(end: LinkEnd) -> Commented:
             "tunnel's pod range (chart default auto)",
         ),
     }
-    if not end.initiates and local.vpn_gateway:
+    if not end.initiates:
+        source = "listenAddress of the link" if end.link.listen_address else (
+            f"vpnGateway of {local.name}")
         values["loadBalancerIP"] = Commented(
-            local.vpn_gateway,
-            f"vpnGateway of {local.name}: the address {peer.name} connects to; reserve it for\n"
+            end.listen_address,
+            f"{source}: the address {peer.name} connects to; reserve it for\n"
             "this release's LoadBalancer service (UDP 500 and 4500)",
         )
     values["helmTestsToRun"] = Commented(
@@ -114,8 +116,10 @@ def chart_values(end: LinkEnd) -> Commented:
     }
     remote: dict[str, Any] = {}
     if end.initiates:
+        source = "listenAddress of the link" if end.link.listen_address else (
+            f"vpnGateway of {peer.name}")
         remote["gateway"] = Commented(
-            peer.vpn_gateway or "", f"vpnGateway of {peer.name}, where its release listens"
+            end.listen_address, f"{source}, where {peer.name}'s release listens"
         )
     remote["subnet"] = Commented(
         end.remote_subnets,

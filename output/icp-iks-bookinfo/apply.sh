@@ -11,6 +11,9 @@ set -euo pipefail
 set +x
 set -o errtrace
 
+# Relative key file paths are read from where the script was started.
+MESHGEN_INVOKED_FROM="${MESHGEN_INVOKED_FROM:-$PWD}"
+export MESHGEN_INVOKED_FROM
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 
 readonly STEP_COUNT=21

@@ -110,8 +110,9 @@ def open_sites(lab: Lab, t: Topology, links: Iterable[VpnLink]) -> dict[str, Sit
             lab.add_address(site, host_in(cidr))
     for link in links:
         a, b = ends(t, link)
-        assert a.vpn_gateway and b.vpn_gateway
-        lab.connect(sites[a.name], a.vpn_gateway, sites[b.name], b.vpn_gateway)
+        listen = t.listen_address(link)
+        assert a.vpn_gateway and listen
+        lab.connect(sites[a.name], a.vpn_gateway, sites[b.name], listen)
     return sites
 
 
