@@ -46,7 +46,17 @@ def synthetic(clusters: int, primaries: int = 1, vpn: str = "mesh") -> dict[str,
     else:
         pairs = [(a, primary_of[a]) for a in names[primaries:]]
         pairs += [(a, b) for k, a in enumerate(names[:primaries]) for b in names[k + 1:primaries]]
-    links = [{"between": [a, b], "psk": {"env": f"PSK_{a}_{b}".upper()}} for a, b in pairs]
+    # Each listening release needs an address of its own: a cluster's first listening link uses
+    # its vpnGateway, every further one a listenAddress.
+    extra = ipaddress.ip_network("100.96.0.0/11").hosts()
+    listening: set[str] = set()
+    links = []
+    for a, b in pairs:
+        link: dict[str, Any] = {"between": [a, b], "psk": {"env": f"PSK_{a}_{b}".upper()}}
+        if b in listening:
+            link["listenAddress"] = str(next(extra))
+        listening.add(b)
+        links.append(link)
 
     app_services = []
     placement: dict[str, list[str]] = {}

@@ -218,12 +218,14 @@ def test_a_key_file_is_read_relative_to_where_the_script_starts(tmp_path: Path) 
     assert_no_secret(done)
 
 
-def test_a_secret_no_step_names_is_checked_before_the_vpn_steps() -> None:
+def test_a_secret_no_step_declares_is_checked_before_the_vpn_steps() -> None:
     reqs = runbook.requirements(seed())
     steps = [Step(Phase.APPS, "apps", ("true",)), Step(Phase.VPN, "vpn", ("true",))]
     assert [(n.step.title, n.needs) for n in runbook.ordered(steps, reqs)] == [
         ("vpn", (1,)), ("apps", ())]
-    steps.append(Step(Phase.VPN_CHECK, "check", ("printenv ICP_IKS_PSK >/dev/null",)))
+    psk = reqs[0].ref
+    steps.append(Step(Phase.VPN_CHECK, "check", ("printenv ICP_IKS_PSK >/dev/null",),
+                      secrets=(psk,)))
     assert [(n.step.title, n.needs) for n in runbook.ordered(steps, reqs)] == [
         ("vpn", ()), ("check", (1,)), ("apps", ())]
 

@@ -6,7 +6,7 @@ import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ..model import Topology
+from ..model import SecretRef, Topology
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +82,8 @@ class Step:
     """A later stage the operator runs when ready, not part of the default run."""
     stage: int | None = None
     """The traffic stage (1 = the first) the step applies; the runbook selects steps by it."""
+    secrets: tuple[SecretRef, ...] = ()
+    """Secrets the commands read; the runbook checks they are set before the step runs."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ printed. Secrets a step needs (the topology's PSK references) are checked before
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -43,14 +42,6 @@ class Requirement:
         if self.ref.kind == "env":
             return f'[[ -n "${{{self.ref.name}:-}}" ]]'
         return f"[[ -r {key_file_word(self.ref.name)} ]]"
-
-    def mentioned_in(self, text: str) -> bool:
-        if self.ref.kind == "env":
-            # "$NAME", "${NAME:-}", "printenv NAME": the name as a whole word.
-            pattern = r"(?<![A-Za-z0-9_])" + re.escape(self.ref.name) + r"(?![A-Za-z0-9_])"
-            return re.search(pattern, text) is not None
-        path = self.ref.name.removeprefix("~/")
-        return path in text or shlex.quote(path) in text
 
 
 def requirements(t: Topology) -> list[Requirement]:
@@ -86,24 +77,26 @@ class NumberedStep:
 def ordered(steps: Iterable[Step], reqs: Sequence[Requirement]) -> list[NumberedStep]:
     """Steps by phase (stable), numbered from 1, each with the requirements it uses.
 
-    A requirement no step mentions is taken to be used by every VPN step, so it is still
+    A requirement no step declares is taken to be used by every VPN step, so it is still
     checked before the tunnel is set up.
     """
     by_phase = sorted(steps, key=lambda s: s.phase)
-    texts = ["\n".join(s.commands) for s in by_phase]
-    mentioned = [[r.mentioned_in(text) for text in texts] for r in reqs]
+    number = {r.ref: k for k, r in enumerate(reqs, start=1)}
+    declared = {ref for step in by_phase for ref in step.secrets}
+    undeclared = tuple(number[r.ref] for r in reqs if r.ref not in declared)
     numbered = []
-    for index, step in enumerate(by_phase):
-        needs = tuple(
-            k + 1 for k, uses in enumerate(mentioned)
-            if uses[index] or (not any(uses) and step.phase is Phase.VPN)
-        )
-        numbered.append(NumberedStep(index + 1, step, needs))
+    for index, step in enumerate(by_phase, start=1):
+        needs = sorted({number[ref] for ref in step.secrets if ref in number})
+        if step.phase is Phase.VPN:
+            needs = sorted({*needs, *undeclared})
+        numbered.append(NumberedStep(index, step, tuple(needs)))
     return numbered
 
 
 def one_line(text: str) -> str:
     """Free text from the topology as one printable line (no control characters)."""
+    if text.isprintable():
+        return " ".join(text.split())
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
 
 

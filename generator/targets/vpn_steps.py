@@ -111,6 +111,7 @@ def install_steps(t: Topology) -> Iterator[Step]:
             (install_command(end),),
             end.local.name,
             tuple(notes),
+            secrets=(psk,),
         )
     for end in ends:
         yield Step(
@@ -128,6 +129,7 @@ def install_steps(t: Topology) -> Iterator[Step]:
                 "the installed swanctl.conf includes.",
             ),
             optional=True,
+            secrets=(end.link.psk,),
         )
 
 
