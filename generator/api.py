@@ -23,8 +23,10 @@ from .errors import (
     TopologyInvalid,
     sort_key,
 )
+from .freshness import forget, remember
 from .loader import LoadFailed, parse_source, read_source
 from .model import Topology, build_model
+from .project import default_topologies
 from .schema import validate_structure
 from .writer import (
     Difference,
@@ -36,8 +38,6 @@ from .writer import (
     render_tree,
     write_tree,
 )
-
-TOPOLOGY_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
@@ -94,15 +94,6 @@ def check_file(path: Path, display: str | None = None) -> CheckedTopology:
         problems = problems + run_checks(topology)
     located = sorted((document.locate_problem(p) for p in problems), key=sort_key)
     return CheckedTopology(shown, topology, tuple(located))
-
-
-def default_topologies(directory: Path = Path("topologies")) -> list[Path]:
-    if not directory.is_dir():
-        raise InputError(
-            f"no {directory}/ folder here; run meshgen in a project folder, name topology files "
-            "on the command line, or create one with: meshgen new NAME"
-        )
-    return sorted(p for p in directory.iterdir() if p.suffix in TOPOLOGY_SUFFIXES)
 
 
 def check_files(paths: Sequence[Path]) -> list[CheckedTopology]:
@@ -185,10 +176,12 @@ def plan(paths: Sequence[Path], output: Path, prune: bool) -> Plan:
 def build(paths: Sequence[Path], output: Path, prune: bool = False) -> list[WriteReport]:
     """Write ``output/<name>/`` for every topology; nothing is written unless all are valid."""
     the_plan = plan(paths, output, prune)
+    forget(output)
     reports = [write_tree(output, tree) for tree in the_plan.trees]
     for name in the_plan.stale:
         remove_tree(output, name)
         reports.append(WriteReport(name, removed=["(whole folder: its topology is gone)"]))
+    remember(paths, [tree.name for tree in the_plan.trees], output)
     return reports
 
 

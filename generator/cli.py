@@ -159,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _topology_paths(files: Sequence[Path]) -> tuple[list[Path], bool]:
     """The files named, or every topology in topologies/ (then stale outputs are pruned)."""
-    from .api import default_topologies
+    from .project import default_topologies
 
     if files:
         return list(files), False
@@ -204,9 +204,17 @@ def _verdict(errors: int, warnings: int) -> str:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .api import build
+    from .freshness import unchanged
 
     paths, prune = _topology_paths(args.files)
+    done = unchanged(paths, args.output, prune)
+    if done is not None:
+        if not args.quiet:
+            for name, count in done:
+                print(f"{args.output}/{name}: up to date ({count} files)")
+        return EXIT_OK
+    from .api import build
+
     reports = build(paths, args.output, prune=prune)
     if not args.quiet:
         for report in reports:

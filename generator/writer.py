@@ -22,10 +22,13 @@ import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import InputError
-from .targets.base import Artifact
+
+if TYPE_CHECKING:
+    from .targets.base import Artifact
 
 MANIFEST = "MANIFEST.json"
 STAGING_PREFIX = ".meshgen-staging-"

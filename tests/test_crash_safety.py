@@ -27,6 +27,7 @@ import pytest
 import yaml
 
 from generator.api import check_file, render
+from generator.freshness import RECORD
 from generator.writer import (
     LOCK_NAME,
     MANIFEST,
@@ -107,7 +108,10 @@ def as_disk(tree: RenderedTree) -> dict[str, tuple[bytes, int]]:
 
 def check_consistent(output: Path, trees: dict[str, RenderedTree]) -> tuple[str, bool]:
     """Which tree ``output/big`` holds (failing on a mix) and whether staging was left."""
-    others = sorted(p.name for p in output.iterdir() if p.name not in ("big", LOCK_NAME))
+    # The lock and the build record (which only ever lets a later build skip work) are not
+    # part of the tree.
+    others = sorted(p.name for p in output.iterdir()
+                    if p.name not in ("big", LOCK_NAME) and not p.name.startswith(RECORD))
     assert all(n.startswith((STAGING_PREFIX, RETIRED_PREFIX)) for n in others), others
     on_disk = read_tree(output / "big")
     manifest = json.loads(on_disk[MANIFEST][0])
@@ -191,7 +195,7 @@ def test_killed_builds_leave_the_old_or_the_new_tree(
     child = start_build(project)
     assert child.wait(timeout=300) == 0
     assert check_consistent(output, trees) == (target, False)
-    assert sorted(p.name for p in output.iterdir()) == sorted(["big", LOCK_NAME])
+    assert sorted(p.name for p in output.iterdir()) == sorted(["big", LOCK_NAME, RECORD])
 
     record_property("kills", tally.summary())
     with capsys.disabled():

@@ -1,0 +1,213 @@
+"""Speed and memory of meshgen at scale: prints a Markdown table.
+
+    python benchmarks/run.py                 # every case (a few minutes)
+    python benchmarks/run.py --quick         # 10 and 100 clusters only
+    python benchmarks/run.py --cases 100-mesh-1p,200-hub-1p
+
+Each stage runs ``python -m generator ...`` as its own process in a scratch project under
+``benchmarks/.work/`` and is measured as wall time and peak resident memory of that process
+(``os.wait4``). ``verify`` needs the Istio CRDs and chart values: from ``MESHGEN_ISTIO_CRDS``
+and ``MESHGEN_STRONGSWAN_VALUES``, or a ``shared/reference`` folder beside the project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from synthetic import synthetic  # noqa: E402
+
+CASES = {
+    "10-mesh-1p": (10, 1, "mesh"),
+    "10-hub-3p": (10, 3, "hub"),
+    "100-mesh-1p": (100, 1, "mesh"),
+    "100-hub-1p": (100, 1, "hub"),
+    "100-hub-5p": (100, 5, "hub"),
+    "200-hub-1p": (200, 1, "hub"),
+    "200-hub-5p": (200, 5, "hub"),
+}
+QUICK = ("10-mesh-1p", "10-hub-3p", "100-mesh-1p", "100-hub-1p")
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_mb: float
+    code: int
+    stdout: str
+
+
+def measure(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
+    """Wall time and peak RSS of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env={**os.environ, **(env or {})}, text=True)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Run(elapsed, usage.ru_maxrss / 1024, proc.returncode, out)
+
+
+def meshgen(*args: str) -> list[str]:
+    return [sys.executable, "-m", "generator", *args]
+
+
+def settle() -> None:
+    """Let the file system finish deleting the previous tree before a cold build is timed."""
+    os.sync()
+    time.sleep(1.0)
+
+
+def reference_env() -> dict[str, str] | None:
+    env = {}
+    for variable, folder in (("MESHGEN_ISTIO_CRDS", "istio-1.30.3"),
+                             ("MESHGEN_STRONGSWAN_VALUES", "iks-strongswan-2.10.7")):
+        if os.environ.get(variable):
+            env[variable] = os.environ[variable]
+            continue
+        for base in (ROOT.parent / "shared" / "reference", Path("/work/shared/reference")):
+            if (base / folder).is_dir():
+                env[variable] = str(base / folder)
+                break
+    return env if len(env) == 2 else None
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    return {str(p): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in folder.rglob("*") if p.is_file() and ".meshgen" not in p.name}
+
+
+def project(name: str, data: dict[str, object] | None) -> Path:
+    work = HERE / ".work" / name
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "topologies").mkdir(parents=True)
+    shutil.copy(ROOT / "mkdocs.yml", work / "mkdocs.yml")
+    shutil.copytree(ROOT / "docs", work / "docs")
+    if data is None:
+        shutil.copy(ROOT / "topologies" / "icp-iks-bookinfo.yaml", work / "topologies")
+    else:
+        text = yaml.safe_dump(data, sort_keys=False, width=200)
+        (work / "topologies" / f"{data['name']}.yaml").write_text(text, encoding="utf-8")
+    return work
+
+
+def startup() -> list[str]:
+    rows = []
+    for flag in ("--version", "--help"):
+        best = min(measure([sys.executable, "-m", "generator", flag], ROOT).seconds
+                   for _ in range(7))
+        rows.append(f"| `meshgen {flag}` | {best * 1000:.0f} ms | target < 150 ms |")
+    return rows
+
+
+def seed() -> list[str]:
+    work = project("seed", None)
+    validate = measure(meshgen("validate"), work)
+    settle()
+    first = measure(meshgen("build", "-q"), work)
+    before = snapshot(work / "output")
+    again = measure(meshgen("build", "-q"), work)
+    rewritten = sum(1 for k, v in snapshot(work / "output").items() if before.get(k) != v)
+    total = validate.seconds + first.seconds
+    return [
+        f"| seed: validate + build | {total * 1000:.0f} ms ({validate.seconds * 1000:.0f} + "
+        f"{first.seconds * 1000:.0f}) | target < 400 ms |",
+        f"| seed: rebuild, nothing changed | {again.seconds * 1000:.0f} ms, {rewritten} files "
+        f"written ({again.seconds / first.seconds:.0%} of the first build) | target: no file, "
+        "< 50% |",
+    ]
+
+
+def case(name: str, env: dict[str, str] | None, docs: bool) -> str:
+    clusters, primaries, vpn = CASES[name]
+    data = synthetic(clusters, primaries, vpn)
+    work = project(name, data)
+    size = (work / "topologies" / f"{data['name']}.yaml").stat().st_size
+    cells: list[str] = []
+
+    def cell(run: Run, expect: int = 0) -> str:
+        mark = "" if run.code == expect else f" (exit {run.code})"
+        return f"{run.seconds:.2f} s / {run.peak_mb:.0f} MB{mark}"
+
+    cells.append(cell(measure(meshgen("validate"), work)))
+    settle()
+    cold = measure(meshgen("build", "-q"), work)
+    cells.append(cell(cold))
+    files = sum(1 for p in (work / "output").rglob("*") if p.is_file()) - 1
+    before = snapshot(work / "output")
+    warm = measure(meshgen("build", "-q"), work)
+    rewritten = sum(1 for k, v in snapshot(work / "output").items() if before.get(k) != v)
+    cells.append(cell(warm) + f", {rewritten} written")
+    cells.append(cell(measure(meshgen("check"), work)))
+    if env is not None:
+        run = measure(meshgen("verify", "--format", "json"), work, env)
+        report = json.loads(run.stdout or "{}")
+        objects = int(report.get("objects", 0))
+        per = run.seconds * 1000 / objects if objects else 0.0
+        cells.append(cell(run) + f", {objects} objects, {per:.2f} ms each")
+    else:
+        cells.append("n/a (no CRDs)")
+    if docs:
+        cells.append(cell(measure(meshgen("docs", "-d", str(work / "site")), work)))
+    else:
+        cells.append("skipped")
+    links = len(data["vpn"])  # type: ignore[arg-type]
+    shape = f"{clusters} clusters, {primaries}p, {vpn} ({links} links), {size // 1024} KiB"
+    return f"| {shape} | {files} | " + " | ".join(cells) + " |"
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="10 and 100 clusters only")
+    parser.add_argument("--cases", help=f"comma-separated, from: {', '.join(CASES)}")
+    parser.add_argument("--no-docs", action="store_true", help="skip the docs stage")
+    parser.add_argument("--keep", action="store_true", help="keep benchmarks/.work/")
+    args = parser.parse_args()
+    names = args.cases.split(",") if args.cases else list(QUICK if args.quick else CASES)
+    env = reference_env()
+    print(f"Machine: {machine()}\n")
+    print("| measure | result | target |\n|---|---|---|")
+    for row in startup() + seed():
+        print(row, flush=True)
+    print("\nEach cell: wall time / peak memory of the process.\n")
+    print("| topology | files | validate | build (cold) | build (unchanged) | check | verify "
+          "| docs |\n|---|---|---|---|---|---|---|---|", flush=True)
+    for name in names:
+        print(case(name, env, docs=not args.no_docs), flush=True)
+    if not args.keep:
+        shutil.rmtree(HERE / ".work", ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
