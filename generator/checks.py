@@ -651,6 +651,15 @@ def istio_version_supported(t: Topology) -> Iterator[Problem]:
             'use "1.0" for the Istio 1.0 install or 1.20 and later for the east-west gateway '
             "install",
         )
+    if t.istio.legacy and t.istio.mtls_given:
+        yield Problem(
+            "istio-version",
+            "istio.mtls has no effect with Istio 1.0: istio-demo.yaml leaves mutual TLS off, "
+            "as the Istio 1.0 install did",
+            ("istio", "mtls"),
+            "remove mtls:, or use a current version to get a mesh-wide PeerAuthentication",
+            Severity.WARNING,
+        )
     if t.istio.legacy and t.istio.network is NetworkMode.PER_CLUSTER:
         yield Problem(
             "istio-version",

@@ -44,6 +44,7 @@ class Istio:
     model: MeshModel = MeshModel.PRIMARY_REMOTE
     network: NetworkMode = NetworkMode.FLAT
     mtls_strict: bool = True
+    mtls_given: bool = False
     at: FieldPath = ("istio",)
 
     @property
@@ -460,6 +461,7 @@ def _istio(raw: Mapping[str, Any]) -> Istio:
         model=MeshModel(raw.get("model", MeshModel.PRIMARY_REMOTE.value)),
         network=NetworkMode(raw.get("network", NetworkMode.FLAT.value)),
         mtls_strict=raw.get("mtls", "strict") == "strict",
+        mtls_given="mtls" in raw,
     )
 
 

@@ -437,3 +437,41 @@ def test_legacy_remote_install_and_credentials(tmp_path: Path) -> None:
     kubeconfig = files(t)["iks/istio/kubeconfig.sh"].text
     assert "serviceaccount istio-multi" in kubeconfig
     assert "context=iks-admin" in kubeconfig
+
+
+FAKE_KUBECTL = r"""#!/usr/bin/env bash
+# Answers the kubeconfig script's questions like a cluster on Kubernetes >= 1.24 would, and
+# records every command line it is given.
+printf '%s\n' "$*" >> "$RECORD"
+case "$*" in
+  *"jsonpath={.clusters[0].cluster.server}"*) printf 'https://203.0.113.99:6443' ;;
+  *"get serviceaccount istio-multi"*) printf '' ;;
+  *"certificate-authority-data"*) printf 'Q0EgREFUQQ==' ;;
+  *"create token istio-multi"*) printf '%s' "$FAKE_TOKEN" ;;
+  *) echo "unexpected: $*" >&2; exit 1 ;;
+esac
+"""
+
+
+def test_kubeconfig_script_keeps_the_token_off_command_lines(tmp_path: Path) -> None:
+    require_program("bash")
+    script = tmp_path / "kubeconfig.sh"
+    script.write_text(files(legacy_seed(tmp_path))["iks/istio/kubeconfig.sh"].text)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "kubectl").write_text(FAKE_KUBECTL)
+    (bin_dir / "kubectl").chmod(0o755)
+    token = "tok-3f9a2c-not-for-argv"
+    out = tmp_path / "state" / "iks"
+    done = subprocess.run(
+        ["bash", str(script), str(out)], capture_output=True, text=True, timeout=30,
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin", "RECORD": str(tmp_path / "argv"),
+             "FAKE_TOKEN": token},
+    )
+    assert done.returncode == 0, done.stderr
+    assert token not in (tmp_path / "argv").read_text() + done.stdout + done.stderr
+    assert out.stat().st_mode & 0o777 == 0o600
+    config = yaml.safe_load(out.read_text())
+    assert config["users"] == [{"name": "iks", "user": {"token": token}}]
+    assert config["clusters"][0]["cluster"]["server"] == "https://203.0.113.99:6443"
+    assert config["current-context"] == "iks"
