@@ -1,0 +1,168 @@
+"""Address ranges and gateway addresses."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from ..errors import FieldPath, Problem
+from ..model import Cluster, NetworkMode, Topology
+from .registry import check
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def parse_network(text: str) -> IPNetwork | None:
+    try:
+        return ipaddress.ip_network(text, strict=True)
+    except ValueError:
+        return None
+
+
+def _cidr_problem(text: str, at: FieldPath) -> Problem | None:
+    try:
+        ipaddress.ip_network(text, strict=True)
+        return None
+    except ValueError as exc:
+        try:
+            canonical = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            return Problem("cidr-invalid", f"'{text}' is not a CIDR range ({exc})", at,
+                           "write an address range such as 10.1.0.0/16")
+        return Problem(
+            "cidr-host-bits",
+            f"'{text}' has host bits set",
+            at,
+            f"write {canonical}: the strongSwan chart refuses ranges that are not canonical",
+        )
+
+
+@check()
+def cidrs_valid(t: Topology) -> Iterator[Problem]:
+    for c in t.clusters:
+        for key, text in (("podCIDR", c.pod_cidr), ("serviceCIDR", c.service_cidr)):
+            problem = _cidr_problem(text, (*c.at, key))
+            if problem:
+                yield problem
+
+
+@dataclass(frozen=True, order=True)
+class _Range:
+    first: int
+    last: int
+    version: int
+    label: str
+    at: FieldPath
+    cluster: str
+    text: str
+
+
+def cluster_ranges(clusters: Iterable[Cluster]) -> list[_Range]:
+    out = []
+    for c in clusters:
+        for key, text in (("serviceCIDR", c.service_cidr), ("podCIDR", c.pod_cidr)):
+            net = parse_network(text)
+            if net is not None:
+                out.append(
+                    _Range(int(net.network_address), int(net.broadcast_address), net.version,
+                           f"{c.name}.{key}", (*c.at, key), c.name, text)
+                )
+    return out
+
+
+def overlaps(ranges: list[_Range]) -> Iterator[tuple[_Range, _Range]]:
+    """Overlapping pairs by a sorted sweep; each later range is paired with the widest
+    earlier range it falls into, so n ranges cost n log n, not n squared."""
+    for version in (4, 6):
+        ordered = sorted((r for r in ranges if r.version == version),
+                         key=lambda r: (r.first, -r.last))
+        reach: _Range | None = None
+        for r in ordered:
+            if reach is not None and r.first <= reach.last:
+                yield reach, r
+                if r.last > reach.last:
+                    reach = r
+            else:
+                reach = r
+
+
+@check()
+def cidrs_disjoint(t: Topology) -> Iterator[Problem]:
+    """Within a cluster always; across clusters wherever pods are routed between them."""
+    for c in t.clusters:
+        for a, b in overlaps(cluster_ranges([c])):
+            yield Problem(
+                "cidr-overlap",
+                f"{b.text} overlaps {a.label} ({a.text}) of the same cluster",
+                b.at,
+                "pod and service ranges of one cluster must be disjoint",
+            )
+    if t.istio.network is NetworkMode.FLAT:
+        groups: dict[str, list[Cluster]] = defaultdict(list)
+        for c in t.clusters:
+            groups[c.network].append(c)
+        reason = "pods must be routable across the VPN, so ranges on one network must be disjoint"
+        yield from _cross_cluster_overlaps(groups.values(), reason)
+
+
+def _cross_cluster_overlaps(groups: Iterable[list[Cluster]], reason: str) -> Iterator[Problem]:
+    for members in groups:
+        for a, b in overlaps(cluster_ranges(members)):
+            if a.cluster == b.cluster:
+                continue
+            yield Problem(
+                "cidr-overlap",
+                f"{b.text} overlaps {a.label} ({a.text}) of cluster {a.cluster}",
+                b.at,
+                reason,
+            )
+
+
+def _containing(ranges: list[_Range]) -> Callable[[IPAddress], list[_Range]]:
+    """A lookup of the ranges that contain an address. CIDR ranges are found by the address's
+    own prefixes (one per prefix length), so each lookup costs at most 129 probes however
+    many ranges there are."""
+    by_block: dict[tuple[int, int, int], list[_Range]] = defaultdict(list)
+    for r in ranges:
+        by_block[(r.version, r.first, r.last)].append(r)
+
+    def lookup(address: IPAddress) -> list[_Range]:
+        bits = address.max_prefixlen
+        value = int(address)
+        found: list[_Range] = []
+        for host_bits in range(bits + 1):
+            first = value >> host_bits << host_bits
+            found.extend(by_block.get((address.version, first, first + (1 << host_bits) - 1),
+                                      ()))
+        return found
+
+    return lookup
+
+
+@check()
+def gateways_outside_ranges(t: Topology) -> Iterator[Problem]:
+    ranges = cluster_ranges(t.clusters)
+    order = {id(r): k for k, r in enumerate(ranges)}
+    containing = _containing(ranges)
+    addresses: list[tuple[FieldPath, str | None]] = []
+    for c in t.clusters:
+        addresses += [((*c.at, "vpnGateway"), c.vpn_gateway),
+                      ((*c.at, "eastWestGatewayIP"), c.east_west_ip)]
+    addresses += [((*link.at, "listenAddress"), link.listen_address) for link in t.vpn]
+    for at, text in addresses:
+        if text is None:
+            continue
+        address = ipaddress.ip_address(text)
+        for r in sorted(containing(address), key=lambda r: order[id(r)]):
+            yield Problem(
+                "gateway-in-cidr",
+                f"{text} lies inside {r.label} ({r.text})",
+                at,
+                "a gateway address is reached from outside the clusters; it cannot be a pod or "
+                "service address",
+            )
+
+
