@@ -1,0 +1,96 @@
+"""Every rule name meshgen reports, with what it means: the reference the docs are made from.
+
+A test holds this table and the code together: each rule the code can report is listed here,
+and each rule listed here is one the code reports.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Rule(NamedTuple):
+    stage: str
+    """load (reading the file), schema (its shape) or check (what it means)."""
+    meaning: str
+
+
+RULES: dict[str, Rule] = {
+    # Reading the file.
+    "unreadable": Rule("load", "The file cannot be read (missing permission, a folder)."),
+    "file-too-large": Rule("load", "The file is over 1 MiB; topologies are a few kilobytes."),
+    "not-utf8": Rule("load", "The file is not UTF-8 text."),
+    "yaml-syntax": Rule("load", "The text is not valid YAML (tabs in indentation, a bracket "
+                                "never closed, ...)."),
+    "multi-document": Rule("load", "The file holds more than one YAML document (---)."),
+    "not-a-mapping": Rule("load", "The file is empty, or its top level is not a mapping."),
+    "duplicate-key": Rule("load", "A mapping has the same key twice; YAML would silently keep "
+                                  "the last one."),
+    "non-string-key": Rule("load", "A mapping key is itself a list or mapping."),
+    "unsupported-tag": Rule("load", "An explicit YAML tag such as !!python/object or !!binary."),
+    "alias-bomb": Rule("load", "Aliases expand to more than 10,000 nodes."),
+    "recursive-alias": Rule("load", "An alias refers to a node that contains it."),
+    "too-deep": Rule("load", "Nesting deeper than 64 levels."),
+    # The shape, from schemas/topology.schema.json.
+    "unknown-field": Rule("schema", "A field the schema does not know, usually a typo; the "
+                                    "hint names the closest known field."),
+    "missing-field": Rule("schema", "A required field is missing."),
+    "wrong-type": Rule("schema", "A value of the wrong type (a number where a string belongs, "
+                                 "a list where a mapping belongs, ...)."),
+    "invalid-value": Rule("schema", "A value outside what the field allows: not one of its "
+                                    "choices, not a DNS label, not an IP address, out of range."),
+    "invalid-name": Rule("schema", "A mapping key that must be a name (cluster, service, "
+                                   "version, header) is not a valid one."),
+    "literal-secret": Rule("schema", "A pre-shared key written as the secret itself instead of "
+                                     "{env: NAME} or {file: path}."),
+    "duplicate-topology": Rule("check", "Two topology files use the same name, so both would "
+                                        "write output/<name>/."),
+    # What the topology means.
+    "duplicate-name": Rule("check", "Two clusters, apps, stages, services or versions share a "
+                                    "name, or two apps define the same service."),
+    "cidr-invalid": Rule("check", "A pod or service range is not a CIDR."),
+    "cidr-host-bits": Rule("check", "A range has host bits set (10.1.0.1/16); the strongSwan "
+                                    "chart refuses ranges that are not canonical."),
+    "cidr-overlap": Rule("check", "Two ranges overlap within a cluster, or across clusters "
+                                  "whose pods are routed to each other (a flat network)."),
+    "gateway-in-cidr": Rule("check", "A public gateway address lies inside a pod or service "
+                                     "range."),
+    "gateway-missing": Rule("check", "An end of a VPN link has no vpnGateway."),
+    "gateway-shared": Rule("check", "Two listening VPN releases, or two clusters, would claim "
+                                    "one address; give the link its own listenAddress."),
+    "unknown-reference": Rule("check", "A name that refers to nothing: a cluster, primary, "
+                                       "workload, service, version or initiator."),
+    "duplicate-link": Rule("check", "Two VPN links join the same two clusters."),
+    "link-subnet-overlap": Rule("check", "The two sides of a tunnel overlap, so it would carry "
+                                         "nothing; renumber, or NAT with the chart's "
+                                         "localSubnetNAT/remoteSubnetNAT."),
+    "link-missing": Rule("check", "On a flat network, a remote has no tunnel to its primary, or "
+                                  "workloads call across two clusters with no tunnel between "
+                                  "them."),
+    "proposal-invalid": Rule("check", "An IKE or ESP proposal is not valid strongSwan syntax."),
+    "weak-crypto": Rule("check", "A proposal uses DES, 3DES, MD5, SHA-1 or MODP-768/1024/1536; "
+                                 "a warning where the link sets allowWeakCrypto."),
+    "ikev1-single-subnet": Rule("check", "IKEv1 allows one subnet per side, but every cluster "
+                                         "routes two."),
+    "lifetime-too-short": Rule("check", "A lifetime is not longer than marginTime, so re-keying "
+                                        "could never start in time."),
+    "primary-count": Rule("check", "Model primary-remote needs exactly one primary, "
+                                   "multi-primary at least two."),
+    "remote-primary": Rule("check", "A remote does not say (or cannot imply) its primary, names "
+                                    "a cluster that is not a primary, or a primary names one."),
+    "istio-version": Rule("check", "An Istio version meshgen cannot install, or a setting that "
+                                   "version does not have."),
+    "network-mismatch": Rule("check", "Network names contradict the network mode: different "
+                                      "names on a flat network, a shared name on per-cluster "
+                                      "networks."),
+    "ingress-cluster": Rule("check", "An app's ingress is on a remote, where its Gateway would "
+                                     "not be read."),
+    "ingress-entry": Rule("check", "An app has an ingress but no entry (what the gateway "
+                                   "serves)."),
+    "callee-not-placed": Rule("check", "A placed workload calls a service no cluster runs."),
+    "weights-sum": Rule("check", "The weights of a split do not add up to 100."),
+    "catch-all-not-last": Rule("check", "A rule without match comes before other rules, which "
+                                        "could then never apply."),
+    "default-missing": Rule("check", "Ordered rules end with a match, so requests matching no "
+                                     "rule are refused."),
+}
