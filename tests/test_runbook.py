@@ -7,18 +7,21 @@ shared variables, failures and the secret handling are exercised without a clust
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
+import shlex
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from generator.api import check_file, render
 from generator.model import Topology
-from generator.targets import render_artifacts, runbook
+from generator.targets import TARGETS, render_artifacts, runbook
 from generator.targets.base import Kind, Phase, Step
 from generator.writer import write_tree
 from tests.conftest import SEED, TOPOLOGIES, require_program
@@ -258,6 +261,92 @@ def traffic_steps(t: Topology) -> list[Step]:
             for k, s in enumerate(t.traffic, start=1)]
 
 
+def test_list_and_help_come_before_the_steps_text(tmp_path: Path) -> None:
+    """--list and --help answer from the head of the script: at scale the steps' text is most
+    of it, and bash reads a script only as far as it runs."""
+    path = script(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    head, marker, _ = text.partition("\n# What the steps are and do")
+    assert marker and "STEP_COMMANDS=(" not in head and "STEP_TITLE=(" not in head
+    cut = path.with_name("head.sh")
+    cut.write_text(head + "\n", encoding="utf-8")
+    cut.chmod(0o755)
+    for args in (["--list"], ["--help"], ["--step", "9"]):
+        whole, partial = run(path, *args, secret=None), run(cut, *args, secret=None)
+        assert (partial.returncode, partial.stdout) == (whole.returncode, whole.stdout), args
+    assert "# Step 1 of 6" in run(path, "--dry-run").stdout
+    assert run(cut, "--dry-run").stdout == "", "the head alone printed steps"
+
+
+def test_commands_run_in_the_runbook_shell_without_its_arguments(tmp_path: Path) -> None:
+    steps = (
+        Step(Phase.VPN, "Arguments", ('echo "args $# ${1:-none}" >> log',), "icp"),
+        Step(Phase.ISTIO_PRIMARY, "Nothing to run", (), "icp"),
+        Step(Phase.APPS, "Two lines", ('for word in one "two words"; do\n'
+                                       '  echo "$word" >> log\n'
+                                       'done',
+                                       'echo "still $word" >> log'), "icp"),
+    )
+    path = script(tmp_path, steps)
+    done = run(path, "--from", "1")
+    assert done.returncode == 0, done.stderr
+    assert logged(path) == ["args 0 none", "one", "two words", "still two words"]
+    assert ('+ for word in one "two words"; do\n    echo "$word" >> log\n  done\n'
+            '+ echo "still $word" >> log\n') in done.stdout
+    assert "# Step 2 of 3 [icp] Nothing to run\n" in done.stdout
+    dry = run(path, "--dry-run")
+    assert 'do\n  echo "$word" >> log\ndone\necho "still $word" >> log\n' in dry.stdout
+
+
+def full_mesh(clusters: int) -> dict[str, Any]:
+    """A topology whose clusters are all linked to each other: N * (N - 1) link ends."""
+    names = [f"c{k:02d}" for k in range(clusters)]
+    data_clusters = [{"name": name, "role": "primary" if k == 0 else "remote",
+                      "podCIDR": f"10.{k}.0.0/16", "serviceCIDR": f"172.16.{k}.0/24",
+                      "vpnGateway": f"100.64.0.{k + 1}"} for k, name in enumerate(names)]
+    links = []
+    for k, first in enumerate(names):
+        for j, second in enumerate(names[k + 1:], start=k + 1):
+            link: dict[str, Any] = {"between": [first, second],
+                                    "psk": {"env": f"PSK_{first}_{second}".upper()}}
+            if k > 0:  # second already listens on its vpnGateway for c00
+                link["listenAddress"] = f"100.65.{j}.{k}"
+            links.append(link)
+    return {"name": f"mesh-{clusters}", "clusters": data_clusters, "vpn": links}
+
+
+def test_the_runbook_grows_by_a_short_step_per_link_end(tmp_path: Path) -> None:
+    small, large = (model_of(tmp_path, full_mesh(n)) for n in (4, 8))
+    texts = {}
+    for t in (small, large):
+        steps = [s for target in TARGETS for s in target.steps(t)]
+        ends = sum(len(t.links_of(c.name)) for c in t.clusters)
+        installs = [s for s in steps if s.phase is Phase.VPN and s.cluster]
+        checks = [s for s in steps if s.phase is Phase.VPN_CHECK]
+        assert len(installs) == ends and len(checks) == len(t.clusters)
+        assert all(len(s.commands) == 1 and len(s.commands[0]) < 200 for s in installs)
+        assert all(len(s.commands) == len(t.clusters) - 1 for s in checks)
+        texts[ends] = runbook.render(t, steps)
+        assert "mktemp" not in texts[ends], "the key handling belongs to the helpers"
+    (few, small_text), (many, large_text) = sorted(texts.items())
+    per_end = (len(large_text) - len(small_text)) / (many - few)
+    # Each command used to be written three times, the key handling inline: some 6 kB an end.
+    assert per_end < 1000, f"{per_end:.0f} bytes of apply.sh per link end"
+
+
+def test_secrets_are_checked_once_each_for_the_selected_steps(tmp_path: Path) -> None:
+    t = model_of(tmp_path, full_mesh(5))
+    path = script(tmp_path, [s for target in TARGETS for s in target.steps(t)], t)
+    done = run(path, "--dry-run", "--to", "4", secret=None)
+    assert done.returncode == 0, done.stderr
+    needed = re.findall(r"needs environment variable (\w+)", done.stderr)
+    # Steps 2 to 4 install both ends of link c00-c01, then the listening end of c00-c02.
+    assert needed == ["PSK_C00_C01", "PSK_C00_C02"]
+    done = run(path, "--from", "2", "--to", "3", secret=None)
+    assert done.returncode == 2
+    assert re.findall(r"missing environment variable (\w+)", done.stderr) == ["PSK_C00_C01"]
+
+
 # --- the generated runbooks ------------------------------------------------------------------
 
 
@@ -271,16 +360,43 @@ def test_seed_runbook_artifact() -> None:
 
 
 @pytest.mark.parametrize("source", EXAMPLES, ids=[p.stem for p in EXAMPLES])
-def test_every_example_runbook_passes_bash_n_and_shellcheck(tmp_path: Path,
-                                                            source: Path) -> None:
+def test_every_example_script_passes_bash_n_and_shellcheck(tmp_path: Path,
+                                                           source: Path) -> None:
+    """apply.sh, the helpers it calls and every other generated script; and the steps'
+    commands, which apply.sh holds as text, written out as one function per step."""
     path = built_runbook(tmp_path, source)
-    syntax = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True,
-                            timeout=60)
-    assert syntax.returncode == 0, syntax.stderr
+    manifest = json.loads((path.parent / "MANIFEST.json").read_text(encoding="utf-8"))
+    scripts = [path.parent / name for name, entry in sorted(manifest["files"].items())
+               if entry["kind"] == Kind.SCRIPT]
+    assert path in scripts and len(scripts) > 1
+    t = check_file(source).topology
+    assert t is not None
+    steps = runbook.ordered([s for target in TARGETS for s in target.steps(t)],
+                            runbook.requirements(t))
+    as_functions = tmp_path / "steps.sh"
+    as_functions.write_text("#!/usr/bin/env bash\n" + "".join(
+        f"step_{n.number}() {{\n" + "".join(f"  {c}\n" for c in n.step.commands) + "}\n"
+        for n in steps), encoding="utf-8")
+    for script in [*scripts, as_functions]:
+        syntax = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True,
+                                timeout=60)
+        assert syntax.returncode == 0, f"{script}: {syntax.stderr}"
     require_program("shellcheck", package="shellcheck")
-    checked = subprocess.run(["shellcheck", str(path)], capture_output=True, text=True,
-                             timeout=120)
+    checked = subprocess.run(["shellcheck", *map(str, scripts), str(as_functions)],
+                             capture_output=True, text=True, timeout=300)
     assert checked.returncode == 0, checked.stdout
+
+
+@pytest.mark.parametrize("source", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_each_command_is_written_once(source: Path) -> None:
+    t = check_file(source).topology
+    assert t is not None
+    text = runbook.render(t, [s for target in TARGETS for s in target.steps(t)])
+    commands = [c for target in TARGETS for s in target.steps(t) for c in s.commands]
+    assert commands
+    for command in set(commands):
+        assert text.count(f"\n  {shlex.quote(command)}\n") == commands.count(command), command
+    assert "step_1()" not in text and "_show '" not in text
 
 
 def built_runbook(tmp_path: Path, source: Path) -> Path:

@@ -1,4 +1,5 @@
-"""The VPN target: chart values that mirror each other, swanctl.conf, the runbook steps.
+"""The VPN target: chart values that mirror each other, swanctl.conf, the runbook steps and
+the helpers they call.
 
 Real tunnels built from these files are in tests/e2e.
 """
@@ -20,11 +21,18 @@ import pytest
 import yaml
 
 from generator.api import check_file, render
-from generator.model import Topology
+from generator.model import SecretRef, Topology
 from generator.targets import vpn
 from generator.targets.base import Phase, Step
-from generator.targets.vpn_ends import RELEASE_LIMIT, chart_fullname, link_ends, release_name
+from generator.targets.vpn_ends import (
+    RELEASE_LIMIT,
+    LinkEnd,
+    chart_fullname,
+    link_ends,
+    release_name,
+)
 from generator.targets.vpn_steps import install_command
+from generator.writer import write_tree
 from tests.conftest import SEED, TOPOLOGIES, require_program
 
 DURATION = re.compile(r"^[0-9]+[smh]?$")
@@ -226,10 +234,10 @@ def test_a_cluster_with_two_peers_gets_one_release_each() -> None:
         found = sorted(n.split("/")[2] for n in files(mesh)
                        if n.startswith(f"{cluster.name}/vpn/") and n.endswith("values.yaml"))
         assert found == peers
-    installs = [c for s in vpn.TARGET.steps(t) if s.phase is Phase.VPN and not s.optional
-                for c in s.commands if "helm upgrade --install" in c]
-    pattern = re.compile(r"helm upgrade --install (\S+) .*--kube-context (\S+)")
-    releases = [m.groups() for m in map(pattern.search, installs) if m]
+    installs = [c for s in vpn.TARGET.steps(t) if s.phase is Phase.VPN
+                for c in s.commands if c.startswith("./vpn-install.sh ")]
+    pattern = re.compile(r"--context (\S+) --release (\S+) ")
+    releases = [m.groups()[::-1] for m in map(pattern.search, installs) if m]
     assert len(releases) == len(installs)
     assert sorted(releases) == sorted(
         (f"vpn-{link.peer_of(c.name)}", c.context) for c in t.clusters
@@ -257,92 +265,207 @@ def steps_of(path: Path) -> list[Step]:
     return list(vpn.TARGET.steps(topology(path)))
 
 
-def test_steps_install_listeners_first_then_check_every_end() -> None:
+def test_steps_install_listeners_first_then_check_every_cluster() -> None:
     found = steps_of(SEED)
     assert "helm repo add iks-charts https://icr.io/helm/iks-charts" in found[0].commands[0]
-    installs = [s for s in found if s.phase is Phase.VPN and s.cluster and not s.optional]
+    installs = [s for s in found if s.phase is Phase.VPN and s.cluster]
     assert [s.cluster for s in installs] == ["icp", "iks"]
-    for step in installs:
+    for step, release in zip(installs, ["vpn-iks", "vpn-icp"], strict=True):
         (command,) = step.commands
-        assert "--version 2.10.7" in command and "--namespace kube-system" in command
-        assert f"-f {step.cluster}/vpn/" in command
-        assert '--set-file preshared.secret="$psk_file"' in command
+        assert command == (f"./vpn-install.sh --context {step.cluster}-admin --release {release} "
+                           f"--values {step.cluster}/vpn/{release[4:]}/values.yaml "
+                           "--psk-env ICP_IKS_PSK")
+        assert step.secrets == (SecretRef("env", "ICP_IKS_PSK"),)
+    assert not [s for s in found if s.optional], "the gateway alternative is a script per end"
     checks = [s for s in found if s.phase is Phase.VPN_CHECK]
-    assert [s.cluster for s in checks] == ["icp", "iks"]
-    assert any(c.startswith("helm test vpn-iks") for c in checks[0].commands)
-    assert any("ping" in c for c in checks[0].commands)
+    assert [(s.cluster, s.commands) for s in checks] == [
+        ("icp", ("./vpn-check.sh --context icp-admin --release vpn-iks --peer-context iks-admin "
+                 "--peer-release vpn-icp",)),
+        ("iks", ("./vpn-check.sh --context iks-admin --release vpn-icp --peer-context icp-admin "
+                 "--peer-release vpn-iks",)),
+    ]
+
+
+def test_one_check_step_per_cluster_covers_every_end() -> None:
+    t = topology(TOPOLOGIES / "hub-and-spoke.yaml")
+    checks = [s for s in vpn.TARGET.steps(t) if s.phase is Phase.VPN_CHECK]
+    assert [s.cluster for s in checks] == [c.name for c in t.clusters if t.links_of(c.name)]
+    release = re.compile(r"^\./vpn-check\.sh --context \S+ --release (\S+) ")
+    checked = sorted((s.cluster, m.group(1)) for s in checks for c in s.commands
+                     if (m := release.match(c)))
+    assert checked == sorted((end.local.name, end.release) for end in link_ends(t))
+
+
+def test_every_end_has_a_gateway_script_named_in_its_swanctl_conf() -> None:
+    for path in TOPOLOGY_FILES:
+        tree = render(topology(path))
+        for end in link_ends(topology(path)):
+            script = f"{end.folder}/install-gateway.sh"
+            assert script in tree.executable and tree.kinds[script] == "script"
+            conf = tree.files[f"{end.folder}/swanctl.conf"].decode()
+            header = conf.split("\n\n", 1)[0]
+            assert "install-gateway.sh beside this file" in header
+            assert f"/etc/swanctl/conf.d/{end.connection}.conf" in header
+    for helper in ("vpn-install.sh", "vpn-check.sh"):
+        assert helper in render(topology(SEED)).executable
 
 
 @pytest.fixture
-def fake_helm(tmp_path: Path) -> Path:
-    """A helm on PATH that records its arguments and the key file it was given."""
+def fake_tools(tmp_path: Path) -> Path:
+    """helm and kubectl on PATH that record their arguments and any key file handed over."""
     require_program("bash", package="bash")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    helm = bin_dir / "helm"
-    helm.write_text(
+    (bin_dir / "helm").write_text(
         "#!/bin/sh\n"
-        'printf "%s\\n" "$@" > "$RECORD/args"\n'
+        'printf "%s\\n" "$@" >> "$RECORD/args"\n'
         'for arg in "$@"; do case "$arg" in preshared.secret=*)\n'
         '  file="${arg#preshared.secret=}"; cp "$file" "$RECORD/key"\n'
         '  stat -c %a "$file" > "$RECORD/mode"; echo "$file" > "$RECORD/path";;\n'
         "esac; done\n",
         encoding="utf-8",
     )
-    helm.chmod(0o755)
+    (bin_dir / "kubectl").write_text(
+        "#!/bin/sh\n"
+        'printf "%s\\n" "kubectl $*" >> "$RECORD/kubectl"\n'
+        'case "$*" in *jsonpath*) printf 192.0.2.44 ;; esac\n',
+        encoding="utf-8",
+    )
+    for tool in ("helm", "kubectl"):
+        (bin_dir / tool).chmod(0o755)
     return bin_dir
 
 
-def run_step(command: str, bin_dir: Path, record: Path,
-             env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def on_disk(t: Topology, folder: Path) -> Path:
+    """The rendered output/<topology>/, where the runbook's commands run."""
+    tree = render(t)
+    write_tree(folder, tree)
+    return folder / tree.name
+
+
+def run_step(command: str, bin_dir: Path, record: Path, env: dict[str, str],
+             cwd: Path) -> subprocess.CompletedProcess[str]:
+    """A runbook command in bash, traced, with tracing passed on to the scripts it starts.
+
+    Temporary files go to ``<record>/tmp``, which must be empty again afterwards.
+    """
     record.mkdir(exist_ok=True)
+    scratch = record / "tmp"
+    scratch.mkdir(exist_ok=True)
     base = {k: v for k, v in os.environ.items() if not k.endswith("_PSK")}
-    return subprocess.run(["bash", "-xc", command], capture_output=True, text=True, timeout=30,
+    done = subprocess.run(["bash", "-xc", command], capture_output=True, text=True, timeout=30,
                           env={**base, **env, "PATH": f"{bin_dir}:{os.environ['PATH']}",
-                               "RECORD": str(record)}, check=False)
+                               "RECORD": str(record), "SHELLOPTS": "xtrace",
+                               "TMPDIR": str(scratch)},
+                          cwd=cwd, check=False)
+    assert not list(scratch.iterdir()), "a temporary file was left behind"
+    return done
+
+
+def seed_end(local: str, path: Path = SEED) -> LinkEnd:
+    return next(e for e in link_ends(topology(path)) if e.local.name == local)
 
 
 def test_install_step_passes_the_key_in_a_private_temporary_file(
-        fake_helm: Path, tmp_path: Path) -> None:
-    end = next(e for e in link_ends(topology(SEED)) if e.local.name == "iks")
+        fake_tools: Path, tmp_path: Path) -> None:
+    tree = on_disk(topology(SEED), tmp_path / "out")
     key = "s3cret-Key with spaces"
-    done = run_step(install_command(end), fake_helm, tmp_path / "rec", {"ICP_IKS_PSK": key + "\n"})
-    assert done.returncode == 0, done.stderr
     record = tmp_path / "rec"
+    done = run_step(install_command(seed_end("iks")), fake_tools, record,
+                    {"ICP_IKS_PSK": key + "\n"}, tree)
+    assert done.returncode == 0, done.stderr
     assert (record / "key").read_text() == key  # the newline of `echo KEY` is not part of it
     assert (record / "mode").read_text().strip() == "600"
-    assert not Path((record / "path").read_text().strip()).exists()  # removed afterwards
+    key_path = Path((record / "path").read_text().strip())
+    assert key_path.parent == record / "tmp"  # mktemp's, outside output/; removed afterwards
     assert key not in done.stderr and key not in (record / "args").read_text()
-    assert "vpn-icp" in (record / "args").read_text()
+    assert "+ set +x" in done.stderr, "the helper was not traced until it turned tracing off"
+    assert (record / "args").read_text().splitlines() == [
+        "upgrade", "--install", "vpn-icp", "iks-charts/strongswan", "--version", "2.10.7",
+        "--kube-context", "iks-admin", "--namespace", "kube-system",
+        "-f", "iks/vpn/icp/values.yaml", "--set-file", f"preshared.secret={key_path}", "--wait"]
 
 
-def test_install_step_reads_a_key_file(fake_helm: Path, tmp_path: Path, project: Path) -> None:
+def test_install_step_reads_a_key_file(fake_tools: Path, tmp_path: Path, project: Path) -> None:
     text = SEED.read_text(encoding="utf-8").replace("psk: {env: ICP_IKS_PSK}",
                                                     "psk: {file: keys/icp-iks.psk}")
     path = project / "topologies" / "seed.yaml"
     path.write_text(text, encoding="utf-8")
     (project / "keys").mkdir()
     (project / "keys" / "icp-iks.psk").write_text("from-a-file\n", encoding="utf-8")
-    end = next(e for e in link_ends(topology(path)) if e.local.name == "icp")
-    done = run_step(install_command(end), fake_helm, tmp_path / "rec", {})
+    tree = on_disk(topology(path), tmp_path / "out")
+    command = install_command(seed_end("icp", path))
+    assert "--psk-file \"${MESHGEN_INVOKED_FROM:-$PWD}\"/keys/icp-iks.psk" in command
+    # As apply.sh runs it: from the output folder, keys read from where apply.sh started.
+    done = run_step(command, fake_tools, tmp_path / "rec",
+                    {"MESHGEN_INVOKED_FROM": str(project)}, tree)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "rec" / "key").read_text() == "from-a-file"
 
 
-def test_install_step_stops_without_a_key(fake_helm: Path, tmp_path: Path) -> None:
-    end = next(iter(link_ends(topology(SEED))))
-    done = run_step(install_command(end), fake_helm, tmp_path / "rec", {})
-    assert done.returncode != 0
-    assert "set ICP_IKS_PSK" in done.stderr
+def test_install_step_stops_without_a_key(fake_tools: Path, tmp_path: Path) -> None:
+    tree = on_disk(topology(SEED), tmp_path / "out")
+    done = run_step(install_command(seed_end("icp")), fake_tools, tmp_path / "rec", {}, tree)
+    assert done.returncode == 1
+    assert "vpn-install.sh: set ICP_IKS_PSK to the pre-shared key of release vpn-iks" in done.stderr
     assert not (tmp_path / "rec" / "args").exists()
 
 
-def test_key_file_is_private(fake_helm: Path, tmp_path: Path) -> None:
-    end = next(iter(link_ends(topology(SEED))))
-    done = run_step("umask 000; " + install_command(end), fake_helm, tmp_path / "rec",
-                    {"ICP_IKS_PSK": "k"})
+def test_key_file_is_private(fake_tools: Path, tmp_path: Path) -> None:
+    tree = on_disk(topology(SEED), tmp_path / "out")
+    done = run_step("umask 000; " + install_command(seed_end("icp")), fake_tools,
+                    tmp_path / "rec", {"ICP_IKS_PSK": "k"}, tree)
     assert done.returncode == 0, done.stderr
     assert stat.S_IMODE(int((tmp_path / "rec" / "mode").read_text(), 8)) == 0o600
+
+
+@pytest.mark.parametrize("arguments", [
+    "--context c --release r --psk-env K",
+    "--context c --release r --values v",
+    "--context c --release r --values v --psk-env K --psk-file f",
+    "--context c --release r --values v --psk-env",
+    "--context c --release r --values v --psk-env K --force",
+])
+def test_install_helper_refuses_bad_arguments(fake_tools: Path, tmp_path: Path,
+                                              arguments: str) -> None:
+    tree = on_disk(topology(SEED), tmp_path / "out")
+    done = run_step(f"./vpn-install.sh {arguments}", fake_tools, tmp_path / "rec", {"K": "k"},
+                    tree)
+    assert done.returncode == 2
+    assert "vpn-install.sh: " in done.stderr and "Usage: vpn-install.sh" in done.stderr
+    assert not (tmp_path / "rec" / "args").exists()
+
+
+@pytest.mark.parametrize("release", [
+    "vpn-icp",
+    release_name("a" * 40 + "-east"),
+    "vpn-" + "x" * 30 + "-tail",  # cut to 35 characters it ends in '-', which the chart drops
+])
+def test_check_helper_tests_the_release_and_pings_the_peer(
+        fake_tools: Path, tmp_path: Path, release: str) -> None:
+    tree = on_disk(topology(SEED), tmp_path / "out")
+    record = tmp_path / "rec"
+    done = run_step(f"./vpn-check.sh --context 'here;ctx' --release {release} "
+                    "--peer-context there --peer-release vpn-here", fake_tools, record, {}, tree)
+    assert done.returncode == 0, done.stderr
+    assert (record / "args").read_text().splitlines() == [
+        "test", release, "--kube-context", "here;ctx", "--namespace", "kube-system"]
+    assert (record / "kubectl").read_text().splitlines() == [
+        "kubectl --context there --namespace kube-system get pod --selector "
+        "app=strongswan,release=vpn-here --output jsonpath={.items[0].status.podIP}",
+        f"kubectl --context here;ctx --namespace kube-system exec deploy/{chart_fullname(release)}"
+        " -- sudo ping -c 3 192.0.2.44",
+    ]
+
+
+def test_check_helper_stops_when_the_peer_has_no_vpn_pod(fake_tools: Path, tmp_path: Path
+                                                         ) -> None:
+    tree = on_disk(topology(SEED), tmp_path / "out")
+    (fake_tools / "kubectl").write_text("#!/bin/sh\n", encoding="utf-8")
+    done = run_step("./vpn-check.sh --context a --release vpn-b --peer-context b "
+                    "--peer-release vpn-a", fake_tools, tmp_path / "rec", {}, tree)
+    assert done.returncode == 1
+    assert "no VPN pod of release vpn-a in context b" in done.stderr
 
 
 # --- checks ---------------------------------------------------------------------------------

@@ -2,14 +2,15 @@
 
 Steps run in phase order (a phase keeps the order its target gave) in one shell, so a
 variable set by one step is seen by the later ones. Optional steps (later traffic stages) run
-only when asked for. Commands are shown before they run exactly as written, with variable
-references unexpanded, and xtrace stays off: a secret passed through a variable is never
-printed. Secrets a step needs (the topology's PSK references) are checked before anything runs.
+only when asked for. Each command is written once, as text: a small runner shows it exactly as
+written, variable references unexpanded, then evaluates it, with xtrace off so that a secret
+passed through a variable is never printed. Secrets a step needs (the topology's PSK
+references) are checked before anything runs. The options and the step list come first in the
+script and the steps' text last, so ``--help`` and ``--list`` answer without reading the rest.
 """
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -125,9 +126,16 @@ def stage_lines(t: Topology) -> list[str]:
             for k, stage in enumerate(t.traffic, start=1)]
 
 
-def _shown(command: str) -> str:
-    """The command as the operator sees it before it runs: ``+ `` then the text as written."""
-    return shlex.quote("+ " + command.replace("\n", "\n  "))
+def command_starts(numbered: Sequence[NumberedStep]) -> list[int]:
+    """Where each step's commands start in the list of every step's commands, in order.
+
+    Element 0 is unused (step N is element N) and one more element closes the last step, so
+    step N's commands are elements ``starts[N]`` up to, not including, ``starts[N + 1]``.
+    """
+    starts = [0, 0]
+    for n in numbered:
+        starts.append(starts[-1] + len(n.step.commands))
+    return starts
 
 
 def render(t: Topology, steps: Iterable[Step]) -> str:
@@ -145,7 +153,7 @@ def render(t: Topology, steps: Iterable[Step]) -> str:
         stages=stage_lines(t),
         stage_count=stage_count,
         one_line=one_line,
-        shown=_shown,
+        starts=command_starts(numbered),
     )
 
 

@@ -1,8 +1,10 @@
 """``<cluster>/vpn/<peer>/``: both ends of every strongSwan link, and the steps installing them.
 
 Each end gets the values of its chart release (``values.yaml``), the ipsec.conf the chart
-renders from them (``ipsec.conf``, for review) and the same tunnel for a plain strongSwan
-gateway (``swanctl.conf``). See :mod:`.vpn_values`, :mod:`.vpn_configs`, :mod:`.vpn_steps`.
+renders from them (``ipsec.conf``, for review), the same tunnel for a plain strongSwan gateway
+(``swanctl.conf``) and the script installing it there (``install-gateway.sh``). The runbook's
+helpers ``vpn-install.sh`` and ``vpn-check.sh`` sit at the top of the output folder. See
+:mod:`.vpn_values`, :mod:`.vpn_configs`, :mod:`.vpn_scripts`, :mod:`.vpn_steps`.
 """
 
 from __future__ import annotations
@@ -15,18 +17,24 @@ from . import vpn_steps
 from .base import Artifact, Kind, Target
 from .vpn_configs import chart_ipsec_conf, swanctl_conf
 from .vpn_ends import CHART, link_ends
+from .vpn_scripts import gateway_script, gateway_script_path, helpers
 from .vpn_values import chart_values
 
 CHART_VALUES = Kind.helm_values(CHART)
 
 
 def artifacts(t: Topology) -> Iterator[Artifact]:
-    for end in link_ends(t):
+    ends = list(link_ends(t))
+    if ends:
+        yield from helpers()
+    for end in ends:
         values = chart_values(end)
         yield Artifact(f"{end.folder}/values.yaml", dump(values), CHART_VALUES)
         yield Artifact(f"{end.folder}/ipsec.conf", chart_ipsec_conf(values.value),
                        Kind.STRONGSWAN)
         yield Artifact(f"{end.folder}/swanctl.conf", swanctl_conf(end), Kind.STRONGSWAN)
+        yield Artifact(gateway_script_path(end), gateway_script(end), Kind.SCRIPT,
+                       executable=True)
 
 
 TARGET = Target("vpn", artifacts, vpn_steps.steps)

@@ -14,7 +14,9 @@ from typing import Any
 
 from ..templating import render_template
 from ..yamlout import plain
+from .runbook import one_line
 from .vpn_ends import CHART, CHART_VERSION, LinkEnd, duration, seconds
+from .vpn_scripts import GATEWAY_SCRIPT, SWANCTL_CONF_DIR
 from .vpn_values import CHART_DEFAULTS, STRONGSWAN_DPD_DELAY
 
 IKE_VERSIONS = {"ikev2": 2, "ikev1": 1, "ike": 0}
@@ -70,7 +72,9 @@ def swanctl_conf(end: LinkEnd) -> str:
     return render_template(
         "swanctl.conf.j2",
         end=end,
-        psk=str(link.psk),
+        gateway_script=GATEWAY_SCRIPT,
+        conf_dir=SWANCTL_CONF_DIR,
+        psk=one_line(str(link.psk)),
         version=IKE_VERSIONS[link.key_exchange],
         local_addrs=(end.local.vpn_gateway or "%any") if end.initiates else end.listen_address,
         # A chart release that starts a tunnel connects from a worker's address, so the

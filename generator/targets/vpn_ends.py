@@ -23,7 +23,7 @@ NAMESPACE = "kube-system"
 # a release name longer than 35 characters would be cut, and two peers sharing those 35
 # characters would then claim the same objects. Helm itself allows 53.
 RELEASE_LIMIT = 35
-_SUFFIX = "-strongswan"
+SUFFIX = "-strongswan"
 
 
 def release_name(peer: str) -> str:
@@ -38,7 +38,7 @@ def release_name(peer: str) -> str:
 
 def chart_fullname(release: str) -> str:
     """Name of the release's Deployment and Service, as the chart's helper makes it."""
-    return f"{release[:RELEASE_LIMIT].rstrip('-')}{_SUFFIX}"
+    return f"{release[:RELEASE_LIMIT].rstrip('-')}{SUFFIX}"
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
-"""Runbook steps of the VPN: install each end's chart release, then check every tunnel.
+"""Runbook steps of the VPN: install each end's chart release, then check every cluster's tunnels.
 
-The pre-shared key never appears on a command line or in the trace of ``set -x``: it goes
-from the variable or file the topology names into a ``mktemp`` file (mode 0600, outside
-output/, removed when the step's subshell exits) and from there to ``--set-file``.
+Each step is one short call of a helper (:mod:`.vpn_scripts`) per link end. The pre-shared key
+is named by reference only (``--psk-env NAME`` or ``--psk-file PATH``); the helper reads it into
+a private temporary file for helm, so it never appears on a command line or in a trace.
 """
 
 from __future__ import annotations
@@ -10,72 +10,30 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterator
 
-from ..model import Cluster, SecretRef, Topology
+from ..model import SecretRef, Topology
 from .base import Phase, Step
 from .shell import key_file_word
-from .vpn_ends import (
-    CHART,
-    CHART_REPO_NAME,
-    CHART_REPO_URL,
-    CHART_VERSION,
-    NAMESPACE,
-    LinkEnd,
-    chart_fullname,
-    link_ends,
-    release_name,
-)
+from .vpn_ends import CHART, CHART_REPO_NAME, CHART_REPO_URL, LinkEnd, link_ends, release_name
+from .vpn_scripts import CHECK_HELPER, GATEWAY_SCRIPT, INSTALL_HELPER
 
 q = shlex.quote
 
 
-def kube(cluster: Cluster) -> str:
-    return f"--context {q(cluster.context)} --namespace {NAMESPACE}"
-
-
-def _helm_install(end: LinkEnd, key_file: str) -> str:
-    return (
-        f"helm upgrade --install {q(end.release)} {CHART} --version {CHART_VERSION} "
-        f"--kube-context {q(end.local.context)} --namespace {NAMESPACE} "
-        f"-f {q(end.folder + '/values.yaml')} --set-file preshared.secret={key_file} --wait"
-    )
-
-
-def _key_to_temp_file(psk: SecretRef, link: str) -> str:
-    """Commands (for a subshell) that leave the key in "$psk_file", or stop with a message."""
+def psk_option(psk: SecretRef) -> str:
     if psk.kind == "env":
-        source = f"printenv {q(psk.name)} | tr -d '\\n'"
-        missing = f"set {psk.name} to the pre-shared key of link {link}"
-    else:
-        source = f"tr -d '\\n' < {key_file_word(psk.name)}"
-        missing = f"{psk.name} must hold the pre-shared key of link {link}"
-    return (
-        'psk_file="$(mktemp)"; trap \'rm -f "$psk_file"\' EXIT; '
-        f'{source} > "$psk_file"; '
-        f'[ -s "$psk_file" ] || {{ echo {q(missing)} >&2; exit 1; }}'
-    )
+        return f"--psk-env {q(psk.name)}"
+    return f"--psk-file {key_file_word(psk.name)}"
 
 
 def install_command(end: LinkEnd) -> str:
-    # A key file goes through the temporary file too: a trailing newline (echo KEY > file)
-    # would otherwise become part of the key on the chart's ends and not on a gateway's.
-    key_file = '"$psk_file"'
-    return (f"(set -eu; {_key_to_temp_file(end.link.psk, end.link.name)}; "
-            f"{_helm_install(end, key_file)})")
+    return (f"./{INSTALL_HELPER} --context {q(end.local.context)} --release {q(end.release)} "
+            f"--values {q(end.folder + '/values.yaml')} {psk_option(end.link.psk)}")
 
 
-def _gateway_commands(end: LinkEnd) -> tuple[str, ...]:
-    conf_dir = "/etc/swanctl/conf.d"
-    secrets = f"{conf_dir}/{end.secrets_file}"
-    opening = (f"secrets {{\\n    ike-{end.connection} {{\\n        id-1 = {end.local.name}\\n"
-               f"        id-2 = {end.peer.name}\\n        secret = 0s")
-    return (
-        f"install -m 0644 {q(end.folder + '/swanctl.conf')} "
-        f"{q(f'{conf_dir}/{end.connection}.conf')}",
-        f"(set -eu; umask 077; {_key_to_temp_file(end.link.psk, end.link.name)}; "
-        f"{{ printf {q(opening)}; base64 < \"$psk_file\" | tr -d '\\n'; "
-        f"printf '\\n    }}\\n}}\\n'; }} > {q(secrets)})",
-        "swanctl --load-all",
-    )
+def check_command(end: LinkEnd) -> str:
+    return (f"./{CHECK_HELPER} --context {q(end.local.context)} --release {q(end.release)} "
+            f"--peer-context {q(end.peer.context)} "
+            f"--peer-release {q(release_name(end.local.name))}")
 
 
 def install_steps(t: Topology) -> Iterator[Step]:
@@ -87,79 +45,59 @@ def install_steps(t: Topology) -> Iterator[Step]:
         "Add the Helm repository of the strongSwan chart",
         (f"helm repo add {CHART_REPO_NAME} {CHART_REPO_URL} --force-update",
          f"helm repo update {CHART_REPO_NAME}"),
-        notes=(f"IBM's {CHART} chart runs one strongSwan VPN pod per release; ICP ran the "
-               "same chart.",),
+        notes=(
+            f"IBM's {CHART} chart runs one strongSwan VPN pod per release; ICP ran the same "
+            "chart. Each end of a link is one release, installed by the steps that follow.",
+            f"{INSTALL_HELPER} hands helm the link's pre-shared key, named in the step by "
+            "--psk-env or --psk-file, through a private temporary file; both ends of a link "
+            "read the same key. A relative key file is read from the folder apply.sh is "
+            "started from.",
+            "The listening ends are installed first, so that they listen when the other ends "
+            "start their tunnels.",
+            f"Where an end runs on a strongSwan gateway host rather than in its cluster, run "
+            f"<cluster>/vpn/<peer>/{GATEWAY_SCRIPT} there as root instead of that end's step.",
+        ),
     )
     for end in ends:
-        psk = end.link.psk
-        role = ("starts the tunnel" if end.initiates
-                else f"listens on {end.listen_address}")
-        notes = [
-            f"{end.local.name} {role}; {end.peer.name}'s ranges "
-            f"{end.remote_subnets} are reached through it.",
-            f"The pre-shared key comes from {psk}"
-            + (" (a relative path is read from the folder apply.sh is started from)"
-               if psk.kind == "file" and not psk.name.startswith(("/", "~")) else "")
-            + "; both ends of the link must get the same key.",
-        ]
-        if not end.initiates:
-            notes.append("Installed before the other end so that it listens when that end "
-                         "starts the tunnel.")
+        how = (f"starts the tunnel to {end.listen_address}" if end.initiates
+               else f"listens on {end.listen_address}")
         yield Step(
             Phase.VPN,
             f"strongSwan on {end.local.name}: tunnel to {end.peer.name} ({end.release})",
             (install_command(end),),
             end.local.name,
-            tuple(notes),
-            secrets=(psk,),
-        )
-    for end in ends:
-        yield Step(
-            Phase.VPN,
-            f"Instead of the chart: {end.local.name}'s end of the tunnel to {end.peer.name} "
-            "on a strongSwan gateway",
-            _gateway_commands(end),
-            end.local.name,
-            (
-                f"Only where {end.local.name}'s end runs on a strongSwan 5.9+ host at "
-                f"{end.listen_address if not end.initiates else end.local.vpn_gateway} rather "
-                "than in the cluster: run these there, as "
-                "root.",
-                f"The key goes to /etc/swanctl/conf.d/{end.secrets_file} (mode 0600), which "
-                "the installed swanctl.conf includes.",
-            ),
-            optional=True,
+            (f"{end.local.name} {how}; {end.peer.name}'s ranges {end.remote_subnets} are "
+             "reached through it.",),
             secrets=(end.link.psk,),
         )
 
 
-def _pod_ip(cluster: Cluster, release: str) -> str:
-    return (f"kubectl {kube(cluster)} get pod --selector app=strongswan,release={q(release)} "
-            "--output 'jsonpath={.items[0].status.podIP}'")
+def _check_title(cluster: str, peers: list[str]) -> str:
+    if len(peers) == 1:
+        return f"Check the tunnel from {cluster} to {peers[0]}"
+    if len(peers) <= 3:
+        return f"Check the tunnels from {cluster} to {', '.join(peers)}"
+    return f"Check the {len(peers)} tunnels from {cluster}"
 
 
 def check_steps(t: Topology) -> Iterator[Step]:
-    for end in link_ends(t):
-        local, peer = end.local, end.peer
-        back = release_name(local.name)
-        variable = "PEER_POD_IP"
+    """One step per cluster with a VPN, checking each of its ends in turn."""
+    ends = list(link_ends(t))
+    for cluster in t.clusters:
+        own = [end for end in ends if end.local.name == cluster.name]
+        if not own:
+            continue
         yield Step(
             Phase.VPN_CHECK,
-            f"Check the tunnel from {local.name} to {peer.name}",
+            _check_title(cluster.name, [end.peer.name for end in own]),
+            tuple(check_command(end) for end in own),
+            cluster.name,
             (
-                f"helm test {q(end.release)} --kube-context {q(local.context)} "
-                f"--namespace {NAMESPACE}",
-                f'{variable}="$({_pod_ip(peer, back)})"',
-                f"kubectl {kube(local)} exec deploy/{q(chart_fullname(end.release))} -- "
-                f'sudo ping -c 3 "${variable}"',
-            ),
-            local.name,
-            (
-                "helm test runs the chart's check-config and check-state tests: the config "
-                "is valid and the tunnel ESTABLISHED.",
-                f"Then {local.name}'s VPN pod pings the VPN pod of {peer.name}, a pod address "
-                f"in {peer.pod_cidr}: it crosses the tunnel only if both pod ranges are routed "
-                "through it without SNAT.",
+                f"For each tunnel, {CHECK_HELPER} runs helm test (the chart's check-config and "
+                "check-state tests: the config is valid and the tunnel ESTABLISHED).",
+                f"Then {cluster.name}'s VPN pod pings the peer's VPN pod at its pod address: "
+                "the ping crosses the tunnel only if both pod ranges are routed through it "
+                "without SNAT.",
             ),
         )
 

@@ -3,7 +3,8 @@
 Each end of a link is a network namespace running its own daemon. The generated swanctl.conf
 of each end is installed the way its comment says (conf.d plus a secrets file beside it); the
 generated ipsec.conf runs under starter as in the chart's VPN pod, after a check that it is
-what the chart renders from the generated values.yaml. A tunnel counts as working when its
+what the chart renders from the generated values.yaml. Each end's install-gateway.sh, copied
+alone to its gateway, installs the same tunnel as root. A tunnel counts as working when its
 CHILD_SA is installed at both ends, pings between pod and service addresses cross it in both
 directions, and the SA's byte counters grow. Mismatched pairs must not come up.
 """
@@ -25,9 +26,9 @@ import pytest
 import yaml
 
 from generator.api import check_file, render
-from generator.model import Cluster, Topology, VpnLink
-from generator.targets import vpn
+from generator.model import Cluster, SecretRef, Topology, VpnLink
 from generator.targets.vpn_ends import release_name
+from generator.writer import RenderedTree
 from tests.conftest import TOPOLOGIES
 
 from .chart import chart_sections, parse_ipsec_conf
@@ -53,16 +54,20 @@ def topology_of(path: Path) -> Topology:
     return checked.topology
 
 
-def files_of(t: Topology) -> dict[str, bytes]:
+def tree_of(t: Topology) -> RenderedTree:
     """The rendered tree: once per topology file, afresh for a changed copy (no source)."""
     if t.source:
-        return _files_of_path(TOPOLOGIES / t.source)
-    return render(t).files
+        return _tree_of_path(TOPOLOGIES / t.source)
+    return render(t)
+
+
+def files_of(t: Topology) -> dict[str, bytes]:
+    return tree_of(t).files
 
 
 @functools.cache
-def _files_of_path(path: Path) -> dict[str, bytes]:
-    return render(topology_of(path)).files
+def _tree_of_path(path: Path) -> RenderedTree:
+    return render(topology_of(path))
 
 
 def _link_params() -> Iterator[object]:
@@ -285,53 +290,83 @@ def test_mismatched_pair_stays_down(lab: Lab, path: Path, index: int, mismatch: 
     assert_stays_down(t, sites, link, FAILURE_NOTICE[mismatch])
 
 
-def write_tree(t: Topology, folder: Path) -> Path:
-    """The rendered output/<topology>/ on disk, where the runbook's relative paths start."""
-    for name, content in files_of(t).items():
-        target = folder / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
+GATEWAY_SCRIPT = "install-gateway.sh"
+# In a private mount namespace: the site's folder as /etc/swanctl, its daemon's socket where
+# swanctl looks for it, then the script, traced, from the folder given.
+IN_GATEWAY = ('mount --bind "$1" /etc/swanctl && mount -t tmpfs tmpfs /run && '
+              'ln -s "$2" /run/charon.vici && cd "$3" && exec bash -x "$4"')
+
+
+def copy_of_end(t: Topology, local: Cluster, peer: Cluster, folder: Path) -> Path:
+    """Only the end's folder, as an operator copies it to the gateway host."""
+    prefix = f"{local.name}/vpn/{peer.name}/"
+    tree = tree_of(t)
+    folder.mkdir(parents=True)
+    for name, content in tree.files.items():
+        if name.startswith(prefix):
+            target = folder / name[len(prefix):]
+            target.write_bytes(content)
+            target.chmod(tree.mode(name))
     return folder
 
 
-def gateway_commands(t: Topology, local: Cluster, peer: Cluster) -> str:
-    marker = f"{local.name}/vpn/{peer.name}/swanctl.conf"
-    (step,) = [s for s in vpn.TARGET.steps(t)
-               if s.optional and s.cluster == local.name and marker in s.commands[0]]
-    return "\n".join(step.commands)
-
-
-@pytest.mark.parametrize(("path", "index"), LINKS)
-def test_runbook_gateway_steps_set_up_the_tunnel(lab: Lab, path: Path, index: int) -> None:
-    """The runbook's steps for plain gateways, run as written, with /etc/swanctl and the
-    daemon's socket put in place for them in a private mount namespace: they install the
-    config, write the key file and load both, and the tunnel carries traffic."""
-    t = topology_of(path)
-    link = t.vpn[index]
-    if link.psk.kind != "env":
-        pytest.skip("the key of this link is a file of the operator's")
+def run_gateway_scripts(lab: Lab, t: Topology, link: VpnLink, key: str, cwd: Path,
+                        env: dict[str, str]) -> None:
+    """Each end's install-gateway.sh, run as its comment says, on that end's gateway."""
     initiator, responder = ends(t, link)
     sites = open_sites(lab, t, [link])
-    tree = write_tree(t, lab.folder / "output")
-    key = secrets.token_urlsafe(24)
-    script = ('mount --bind "$1" /etc/swanctl && mount -t tmpfs tmpfs /run && '
-              'ln -s "$2" /run/charon.vici && cd "$3" && exec bash -euxc "$4"')
     for local, peer in ((responder, initiator), (initiator, responder)):
         site = sites[local.name]
         lab.start_charon(site)
         etc = site.folder / "etc-swanctl"
         (etc / "conf.d").mkdir(parents=True)
         (etc / "swanctl.conf").write_text("include conf.d/*.conf\n", encoding="utf-8")
+        scratch = site.folder / "tmp"
+        scratch.mkdir()
+        script = copy_of_end(t, local, peer, site.folder / "copy") / GATEWAY_SCRIPT
+        assert os.access(script, os.X_OK)
         done = subprocess.run(
-            ["unshare", "--mount", "bash", "-c", script, "gateway", str(etc),
-             str(site.folder / "charon.vici"), str(tree), gateway_commands(t, local, peer)],
+            ["unshare", "--mount", "bash", "-c", IN_GATEWAY, "gateway", str(etc),
+             str(site.folder / "charon.vici"), str(cwd), str(script)],
             capture_output=True, text=True, timeout=30, check=False,
-            env={**os.environ, link.psk.name: key})
+            env={**os.environ, **env, "TMPDIR": str(scratch)})
         assert done.returncode == 0, done.stdout + done.stderr
+        assert "+ set +x" in done.stderr, "the script was not traced up to where it stops that"
         assert key not in done.stdout + done.stderr  # not even in the shell's trace
         installed = sorted(p.name for p in (etc / "conf.d").iterdir())
-        assert installed == [f"{release_name(peer.name)}.conf",
-                             f"{release_name(peer.name)}.secrets"]
+        release = release_name(peer.name)
+        assert installed == [f"{release}.conf", f"{release}.secrets"]
         secrets_file = etc / "conf.d" / installed[1]
         assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+        encoded = base64.b64encode(key.encode()).decode()
+        assert f"        secret = 0s{encoded}\n" in secrets_file.read_text(encoding="utf-8")
+        assert not list(scratch.iterdir()), "the temporary key file was left behind"
     assert_traffic_crosses(t, sites, link)
+
+
+@pytest.mark.parametrize(("path", "index"), LINKS)
+def test_gateway_scripts_set_up_the_tunnel(lab: Lab, path: Path, index: int) -> None:
+    """Each end's install-gateway.sh, copied alone to its gateway and run there as root,
+    installs the config and a key file only root reads, loads both, and the tunnel carries
+    traffic."""
+    t = topology_of(path)
+    link = t.vpn[index]
+    if link.psk.kind != "env":
+        pytest.skip("the key of this link is a file of the operator's")
+    key = secrets.token_urlsafe(24)
+    run_gateway_scripts(lab, t, link, key, lab.folder, {link.psk.name: key})
+
+
+@pytest.mark.parametrize(("path", "index"), SEED_LINK)
+def test_gateway_scripts_read_a_key_file(lab: Lab, path: Path, index: int) -> None:
+    """With psk: {file: <relative path>} the scripts read the key from where they are started;
+    the newline of `echo KEY > file` is not part of the key."""
+    t = topology_of(path)
+    link = dataclasses.replace(t.vpn[index], psk=SecretRef("file", "keys/link.psk"))
+    t = dataclasses.replace(t, vpn=tuple(link if k == index else x for k, x in enumerate(t.vpn)),
+                            source="")
+    key = secrets.token_urlsafe(24)
+    operator = lab.folder / "operator"
+    (operator / "keys").mkdir(parents=True)
+    (operator / "keys" / "link.psk").write_text(key + "\n", encoding="utf-8")
+    run_gateway_scripts(lab, t, link, key, operator, {})
