@@ -16,9 +16,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+import zipfile
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -30,9 +33,15 @@ from hypothesis import strategies as st
 
 from generator.api import build, check_file
 from generator.cli import build_parser, main
+from generator.docs.ahead import Ahead, workers_to_fork
 from generator.docs.committed import Status, language_of
+from generator.docs.deferred import Block, Deferred, fill, fill_now
 from generator.docs.diagram import diagram_svg
-from generator.docs.markup import fence, md_code, md_text
+from generator.docs.files_pages import files_page, files_pages
+from generator.docs.highlight import code_block
+from generator.docs.layout import Links, page_names
+from generator.docs.markup import fence, md_code, md_text, size_words
+from generator.docs.matrix import matrix_svg
 from generator.docs.routes import describe_stage
 from generator.docs.sources import collect
 from generator.docs.topology_page import topology_page
@@ -42,6 +51,7 @@ from tests.strategies import mutants, to_yaml, topologies
 
 MKDOCS = (sys.executable, "-m", "mkdocs")
 HOSTILE = "<script>alert(1)</script>"
+PLACEHOLDER = "<!-- meshgen:block 0 -->"  # what marks where a page's long blocks go
 SECRET_VALUE = "psk-value-that-must-never-show"
 SERVE_LIMIT = 60.0  # seconds; only stops a hung server, not a measure of speed
 
@@ -58,6 +68,7 @@ def hostile_topology() -> str:
     data["description"] = f"{HOSTILE} & <img src=x onerror=alert(2)> | *bold* === \"tab\""
     data["clusters"][0]["description"] = "<script>alert(3)</script>"
     data["clusters"][0]["context"] = "<b>icp-admin</b>"
+    data["clusters"][1]["description"] = PLACEHOLDER
     data["traffic"][1]["description"] = "<script>alert(4)</script> [link](javascript:alert(6))"
     data["traffic"][1]["routes"]["reviews"][0]["match"]["headers"]["end-user"]["exact"] = (
         "<script>alert(5)</script>")
@@ -74,11 +85,17 @@ def invalid_topology() -> str:
     return yaml.safe_dump(data, sort_keys=False)
 
 
-def make_project(base: Path, topologies: dict[str, str], built: tuple[str, ...]) -> Path:
+def make_project(base: Path, topologies: dict[str, str], built: tuple[str, ...],
+                 plugin_options: dict[str, Any] | None = None) -> Path:
     """A project folder with this project's mkdocs.yml and docs/, the given topologies, and
-    output/ built for the files named in ``built``."""
+    output/ built for the files named in ``built``; ``plugin_options`` are added to the
+    meshgen plugin's settings."""
     base.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "mkdocs.yml", base / "mkdocs.yml")
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text("utf-8"))
+    for plugin in config["plugins"]:
+        if isinstance(plugin, dict) and "meshgen" in plugin:
+            plugin["meshgen"].update(plugin_options or {})
+    (base / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
     shutil.copytree(ROOT / "docs", base / "docs")
     write_tree(base, {"topologies": topologies})
     if built:
@@ -179,30 +196,84 @@ def test_seed_page_has_every_section(built_site: tuple[Path, Path]) -> None:
     assert "no errors, no warnings" in text_of(section(markup, "validation"))
 
 
-def test_every_committed_file_is_shown_with_its_path_in_a_cluster_tab(
+def titles_on(markup: str) -> list[str]:
+    """The paths shown above the code blocks of a page."""
+    return [html.unescape(t) for t in re.findall(r'<span class="filename">([^<]*)</span>',
+                                                 markup)]
+
+
+def files_pages_of(site: Path, slug: str) -> dict[str, str]:
+    """The pages of generated files of one topology: site path -> HTML."""
+    folder = site / "topologies" / slug
+    return {p.relative_to(site).as_posix(): p.read_text("utf-8")
+            for p in sorted(folder.rglob("*.html"))}
+
+
+def test_every_committed_file_is_shown_once_on_its_clusters_page(
         built_site: tuple[Path, Path]) -> None:
     project, site = built_site
-    markup = page(site, "topologies/icp-iks-bookinfo.html")
-    manifest = json.loads((project / "output/icp-iks-bookinfo/MANIFEST.json").read_text())
-    titles = re.findall(r'<span class="filename">([^<]*)</span>', markup)
-    assert sorted(titles) == sorted([*manifest["files"], "MANIFEST.json"])
-    tabs = [text_of(t) for t in re.findall(r'<label for="__tabbed_\d+_\d+">(.*?)</label>',
-                                           markup)]
-    assert tabs == ["icp", "iks", "whole topology"]
-    # Each file's text is there, highlighted for its language.
-    namespaces = (project / "output/icp-iks-bookinfo/iks/namespaces.yaml").read_text()
-    assert "language-yaml" in markup
-    block = markup[markup.index('<span class="filename">iks/namespaces.yaml</span>'):]
-    code_text = text_of(block[: block.index("</code>")])
-    assert namespaces.strip() in code_text
+    output = project / "output/icp-iks-bookinfo"
+    manifest = json.loads((output / "MANIFEST.json").read_text())
+    pages = files_pages_of(site, "icp-iks-bookinfo")
+    assert sorted(pages) == ["topologies/icp-iks-bookinfo/clusters/icp.html",
+                             "topologies/icp-iks-bookinfo/clusters/iks.html",
+                             "topologies/icp-iks-bookinfo/files.html"]
+    shown = [title for markup in pages.values() for title in titles_on(markup)]
+    assert sorted(shown) == sorted([*manifest["files"], "MANIFEST.json"])
+    for name, markup in pages.items():
+        folder = name.rpartition("/")[2].removesuffix(".html")
+        for title in titles_on(markup):
+            assert title.startswith(f"{folder}/") if "/clusters/" in name else "/" not in title
+    # Each file's text is there, highlighted for its language, below its path.
+    iks = pages["topologies/icp-iks-bookinfo/clusters/iks.html"]
+    namespaces = (output / "iks/namespaces.yaml").read_text()
+    block = iks[iks.index('<span class="filename">iks/namespaces.yaml</span>'):]
+    code = block[block.index("<code>"): block.index("</code>")]
+    assert '<span class="nt">' in code and 'class="language-yaml highlight"' in iks
+    assert text_of(code) == namespaces
+    # The overview shows no generated file, and links to each page of them.
+    overview = page(site, "topologies/icp-iks-bookinfo.html")
+    assert titles_on(overview) == []
+    files = section(overview, "files")
+    for name in pages:
+        assert f'href="{name.removeprefix("topologies/")}"' in files
+
+
+def test_a_clusters_page_lists_its_files_and_links_back(built_site: tuple[Path, Path]) -> None:
+    _, site = built_site
+    icp = page(site, "topologies/icp-iks-bookinfo/clusters/icp.html")
+    index = section(icp, "files")
+    anchors = re.findall(r'<a href="#(file-\d+)"><code>([^<]*)</code></a>', index)
+    assert [path for _, path in anchors] == titles_on(icp)
+    for anchor, path in anchors:
+        block = icp[icp.index(f'id="{anchor}"'):]
+        assert block.index(f'<span class="filename">{path}</span>') < block.index("</pre>")
+    assert 'href="../../icp-iks-bookinfo.html"' in icp
+    assert 'href="iks.html"' in icp  # the next page of files
+    intro = text_of(icp[icp.index("<h1"): icp.index('id="files"')])
+    assert "Cluster icp of icp-iks-bookinfo (primary, runs istiod; kubectl context icp-admin)" \
+        in intro
+
+
+def test_pages_of_files_stay_out_of_the_search_index(built_site: tuple[Path, Path]) -> None:
+    _, site = built_site
+    index = json.loads((site / "search/search_index.json").read_text("utf-8"))
+    locations = {doc["location"].partition("#")[0] for doc in index["docs"]}
+    assert "topologies/icp-iks-bookinfo.html" in locations
+    assert not [loc for loc in locations if loc.startswith("topologies/icp-iks-bookinfo/")]
 
 
 def test_page_count_grows_with_topologies_not_files(built_site: tuple[Path, Path]) -> None:
     _, site = built_site
     pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+    clusters = ("clusters/icp.html", "clusters/iks.html", "files.html")
     assert [p for p in pages if p.startswith("topologies/")] == [
-        "topologies/broken.html", "topologies/hostile.html", "topologies/icp-iks-bookinfo.html",
-        "topologies/index.html", "topologies/unbuilt.html"]
+        "topologies/broken.html",  # invalid and never built: no files to show
+        "topologies/hostile.html", *(f"topologies/hostile/{c}" for c in clusters),
+        "topologies/icp-iks-bookinfo.html",
+        *(f"topologies/icp-iks-bookinfo/{c}" for c in clusters),
+        "topologies/index.html",
+        "topologies/unbuilt.html", *(f"topologies/unbuilt/{c}" for c in clusters)]
     assert "reference/topology-file.html" in pages and "reference/cli.html" in pages
 
 
@@ -216,6 +287,8 @@ def test_topologies_are_listed_on_home_and_in_the_nav(built_site: tuple[Path, Pa
     nav = home[home.index('<nav class="md-nav md-nav--primary"'):]
     for name in ("broken", "hostile", "icp-iks-bookinfo", "unbuilt"):
         assert f'href="topologies/{name}.html"' in nav
+    for name in ("clusters/icp", "clusters/iks", "files"):
+        assert f'href="topologies/icp-iks-bookinfo/{name}.html"' in nav
     index = text_of(page(site, "topologies/index.html"))
     assert "invalid (1 error)" in index and "valid, 1 warning" in index
     assert "not committed" in index and "up to date" in index
@@ -236,6 +309,7 @@ def test_markup_in_a_topology_shows_as_text(built_site: tuple[Path, Path]) -> No
     assert lede and html.unescape(lede.group(1)) == (
         f"{HOSTILE} & <img src=x onerror=alert(2)> | *bold* === \"tab\"")
     assert "tabbed-set" not in section(markup, "diagram")
+    assert PLACEHOLDER in text_of(section(markup, "clusters"))
     stages = text_of(section(markup, "traffic-stages"))
     assert "<script>alert(4)</script> [link](javascript:alert(6))" in stages
     assert "header end-user = <script>alert(5)</script> go to reviews v2" in stages
@@ -271,7 +345,9 @@ def test_missing_output_is_said_and_files_rendered_in_memory(
     markup = page(site, "topologies/unbuilt.html")
     assert "Output not committed" in markup
     assert "rendered in memory (not committed)" in text_of(section(markup, "files"))
-    assert '<span class="filename">icp/namespaces.yaml</span>' in markup
+    icp = page(site, "topologies/unbuilt/clusters/icp.html")
+    assert '<span class="filename">icp/namespaces.yaml</span>' in icp
+    assert "(not committed: rendered in memory)" in text_of(icp)
 
 
 def test_stale_output_is_said_and_the_committed_files_shown(tmp_path: Path) -> None:
@@ -279,11 +355,42 @@ def test_stale_output_is_said_and_the_committed_files_shown(tmp_path: Path) -> N
                            built=("seed.yaml",))
     namespaces = project / "output/icp-iks-bookinfo/icp/namespaces.yaml"
     namespaces.write_text(namespaces.read_text() + "# edited by hand\n")
+    (namespaces.parent / "stray.yaml").write_text("kind: Stray\n")
+    (project / "output/icp-iks-bookinfo/apply.sh").chmod(0o644)
     (doc,) = collect(project / "topologies", project / "output", project)
     assert doc.output.status is Status.STALE
     assert [(d.kind, d.path) for d in doc.output.differences] == [
-        ("changed", "icp/namespaces.yaml")]
-    assert any("# edited by hand" in f.text for f in doc.output.files)
+        ("mode", "apply.sh"), ("changed", "icp/namespaces.yaml"), ("extra", "icp/stray.yaml")]
+    assert any("# edited by hand" in f.text() for f in doc.output.files)
+    overview = fill_now(topology_page(doc))
+    assert "Output is stale" in overview and "1 changed, 1 extra, 1 mode" in overview
+    (icp,) = [p for p in files_pages(doc) if p.folder == "icp"]
+    markup = fill_now(files_page(icp, doc, Links.plain(icp.src_uri)))
+    assert "2 file(s) here differ" in markup
+    assert "differs from what meshgen build writes (changed)" in markup
+
+
+def test_a_folder_no_cluster_names_gets_a_page_of_its_own(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", {"seed.yaml": SEED.read_text("utf-8")},
+                           built=("seed.yaml",))
+    output = project / "output/icp-iks-bookinfo"
+    odd = "Odd <b>folder</b>"
+    write_tree(output, {odd: {"x.yaml": "a: 1\n"}})
+    manifest = json.loads((output / "MANIFEST.json").read_text("utf-8"))
+    manifest["files"][f"{odd}/x.yaml"] = {"kind": "manifests"}
+    (output / "MANIFEST.json").write_text(json.dumps(manifest), "utf-8")
+    site = tmp_path / "site"
+    require_success(run_mkdocs(project, site))
+    for html_file in site.rglob("*.html"):  # not in the nav, the titles or the pages
+        assert "<b>folder" not in html_file.read_text("utf-8"), html_file
+    # The folder is what comes before the first slash: "Odd <b>folder<".
+    markup = page(site, "topologies/seed/clusters/odd-b-folder.html")
+    assert f'<span class="filename">{html.escape(odd)}/x.yaml</span>' in markup
+    assert "The folder Odd <b>folder< of icp-iks-bookinfo's output, which names no cluster" \
+        in text_of(markup)
+    assert "<title>odd-b-folder - meshgen</title>" in markup  # titled by its safe page name
+    overview = page(site, "topologies/seed.html")
+    assert "Output is stale" in overview and 'href="seed/clusters/odd-b-folder.html"' in overview
 
 
 def test_current_output_is_recognised(tmp_path: Path) -> None:
@@ -369,6 +476,298 @@ def test_serve_rebuilds_when_a_topology_changes(tmp_path: Path) -> None:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+# --- at scale: pages follow clusters, long sections get compact forms -----------------------
+
+# Small, so the seed's apply.sh and MANIFEST.json are shown in part, the seed's cluster pages
+# show only their first files, and the hub's page lists its later steps by title.
+LIMITS = {"file_bytes": 4096, "page_bytes": 12 * 1024, "step_bytes": 2048}
+SHOWN_BYTES = LIMITS["file_bytes"]
+WIDE = 31  # more than the nav lists, the tables keep a column each for, the row diagram draws
+
+
+def wide_topology(count: int) -> dict[str, Any]:
+    """A hub and ``count - 1`` spokes, each spoke starting its own tunnel to the hub."""
+    spokes = [f"spoke-{k:02d}" for k in range(1, count)]
+    clusters: list[dict[str, Any]] = [
+        {"name": "hub", "role": "primary", "context": "hub-admin", "podCIDR": "10.0.0.0/16",
+         "serviceCIDR": "10.255.0.0/24", "vpnGateway": "203.0.113.1"}]
+    vpn = []
+    for k, name in enumerate(spokes, start=1):
+        clusters.append({"name": name, "role": "remote", "context": f"{name}-admin",
+                         "podCIDR": f"10.{k}.0.0/16", "serviceCIDR": f"172.16.{k}.0/24",
+                         "vpnGateway": f"198.51.100.{k}"})
+        link: dict[str, Any] = {"between": [name, "hub"], "psk": {"env": f"SPOKE_{k:02d}_PSK"}}
+        if k > 1:  # the hub listens for each spoke on an address of its own
+            link["listenAddress"] = f"203.0.113.{k + 1}"
+        vpn.append(link)
+    jason = [{"match": {"headers": {"end-user": {"exact": "jason"}}}, "to": "v2"}, {"to": "v3"}]
+    return {
+        "name": f"wide-{count}", "description": f"A hub and {count - 1} spokes.",
+        "clusters": clusters, "vpn": vpn,
+        "apps": [{"name": "bookinfo", "catalog": "bookinfo", "namespace": "bookinfo",
+                  "ingress": "hub",
+                  "placement": {"hub": ["productpage-v1", "details-v1", "ratings-v1",
+                                        "reviews-v1"],
+                                spokes[0]: ["reviews-v2"], spokes[1]: ["reviews-v3"]}}],
+        "traffic": [{"name": "all-v1", "routes": {"reviews": "v1"}},
+                    {"name": "jason-v2", "routes": {"reviews": jason}}],
+    }
+
+
+def seed_with_more() -> dict[str, Any]:
+    """The seed's two clusters with more workloads placed and more traffic stages."""
+    data = seed_data()
+    data["name"] = "seed-more"
+    data["apps"][0]["placement"]["iks"] += ["reviews-v1", "reviews-v2", "ratings-v1"]
+    data["traffic"] += [{"name": "reviews-v2", "routes": {"reviews": "v2"}},
+                        {"name": "reviews-thirds",
+                         "routes": {"reviews": {"v1": 34, "v2": 33, "v3": 33}}}]
+    return data
+
+
+@pytest.fixture(scope="module")
+def large_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    project = make_project(
+        tmp_path_factory.mktemp("project"),
+        {"seed.yaml": SEED.read_text("utf-8"),
+         "seed-more.yaml": yaml.safe_dump(seed_with_more(), sort_keys=False),
+         "wide.yaml": yaml.safe_dump(wide_topology(WIDE), sort_keys=False)},
+        built=("seed.yaml", "seed-more.yaml", "wide.yaml"),
+        plugin_options=LIMITS)
+    site = tmp_path_factory.mktemp("site")
+    require_success(run_mkdocs(project, site))
+    return project, site
+
+
+def pages_of(site: Path, slug: str) -> list[str]:
+    """The overview and the pages of files of one topology."""
+    return [f"topologies/{slug}.html", *files_pages_of(site, slug)]
+
+
+def test_page_count_follows_the_clusters_alone(large_site: tuple[Path, Path]) -> None:
+    _, site = large_site
+    seed, more = pages_of(site, "seed"), pages_of(site, "seed-more")
+    # More workloads and traffic stages, the same clusters: the same pages.
+    assert [p.replace("seed-more", "seed") for p in more] == seed
+    assert len(seed) == 2 + 2  # overview, one page per cluster, the whole topology
+    assert len(pages_of(site, "wide")) == WIDE + 2
+
+
+def test_a_wide_overview_draws_a_matrix_and_keeps_to_one_row_per_item(
+        large_site: tuple[Path, Path]) -> None:
+    _, site = large_site
+    markup = page(site, "topologies/wide.html")
+    diagram = section(markup, "diagram")
+    svg = ElementTree.fromstring(diagram[diagram.index("<svg"): diagram.index("</svg>") + 6])
+    assert "meshgen-matrix" in (svg.get("class") or "")
+    assert len(re.findall(r'<g class="mg-row[^"]*" data-cluster=', diagram)) == WIDE
+    clusters = section(markup, "clusters")
+    assert len(re.findall(r'<tr><th scope="row">', clusters)) == WIDE
+    assert 'href="wide/clusters/spoke-07.html"' in clusters
+    vpn = section(markup, "vpn")
+    rows = re.findall(r"<tr><td>(\d+)</td><td><code>([^<]+)</code></td><td><code>([^<]+)</code>",
+                      vpn)
+    assert rows == [(str(k), f"spoke-{k:02d}", "hub") for k in range(1, WIDE)]
+    placement = text_of(section(markup, "placement"))
+    assert "reviews-v3spoke-02" in placement.replace(" ", "")
+    runbook = section(markup, "runbook")
+    assert 'class="meshgen-phases"' in runbook and "too many for one page" in text_of(runbook)
+    assert len(markup) < 400_000
+
+
+def test_a_wide_clusters_page_holds_its_links_and_steps(large_site: tuple[Path, Path]) -> None:
+    project, site = large_site
+    spoke = page(site, "topologies/wide/clusters/spoke-05.html")
+    links = section(spoke, "vpn")
+    assert text_of(links).count("hub") >= 2
+    assert "10.255.0.0/24 (services)10.0.0.0/16 (pods)" in text_of(links)
+    assert "starts it (initiator)" in text_of(links)
+    assert re.search(r'(<a href="#file-\d+"><code>spoke-05/vpn/hub/values.yaml</code></a>|'
+                     r"<code>spoke-05/vpn/hub/values.yaml</code> \(in the archive\))", links)
+    # Every runbook step is written out exactly once: on its cluster's page or the overview.
+    topology = check_file(project / "topologies/wide.yaml").topology
+    assert topology is not None
+    (doc,) = [d for d in collect(project / "topologies", project / "output", project)
+              if d.slug == "wide"]
+    numbers: list[int] = []
+    for name in files_pages_of(site, "wide"):
+        numbers += [int(n) for n in re.findall(r'<p id="step-(\d+)">', page(site, name))]
+    overview = section(page(site, "topologies/wide.html"), "runbook")
+    numbers += [int(n) for n in re.findall(r"<strong>(\d+)\. ", overview)]
+    assert sorted(numbers) == list(range(1, len(doc.steps) + 1))
+
+
+def test_a_wide_topology_keeps_its_clusters_out_of_the_nav(
+        large_site: tuple[Path, Path]) -> None:
+    _, site = large_site
+    home = page(site, "index.html")
+    nav = home[home.index('<nav class="md-nav md-nav--primary"'):]
+    assert 'href="topologies/wide.html"' in nav and 'href="topologies/wide/files.html"' in nav
+    assert "topologies/wide/clusters/" not in nav
+    assert 'href="topologies/seed/clusters/icp.html"' in nav
+    spoke = page(site, "topologies/wide/clusters/spoke-01.html")
+    assert 'href="hub.html"' in spoke and 'href="spoke-02.html"' in spoke
+
+
+def test_large_files_are_shown_in_part_and_offered_whole(large_site: tuple[Path, Path]) -> None:
+    project, site = large_site
+    whole = page(site, "topologies/seed/files.html")
+    script = (project / "output/icp-iks-bookinfo/apply.sh").read_bytes()
+    assert len(script) > SHOWN_BYTES
+    start = whole.index('<span class="filename">apply.sh</span>')
+    note = whole[whole.rindex('<div class="admonition note meshgen-cut">', 0, start): start]
+    assert "Shown in part" in note and f"{len(script.splitlines()):,} lines" in note
+    href = re.search(r'<a href="([^"]+)" download>', note)
+    assert href and href.group(1) == "download/apply.sh"
+    assert (site / "topologies/seed" / href.group(1)).read_bytes() == script
+    code = whole[whole.index("<code>", start): whole.index("</code>", start)]
+    shown = text_of(code).encode()
+    assert script.startswith(shown) and shown.endswith(b"\n") and len(shown) <= SHOWN_BYTES
+
+
+def test_a_page_shows_its_first_files_and_archives_the_rest(
+        large_site: tuple[Path, Path]) -> None:
+    project, site = large_site
+    output = project / "output/icp-iks-bookinfo"
+    archived_somewhere = False
+    for folder in ("icp", "iks"):
+        markup = page(site, f"topologies/seed/clusters/{folder}.html")
+        files = section(markup, "files")
+        listed = re.findall(r'<tr><td>(?:<a href="#(file-\d+)">)?<code>([^<]+)</code>', files)
+        assert sorted(path for _, path in listed) == sorted(
+            p.relative_to(output).as_posix() for p in (output / folder).rglob("*")
+            if p.is_file())
+        shown = titles_on(markup)
+        assert shown == [path for anchor, path in listed if anchor]
+        assert shown == [path for _, path in listed][: len(shown)]  # the first ones
+        sizes = [min((output / path).stat().st_size, SHOWN_BYTES) for path in shown]
+        assert sum(sizes[:-1]) <= LIMITS["page_bytes"]
+        rest = [path for anchor, path in listed if not anchor]
+        if not rest:
+            continue
+        archived_somewhere = True
+        link = re.search(r'<a href="([^"]+)" download><code>([^<]+)</code></a>', files)
+        assert link and link.group(1) == f"../archives/clusters/{folder}.zip"
+        with zipfile.ZipFile(site / "topologies/seed/archives/clusters" / f"{folder}.zip") as zf:
+            assert zf.namelist() == rest
+            for entry in zf.infolist():
+                assert entry.date_time == (1980, 1, 1, 0, 0, 0)
+                assert zf.read(entry) == (output / entry.filename).read_bytes()
+    assert archived_somewhere
+    # Copied one by one are only the files shown in part.
+    downloads = site / "topologies/seed/download"
+    copied = {p.relative_to(downloads).as_posix() for p in downloads.rglob("*") if p.is_file()}
+    shown_anywhere = {t for name in files_pages_of(site, "seed")
+                      for t in titles_on(page(site, name))}
+    assert copied == {path for path in shown_anywhere
+                      if (output / path).stat().st_size > SHOWN_BYTES}
+
+
+def test_a_long_list_of_steps_keeps_its_later_commands_to_apply_sh(
+        large_site: tuple[Path, Path]) -> None:
+    _, site = large_site
+    hub = section(page(site, "topologies/wide/clusters/hub.html"), "runbook")
+    assert "listed by title only" in text_of(hub)
+    before, _, after = hub.partition('class="meshgen-cut"')
+    assert "<code>" in before and 'class="language-bash highlight"' not in after
+    assert len(re.findall(r'<p id="step-\d+">', after)) > 1
+
+
+def test_matrix_marks_each_link_and_each_remotes_primary() -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "wide.yaml"
+        path.write_text(yaml.safe_dump(wide_topology(12)))
+        topology = check_file(path).topology
+    assert topology is not None
+    svg = matrix_svg(topology)
+    drawn = ElementTree.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    rows = [g for g in drawn.iter(f"{ns}g") if g.get("data-cluster")]
+    assert [g.get("data-cluster") for g in rows] == [c.name for c in topology.clusters]
+    cells = {g.get("data-cluster"): sum((p.get("d") or "").count("M")
+                                        for p in g.iter(f"{ns}path")) for g in rows}
+    assert cells == {"hub": 0, **{f"spoke-{k:02d}": 1 for k in range(1, 12)}}
+    rings = [g.get("data-cluster") for g in rows if list(g.iter(f"{ns}circle"))]
+    assert rings == [f"spoke-{k:02d}" for k in range(1, 12)]
+    assert "starts 1 tunnel, listens for 0" in svg and "listens for 11" in svg
+
+
+def test_placeholders_are_filled_and_escaped_text_is_left_alone() -> None:
+    page_md = Deferred()
+    page_md.add("before\n\n")
+    page_md.later(lambda: "<b>made</b>")
+    page_md.add("&lt;!-- meshgen:block 0 --&gt;\n")
+    assert fill_now(page_md) == "before\n\n<b>made</b>\n\n&lt;!-- meshgen:block 0 --&gt;\n"
+    assert fill(page_md.markdown, ["<i>other</i>"]).count("<i>other</i>") == 1
+
+
+def test_blocks_made_ahead_are_the_blocks_made_here() -> None:
+    pages: list[tuple[str, list[Block]]] = [
+        (f"p{k}.md", [partial(str, k), partial(str.upper, f"x{k}")]) for k in range(7)]
+    ahead = Ahead()
+    forks = workers_to_fork() > 0
+    ahead.start(pages)
+    try:
+        assert (ahead.pool is not None) == forks
+        made = {k: ahead.take(f"p{k}.md") for k in (3, 0, 1, 6, 2, 5, 4)}  # not queue order
+    finally:
+        ahead.close()
+    assert made == {k: [str(k), f"X{k}"] for k in range(7)}
+    assert not ahead.has("p0.md") and ahead.pool is None
+
+
+def test_the_site_is_the_same_made_ahead_or_in_process(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", {"seed.yaml": SEED.read_text("utf-8")},
+                           built=("seed.yaml",), plugin_options=LIMITS)
+    # Another thread running keeps every page in process (as under mkdocs serve).
+    script = (
+        "import sys, threading\n"
+        "from generator.cli import main\n"
+        "if sys.argv[2] == 'in-process':\n"
+        "    threading.Thread(target=threading.Event().wait, daemon=True).start()\n"
+        "sys.exit(main(['docs', '-d', sys.argv[1]]))\n")
+    sites = {}
+    for way in ("ahead", "in-process"):
+        site = tmp_path / way
+        subprocess.run([sys.executable, "-c", script, str(site), way], cwd=project, check=True,
+                       capture_output=True)
+        sites[way] = {p.relative_to(site).as_posix(): p.read_bytes()
+                      for p in sorted(site.rglob("*"))
+                      if p.is_file() and not p.name.startswith("sitemap.xml")}
+    assert len(sites["ahead"]) > 20 and sites["ahead"] == sites["in-process"]
+
+
+def test_no_worker_is_forked_beside_another_thread() -> None:
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert workers_to_fork() == 0
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_code_blocks_escape_and_name_their_file() -> None:
+    block = code_block("a: <b>&</b>\n", "yaml", 'x/"y".yaml')
+    assert block.startswith('<div class="language-yaml highlight"><span class="filename">'
+                            "x/&quot;y&quot;.yaml</span><pre><span></span><code>")
+    assert "<b>" not in block and "&lt;b&gt;&amp;&lt;/b&gt;" in block
+    assert code_block("x < y", "text") == (
+        '<div class="language-text highlight"><pre><span></span><code>x &lt; y\n'
+        "</code></pre></div>\n")
+
+
+def test_folder_page_names_are_safe_and_distinct() -> None:
+    assert page_names(["icp", "Odd Name", "odd-name", "x/../y"]) == {
+        "icp": "icp", "Odd Name": "odd-name-2", "odd-name": "odd-name", "x/../y": "x-y"}
+
+
+def test_sizes_read_as_words() -> None:
+    assert [size_words(n) for n in (812, 4300, 262144, 59033295)] == [
+        "812 B", "4.2 KiB", "256 KiB", "56.3 MiB"]
 
 
 # --- references generated from their sources ---------------------------------------------------
@@ -483,10 +882,16 @@ def test_pages_do_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
                                       "hostile.yaml": hostile_topology()}, built=("seed.yaml",))
     script = (
         "import sys; from pathlib import Path\n"
+        "from generator.docs.deferred import fill_now\n"
+        "from generator.docs.files_pages import files_page, files_pages\n"
+        "from generator.docs.layout import Links\n"
         "from generator.docs.sources import collect\n"
         "from generator.docs.topology_page import topology_page\n"
         "p = Path(sys.argv[1])\n"
-        "print(''.join(topology_page(d) for d in collect(p / 'topologies', p / 'output', p)))\n")
+        "for d in collect(p / 'topologies', p / 'output', p):\n"
+        "    print(fill_now(topology_page(d)))\n"
+        "    for f in files_pages(d):\n"
+        "        print(fill_now(files_page(f, d, Links.plain(f.src_uri))))\n")
     outputs = {
         subprocess.run([sys.executable, "-c", script, str(project)], capture_output=True,
                        text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed,
@@ -516,21 +921,26 @@ def _page_for(text: bytes) -> tuple[str, Any]:
         folder = Path(scratch)
         write_tree(folder, {"topologies": {"t.yaml": text}})
         (doc,) = collect(folder / "topologies", folder / "output", folder)
-        return topology_page(doc), doc
+        return fill_now(topology_page(doc)), doc
 
 
 @QUICK
-@given(topologies(max_clusters=6))
+@given(topologies(max_clusters=12))
 def test_random_valid_topologies_get_a_complete_page(data: dict[str, Any]) -> None:
     markup, doc = _page_for(to_yaml(data).encode("utf-8"))
     assert doc.checked.valid and doc.output.status is Status.MISSING
     svg = markup[markup.index("<svg"): markup.index("</svg>") + len("</svg>")]
     drawn = ElementTree.fromstring(svg)  # well-formed, so browsers draw all of it
-    names = [g.get("data-cluster") for g in drawn.iter("{http://www.w3.org/2000/svg}g")]
+    names = [g.get("data-cluster") for g in drawn.iter("{http://www.w3.org/2000/svg}g")
+             if g.get("data-cluster")]
     assert names == [c["name"] for c in data["clusters"]]
     for heading in ("## VPN", "## Istio", "## Placement", "## Traffic stages", "## Runbook",
                     "## Files", "## Validation"):
         assert heading in markup
+    assert "<!-- meshgen:block" not in markup
+    # One page of files per cluster, and one for apply.sh and MANIFEST.json.
+    pages = files_pages(doc)
+    assert [p.folder for p in pages] == [*(c["name"] for c in data["clusters"]), ""]
 
 
 @QUICK
@@ -538,6 +948,8 @@ def test_random_valid_topologies_get_a_complete_page(data: dict[str, Any]) -> No
 def test_broken_topologies_still_get_a_page(text: bytes) -> None:
     markup, doc = _page_for(text)
     assert markup.startswith(f"# {md_text(doc.name)}\n")
+    for files in files_pages(doc):
+        assert fill_now(files_page(files, doc, Links.plain(files.src_uri))).startswith("# ")
     assert "## Validation" in markup
     for problem in doc.checked.errors:
         assert problem.rule in markup

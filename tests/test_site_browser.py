@@ -1,8 +1,9 @@
 """The built site in a real headless Chromium, with every outside host unreachable.
 
 Chromium is driven over the DevTools protocol: every request the page makes is recorded, as are
-console errors, uncaught exceptions and dialogs. A topology page must show its diagram, tables
-and files, make no request beyond the local server, and log no error.
+console errors, uncaught exceptions and dialogs. A topology's overview must show its diagram and
+tables, each cluster's page its files (highlighted, with copy buttons); no page may make a
+request beyond the local server or log an error.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import TOPOLOGIES, unavailable
+from tests.test_docs import WIDE, large_site
+
+__all__ = ["large_site"]  # a fixture shared with test_docs
 
 pytestmark = pytest.mark.slow
 
@@ -244,10 +248,12 @@ PAGE_FACTS = """(() => {
     diagramLabel: label && [label.width, label.height],
     clusters: svg ? [...svg.querySelectorAll('[data-cluster]')].map(g => g.dataset.cluster) : [],
     tables: [...document.querySelectorAll('article table')]
-      .map(t => t.closest('div[class^="meshgen-"]')?.className),
+      .map(t => t.closest('div[class^="meshgen-"]')?.className).filter(Boolean),
     vpnHeaders: text('.meshgen-vpn thead th'),
-    tabs: text('.tabbed-labels label'),
     files: text('.highlight .filename'),
+    filePages: [...document.querySelectorAll('#files ~ table a, #files ~ div table a')]
+      .map(a => a.getAttribute('href')),
+    highlighted: document.querySelectorAll('.highlight code span[class]').length,
     copyButtons: document.querySelectorAll('.highlight [data-md-type="copy"]').length,
     codeBlocks: document.querySelectorAll('.highlight').length,
     body: document.body.innerText,
@@ -273,28 +279,65 @@ def test_topology_page_in_chromium(site: Path, serve: Callable[[Path], str],
     assert facts["tables"] == ["meshgen-clusters", "meshgen-vpn", "meshgen-vpn-shared",
                                "meshgen-istio-mesh", "meshgen-istio", "meshgen-placement"]
     assert facts["vpnHeaders"] == ["", "iks (initiator)", "icp (responder)"]
-    assert facts["tabs"] == ["icp", "iks", "whole topology"]
-    assert "icp/namespaces.yaml" in facts["files"] and "MANIFEST.json" in facts["files"]
-    assert facts["copyButtons"] == facts["codeBlocks"] > len(facts["files"]) - 1
+    # The generated files are on pages of their own, one per cluster, linked from here.
+    assert facts["files"] == []
+    assert facts["filePages"] == ["icp-iks-bookinfo/clusters/icp.html",
+                                  "icp-iks-bookinfo/clusters/iks.html",
+                                  "icp-iks-bookinfo/files.html"]
     assert ("requests with header end-user = jason go to reviews v2 (icp); "
             "all others to reviews v3 (iks)") in facts["body"]
     assert outside(browser.requests(), base) == []
     assert browser.errors() == []
 
 
-def test_cluster_tabs_switch_the_files_shown(site: Path, serve: Callable[[Path], str],
-                                            browser: DevTools) -> None:
+def test_clusters_page_in_chromium(site: Path, serve: Callable[[Path], str],
+                                   browser: DevTools, tmp_path: Path) -> None:
     base = serve(site)
-    browser.open(base + "topologies/icp-iks-bookinfo.html")
-    visible = """[...document.querySelectorAll('.highlight .filename')]
-        .filter(e => e.offsetParent !== null).map(e => e.textContent.trim())"""
-    first = browser.evaluate(visible)
-    assert first and all(not f.startswith("iks/") for f in first if "/" in f)
-    browser.evaluate("""[...document.querySelectorAll('.tabbed-labels label')]
-        .find(l => l.textContent.trim() === 'iks').click()""")
-    shown = [f for f in browser.evaluate(visible) if f.startswith(("icp/", "iks/"))]
-    assert shown and all(f.startswith("iks/") for f in shown)
+    browser.open(base + "topologies/icp-iks-bookinfo/clusters/iks.html")
+    browser.evaluate("document.getElementById('files').scrollIntoView()")
+    browser.screenshot(tmp_path / "iks-files.png", full_page=False)
+    facts = browser.evaluate(PAGE_FACTS)
+    assert facts["files"] and all(f.startswith("iks/") for f in facts["files"])
+    assert "iks/namespaces.yaml" in facts["files"] and "iks/vpn/icp/values.yaml" in facts["files"]
+    assert facts["highlighted"] > 50
+    assert facts["copyButtons"] == facts["codeBlocks"] == len(facts["files"])
+    # The table of files leads to each file's block.
+    browser.evaluate("document.querySelector('.meshgen-files a[href=\"#file-2\"]').click()")
+    shown = browser.evaluate("""(() => {
+        const box = document.getElementById('file-2').getBoundingClientRect();
+        return [location.hash, box.top >= 0 && box.top < innerHeight];
+    })()""")
+    assert shown == ["#file-2", True]
+    assert outside(browser.requests(), base) == []
     assert browser.errors() == []
+
+
+def test_wide_topology_and_large_files_in_chromium(
+        large_site: tuple[Path, Path], serve: Callable[[Path], str], browser: DevTools,
+        tmp_path: Path) -> None:
+    project, built = large_site
+    base = serve(built)
+    browser.open(base + "topologies/wide.html")
+    browser.evaluate("document.getElementById('diagram').scrollIntoView()")
+    browser.screenshot(tmp_path / "wide-diagram.png", full_page=False)
+    facts = browser.evaluate(PAGE_FACTS)
+    assert facts["diagram"] and facts["diagram"][0] > 300 and facts["diagram"][1] > 300
+    assert facts["clusters"][:2] == ["hub", "spoke-01"] and len(facts["clusters"]) == WIDE
+    assert "meshgen-vpn-links" in facts["tables"] and "meshgen-phases" in facts["tables"]
+    assert outside(browser.requests(), base) == [] and browser.errors() == []
+
+    browser.open(base + "topologies/seed/files.html")
+    script = (project / "output/icp-iks-bookinfo/apply.sh").read_bytes()
+    fetched = browser.evaluate("""(async () => {
+        const block = [...document.querySelectorAll('.meshgen-file')]
+          .find(b => b.querySelector('.filename').textContent === 'apply.sh');
+        const link = block.querySelector('.meshgen-cut a[download]');
+        const answer = await fetch(link.href);
+        return [answer.status, (await answer.arrayBuffer()).byteLength];
+    })()""")
+    assert fetched == [200, len(script)]
+    assert "Shown in part" in browser.evaluate("document.body.innerText")
+    assert outside(browser.requests(), base) == [] and browser.errors() == []
 
 
 def test_markup_from_a_topology_never_runs(site: Path, serve: Callable[[Path], str],

@@ -1,19 +1,23 @@
 """What is committed under ``output/<name>/``, and whether it matches the topology.
 
-The files are listed from MANIFEST.json (with the kind of each) and read from disk, so a
-topology page shows exactly what would be applied. When the folder is missing the files are
-rendered in memory instead and the page says they are not committed.
+The files are listed from MANIFEST.json (with the kind of each); their contents stay on disk
+until a page shows them, so a topology with tens of thousands of files costs little memory.
+When the folder is missing the files are rendered in memory instead and the pages say they are
+not committed.
 """
 
 from __future__ import annotations
 
 import enum
 import json
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from ..model import Topology
-from ..writer import MANIFEST, compare_tree
+from ..writer import MANIFEST, RenderedTree
 
 _LANGUAGES = {
     ".yaml": "yaml",
@@ -27,6 +31,7 @@ _LANGUAGES = {
 }
 
 MANIFEST_KIND = "index of generated files"
+MISSING_ON_DISK = b"(listed in MANIFEST.json but missing on disk)\n"
 
 
 class Status(str, enum.Enum):
@@ -45,7 +50,12 @@ class GeneratedFile:
     path: str
     """Relative to ``output/<name>/``, with ``/`` separators."""
     kind: str
-    text: str
+    size: int
+    """In bytes."""
+    source: Path | None = None
+    """Where the committed file is read from; None for a file rendered in memory."""
+    rendered: bytes = b""
+    """The contents of a file rendered in memory (``source`` is None)."""
 
     @property
     def group(self) -> str:
@@ -55,7 +65,29 @@ class GeneratedFile:
 
     @property
     def language(self) -> str:
-        return language_of(self.path, self.text)
+        return language_of(self.path, self.head())
+
+    def data(self) -> bytes:
+        """The file's bytes, read now (committed files are not kept in memory)."""
+        if self.source is None:
+            return self.rendered
+        try:
+            return self.source.read_bytes()
+        except OSError:
+            return MISSING_ON_DISK
+
+    def text(self) -> str:
+        return _decode(self.data())
+
+    def head(self) -> str:
+        """The first line, enough to recognise a script by its shebang."""
+        if self.source is None:
+            return _decode(self.rendered[:200])
+        try:
+            with self.source.open("rb") as handle:
+                return _decode(handle.read(200))
+        except OSError:
+            return ""
 
 
 @dataclass(frozen=True)
@@ -73,11 +105,25 @@ class OutputState:
     failure: str = ""
     """Why the topology could not be rendered for comparison, when it could not."""
 
+    @cached_property
+    def _paths(self) -> frozenset[str]:
+        return frozenset(f.path for f in self.files)
+
+    @cached_property
+    def by_group(self) -> dict[str, tuple[GeneratedFile, ...]]:
+        """The files of each top-level folder ('' for the files of the whole topology)."""
+        groups: dict[str, list[GeneratedFile]] = {}
+        for f in self.files:
+            groups.setdefault(f.group, []).append(f)
+        return {group: tuple(files) for group, files in groups.items()}
+
     def has(self, path: str) -> bool:
-        return any(f.path == path for f in self.files)
+        return path in self._paths
 
     def paths_under(self, prefix: str) -> tuple[str, ...]:
-        return tuple(f.path for f in self.files if f.path.startswith(prefix))
+        """Paths starting with ``prefix``, which names a folder (ends with ``/``)."""
+        group = prefix.partition("/")[0]
+        return tuple(f.path for f in self.by_group.get(group, ()) if f.path.startswith(prefix))
 
     @property
     def note(self) -> str:
@@ -104,11 +150,18 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return len(MISSING_ON_DISK)
+
+
 def read_committed(folder: Path) -> tuple[GeneratedFile, ...] | None:
     """Files listed in ``folder/MANIFEST.json`` (and the manifest), or None without one."""
+    manifest_path = folder / MANIFEST
     try:
-        manifest_text = (folder / MANIFEST).read_text("utf-8")
-        manifest = json.loads(manifest_text)
+        manifest = json.loads(manifest_path.read_bytes())
     except (OSError, ValueError):
         return None
     listed = manifest.get("files") if isinstance(manifest, dict) else None
@@ -117,16 +170,57 @@ def read_committed(folder: Path) -> tuple[GeneratedFile, ...] | None:
     files = []
     for path, entry in sorted(listed.items()):
         kind = entry.get("kind", "text") if isinstance(entry, dict) else "text"
-        # MANIFEST.json is not trusted to keep its paths inside the folder.
-        if not path or path.startswith("/") or ".." in PurePosixPath(path).parts:
+        # MANIFEST.json is not trusted to keep its paths inside the folder (or to name files).
+        if (not path or path.startswith("/") or "\x00" in path
+                or ".." in PurePosixPath(path).parts):
             continue
-        try:
-            text = _decode((folder / path).read_bytes())
-        except OSError:
-            text = "(listed in MANIFEST.json but missing on disk)\n"
-        files.append(GeneratedFile(str(path), str(kind), text))
-    files.append(GeneratedFile(MANIFEST, MANIFEST_KIND, manifest_text))
+        files.append(GeneratedFile(str(path), str(kind), _size(folder / path), folder / path))
+    files.append(GeneratedFile(MANIFEST, MANIFEST_KIND, _size(manifest_path), manifest_path))
     return tuple(files)
+
+
+def _on_disk(folder: Path) -> Iterator[tuple[str, str]]:
+    """Every regular file under ``folder``: (relative posix path, absolute path)."""
+    stack = [(str(folder), "")]
+    while stack:
+        directory, prefix = stack.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, f"{prefix}{entry.name}/"))
+                else:
+                    yield prefix + entry.name, entry.path
+
+
+def _same(path: str, want: bytes, mode: int) -> str:
+    """'' when the file at ``path`` holds ``want`` with ``mode``, else how it differs."""
+    try:
+        info = os.stat(path, follow_symlinks=False)
+        if info.st_size != len(want):
+            return "changed"
+        with open(path, "rb") as handle:
+            if handle.read() != want:
+                return "changed"
+    except OSError:
+        return "changed"
+    return "mode" if info.st_mode & 0o777 != mode else ""
+
+
+def compare(folder: Path, tree: RenderedTree) -> tuple[Differences, ...]:
+    """How ``folder`` differs from ``tree``, one file at a time (nothing is diffed line by
+    line: the pages only say which files differ, and a diff of a large script is slow)."""
+    found: list[Differences] = []
+    seen: set[str] = set()
+    if folder.is_dir():
+        for path, absolute in _on_disk(folder):
+            seen.add(path)
+            want = tree.files.get(path)
+            if want is None:
+                found.append(Differences(path, "extra"))
+            elif kind := _same(absolute, want, tree.mode(path)):
+                found.append(Differences(path, kind))
+    found.extend(Differences(path, "missing") for path in tree.files if path not in seen)
+    return tuple(sorted(found, key=lambda d: d.path))
 
 
 def output_state(output_root: Path, name: str, topology: Topology | None) -> OutputState:
@@ -149,9 +243,9 @@ def output_state(output_root: Path, name: str, topology: Topology | None) -> Out
                            committed or (), failure=failure)
     if committed is None:
         rendered = tuple(
-            GeneratedFile(path, tree.kinds.get(path, MANIFEST_KIND), _decode(data))
+            GeneratedFile(path, tree.kinds.get(path, MANIFEST_KIND), len(data), rendered=data)
             for path, data in tree.files.items()
         )
         return OutputState(folder, Status.MISSING, rendered)
-    found = tuple(Differences(d.path, d.kind) for d in compare_tree(output_root, tree))
+    found = compare(folder, tree)
     return OutputState(folder, Status.STALE if found else Status.CURRENT, committed, found)

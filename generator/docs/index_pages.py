@@ -29,8 +29,8 @@ def topology_list(docs: Sequence[TopologyDoc], prefix: str) -> str:
 
 def topology_index_page(docs: Sequence[TopologyDoc], section: str) -> str:
     parts = ["# Topologies\n\n",
-             f"One page per file in `{section}/`: its diagram, tables, traffic stages, runbook "
-             "and every generated file.\n\n"]
+             f"One overview per file in `{section}/` (diagram, tables, traffic stages, "
+             "runbook), and a page of generated files for each of its clusters.\n\n"]
     if not docs:
         return "".join(parts) + topology_list(docs, "")
     rows = []

@@ -63,9 +63,12 @@ def codes(items: Iterable[object], separator: str = "<br>") -> Cell:
 
 
 def table(headers: Sequence[CellValue], rows: Iterable[Sequence[CellValue]],
-          css_class: str = "", row_headers: bool = False) -> str:
-    """An HTML table on one block; ``row_headers`` makes each row's first cell a ``th``."""
+          css_class: str = "", row_headers: bool = False, search: bool = True) -> str:
+    """An HTML table on one block; ``row_headers`` makes each row's first cell a ``th``;
+    ``search=False`` keeps a long table out of the site's search index."""
     attributes = f' class="{esc(css_class)}"' if css_class else ""
+    if not search:
+        attributes += " data-search-exclude"
     head = "".join(f'<th scope="col">{cell(h)}</th>' for h in headers)
     body = []
     for row in rows:
@@ -103,3 +106,15 @@ def admonition(kind: str, title: str, body_markdown: str) -> str:
     lines = body_markdown.rstrip("\n").splitlines()
     inner = "".join(f"    {line}\n" if line else "\n" for line in lines)
     return f'!!! {kind} "{title.replace(chr(34), "")}"\n\n{inner}\n'
+
+
+def size_words(size: int) -> str:
+    """``812 B``, ``4.2 KiB``, ``56.3 MiB``."""
+    if size < 1024:
+        return f"{size} B"
+    value, unit = float(size), "B"
+    for larger in ("KiB", "MiB", "GiB"):
+        value, unit = value / 1024, larger
+        if value < 1024:
+            break
+    return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from ..api import CheckedTopology, check_file
 from ..model import Topology
 from ..schema import DNS_LABEL
 from .committed import OutputState, output_state
+from .runbook_section import NumberedStep, numbered, runbook_steps
 
 TOPOLOGY_SUFFIXES = (".yaml", ".yml")
 
@@ -38,6 +40,21 @@ class TopologyDoc:
     @property
     def render_failures(self) -> tuple[str, ...]:
         return (self.output.failure,) if self.output.failure else ()
+
+    @cached_property
+    def steps(self) -> tuple[NumberedStep, ...]:
+        """The runbook, numbered in the order ``apply.sh`` runs it; empty when invalid."""
+        t = self.checked.topology
+        if t is None or not self.checked.valid:
+            return ()
+        return tuple(numbered(runbook_steps(t)))
+
+    @cached_property
+    def steps_by_cluster(self) -> dict[str, tuple[NumberedStep, ...]]:
+        table: dict[str, list[NumberedStep]] = {}
+        for item in self.steps:
+            table.setdefault(item.step.cluster or "", []).append(item)
+        return {cluster: tuple(items) for cluster, items in table.items()}
 
     @property
     def summary(self) -> str:

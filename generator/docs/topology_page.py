@@ -1,33 +1,47 @@
-"""The page of one topology: diagram, tables, traffic in words, runbook, files, validation."""
+"""The overview page of one topology: diagram, tables, traffic in words, runbook, the pages of
+its files, validation.
+
+Every section has a form that stays readable with hundreds of clusters: past
+:data:`WIDE_CLUSTERS` the diagram becomes a matrix and the cluster and placement tables turn to
+one row per cluster or workload; many VPN links get one compact row each; a long runbook is
+summarised by phase. The generated files are on their own pages, one per cluster.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from itertools import groupby
+from functools import partial
 
 from ..errors import Problem, dotted
-from ..model import Cluster, NetworkMode, Topology, VpnLink
-from ..targets import TARGETS
-from ..targets.base import Step
-from .committed import GeneratedFile, Status
+from ..model import Cluster, NetworkMode, Topology
+from .committed import Status
+from .deferred import Deferred, Part
 from .diagram import diagram_svg
+from .files_pages import file_cell, files_pages
+from .layout import Limits, Links, overview_uri, relative_md
 from .markup import (
     Cell,
     admonition,
     code,
-    codes,
     esc,
-    fence,
     md_code,
+    md_table,
     md_text,
     one_line,
+    size_words,
     table,
 )
+from .matrix import matrix_svg
 from .routes import describe_stage
+from .runbook_section import phase_summary, steps_markdown, summarised
 from .sources import TopologyDoc
+from .vpn_section import vpn_section
 
-TOPOLOGY_TAB = "whole topology"
+WIDE_CLUSTERS = 8
+"""More clusters than this: a matrix diagram, and tables with one row per cluster."""
+LISTED_DIFFERENCES = 50
+LISTED_PROBLEMS = 200
 
 
 def summary_line(t: Topology) -> str:
@@ -39,6 +53,33 @@ def summary_line(t: Topology) -> str:
              f"Istio {t.istio.version} {t.istio.model.value}, {t.istio.network.value} network",
              count(len(t.apps), "app"), count(len(t.traffic), "traffic stage")]
     return " \u00b7 ".join(parts)
+
+
+def wide(t: Topology) -> bool:
+    return len(t.clusters) > WIDE_CLUSTERS
+
+
+class _Pages:
+    """The files pages of one topology, and links to them from the overview."""
+
+    def __init__(self, doc: TopologyDoc, links: Links, limits: Limits) -> None:
+        self.links = links
+        self.all = files_pages(doc, limits)
+        self.by_folder = {p.folder: p for p in self.all}
+
+    def cluster_name(self, name: str) -> Cell:
+        """``name`` in code, linked to its cluster's page when it has one."""
+        page = self.by_folder.get(name)
+        if page is None:
+            return code(name)
+        return Cell(f'<a href="{esc(self.links.page(page.src_uri))}"><code>{esc(name)}</code>'
+                    "</a>")
+
+    def file_links(self, folder: str, paths: tuple[str, ...]) -> Cell | str:
+        page = self.by_folder.get(folder)
+        if page is None or not paths:
+            return "\u2014"
+        return Cell("<br>".join(file_cell(page, p, self.links) for p in paths))
 
 
 # --- sections ---------------------------------------------------------------------------------
@@ -54,126 +95,74 @@ def _status(doc: TopologyDoc) -> str:
     if out.status is Status.MISSING:
         return admonition(
             "warning", "Output not committed",
-            f"`{shown}` does not exist. The files below were rendered in memory from the "
-            "topology; run `meshgen build` and commit the result.")
+            f"`{shown}` does not exist. The files listed under [Files](#files) were rendered "
+            "in memory from the topology; run `meshgen build` and commit the result.")
     if out.status is Status.STALE:
         counts = Counter(d.kind for d in out.differences)
         tally = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
-        listing = "".join(f"    - {d.kind}: {md_code(d.path)}\n" for d in out.differences)
+        named = out.differences[:LISTED_DIFFERENCES]
+        listing = "".join(f"    - {d.kind}: {md_code(d.path)}\n" for d in named)
+        if len(out.differences) > len(named):
+            listing += (f"    - and {len(out.differences) - len(named)} more, marked on the "
+                        "pages of their folders\n")
         return admonition(
             "warning", "Output is stale",
             f"`{shown}` differs from what `meshgen build` writes for this topology ({tally}). "
-            "The files below are the committed ones; run `meshgen build` and commit the "
+            "The files shown are the committed ones; run `meshgen build` and commit the "
             f'result.\n\n??? note "Files that differ"\n\n{listing}')
     return (f"The files under [Files](#files) are the committed `{shown}`; they match "
             "what `meshgen build` writes for this topology.\n\n")
 
 
 def _diagram(t: Topology) -> str:
-    caption = []
-    if t.vpn:
-        caption.append("Arcs above the clusters are strongSwan IPsec links, pointing from the "
-                       "end that starts the tunnel to the end that listens.")
-    if any(c.primary for c in t.remotes):
-        caption.append("Dashed arcs below run from each remote to the primary whose istiod "
-                       "drives it.")
-    figcaption = f"<figcaption>{' '.join(caption)}</figcaption>\n" if caption else ""
-    return ("## Diagram\n\n"
-            f'<figure class="meshgen-figure">\n{diagram_svg(t)}\n{figcaption}'
-            "</figure>\n\n")
+    if wide(t):
+        caption = (f"{len(t.clusters)} clusters are too many to draw side by side, so each "
+                   "row and column is a cluster, in topology order. A dark cell: the row's "
+                   "cluster starts a strongSwan IPsec tunnel to the column's. The diagonal "
+                   "gives each cluster's role; a ring marks the primary whose istiod drives "
+                   "a remote. Hover a row for its counts; the tables below give the detail.")
+        svg = matrix_svg(t)
+    else:
+        words = []
+        if t.vpn:
+            words.append("Arcs above the clusters are strongSwan IPsec links, pointing from "
+                         "the end that starts the tunnel to the end that listens.")
+        if any(c.primary for c in t.remotes):
+            words.append("Dashed arcs below run from each remote to the primary whose istiod "
+                         "drives it.")
+        caption = " ".join(words)
+        svg = diagram_svg(t)
+    figcaption = f"<figcaption>{esc(caption)}</figcaption>\n" if caption else ""
+    return f'## Diagram\n\n<figure class="meshgen-figure">\n{svg}\n{figcaption}</figure>\n\n'
 
 
-def _clusters(t: Topology) -> str:
-    """One column per cluster, so ranges sit side by side however many clusters there are."""
-    def row(label: str, value: Callable[[Cluster], Cell | str]) -> list[Cell | str]:
-        return [label, *(value(c) for c in t.clusters)]
-
-    rows = [
-        row("Role", lambda c: c.role.value),
-        row("Provider", lambda c: c.provider),
-        row("kubectl context", lambda c: code(c.context)),
-        row("Pod CIDR", lambda c: code(c.pod_cidr)),
-        row("Service CIDR", lambda c: code(c.service_cidr)),
-        row("VPN gateway", lambda c: code(c.vpn_gateway) if c.vpn_gateway else "\u2014"),
-        row("Istio network", lambda c: code(c.network)),
-        row("Control plane", lambda c: "istiod (control plane)" if c.is_primary
-            else f"remote of {c.primary or '?'}"),
-        row("Description", lambda c: c.description),
-    ]
-    headers: tuple[Cell | str, ...] = ("", *(code(c.name) for c in t.clusters))
-    return ("## Clusters\n\n"
-            + table(headers, rows, "meshgen-clusters", row_headers=True) + "\n")
+ClusterField = tuple[str, Callable[[Cluster], Cell | str]]
+CLUSTER_FIELDS: tuple[ClusterField, ...] = (
+    ("Role", lambda c: c.role.value),
+    ("Provider", lambda c: c.provider),
+    ("kubectl context", lambda c: code(c.context)),
+    ("Pod CIDR", lambda c: code(c.pod_cidr)),
+    ("Service CIDR", lambda c: code(c.service_cidr)),
+    ("VPN gateway", lambda c: code(c.vpn_gateway) if c.vpn_gateway else "\u2014"),
+    ("Istio network", lambda c: code(c.network)),
+    ("Control plane", lambda c: "istiod (control plane)" if c.is_primary
+     else f"remote of {c.primary or '?'}"),
+    ("Description", lambda c: c.description),
+)
 
 
-def _subnets(cluster: Cluster | None) -> Cell:
-    if cluster is None:
-        return Cell("?")
-    return Cell(f"<code>{esc(cluster.service_cidr)}</code> (services)<br>"
-                f"<code>{esc(cluster.pod_cidr)}</code> (pods)")
-
-
-def _values_file(doc: TopologyDoc, cluster: str, peer: str) -> Cell | str:
-    candidates = doc.output.paths_under(f"{cluster}/vpn/{peer}/")
-    return codes(candidates) if candidates else "\u2014"
-
-
-def _vpn_link(doc: TopologyDoc, t: Topology, link: VpnLink) -> str:
-    ends = (t.cluster(link.initiator), t.cluster(link.responder))
-    names = (link.initiator, link.responder)
-
-    def gateway(c: Cluster | None) -> Cell | str:
-        return code(c.vpn_gateway) if c and c.vpn_gateway else "not set"
-
-    listen = t.listen_address(link)
-    listens_on = code(listen) if listen else "not set"
-    rows: list[list[Cell | str]] = [
-        ["Starts the tunnel (ipsec.auto)", Cell("yes: <code>start</code>"),
-         Cell("no, listens: <code>add</code>")],
-        ["Public address (vpnGateway; listenAddress of the link for the listening end)",
-         gateway(ends[0]), listens_on],
-        ["Connects to (remote.gateway)", listens_on, code("%any")],
-        ["Routes its own subnets into the tunnel (local.subnet)",
-         _subnets(ends[0]), _subnets(ends[1])],
-        ["Reaches the peer's subnets (remote.subnet)", _subnets(ends[1]), _subnets(ends[0])],
-        ["Helm release (chart iks-charts/strongswan)", code(f"vpn-{names[1]}"),
-         code(f"vpn-{names[0]}")],
-        ["Files", _values_file(doc, names[0], names[1]), _values_file(doc, names[1], names[0])],
-    ]
-    headers = ("", Cell(f"<code>{esc(names[0])}</code> (initiator)"),
-               Cell(f"<code>{esc(names[1])}</code> (responder)"))
-    shared: list[list[Cell | str]] = [
-        ["IKE version", code(link.key_exchange)],
-        ["IKE proposal", code(link.ike)],
-        ["ESP proposal", code(link.esp)],
-        ["Lifetimes (IKE / IPsec / margin)",
-         codes((link.ike_lifetime, link.lifetime, link.margin_time), " / ")],
-        ["Dead peer detection", Cell(f"<code>{esc(link.dpd_action)}</code> every "
-                                     f"<code>{esc(link.dpd_delay)}</code>")],
-        ["Close action", code(link.close_action)],
-        ["Pre-shared key read from", Cell(f"{esc(_secret_words(link))}; never written to "
-                                          "<code>output/</code>")],
-    ]
-    return (f"### {md_text(names[0])} \u2194 {md_text(names[1])}\n\n"
-            + table(headers, rows, "meshgen-vpn", row_headers=True) + "\n"
-            + table(("Both ends", "Setting"), shared, "meshgen-vpn-shared", row_headers=True)
-            + "\n")
-
-
-def _secret_words(link: VpnLink) -> str:
-    if link.psk.kind == "env":
-        return f"environment variable {link.psk.name} when the runbook runs"
-    return f"file {link.psk.name} when the runbook runs"
-
-
-def _vpn(doc: TopologyDoc, t: Topology) -> str:
-    if not t.vpn:
-        reason = (" (each cluster is its own network, joined by east-west gateways)"
-                  if t.istio.network is NetworkMode.PER_CLUSTER else "")
-        return f"## VPN\n\nNo VPN links{reason}.\n\n"
-    intro = ("Each link is one strongSwan tunnel with a chart release at each end; the two "
-             "ends mirror each other: one end's local subnets are the other's remote "
-             "subnets.\n\n")
-    return "## VPN\n\n" + intro + "".join(_vpn_link(doc, t, link) for link in t.vpn)
+def _clusters(t: Topology, pages: _Pages) -> str:
+    """One column per cluster while they fit side by side, else one row per cluster."""
+    if wide(t):
+        rows = [[pages.cluster_name(c.name), *(value(c) for _, value in CLUSTER_FIELDS)]
+                for c in t.clusters]
+        headers = ("Cluster", *(label for label, _ in CLUSTER_FIELDS))
+        body = table(headers, rows, "meshgen-clusters meshgen-rows", row_headers=True)
+    else:
+        columns = [[label, *(value(c) for c in t.clusters)] for label, value in CLUSTER_FIELDS]
+        names: tuple[Cell | str, ...] = ("", *(pages.cluster_name(c.name) for c in t.clusters))
+        body = table(names, columns, "meshgen-clusters", row_headers=True)
+    return "## Clusters\n\n" + body + "\n"
 
 
 def _east_west_needed(t: Topology, c: Cluster) -> bool:
@@ -203,7 +192,7 @@ def _address(t: Topology, c: Cluster) -> str:
     return text
 
 
-def _istio(t: Topology) -> str:
+def _istio(t: Topology, pages: _Pages) -> str:
     i = t.istio
     install = ("Istio 1.0 install: remotes reach the control plane by pod IP" if i.legacy
                else "remotes reach istiod through the primary's east-west gateway")
@@ -219,7 +208,8 @@ def _istio(t: Topology) -> str:
     for c in t.clusters:
         plane = "istiod runs here" if c.is_primary else f"istiod on {c.primary or '?'}"
         config = ("applied here" if c.is_primary else f"from {c.primary or '?'}")
-        rows.append([code(c.name), c.role.value, plane, code(c.network), _address(t, c), config])
+        rows.append([pages.cluster_name(c.name), c.role.value, plane, code(c.network),
+                     _address(t, c), config])
     headers = ("Cluster", "Role", "Control plane", "Network", "Addresses",
                "Istio config (VirtualServices, DestinationRules)")
     return ("## Istio\n\n" + table(("Mesh", "Setting"), mesh, "meshgen-istio-mesh",
@@ -227,28 +217,55 @@ def _istio(t: Topology) -> str:
             + "\n" + table(headers, rows, "meshgen-istio") + "\n")
 
 
-def _placement(t: Topology) -> str:
-    if not t.apps:
-        return "## Placement\n\nNo apps.\n\n"
+TICK = Cell('<span class="mg-yes" title="runs here">\u2714</span>')
+INGRESS_TICK = Cell('<span class="mg-yes" title="ingress here">\u2714</span>')
+
+
+def _app_label(name: str, namespace: str) -> Cell:
+    return Cell(f"<strong>{esc(name)}</strong> (namespace <code>{esc(namespace)}</code>)")
+
+
+def _placement_matrix(t: Topology, pages: _Pages) -> str:
     names = [c.name for c in t.clusters]
     rows: list[list[Cell | str]] = []
     for app in t.apps:
-        rows.append([Cell(f"<strong>{esc(app.name)}</strong> (namespace "
-                          f"<code>{esc(app.namespace)}</code>)"), *("" for _ in names)])
+        rows.append([_app_label(app.name, app.namespace), *("" for _ in names)])
         for workload in app.workloads:
             running = set(app.clusters_running(workload))
-            cells = [Cell('<span class="mg-yes" title="runs here">\u2714</span>')
-                     if n in running else "" for n in names]
             label = code(workload) if running else Cell(
                 f"<code>{esc(workload)}</code> (not placed)")
-            rows.append([label, *cells])
+            rows.append([label, *(TICK if n in running else "" for n in names)])
         if app.ingress:
             rows.append([Cell("<em>ingress gateway</em>"),
-                         *(Cell('<span class="mg-yes" title="ingress here">\u2714</span>')
-                           if n == app.ingress else "" for n in names)])
-    headers: tuple[Cell | str, ...] = ("Workload", *(code(n) for n in names))
-    return ("## Placement\n\nWhich workload runs in which cluster.\n\n"
-            + table(headers, rows, "meshgen-placement", row_headers=True) + "\n")
+                         *(INGRESS_TICK if n == app.ingress else "" for n in names)])
+    headers: tuple[Cell | str, ...] = ("Workload", *(pages.cluster_name(n) for n in names))
+    return table(headers, rows, "meshgen-placement", row_headers=True)
+
+
+def _placement_list(t: Topology) -> str:
+    rows: list[list[Cell | str]] = []
+    for app in t.apps:
+        rows.append([_app_label(app.name, app.namespace), ""])
+        for workload in app.workloads:
+            running = app.clusters_running(workload)
+            where = (Cell(", ".join(f"<code>{esc(n)}</code>" for n in running)) if running
+                     else "not placed")
+            rows.append([code(workload), where])
+        if app.ingress:
+            rows.append([Cell("<em>ingress gateway</em>"), code(app.ingress)])
+    return table(("Workload", "Runs in"), rows, "meshgen-placement meshgen-rows",
+                 row_headers=True, search=False)
+
+
+def _placement(t: Topology, pages: _Pages) -> list[Part]:
+    if not t.apps:
+        return ["## Placement\n\nNo apps.\n\n"]
+    if wide(t):
+        return ["## Placement\n\nWhich workload runs in which cluster (one row per workload: "
+                f"{len(t.clusters)} clusters are too many for a column each).\n\n",
+                partial(_placement_list, t)]
+    return ["## Placement\n\nWhich workload runs in which cluster.\n\n"
+            + _placement_matrix(t, pages) + "\n"]
 
 
 def _traffic(doc: TopologyDoc, t: Topology) -> str:
@@ -256,73 +273,68 @@ def _traffic(doc: TopologyDoc, t: Topology) -> str:
         return "## Traffic stages\n\nNo traffic stages.\n\n"
     parts = ["## Traffic stages\n\nApplied in turn to the config cluster"
              f"{'s' if len(t.primaries) != 1 else ''} "
-             + ", ".join(f"`{c.name}`" for c in t.primaries) + ".\n\n"]
+             + ", ".join(md_code(c.name) for c in t.primaries) + ".\n\n"]
+    stage_files: dict[str, list[str]] = {}
+    for f in doc.output.files:
+        if "/traffic/" in f.path:
+            stage_files.setdefault(f.path.rpartition("/")[2], []).append(f.path)
     for number, stage in enumerate(t.traffic, start=1):
         parts.append(f"### {number}. {md_text(stage.name)}\n\n")
         if stage.description:
             parts.append(f"{md_text(one_line(stage.description))}\n\n")
         parts.extend(f"- {md_text(sentence)}\n" for sentence in describe_stage(t, stage))
-        files = [f.path for f in doc.output.files
-                 if "/traffic/" in f.path and f.path.endswith(f"-{stage.name}.yaml")]
+        files = [p for name, paths in stage_files.items()
+                 if name.endswith(f"-{stage.name}.yaml") for p in paths]
         if files:
             parts.append("\nFile: " + ", ".join(md_code(p) for p in files) + "\n")
         parts.append("\n")
     return "".join(parts)
 
 
-def runbook_steps(t: Topology) -> list[Step]:
-    steps = [s for target in TARGETS for s in target.steps(t)]
-    return sorted(steps, key=lambda s: s.phase)  # stable: a phase keeps its targets' order
-
-
 def _runbook(doc: TopologyDoc, t: Topology) -> str:
     head = "## Runbook\n\n"
     if not doc.checked.valid:
         return head + "The runbook is made once the topology validates.\n\n"
-    steps = runbook_steps(t)
+    steps = doc.steps
     if doc.output.has("apply.sh"):
         head += "`apply.sh` runs these steps in order; each can also be run by hand.\n\n"
     if not steps:
         return head + "No steps yet.\n\n"
-    parts = [head]
-    for number, step in enumerate(steps, start=1):
-        cluster = t.cluster(step.cluster or "")
-        where = f" \u2014 on {md_code(cluster.context)} ({cluster.name})" if cluster else ""
-        later = " *(later stage, run when ready)*" if step.optional else ""
-        parts.append(f"**{number}. {md_text(step.title)}**{where}{later}\n\n")
-        parts.extend(f"- {md_text(one_line(note))}\n" for note in step.notes)
-        if step.notes:
-            parts.append("\n")
-        if step.commands:
-            parts.append(fence("\n".join(step.commands), "bash"))
-        parts.append("\n")
+    if not summarised(steps):
+        return head + steps_markdown(t, steps)
+    local = doc.steps_by_cluster.get("", ())
+    parts = [head,
+             f"{len(steps):,} steps are too many for one page: here they are by phase, and "
+             "each cluster's page (under [Files](#files)) lists the steps run against it, in "
+             "order, with their commands.\n\n",
+             phase_summary(steps), "\n"]
+    if local:
+        parts += ["Steps that run on your own machine, not against a cluster:\n\n",
+                  steps_markdown(t, local)]
     return "".join(parts)
 
 
-def _groups(doc: TopologyDoc, t: Topology | None) -> list[tuple[str, list[GeneratedFile]]]:
-    order = {c.name: i for i, c in enumerate(t.clusters)} if t else {}
-    # Cluster folders in topology order, then any other folder, then the files of the whole
-    # topology (apply.sh, MANIFEST.json).
-    keyed = sorted(doc.output.files,
-                   key=lambda f: (f.group == "", order.get(f.group, len(order)), f.group))
-    return [(group, list(files)) for group, files in groupby(keyed, key=lambda f: f.group)]
-
-
-def _files(doc: TopologyDoc, t: Topology | None) -> str:
+def _files(doc: TopologyDoc, pages: _Pages) -> str:
     out = doc.output
     if not out.files:
         return "## Files\n\nNothing is committed and nothing could be rendered.\n\n"
     where = ("rendered in memory (not committed)" if out.status is Status.MISSING
              else f"committed in `output/{doc.name}/`")
-    parts = [f"## Files\n\n{len(out.files)} files, {where}, one tab per cluster.\n\n"]
-    for group, files in _groups(doc, t):
-        label = md_text(group) if group else TOPOLOGY_TAB
-        parts.append(f'=== "{label}"\n\n')
-        for f in files:
-            parts.append(f'    <span class="meshgen-kind">{esc(f.kind)}</span>\n\n')
-            parts.append(fence(f.text, f.language, f.path, indent="    "))
-            parts.append("\n")
-    return "".join(parts)
+    total = size_words(sum(f.size for f in out.files))
+    here = overview_uri(doc.slug)
+    differing = Counter(d.path.partition("/")[0] if "/" in d.path else ""
+                        for d in out.differences)
+    rows = []
+    for page in pages.all:
+        row = [f"[{md_text(page.title)}]({relative_md(here, page.src_uri)})",
+               str(len(page.files)), md_text(size_words(sum(f.size for f in page.files)))]
+        if differing:
+            row.append(str(differing.get(page.folder, 0)))
+        rows.append(row)
+    headers = ["Page", "Files", "Size", *(("Differ",) if differing else ())]
+    return (f"## Files\n\n{len(out.files):,} files ({total}), {where}. Each cluster's "
+            "files are on a page of their own, highlighted, with a copy button; files of "
+            "the whole topology have one more page.\n\n" + md_table(headers, rows) + "\n")
 
 
 def _problem_row(p: Problem) -> list[Cell | str]:
@@ -341,14 +353,22 @@ def _validation(doc: TopologyDoc) -> str:
     errors = len(doc.checked.errors)
     warnings = len(problems) - errors
     verdict = "invalid" if errors else "valid with warnings"
+    listed = problems[:LISTED_PROBLEMS]
+    more = (f"The first {len(listed)} are listed; {command} prints all "
+            f"{len(problems)}.\n\n" if len(listed) < len(problems) else "")
     return (head + f"{command}: {verdict} ({errors} error(s), {warnings} warning(s)).\n\n"
-            + table(("Severity", "Where", "Field", "Rule", "Problem"),
-                    (_problem_row(p) for p in problems), "meshgen-problems") + "\n")
+            + more + table(("Severity", "Where", "Field", "Rule", "Problem"),
+                           (_problem_row(p) for p in listed), "meshgen-problems") + "\n")
 
 
-def topology_page(doc: TopologyDoc) -> str:
+def topology_page(doc: TopologyDoc, links: Links | None = None,
+                  limits: Limits | None = None) -> Deferred:
+    """The overview's Markdown, its longest tables left as blocks made when it is written;
+    ``links`` resolves links from it (plain ``.html`` URLs by default, as MkDocs makes them
+    for this project), ``limits`` are those of the pages of files it links to."""
     t = doc.checked.topology
-    parts = [f"# {md_text(doc.name)}\n\n"]
+    pages = _Pages(doc, links or Links.plain(overview_uri(doc.slug)), limits or Limits())
+    parts: list[Part] = [f"# {md_text(doc.name)}\n\n"]
     if t is not None and t.description:
         parts.append(f'<p class="meshgen-lede">{esc(one_line(t.description))}</p>\n\n')
     parts.append(f"Source: {md_code(doc.display)}")
@@ -357,7 +377,12 @@ def topology_page(doc: TopologyDoc) -> str:
     parts.append("\n\n")
     parts.append(_status(doc))
     if t is not None:
-        parts += [_diagram(t), _clusters(t), _vpn(doc, t), _istio(t), _placement(t),
-                  _traffic(doc, t), _runbook(doc, t)]
-    parts += [_files(doc, t), _validation(doc)]
-    return "".join(parts)
+        def vpn_files(cluster: str, peer: str) -> Cell | str:
+            return pages.file_links(cluster, doc.output.paths_under(f"{cluster}/vpn/{peer}/"))
+
+        parts += [_diagram(t), _clusters(t, pages), *vpn_section(t, vpn_files),
+                  _istio(t, pages), *_placement(t, pages), _traffic(doc, t), _runbook(doc, t)]
+    parts += [_files(doc, pages), _validation(doc)]
+    page = Deferred()
+    page.extend(parts)
+    return page

@@ -4,7 +4,8 @@
 #
 # Runs each step against its cluster's kubectl context, in order. ./apply.sh --help for the
 # options, --list for the steps, --dry-run to print the commands without running them.
-# Commands are also kept in single quotes, to be shown exactly as written:
+# The steps' commands are kept as text in single quotes (STEP_COMMANDS, at the end), each shown
+# exactly as written before it runs:
 # shellcheck disable=SC2016
 set -euo pipefail
 # Commands are shown as written, variables unexpanded; xtrace would print the secrets they pass.
@@ -16,267 +17,11 @@ MESHGEN_INVOKED_FROM="${MESHGEN_INVOKED_FROM:-$PWD}"
 export MESHGEN_INVOKED_FROM
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 
-readonly STEP_COUNT=40
+readonly STEP_COUNT=32
 readonly STAGE_COUNT=2
-readonly REQUIREMENT_COUNT=3
 # Index 0 is unused so that step N is element N.
-readonly STEP_TITLE=(''
-  'Add the Helm repository of the strongSwan chart'
-  'strongSwan on hub: tunnel to spoke-a (vpn-spoke-a)'
-  'strongSwan on spoke-a: tunnel to hub (vpn-hub)'
-  'strongSwan on hub: tunnel to spoke-b (vpn-spoke-b)'
-  'strongSwan on spoke-b: tunnel to hub (vpn-hub)'
-  'strongSwan on hub: tunnel to spoke-c (vpn-spoke-c)'
-  'strongSwan on spoke-c: tunnel to hub (vpn-hub)'
-  'Instead of the chart: hub'"'"'s end of the tunnel to spoke-a on a strongSwan gateway'
-  'Instead of the chart: spoke-a'"'"'s end of the tunnel to hub on a strongSwan gateway'
-  'Instead of the chart: hub'"'"'s end of the tunnel to spoke-b on a strongSwan gateway'
-  'Instead of the chart: spoke-b'"'"'s end of the tunnel to hub on a strongSwan gateway'
-  'Instead of the chart: hub'"'"'s end of the tunnel to spoke-c on a strongSwan gateway'
-  'Instead of the chart: spoke-c'"'"'s end of the tunnel to hub on a strongSwan gateway'
-  'Check the tunnel from hub to spoke-a'
-  'Check the tunnel from spoke-a to hub'
-  'Check the tunnel from hub to spoke-b'
-  'Check the tunnel from spoke-b to hub'
-  'Check the tunnel from hub to spoke-c'
-  'Check the tunnel from spoke-c to hub'
-  'Plug the mesh'"'"'s root CA into hub'
-  'Plug the mesh'"'"'s root CA into spoke-a'
-  'Plug the mesh'"'"'s root CA into spoke-b'
-  'Plug the mesh'"'"'s root CA into spoke-c'
-  'Install the Istio control plane on hub'
-  'Install the east-west gateway on hub'
-  'Expose istiod of hub through its east-west gateway'
-  'Install the remote profile on spoke-a'
-  'Install the remote profile on spoke-b'
-  'Install the remote profile on spoke-c'
-  'Let istiod on hub read spoke-a'
-  'Let istiod on hub read spoke-b'
-  'Let istiod on hub read spoke-c'
-  'Apply hub/ (namespaces and bookinfo)'
-  'Apply spoke-a/ (namespaces and bookinfo)'
-  'Apply spoke-b/ (namespaces and bookinfo)'
-  'Apply spoke-c/ (namespaces and bookinfo)'
-  'Expose bookinfo through the ingress gateway of hub'
-  'DestinationRules: one subset per deployed version'
-  'Traffic stage 1 of 2: all-v1'
-  'Traffic stage 2 of 2: reviews-thirds'
-)
-readonly STEP_CLUSTER=(''
-  -
-  hub
-  spoke-a
-  hub
-  spoke-b
-  hub
-  spoke-c
-  hub
-  spoke-a
-  hub
-  spoke-b
-  hub
-  spoke-c
-  hub
-  spoke-a
-  hub
-  spoke-b
-  hub
-  spoke-c
-  hub
-  spoke-a
-  spoke-b
-  spoke-c
-  hub
-  hub
-  hub
-  spoke-a
-  spoke-b
-  spoke-c
-  hub
-  hub
-  hub
-  hub
-  spoke-a
-  spoke-b
-  spoke-c
-  hub
-  hub
-  hub
-  hub
-)
-readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 1 1 1 1 1 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 )
-readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 )
-readonly STEP_NEEDS=('' '' 1 1 2 2 3 3 1 1 2 2 3 3 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
-readonly STEP_NOTES=(''
-  'IBM'"'"'s iks-charts/strongswan chart runs one strongSwan VPN pod per release; ICP ran the same chart.'
-  'hub listens on 203.0.113.10; spoke-a'"'"'s ranges 172.21.0.0/16,172.30.0.0/16 are reached through it.
-The pre-shared key comes from {env: HUB_SPOKE_A_PSK}; both ends of the link must get the same key.
-Installed before the other end so that it listens when that end starts the tunnel.'
-  'spoke-a starts the tunnel; hub'"'"'s ranges 10.0.0.0/24,10.1.0.0/16 are reached through it.
-The pre-shared key comes from {env: HUB_SPOKE_A_PSK}; both ends of the link must get the same key.'
-  'hub listens on 203.0.113.11; spoke-b'"'"'s ranges 172.22.0.0/16,172.31.0.0/16 are reached through it.
-The pre-shared key comes from {env: HUB_SPOKE_B_PSK}; both ends of the link must get the same key.
-Installed before the other end so that it listens when that end starts the tunnel.'
-  'spoke-b starts the tunnel; hub'"'"'s ranges 10.0.0.0/24,10.1.0.0/16 are reached through it.
-The pre-shared key comes from {env: HUB_SPOKE_B_PSK}; both ends of the link must get the same key.'
-  'hub listens on 203.0.113.12; spoke-c'"'"'s ranges 192.168.128.0/24,192.168.0.0/17 are reached through it.
-The pre-shared key comes from {env: HUB_SPOKE_C_PSK}; both ends of the link must get the same key.
-Installed before the other end so that it listens when that end starts the tunnel.'
-  'spoke-c starts the tunnel; hub'"'"'s ranges 10.0.0.0/24,10.1.0.0/16 are reached through it.
-The pre-shared key comes from {env: HUB_SPOKE_C_PSK}; both ends of the link must get the same key.'
-  'Only where hub'"'"'s end runs on a strongSwan 5.9+ host at 203.0.113.10 rather than in the cluster: run these there, as root.
-The key goes to /etc/swanctl/conf.d/vpn-spoke-a.secrets (mode 0600), which the installed swanctl.conf includes.'
-  'Only where spoke-a'"'"'s end runs on a strongSwan 5.9+ host at 198.51.100.20 rather than in the cluster: run these there, as root.
-The key goes to /etc/swanctl/conf.d/vpn-hub.secrets (mode 0600), which the installed swanctl.conf includes.'
-  'Only where hub'"'"'s end runs on a strongSwan 5.9+ host at 203.0.113.11 rather than in the cluster: run these there, as root.
-The key goes to /etc/swanctl/conf.d/vpn-spoke-b.secrets (mode 0600), which the installed swanctl.conf includes.'
-  'Only where spoke-b'"'"'s end runs on a strongSwan 5.9+ host at 198.51.100.30 rather than in the cluster: run these there, as root.
-The key goes to /etc/swanctl/conf.d/vpn-hub.secrets (mode 0600), which the installed swanctl.conf includes.'
-  'Only where hub'"'"'s end runs on a strongSwan 5.9+ host at 203.0.113.12 rather than in the cluster: run these there, as root.
-The key goes to /etc/swanctl/conf.d/vpn-spoke-c.secrets (mode 0600), which the installed swanctl.conf includes.'
-  'Only where spoke-c'"'"'s end runs on a strongSwan 5.9+ host at 192.0.2.40 rather than in the cluster: run these there, as root.
-The key goes to /etc/swanctl/conf.d/vpn-hub.secrets (mode 0600), which the installed swanctl.conf includes.'
-  'helm test runs the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED.
-Then hub'"'"'s VPN pod pings the VPN pod of spoke-a, a pod address in 172.30.0.0/16: it crosses the tunnel only if both pod ranges are routed through it without SNAT.'
-  'helm test runs the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED.
-Then spoke-a'"'"'s VPN pod pings the VPN pod of hub, a pod address in 10.1.0.0/16: it crosses the tunnel only if both pod ranges are routed through it without SNAT.'
-  'helm test runs the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED.
-Then hub'"'"'s VPN pod pings the VPN pod of spoke-b, a pod address in 172.31.0.0/16: it crosses the tunnel only if both pod ranges are routed through it without SNAT.'
-  'helm test runs the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED.
-Then spoke-b'"'"'s VPN pod pings the VPN pod of hub, a pod address in 10.1.0.0/16: it crosses the tunnel only if both pod ranges are routed through it without SNAT.'
-  'helm test runs the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED.
-Then hub'"'"'s VPN pod pings the VPN pod of spoke-c, a pod address in 192.168.0.0/17: it crosses the tunnel only if both pod ranges are routed through it without SNAT.'
-  'helm test runs the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED.
-Then spoke-c'"'"'s VPN pod pings the VPN pod of hub, a pod address in 10.1.0.0/16: it crosses the tunnel only if both pod ranges are routed through it without SNAT.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/hub-and-spoke/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/hub-and-spoke/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/hub-and-spoke/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/hub-and-spoke/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'istiod for mesh mesh1, cluster hub, network network1; then the mesh-wide mutual TLS policy.
-With Helm instead of istioctl: helm install istio-base istio/base -n istio-system --kube-context hub-admin -f hub/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context hub-admin -f hub/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway -n istio-system --kube-context hub-admin -f hub/istio/ingress-gateway-values.yaml.'
-  'The east-west gateway of hub (label istio: eastwestgateway, network network1).
-With Helm instead: helm install istio-eastwestgateway istio/gateway -n istio-system --kube-context hub-admin -f hub/istio/eastwest-gateway-values.yaml.
-The script waits for the gateway'"'"'s load balancer and its address goes into EASTWEST_HUB, for the install of the remotes of hub.'
-  'Remotes reach istiod (ports 15012 and 15017) at the gateway'"'"'s stable address instead of a pod IP.'
-  'spoke-a'"'"'s sidecars get their configuration and certificates from istiod on hub, through hub'"'"'s east-west gateway.
-With Helm instead: helm install istio-base istio/base -n istio-system --kube-context spoke-a-admin -f spoke-a/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context spoke-a-admin -f spoke-a/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_HUB".'
-  'spoke-b'"'"'s sidecars get their configuration and certificates from istiod on hub, through hub'"'"'s east-west gateway.
-With Helm instead: helm install istio-base istio/base -n istio-system --kube-context spoke-b-admin -f spoke-b/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context spoke-b-admin -f spoke-b/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_HUB".'
-  'spoke-c'"'"'s sidecars get their configuration and certificates from istiod on hub, through hub'"'"'s east-west gateway.
-With Helm instead: helm install istio-base istio/base -n istio-system --kube-context spoke-c-admin -f spoke-c/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context spoke-c-admin -f spoke-c/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_HUB".'
-  'The remote secret holds a token for spoke-a'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
-  'The remote secret holds a token for spoke-b'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
-  'The remote secret holds a token for spoke-c'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
-  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
-  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
-  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
-  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
-  'Gateway bookinfo-gateway (port 8080) and VirtualService bookinfo send requests to productpage.'
-  'Subsets must exist before a VirtualService names them.'
-  'Every service to v1, so reviews come from spoke-a.'
-  'Reviews spread over the three spokes.'
-)
-readonly STEP_TEXT=(''
-  'helm repo add iks-charts https://icr.io/helm/iks-charts --force-update
-helm repo update iks-charts'
-  '(set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_A_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_A_PSK to the pre-shared key of link spoke-a-hub'"'"' >&2; exit 1; }; helm upgrade --install vpn-spoke-a iks-charts/strongswan --version 2.10.7 --kube-context hub-admin --namespace kube-system -f hub/vpn/spoke-a/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  '(set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_A_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_A_PSK to the pre-shared key of link spoke-a-hub'"'"' >&2; exit 1; }; helm upgrade --install vpn-hub iks-charts/strongswan --version 2.10.7 --kube-context spoke-a-admin --namespace kube-system -f spoke-a/vpn/hub/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  '(set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_B_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_B_PSK to the pre-shared key of link spoke-b-hub'"'"' >&2; exit 1; }; helm upgrade --install vpn-spoke-b iks-charts/strongswan --version 2.10.7 --kube-context hub-admin --namespace kube-system -f hub/vpn/spoke-b/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  '(set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_B_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_B_PSK to the pre-shared key of link spoke-b-hub'"'"' >&2; exit 1; }; helm upgrade --install vpn-hub iks-charts/strongswan --version 2.10.7 --kube-context spoke-b-admin --namespace kube-system -f spoke-b/vpn/hub/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  '(set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_C_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_C_PSK to the pre-shared key of link spoke-c-hub'"'"' >&2; exit 1; }; helm upgrade --install vpn-spoke-c iks-charts/strongswan --version 2.10.7 --kube-context hub-admin --namespace kube-system -f hub/vpn/spoke-c/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  '(set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_C_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_C_PSK to the pre-shared key of link spoke-c-hub'"'"' >&2; exit 1; }; helm upgrade --install vpn-hub iks-charts/strongswan --version 2.10.7 --kube-context spoke-c-admin --namespace kube-system -f spoke-c/vpn/hub/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  'install -m 0644 hub/vpn/spoke-a/swanctl.conf /etc/swanctl/conf.d/vpn-spoke-a.conf
-(set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_A_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_A_PSK to the pre-shared key of link spoke-a-hub'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-spoke-a {\n        id-1 = hub\n        id-2 = spoke-a\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-spoke-a.secrets)
-swanctl --load-all'
-  'install -m 0644 spoke-a/vpn/hub/swanctl.conf /etc/swanctl/conf.d/vpn-hub.conf
-(set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_A_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_A_PSK to the pre-shared key of link spoke-a-hub'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-hub {\n        id-1 = spoke-a\n        id-2 = hub\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-hub.secrets)
-swanctl --load-all'
-  'install -m 0644 hub/vpn/spoke-b/swanctl.conf /etc/swanctl/conf.d/vpn-spoke-b.conf
-(set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_B_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_B_PSK to the pre-shared key of link spoke-b-hub'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-spoke-b {\n        id-1 = hub\n        id-2 = spoke-b\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-spoke-b.secrets)
-swanctl --load-all'
-  'install -m 0644 spoke-b/vpn/hub/swanctl.conf /etc/swanctl/conf.d/vpn-hub.conf
-(set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_B_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_B_PSK to the pre-shared key of link spoke-b-hub'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-hub {\n        id-1 = spoke-b\n        id-2 = hub\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-hub.secrets)
-swanctl --load-all'
-  'install -m 0644 hub/vpn/spoke-c/swanctl.conf /etc/swanctl/conf.d/vpn-spoke-c.conf
-(set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_C_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_C_PSK to the pre-shared key of link spoke-c-hub'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-spoke-c {\n        id-1 = hub\n        id-2 = spoke-c\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-spoke-c.secrets)
-swanctl --load-all'
-  'install -m 0644 spoke-c/vpn/hub/swanctl.conf /etc/swanctl/conf.d/vpn-hub.conf
-(set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_C_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_C_PSK to the pre-shared key of link spoke-c-hub'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-hub {\n        id-1 = spoke-c\n        id-2 = hub\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-hub.secrets)
-swanctl --load-all'
-  'helm test vpn-spoke-a --kube-context hub-admin --namespace kube-system
-PEER_POD_IP="$(kubectl --context spoke-a-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-hub --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"
-kubectl --context hub-admin --namespace kube-system exec deploy/vpn-spoke-a-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  'helm test vpn-hub --kube-context spoke-a-admin --namespace kube-system
-PEER_POD_IP="$(kubectl --context hub-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-spoke-a --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"
-kubectl --context spoke-a-admin --namespace kube-system exec deploy/vpn-hub-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  'helm test vpn-spoke-b --kube-context hub-admin --namespace kube-system
-PEER_POD_IP="$(kubectl --context spoke-b-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-hub --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"
-kubectl --context hub-admin --namespace kube-system exec deploy/vpn-spoke-b-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  'helm test vpn-hub --kube-context spoke-b-admin --namespace kube-system
-PEER_POD_IP="$(kubectl --context hub-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-spoke-b --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"
-kubectl --context spoke-b-admin --namespace kube-system exec deploy/vpn-hub-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  'helm test vpn-spoke-c --kube-context hub-admin --namespace kube-system
-PEER_POD_IP="$(kubectl --context spoke-c-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-hub --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"
-kubectl --context hub-admin --namespace kube-system exec deploy/vpn-spoke-c-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  'helm test vpn-hub --kube-context spoke-c-admin --namespace kube-system
-PEER_POD_IP="$(kubectl --context hub-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-spoke-c --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"
-kubectl --context spoke-c-admin --namespace kube-system exec deploy/vpn-hub-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"
-kubectl --context=hub-admin apply -f hub/namespaces.yaml
-hub/istio/cacerts.sh "$CA_DIR"
-kubectl --context=hub-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/hub/ca-cert.pem --from-file="$CA_DIR"/hub/ca-key.pem --from-file="$CA_DIR"/hub/root-cert.pem --from-file="$CA_DIR"/hub/cert-chain.pem --dry-run=client -o yaml | kubectl --context=hub-admin apply -f -'
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"
-kubectl --context=spoke-a-admin apply -f spoke-a/namespaces.yaml
-spoke-a/istio/cacerts.sh "$CA_DIR"
-kubectl --context=spoke-a-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/spoke-a/ca-cert.pem --from-file="$CA_DIR"/spoke-a/ca-key.pem --from-file="$CA_DIR"/spoke-a/root-cert.pem --from-file="$CA_DIR"/spoke-a/cert-chain.pem --dry-run=client -o yaml | kubectl --context=spoke-a-admin apply -f -'
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"
-kubectl --context=spoke-b-admin apply -f spoke-b/namespaces.yaml
-spoke-b/istio/cacerts.sh "$CA_DIR"
-kubectl --context=spoke-b-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/spoke-b/ca-cert.pem --from-file="$CA_DIR"/spoke-b/ca-key.pem --from-file="$CA_DIR"/spoke-b/root-cert.pem --from-file="$CA_DIR"/spoke-b/cert-chain.pem --dry-run=client -o yaml | kubectl --context=spoke-b-admin apply -f -'
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"
-kubectl --context=spoke-c-admin apply -f spoke-c/namespaces.yaml
-spoke-c/istio/cacerts.sh "$CA_DIR"
-kubectl --context=spoke-c-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/spoke-c/ca-cert.pem --from-file="$CA_DIR"/spoke-c/ca-key.pem --from-file="$CA_DIR"/spoke-c/root-cert.pem --from-file="$CA_DIR"/spoke-c/cert-chain.pem --dry-run=client -o yaml | kubectl --context=spoke-c-admin apply -f -'
-  'istioctl install --context=hub-admin -y -f hub/istio/control-plane.yaml
-kubectl --context=hub-admin apply -f hub/istio/peer-authentication.yaml'
-  'istioctl install --context=hub-admin -y -f hub/istio/eastwest-gateway.yaml
-EASTWEST_HUB="$(hub/istio/eastwest-address.sh)"'
-  'kubectl --context=hub-admin apply -f hub/istio/expose-istiod.yaml'
-  'EASTWEST_HUB="${EASTWEST_HUB:-$(hub/istio/eastwest-address.sh)}"
-istioctl install --context=spoke-a-admin -y -f spoke-a/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"'
-  'EASTWEST_HUB="${EASTWEST_HUB:-$(hub/istio/eastwest-address.sh)}"
-istioctl install --context=spoke-b-admin -y -f spoke-b/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"'
-  'EASTWEST_HUB="${EASTWEST_HUB:-$(hub/istio/eastwest-address.sh)}"
-istioctl install --context=spoke-c-admin -y -f spoke-c/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"'
-  'istioctl create-remote-secret --context=spoke-a-admin --name=spoke-a | kubectl apply --context=hub-admin -f -'
-  'istioctl create-remote-secret --context=spoke-b-admin --name=spoke-b | kubectl apply --context=hub-admin -f -'
-  'istioctl create-remote-secret --context=spoke-c-admin --name=spoke-c | kubectl apply --context=hub-admin -f -'
-  'kubectl --context hub-admin apply -k hub
-kubectl --context hub-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/ratings-v1 deployment/productpage-v1'
-  'kubectl --context spoke-a-admin apply -k spoke-a
-kubectl --context spoke-a-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v1'
-  'kubectl --context spoke-b-admin apply -k spoke-b
-kubectl --context spoke-b-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v2'
-  'kubectl --context spoke-c-admin apply -k spoke-c
-kubectl --context spoke-c-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v3'
-  'kubectl --context hub-admin apply -f hub/traffic/ingress-bookinfo.yaml'
-  'kubectl --context hub-admin apply -f hub/traffic/destination-rules.yaml'
-  'kubectl --context hub-admin apply -f hub/traffic/01-all-v1.yaml'
-  'kubectl --context hub-admin replace -f hub/traffic/02-reviews-thirds.yaml'
-)
-readonly REQUIREMENT_LABEL=(''
-  'environment variable HUB_SPOKE_A_PSK (pre-shared key of VPN link spoke-a-hub)'
-  'environment variable HUB_SPOKE_B_PSK (pre-shared key of VPN link spoke-b-hub)'
-  'environment variable HUB_SPOKE_C_PSK (pre-shared key of VPN link spoke-c-hub)'
-)
+readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 )
+readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 )
 
 _usage() {
   printf '%s\n' \
@@ -325,39 +70,31 @@ _list_steps() {
     ' 5  vpn                spoke-b  strongSwan on spoke-b: tunnel to hub (vpn-hub)' \
     ' 6  vpn                hub      strongSwan on hub: tunnel to spoke-c (vpn-spoke-c)' \
     ' 7  vpn                spoke-c  strongSwan on spoke-c: tunnel to hub (vpn-hub)' \
-    ' 8  vpn                hub      Instead of the chart: hub'"'"'s end of the tunnel to spoke-a on a strongSwan gateway  [optional: --step 8]' \
-    ' 9  vpn                spoke-a  Instead of the chart: spoke-a'"'"'s end of the tunnel to hub on a strongSwan gateway  [optional: --step 9]' \
-    '10  vpn                hub      Instead of the chart: hub'"'"'s end of the tunnel to spoke-b on a strongSwan gateway  [optional: --step 10]' \
-    '11  vpn                spoke-b  Instead of the chart: spoke-b'"'"'s end of the tunnel to hub on a strongSwan gateway  [optional: --step 11]' \
-    '12  vpn                hub      Instead of the chart: hub'"'"'s end of the tunnel to spoke-c on a strongSwan gateway  [optional: --step 12]' \
-    '13  vpn                spoke-c  Instead of the chart: spoke-c'"'"'s end of the tunnel to hub on a strongSwan gateway  [optional: --step 13]' \
-    '14  vpn-check          hub      Check the tunnel from hub to spoke-a' \
-    '15  vpn-check          spoke-a  Check the tunnel from spoke-a to hub' \
-    '16  vpn-check          hub      Check the tunnel from hub to spoke-b' \
-    '17  vpn-check          spoke-b  Check the tunnel from spoke-b to hub' \
-    '18  vpn-check          hub      Check the tunnel from hub to spoke-c' \
-    '19  vpn-check          spoke-c  Check the tunnel from spoke-c to hub' \
-    '20  root-ca            hub      Plug the mesh'"'"'s root CA into hub' \
-    '21  root-ca            spoke-a  Plug the mesh'"'"'s root CA into spoke-a' \
-    '22  root-ca            spoke-b  Plug the mesh'"'"'s root CA into spoke-b' \
-    '23  root-ca            spoke-c  Plug the mesh'"'"'s root CA into spoke-c' \
-    '24  istio-primary      hub      Install the Istio control plane on hub' \
-    '25  istio-gateway      hub      Install the east-west gateway on hub' \
-    '26  istio-expose       hub      Expose istiod of hub through its east-west gateway' \
-    '27  istio-remote       spoke-a  Install the remote profile on spoke-a' \
-    '28  istio-remote       spoke-b  Install the remote profile on spoke-b' \
-    '29  istio-remote       spoke-c  Install the remote profile on spoke-c' \
-    '30  istio-secrets      hub      Let istiod on hub read spoke-a' \
-    '31  istio-secrets      hub      Let istiod on hub read spoke-b' \
-    '32  istio-secrets      hub      Let istiod on hub read spoke-c' \
-    '33  apps               hub      Apply hub/ (namespaces and bookinfo)' \
-    '34  apps               spoke-a  Apply spoke-a/ (namespaces and bookinfo)' \
-    '35  apps               spoke-b  Apply spoke-b/ (namespaces and bookinfo)' \
-    '36  apps               spoke-c  Apply spoke-c/ (namespaces and bookinfo)' \
-    '37  apps               hub      Expose bookinfo through the ingress gateway of hub' \
-    '38  destination-rules  hub      DestinationRules: one subset per deployed version' \
-    '39  traffic-first      hub      Traffic stage 1 of 2: all-v1' \
-    '40  traffic-later      hub      Traffic stage 2 of 2: reviews-thirds  [optional: --stage 2]'
+    ' 8  vpn-check          hub      Check the tunnels from hub to spoke-a, spoke-b, spoke-c' \
+    ' 9  vpn-check          spoke-a  Check the tunnel from spoke-a to hub' \
+    '10  vpn-check          spoke-b  Check the tunnel from spoke-b to hub' \
+    '11  vpn-check          spoke-c  Check the tunnel from spoke-c to hub' \
+    '12  root-ca            hub      Plug the mesh'"'"'s root CA into hub' \
+    '13  root-ca            spoke-a  Plug the mesh'"'"'s root CA into spoke-a' \
+    '14  root-ca            spoke-b  Plug the mesh'"'"'s root CA into spoke-b' \
+    '15  root-ca            spoke-c  Plug the mesh'"'"'s root CA into spoke-c' \
+    '16  istio-primary      hub      Install the Istio control plane on hub' \
+    '17  istio-gateway      hub      Install the east-west gateway on hub' \
+    '18  istio-expose       hub      Expose istiod of hub through its east-west gateway' \
+    '19  istio-remote       spoke-a  Install the remote profile on spoke-a' \
+    '20  istio-remote       spoke-b  Install the remote profile on spoke-b' \
+    '21  istio-remote       spoke-c  Install the remote profile on spoke-c' \
+    '22  istio-secrets      hub      Let istiod on hub read spoke-a' \
+    '23  istio-secrets      hub      Let istiod on hub read spoke-b' \
+    '24  istio-secrets      hub      Let istiod on hub read spoke-c' \
+    '25  apps               hub      Apply hub/ (namespaces and bookinfo)' \
+    '26  apps               spoke-a  Apply spoke-a/ (namespaces and bookinfo)' \
+    '27  apps               spoke-b  Apply spoke-b/ (namespaces and bookinfo)' \
+    '28  apps               spoke-c  Apply spoke-c/ (namespaces and bookinfo)' \
+    '29  apps               hub      Expose bookinfo through the ingress gateway of hub' \
+    '30  destination-rules  hub      DestinationRules: one subset per deployed version' \
+    '31  traffic-first      hub      Traffic stage 1 of 2: all-v1' \
+    '32  traffic-later      hub      Traffic stage 2 of 2: reviews-thirds  [optional: --stage 2]'
 }
 
 _usage_error() {
@@ -373,442 +110,15 @@ _require_number() {
   fi
 }
 
-_contains() {
-  local needle=$1 item
-  shift
-  for item in "$@"; do
-    if [[ $item == "$needle" ]]; then
-      return 0
-    fi
-  done
-  return 1
-}
-
-# Shows a command before it runs, exactly as written.
-_show() {
-  printf '%s\n' "$1"
-}
-
-_requirement_met() {
-  case $1 in
-    1) [[ -n "${HUB_SPOKE_A_PSK:-}" ]] ;;
-    2) [[ -n "${HUB_SPOKE_B_PSK:-}" ]] ;;
-    3) [[ -n "${HUB_SPOKE_C_PSK:-}" ]] ;;
-    *) return 1 ;;
-  esac
-}
-
-# Step 1: Add the Helm repository of the strongSwan chart
-step_1() {
-  _show '+ helm repo add iks-charts https://icr.io/helm/iks-charts --force-update'
-  helm repo add iks-charts https://icr.io/helm/iks-charts --force-update
-  _show '+ helm repo update iks-charts'
-  helm repo update iks-charts
-}
-
-# Step 2: strongSwan on hub: tunnel to spoke-a (vpn-spoke-a)
-step_2() {
-  _show '+ (set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_A_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_A_PSK to the pre-shared key of link spoke-a-hub'"'"' >&2; exit 1; }; helm upgrade --install vpn-spoke-a iks-charts/strongswan --version 2.10.7 --kube-context hub-admin --namespace kube-system -f hub/vpn/spoke-a/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  (set -eu; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv HUB_SPOKE_A_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set HUB_SPOKE_A_PSK to the pre-shared key of link spoke-a-hub' >&2; exit 1; }; helm upgrade --install vpn-spoke-a iks-charts/strongswan --version 2.10.7 --kube-context hub-admin --namespace kube-system -f hub/vpn/spoke-a/values.yaml --set-file preshared.secret="$psk_file" --wait)
-}
-
-# Step 3: strongSwan on spoke-a: tunnel to hub (vpn-hub)
-step_3() {
-  _show '+ (set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_A_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_A_PSK to the pre-shared key of link spoke-a-hub'"'"' >&2; exit 1; }; helm upgrade --install vpn-hub iks-charts/strongswan --version 2.10.7 --kube-context spoke-a-admin --namespace kube-system -f spoke-a/vpn/hub/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  (set -eu; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv HUB_SPOKE_A_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set HUB_SPOKE_A_PSK to the pre-shared key of link spoke-a-hub' >&2; exit 1; }; helm upgrade --install vpn-hub iks-charts/strongswan --version 2.10.7 --kube-context spoke-a-admin --namespace kube-system -f spoke-a/vpn/hub/values.yaml --set-file preshared.secret="$psk_file" --wait)
-}
-
-# Step 4: strongSwan on hub: tunnel to spoke-b (vpn-spoke-b)
-step_4() {
-  _show '+ (set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_B_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_B_PSK to the pre-shared key of link spoke-b-hub'"'"' >&2; exit 1; }; helm upgrade --install vpn-spoke-b iks-charts/strongswan --version 2.10.7 --kube-context hub-admin --namespace kube-system -f hub/vpn/spoke-b/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  (set -eu; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv HUB_SPOKE_B_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set HUB_SPOKE_B_PSK to the pre-shared key of link spoke-b-hub' >&2; exit 1; }; helm upgrade --install vpn-spoke-b iks-charts/strongswan --version 2.10.7 --kube-context hub-admin --namespace kube-system -f hub/vpn/spoke-b/values.yaml --set-file preshared.secret="$psk_file" --wait)
-}
-
-# Step 5: strongSwan on spoke-b: tunnel to hub (vpn-hub)
-step_5() {
-  _show '+ (set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_B_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_B_PSK to the pre-shared key of link spoke-b-hub'"'"' >&2; exit 1; }; helm upgrade --install vpn-hub iks-charts/strongswan --version 2.10.7 --kube-context spoke-b-admin --namespace kube-system -f spoke-b/vpn/hub/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  (set -eu; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv HUB_SPOKE_B_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set HUB_SPOKE_B_PSK to the pre-shared key of link spoke-b-hub' >&2; exit 1; }; helm upgrade --install vpn-hub iks-charts/strongswan --version 2.10.7 --kube-context spoke-b-admin --namespace kube-system -f spoke-b/vpn/hub/values.yaml --set-file preshared.secret="$psk_file" --wait)
-}
-
-# Step 6: strongSwan on hub: tunnel to spoke-c (vpn-spoke-c)
-step_6() {
-  _show '+ (set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_C_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_C_PSK to the pre-shared key of link spoke-c-hub'"'"' >&2; exit 1; }; helm upgrade --install vpn-spoke-c iks-charts/strongswan --version 2.10.7 --kube-context hub-admin --namespace kube-system -f hub/vpn/spoke-c/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  (set -eu; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv HUB_SPOKE_C_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set HUB_SPOKE_C_PSK to the pre-shared key of link spoke-c-hub' >&2; exit 1; }; helm upgrade --install vpn-spoke-c iks-charts/strongswan --version 2.10.7 --kube-context hub-admin --namespace kube-system -f hub/vpn/spoke-c/values.yaml --set-file preshared.secret="$psk_file" --wait)
-}
-
-# Step 7: strongSwan on spoke-c: tunnel to hub (vpn-hub)
-step_7() {
-  _show '+ (set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_C_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_C_PSK to the pre-shared key of link spoke-c-hub'"'"' >&2; exit 1; }; helm upgrade --install vpn-hub iks-charts/strongswan --version 2.10.7 --kube-context spoke-c-admin --namespace kube-system -f spoke-c/vpn/hub/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  (set -eu; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv HUB_SPOKE_C_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set HUB_SPOKE_C_PSK to the pre-shared key of link spoke-c-hub' >&2; exit 1; }; helm upgrade --install vpn-hub iks-charts/strongswan --version 2.10.7 --kube-context spoke-c-admin --namespace kube-system -f spoke-c/vpn/hub/values.yaml --set-file preshared.secret="$psk_file" --wait)
-}
-
-# Step 8: Instead of the chart: hub's end of the tunnel to spoke-a on a strongSwan gateway
-step_8() {
-  _show '+ install -m 0644 hub/vpn/spoke-a/swanctl.conf /etc/swanctl/conf.d/vpn-spoke-a.conf'
-  install -m 0644 hub/vpn/spoke-a/swanctl.conf /etc/swanctl/conf.d/vpn-spoke-a.conf
-  _show '+ (set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_A_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_A_PSK to the pre-shared key of link spoke-a-hub'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-spoke-a {\n        id-1 = hub\n        id-2 = spoke-a\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-spoke-a.secrets)'
-  (set -eu; umask 077; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv HUB_SPOKE_A_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set HUB_SPOKE_A_PSK to the pre-shared key of link spoke-a-hub' >&2; exit 1; }; { printf 'secrets {\n    ike-vpn-spoke-a {\n        id-1 = hub\n        id-2 = spoke-a\n        secret = 0s'; base64 < "$psk_file" | tr -d '\n'; printf '\n    }\n}\n'; } > /etc/swanctl/conf.d/vpn-spoke-a.secrets)
-  _show '+ swanctl --load-all'
-  swanctl --load-all
-}
-
-# Step 9: Instead of the chart: spoke-a's end of the tunnel to hub on a strongSwan gateway
-step_9() {
-  _show '+ install -m 0644 spoke-a/vpn/hub/swanctl.conf /etc/swanctl/conf.d/vpn-hub.conf'
-  install -m 0644 spoke-a/vpn/hub/swanctl.conf /etc/swanctl/conf.d/vpn-hub.conf
-  _show '+ (set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_A_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_A_PSK to the pre-shared key of link spoke-a-hub'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-hub {\n        id-1 = spoke-a\n        id-2 = hub\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-hub.secrets)'
-  (set -eu; umask 077; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv HUB_SPOKE_A_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set HUB_SPOKE_A_PSK to the pre-shared key of link spoke-a-hub' >&2; exit 1; }; { printf 'secrets {\n    ike-vpn-hub {\n        id-1 = spoke-a\n        id-2 = hub\n        secret = 0s'; base64 < "$psk_file" | tr -d '\n'; printf '\n    }\n}\n'; } > /etc/swanctl/conf.d/vpn-hub.secrets)
-  _show '+ swanctl --load-all'
-  swanctl --load-all
-}
-
-# Step 10: Instead of the chart: hub's end of the tunnel to spoke-b on a strongSwan gateway
-step_10() {
-  _show '+ install -m 0644 hub/vpn/spoke-b/swanctl.conf /etc/swanctl/conf.d/vpn-spoke-b.conf'
-  install -m 0644 hub/vpn/spoke-b/swanctl.conf /etc/swanctl/conf.d/vpn-spoke-b.conf
-  _show '+ (set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_B_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_B_PSK to the pre-shared key of link spoke-b-hub'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-spoke-b {\n        id-1 = hub\n        id-2 = spoke-b\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-spoke-b.secrets)'
-  (set -eu; umask 077; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv HUB_SPOKE_B_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set HUB_SPOKE_B_PSK to the pre-shared key of link spoke-b-hub' >&2; exit 1; }; { printf 'secrets {\n    ike-vpn-spoke-b {\n        id-1 = hub\n        id-2 = spoke-b\n        secret = 0s'; base64 < "$psk_file" | tr -d '\n'; printf '\n    }\n}\n'; } > /etc/swanctl/conf.d/vpn-spoke-b.secrets)
-  _show '+ swanctl --load-all'
-  swanctl --load-all
-}
-
-# Step 11: Instead of the chart: spoke-b's end of the tunnel to hub on a strongSwan gateway
-step_11() {
-  _show '+ install -m 0644 spoke-b/vpn/hub/swanctl.conf /etc/swanctl/conf.d/vpn-hub.conf'
-  install -m 0644 spoke-b/vpn/hub/swanctl.conf /etc/swanctl/conf.d/vpn-hub.conf
-  _show '+ (set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_B_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_B_PSK to the pre-shared key of link spoke-b-hub'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-hub {\n        id-1 = spoke-b\n        id-2 = hub\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-hub.secrets)'
-  (set -eu; umask 077; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv HUB_SPOKE_B_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set HUB_SPOKE_B_PSK to the pre-shared key of link spoke-b-hub' >&2; exit 1; }; { printf 'secrets {\n    ike-vpn-hub {\n        id-1 = spoke-b\n        id-2 = hub\n        secret = 0s'; base64 < "$psk_file" | tr -d '\n'; printf '\n    }\n}\n'; } > /etc/swanctl/conf.d/vpn-hub.secrets)
-  _show '+ swanctl --load-all'
-  swanctl --load-all
-}
-
-# Step 12: Instead of the chart: hub's end of the tunnel to spoke-c on a strongSwan gateway
-step_12() {
-  _show '+ install -m 0644 hub/vpn/spoke-c/swanctl.conf /etc/swanctl/conf.d/vpn-spoke-c.conf'
-  install -m 0644 hub/vpn/spoke-c/swanctl.conf /etc/swanctl/conf.d/vpn-spoke-c.conf
-  _show '+ (set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_C_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_C_PSK to the pre-shared key of link spoke-c-hub'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-spoke-c {\n        id-1 = hub\n        id-2 = spoke-c\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-spoke-c.secrets)'
-  (set -eu; umask 077; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv HUB_SPOKE_C_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set HUB_SPOKE_C_PSK to the pre-shared key of link spoke-c-hub' >&2; exit 1; }; { printf 'secrets {\n    ike-vpn-spoke-c {\n        id-1 = hub\n        id-2 = spoke-c\n        secret = 0s'; base64 < "$psk_file" | tr -d '\n'; printf '\n    }\n}\n'; } > /etc/swanctl/conf.d/vpn-spoke-c.secrets)
-  _show '+ swanctl --load-all'
-  swanctl --load-all
-}
-
-# Step 13: Instead of the chart: spoke-c's end of the tunnel to hub on a strongSwan gateway
-step_13() {
-  _show '+ install -m 0644 spoke-c/vpn/hub/swanctl.conf /etc/swanctl/conf.d/vpn-hub.conf'
-  install -m 0644 spoke-c/vpn/hub/swanctl.conf /etc/swanctl/conf.d/vpn-hub.conf
-  _show '+ (set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv HUB_SPOKE_C_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set HUB_SPOKE_C_PSK to the pre-shared key of link spoke-c-hub'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-hub {\n        id-1 = spoke-c\n        id-2 = hub\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-hub.secrets)'
-  (set -eu; umask 077; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv HUB_SPOKE_C_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set HUB_SPOKE_C_PSK to the pre-shared key of link spoke-c-hub' >&2; exit 1; }; { printf 'secrets {\n    ike-vpn-hub {\n        id-1 = spoke-c\n        id-2 = hub\n        secret = 0s'; base64 < "$psk_file" | tr -d '\n'; printf '\n    }\n}\n'; } > /etc/swanctl/conf.d/vpn-hub.secrets)
-  _show '+ swanctl --load-all'
-  swanctl --load-all
-}
-
-# Step 14: Check the tunnel from hub to spoke-a
-step_14() {
-  _show '+ helm test vpn-spoke-a --kube-context hub-admin --namespace kube-system'
-  helm test vpn-spoke-a --kube-context hub-admin --namespace kube-system
-  _show '+ PEER_POD_IP="$(kubectl --context spoke-a-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-hub --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"'
-  PEER_POD_IP="$(kubectl --context spoke-a-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-hub --output 'jsonpath={.items[0].status.podIP}')"
-  _show '+ kubectl --context hub-admin --namespace kube-system exec deploy/vpn-spoke-a-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  kubectl --context hub-admin --namespace kube-system exec deploy/vpn-spoke-a-strongswan -- sudo ping -c 3 "$PEER_POD_IP"
-}
-
-# Step 15: Check the tunnel from spoke-a to hub
-step_15() {
-  _show '+ helm test vpn-hub --kube-context spoke-a-admin --namespace kube-system'
-  helm test vpn-hub --kube-context spoke-a-admin --namespace kube-system
-  _show '+ PEER_POD_IP="$(kubectl --context hub-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-spoke-a --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"'
-  PEER_POD_IP="$(kubectl --context hub-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-spoke-a --output 'jsonpath={.items[0].status.podIP}')"
-  _show '+ kubectl --context spoke-a-admin --namespace kube-system exec deploy/vpn-hub-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  kubectl --context spoke-a-admin --namespace kube-system exec deploy/vpn-hub-strongswan -- sudo ping -c 3 "$PEER_POD_IP"
-}
-
-# Step 16: Check the tunnel from hub to spoke-b
-step_16() {
-  _show '+ helm test vpn-spoke-b --kube-context hub-admin --namespace kube-system'
-  helm test vpn-spoke-b --kube-context hub-admin --namespace kube-system
-  _show '+ PEER_POD_IP="$(kubectl --context spoke-b-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-hub --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"'
-  PEER_POD_IP="$(kubectl --context spoke-b-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-hub --output 'jsonpath={.items[0].status.podIP}')"
-  _show '+ kubectl --context hub-admin --namespace kube-system exec deploy/vpn-spoke-b-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  kubectl --context hub-admin --namespace kube-system exec deploy/vpn-spoke-b-strongswan -- sudo ping -c 3 "$PEER_POD_IP"
-}
-
-# Step 17: Check the tunnel from spoke-b to hub
-step_17() {
-  _show '+ helm test vpn-hub --kube-context spoke-b-admin --namespace kube-system'
-  helm test vpn-hub --kube-context spoke-b-admin --namespace kube-system
-  _show '+ PEER_POD_IP="$(kubectl --context hub-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-spoke-b --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"'
-  PEER_POD_IP="$(kubectl --context hub-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-spoke-b --output 'jsonpath={.items[0].status.podIP}')"
-  _show '+ kubectl --context spoke-b-admin --namespace kube-system exec deploy/vpn-hub-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  kubectl --context spoke-b-admin --namespace kube-system exec deploy/vpn-hub-strongswan -- sudo ping -c 3 "$PEER_POD_IP"
-}
-
-# Step 18: Check the tunnel from hub to spoke-c
-step_18() {
-  _show '+ helm test vpn-spoke-c --kube-context hub-admin --namespace kube-system'
-  helm test vpn-spoke-c --kube-context hub-admin --namespace kube-system
-  _show '+ PEER_POD_IP="$(kubectl --context spoke-c-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-hub --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"'
-  PEER_POD_IP="$(kubectl --context spoke-c-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-hub --output 'jsonpath={.items[0].status.podIP}')"
-  _show '+ kubectl --context hub-admin --namespace kube-system exec deploy/vpn-spoke-c-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  kubectl --context hub-admin --namespace kube-system exec deploy/vpn-spoke-c-strongswan -- sudo ping -c 3 "$PEER_POD_IP"
-}
-
-# Step 19: Check the tunnel from spoke-c to hub
-step_19() {
-  _show '+ helm test vpn-hub --kube-context spoke-c-admin --namespace kube-system'
-  helm test vpn-hub --kube-context spoke-c-admin --namespace kube-system
-  _show '+ PEER_POD_IP="$(kubectl --context hub-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-spoke-c --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"'
-  PEER_POD_IP="$(kubectl --context hub-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-spoke-c --output 'jsonpath={.items[0].status.podIP}')"
-  _show '+ kubectl --context spoke-c-admin --namespace kube-system exec deploy/vpn-hub-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  kubectl --context spoke-c-admin --namespace kube-system exec deploy/vpn-hub-strongswan -- sudo ping -c 3 "$PEER_POD_IP"
-}
-
-# Step 20: Plug the mesh's root CA into hub
-step_20() {
-  _show '+ CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"'
-  CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"
-  _show '+ kubectl --context=hub-admin apply -f hub/namespaces.yaml'
-  kubectl --context=hub-admin apply -f hub/namespaces.yaml
-  _show '+ hub/istio/cacerts.sh "$CA_DIR"'
-  hub/istio/cacerts.sh "$CA_DIR"
-  _show '+ kubectl --context=hub-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/hub/ca-cert.pem --from-file="$CA_DIR"/hub/ca-key.pem --from-file="$CA_DIR"/hub/root-cert.pem --from-file="$CA_DIR"/hub/cert-chain.pem --dry-run=client -o yaml | kubectl --context=hub-admin apply -f -'
-  kubectl --context=hub-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/hub/ca-cert.pem --from-file="$CA_DIR"/hub/ca-key.pem --from-file="$CA_DIR"/hub/root-cert.pem --from-file="$CA_DIR"/hub/cert-chain.pem --dry-run=client -o yaml | kubectl --context=hub-admin apply -f -
-}
-
-# Step 21: Plug the mesh's root CA into spoke-a
-step_21() {
-  _show '+ CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"'
-  CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"
-  _show '+ kubectl --context=spoke-a-admin apply -f spoke-a/namespaces.yaml'
-  kubectl --context=spoke-a-admin apply -f spoke-a/namespaces.yaml
-  _show '+ spoke-a/istio/cacerts.sh "$CA_DIR"'
-  spoke-a/istio/cacerts.sh "$CA_DIR"
-  _show '+ kubectl --context=spoke-a-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/spoke-a/ca-cert.pem --from-file="$CA_DIR"/spoke-a/ca-key.pem --from-file="$CA_DIR"/spoke-a/root-cert.pem --from-file="$CA_DIR"/spoke-a/cert-chain.pem --dry-run=client -o yaml | kubectl --context=spoke-a-admin apply -f -'
-  kubectl --context=spoke-a-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/spoke-a/ca-cert.pem --from-file="$CA_DIR"/spoke-a/ca-key.pem --from-file="$CA_DIR"/spoke-a/root-cert.pem --from-file="$CA_DIR"/spoke-a/cert-chain.pem --dry-run=client -o yaml | kubectl --context=spoke-a-admin apply -f -
-}
-
-# Step 22: Plug the mesh's root CA into spoke-b
-step_22() {
-  _show '+ CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"'
-  CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"
-  _show '+ kubectl --context=spoke-b-admin apply -f spoke-b/namespaces.yaml'
-  kubectl --context=spoke-b-admin apply -f spoke-b/namespaces.yaml
-  _show '+ spoke-b/istio/cacerts.sh "$CA_DIR"'
-  spoke-b/istio/cacerts.sh "$CA_DIR"
-  _show '+ kubectl --context=spoke-b-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/spoke-b/ca-cert.pem --from-file="$CA_DIR"/spoke-b/ca-key.pem --from-file="$CA_DIR"/spoke-b/root-cert.pem --from-file="$CA_DIR"/spoke-b/cert-chain.pem --dry-run=client -o yaml | kubectl --context=spoke-b-admin apply -f -'
-  kubectl --context=spoke-b-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/spoke-b/ca-cert.pem --from-file="$CA_DIR"/spoke-b/ca-key.pem --from-file="$CA_DIR"/spoke-b/root-cert.pem --from-file="$CA_DIR"/spoke-b/cert-chain.pem --dry-run=client -o yaml | kubectl --context=spoke-b-admin apply -f -
-}
-
-# Step 23: Plug the mesh's root CA into spoke-c
-step_23() {
-  _show '+ CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"'
-  CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"
-  _show '+ kubectl --context=spoke-c-admin apply -f spoke-c/namespaces.yaml'
-  kubectl --context=spoke-c-admin apply -f spoke-c/namespaces.yaml
-  _show '+ spoke-c/istio/cacerts.sh "$CA_DIR"'
-  spoke-c/istio/cacerts.sh "$CA_DIR"
-  _show '+ kubectl --context=spoke-c-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/spoke-c/ca-cert.pem --from-file="$CA_DIR"/spoke-c/ca-key.pem --from-file="$CA_DIR"/spoke-c/root-cert.pem --from-file="$CA_DIR"/spoke-c/cert-chain.pem --dry-run=client -o yaml | kubectl --context=spoke-c-admin apply -f -'
-  kubectl --context=spoke-c-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/spoke-c/ca-cert.pem --from-file="$CA_DIR"/spoke-c/ca-key.pem --from-file="$CA_DIR"/spoke-c/root-cert.pem --from-file="$CA_DIR"/spoke-c/cert-chain.pem --dry-run=client -o yaml | kubectl --context=spoke-c-admin apply -f -
-}
-
-# Step 24: Install the Istio control plane on hub
-step_24() {
-  _show '+ istioctl install --context=hub-admin -y -f hub/istio/control-plane.yaml'
-  istioctl install --context=hub-admin -y -f hub/istio/control-plane.yaml
-  _show '+ kubectl --context=hub-admin apply -f hub/istio/peer-authentication.yaml'
-  kubectl --context=hub-admin apply -f hub/istio/peer-authentication.yaml
-}
-
-# Step 25: Install the east-west gateway on hub
-step_25() {
-  _show '+ istioctl install --context=hub-admin -y -f hub/istio/eastwest-gateway.yaml'
-  istioctl install --context=hub-admin -y -f hub/istio/eastwest-gateway.yaml
-  _show '+ EASTWEST_HUB="$(hub/istio/eastwest-address.sh)"'
-  EASTWEST_HUB="$(hub/istio/eastwest-address.sh)"
-}
-
-# Step 26: Expose istiod of hub through its east-west gateway
-step_26() {
-  _show '+ kubectl --context=hub-admin apply -f hub/istio/expose-istiod.yaml'
-  kubectl --context=hub-admin apply -f hub/istio/expose-istiod.yaml
-}
-
-# Step 27: Install the remote profile on spoke-a
-step_27() {
-  _show '+ EASTWEST_HUB="${EASTWEST_HUB:-$(hub/istio/eastwest-address.sh)}"'
-  EASTWEST_HUB="${EASTWEST_HUB:-$(hub/istio/eastwest-address.sh)}"
-  _show '+ istioctl install --context=spoke-a-admin -y -f spoke-a/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"'
-  istioctl install --context=spoke-a-admin -y -f spoke-a/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"
-}
-
-# Step 28: Install the remote profile on spoke-b
-step_28() {
-  _show '+ EASTWEST_HUB="${EASTWEST_HUB:-$(hub/istio/eastwest-address.sh)}"'
-  EASTWEST_HUB="${EASTWEST_HUB:-$(hub/istio/eastwest-address.sh)}"
-  _show '+ istioctl install --context=spoke-b-admin -y -f spoke-b/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"'
-  istioctl install --context=spoke-b-admin -y -f spoke-b/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"
-}
-
-# Step 29: Install the remote profile on spoke-c
-step_29() {
-  _show '+ EASTWEST_HUB="${EASTWEST_HUB:-$(hub/istio/eastwest-address.sh)}"'
-  EASTWEST_HUB="${EASTWEST_HUB:-$(hub/istio/eastwest-address.sh)}"
-  _show '+ istioctl install --context=spoke-c-admin -y -f spoke-c/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"'
-  istioctl install --context=spoke-c-admin -y -f spoke-c/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"
-}
-
-# Step 30: Let istiod on hub read spoke-a
-step_30() {
-  _show '+ istioctl create-remote-secret --context=spoke-a-admin --name=spoke-a | kubectl apply --context=hub-admin -f -'
-  istioctl create-remote-secret --context=spoke-a-admin --name=spoke-a | kubectl apply --context=hub-admin -f -
-}
-
-# Step 31: Let istiod on hub read spoke-b
-step_31() {
-  _show '+ istioctl create-remote-secret --context=spoke-b-admin --name=spoke-b | kubectl apply --context=hub-admin -f -'
-  istioctl create-remote-secret --context=spoke-b-admin --name=spoke-b | kubectl apply --context=hub-admin -f -
-}
-
-# Step 32: Let istiod on hub read spoke-c
-step_32() {
-  _show '+ istioctl create-remote-secret --context=spoke-c-admin --name=spoke-c | kubectl apply --context=hub-admin -f -'
-  istioctl create-remote-secret --context=spoke-c-admin --name=spoke-c | kubectl apply --context=hub-admin -f -
-}
-
-# Step 33: Apply hub/ (namespaces and bookinfo)
-step_33() {
-  _show '+ kubectl --context hub-admin apply -k hub'
-  kubectl --context hub-admin apply -k hub
-  _show '+ kubectl --context hub-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/ratings-v1 deployment/productpage-v1'
-  kubectl --context hub-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/ratings-v1 deployment/productpage-v1
-}
-
-# Step 34: Apply spoke-a/ (namespaces and bookinfo)
-step_34() {
-  _show '+ kubectl --context spoke-a-admin apply -k spoke-a'
-  kubectl --context spoke-a-admin apply -k spoke-a
-  _show '+ kubectl --context spoke-a-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v1'
-  kubectl --context spoke-a-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v1
-}
-
-# Step 35: Apply spoke-b/ (namespaces and bookinfo)
-step_35() {
-  _show '+ kubectl --context spoke-b-admin apply -k spoke-b'
-  kubectl --context spoke-b-admin apply -k spoke-b
-  _show '+ kubectl --context spoke-b-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v2'
-  kubectl --context spoke-b-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v2
-}
-
-# Step 36: Apply spoke-c/ (namespaces and bookinfo)
-step_36() {
-  _show '+ kubectl --context spoke-c-admin apply -k spoke-c'
-  kubectl --context spoke-c-admin apply -k spoke-c
-  _show '+ kubectl --context spoke-c-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v3'
-  kubectl --context spoke-c-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v3
-}
-
-# Step 37: Expose bookinfo through the ingress gateway of hub
-step_37() {
-  _show '+ kubectl --context hub-admin apply -f hub/traffic/ingress-bookinfo.yaml'
-  kubectl --context hub-admin apply -f hub/traffic/ingress-bookinfo.yaml
-}
-
-# Step 38: DestinationRules: one subset per deployed version
-step_38() {
-  _show '+ kubectl --context hub-admin apply -f hub/traffic/destination-rules.yaml'
-  kubectl --context hub-admin apply -f hub/traffic/destination-rules.yaml
-}
-
-# Step 39: Traffic stage 1 of 2: all-v1
-step_39() {
-  _show '+ kubectl --context hub-admin apply -f hub/traffic/01-all-v1.yaml'
-  kubectl --context hub-admin apply -f hub/traffic/01-all-v1.yaml
-}
-
-# Step 40: Traffic stage 2 of 2: reviews-thirds
-step_40() {
-  _show '+ kubectl --context hub-admin replace -f hub/traffic/02-reviews-thirds.yaml'
-  kubectl --context hub-admin replace -f hub/traffic/02-reviews-thirds.yaml
-}
-
-_run_step() {
-  case $1 in
-    1) step_1 ;;
-    2) step_2 ;;
-    3) step_3 ;;
-    4) step_4 ;;
-    5) step_5 ;;
-    6) step_6 ;;
-    7) step_7 ;;
-    8) step_8 ;;
-    9) step_9 ;;
-    10) step_10 ;;
-    11) step_11 ;;
-    12) step_12 ;;
-    13) step_13 ;;
-    14) step_14 ;;
-    15) step_15 ;;
-    16) step_16 ;;
-    17) step_17 ;;
-    18) step_18 ;;
-    19) step_19 ;;
-    20) step_20 ;;
-    21) step_21 ;;
-    22) step_22 ;;
-    23) step_23 ;;
-    24) step_24 ;;
-    25) step_25 ;;
-    26) step_26 ;;
-    27) step_27 ;;
-    28) step_28 ;;
-    29) step_29 ;;
-    30) step_30 ;;
-    31) step_31 ;;
-    32) step_32 ;;
-    33) step_33 ;;
-    34) step_34 ;;
-    35) step_35 ;;
-    36) step_36 ;;
-    37) step_37 ;;
-    38) step_38 ;;
-    39) step_39 ;;
-    40) step_40 ;;
-    *) return 1 ;;
-  esac
-}
-
-_banner() {
-  local step=$1 line
-  printf '\n# Step %s of %s [%s] %s\n' "$step" "$STEP_COUNT" "${STEP_CLUSTER[step]}" \
-    "${STEP_TITLE[step]}"
-  if [[ -n ${STEP_NOTES[step]} ]]; then
-    while IFS= read -r line; do
-      printf '#   %s\n' "$line"
-    done <<<"${STEP_NOTES[step]}"
-  fi
-}
-
 # The runbook's own variables start with _ so that step commands can't clobber them.
-_current_step=''
-_on_error() {
-  if [[ $BASH_SUBSHELL -eq 0 && -n $_current_step ]]; then
-    local how="--from $_current_step"
-    if [[ ${STEP_OPTIONAL[_current_step]} -eq 1 ]]; then
-      how="--step $_current_step"
-    fi
-    printf '\napply.sh: step %s failed (exit status %s): %s\n' \
-      "$_current_step" "$1" "${STEP_TITLE[_current_step]}" >&2
-    printf 'Fix the cause, then resume with: %s %s\n' "$0" "$how" >&2
-    _current_step=''
-  fi
-}
-trap '_on_error $?' ERR
-
 _list_only=0
 _dry_run=0
 _from=1
 _to=$STEP_COUNT
 _through_stage=0
+# _chosen[N] is set for each step named by --step or --stage.
 _chosen=()
+_choosing=0
 while [[ $# -gt 0 ]]; do
   _option=$1
   shift
@@ -844,7 +154,8 @@ while [[ $# -gt 0 ]]; do
     -n | --dry-run) _dry_run=1 ;;
     -s | --step)
       _require_number "$_option" "$_value" "$STEP_COUNT"
-      _chosen+=("$_value")
+      _chosen[_value]=1
+      _choosing=1
       ;;
     -f | --from)
       _require_number "$_option" "$_value" "$STEP_COUNT"
@@ -862,9 +173,10 @@ while [[ $# -gt 0 ]]; do
       if [[ $_option == --through-stage ]]; then
         _through_stage=$_value
       else
+        _choosing=1
         for ((_n = 1; _n <= STEP_COUNT; _n++)); do
           if [[ ${STEP_STAGE[_n]} -eq $_value ]]; then
-            _chosen+=("$_n")
+            _chosen[_n]=1
           fi
         done
       fi
@@ -877,14 +189,14 @@ if [[ $_list_only -eq 1 ]]; then
   _list_steps
   exit 0
 fi
-if [[ ${#_chosen[@]} -gt 0 && $_through_stage -gt 0 ]]; then
+if [[ $_choosing -eq 1 && $_through_stage -gt 0 ]]; then
   _usage_error "--through-stage adds to the default run; leave out --step and --stage"
 fi
 
 _selected=()
 for ((_n = _from; _n <= _to; _n++)); do
-  if [[ ${#_chosen[@]} -gt 0 ]]; then
-    if _contains "$_n" "${_chosen[@]}"; then
+  if [[ $_choosing -eq 1 ]]; then
+    if [[ -n ${_chosen[_n]:-} ]]; then
       _selected+=("$_n")
     fi
   elif [[ ${STEP_OPTIONAL[_n]} -eq 0 ]] \
@@ -896,16 +208,249 @@ if [[ ${#_selected[@]} -eq 0 ]]; then
   _usage_error "no step selected (./apply.sh --list shows them)"
 fi
 
-_missing=()
-for ((_r = 1; _r <= REQUIREMENT_COUNT; _r++)); do
-  for _n in "${_selected[@]}"; do
-    if [[ " ${STEP_NEEDS[_n]} " == *" $_r "* ]]; then
-      if ! _requirement_met "$_r"; then
-        _missing+=("${REQUIREMENT_LABEL[_r]}")
-      fi
-      break
-    fi
+# What the steps are and do: read only when steps are printed or run.
+readonly STEP_TITLE=(''
+  'Add the Helm repository of the strongSwan chart'
+  'strongSwan on hub: tunnel to spoke-a (vpn-spoke-a)'
+  'strongSwan on spoke-a: tunnel to hub (vpn-hub)'
+  'strongSwan on hub: tunnel to spoke-b (vpn-spoke-b)'
+  'strongSwan on spoke-b: tunnel to hub (vpn-hub)'
+  'strongSwan on hub: tunnel to spoke-c (vpn-spoke-c)'
+  'strongSwan on spoke-c: tunnel to hub (vpn-hub)'
+  'Check the tunnels from hub to spoke-a, spoke-b, spoke-c'
+  'Check the tunnel from spoke-a to hub'
+  'Check the tunnel from spoke-b to hub'
+  'Check the tunnel from spoke-c to hub'
+  'Plug the mesh'"'"'s root CA into hub'
+  'Plug the mesh'"'"'s root CA into spoke-a'
+  'Plug the mesh'"'"'s root CA into spoke-b'
+  'Plug the mesh'"'"'s root CA into spoke-c'
+  'Install the Istio control plane on hub'
+  'Install the east-west gateway on hub'
+  'Expose istiod of hub through its east-west gateway'
+  'Install the remote profile on spoke-a'
+  'Install the remote profile on spoke-b'
+  'Install the remote profile on spoke-c'
+  'Let istiod on hub read spoke-a'
+  'Let istiod on hub read spoke-b'
+  'Let istiod on hub read spoke-c'
+  'Apply hub/ (namespaces and bookinfo)'
+  'Apply spoke-a/ (namespaces and bookinfo)'
+  'Apply spoke-b/ (namespaces and bookinfo)'
+  'Apply spoke-c/ (namespaces and bookinfo)'
+  'Expose bookinfo through the ingress gateway of hub'
+  'DestinationRules: one subset per deployed version'
+  'Traffic stage 1 of 2: all-v1'
+  'Traffic stage 2 of 2: reviews-thirds'
+)
+readonly STEP_CLUSTER=(''
+  -
+  hub
+  spoke-a
+  hub
+  spoke-b
+  hub
+  spoke-c
+  hub
+  spoke-a
+  spoke-b
+  spoke-c
+  hub
+  spoke-a
+  spoke-b
+  spoke-c
+  hub
+  hub
+  hub
+  spoke-a
+  spoke-b
+  spoke-c
+  hub
+  hub
+  hub
+  hub
+  spoke-a
+  spoke-b
+  spoke-c
+  hub
+  hub
+  hub
+  hub
+)
+readonly STEP_NOTES=(''
+  'IBM'"'"'s iks-charts/strongswan chart runs one strongSwan VPN pod per release; ICP ran the same chart. Each end of a link is one release, installed by the steps that follow.
+vpn-install.sh hands helm the link'"'"'s pre-shared key, named in the step by --psk-env or --psk-file, through a private temporary file; both ends of a link read the same key. A relative key file is read from the folder apply.sh is started from.
+The listening ends are installed first, so that they listen when the other ends start their tunnels.
+Where an end runs on a strongSwan gateway host rather than in its cluster, run <cluster>/vpn/<peer>/install-gateway.sh there as root instead of that end'"'"'s step.'
+  'hub listens on 203.0.113.10; spoke-a'"'"'s ranges 172.21.0.0/16,172.30.0.0/16 are reached through it.'
+  'spoke-a starts the tunnel to 203.0.113.10; hub'"'"'s ranges 10.0.0.0/24,10.1.0.0/16 are reached through it.'
+  'hub listens on 203.0.113.11; spoke-b'"'"'s ranges 172.22.0.0/16,172.31.0.0/16 are reached through it.'
+  'spoke-b starts the tunnel to 203.0.113.11; hub'"'"'s ranges 10.0.0.0/24,10.1.0.0/16 are reached through it.'
+  'hub listens on 203.0.113.12; spoke-c'"'"'s ranges 192.168.128.0/24,192.168.0.0/17 are reached through it.'
+  'spoke-c starts the tunnel to 203.0.113.12; hub'"'"'s ranges 10.0.0.0/24,10.1.0.0/16 are reached through it.'
+  'For each tunnel, vpn-check.sh runs helm test (the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED).
+Then hub'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the ping crosses the tunnel only if both pod ranges are routed through it without SNAT.'
+  'For each tunnel, vpn-check.sh runs helm test (the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED).
+Then spoke-a'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the ping crosses the tunnel only if both pod ranges are routed through it without SNAT.'
+  'For each tunnel, vpn-check.sh runs helm test (the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED).
+Then spoke-b'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the ping crosses the tunnel only if both pod ranges are routed through it without SNAT.'
+  'For each tunnel, vpn-check.sh runs helm test (the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED).
+Then spoke-c'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the ping crosses the tunnel only if both pod ranges are routed through it without SNAT.'
+  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
+The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/hub-and-spoke/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
+The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
+  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
+The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/hub-and-spoke/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
+The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
+  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
+The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/hub-and-spoke/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
+The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
+  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
+The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/hub-and-spoke/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
+The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
+  'istiod for mesh mesh1, cluster hub, network network1; then the mesh-wide mutual TLS policy.
+With Helm instead of istioctl: helm install istio-base istio/base -n istio-system --kube-context hub-admin -f hub/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context hub-admin -f hub/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway -n istio-system --kube-context hub-admin -f hub/istio/ingress-gateway-values.yaml.'
+  'The east-west gateway of hub (label istio: eastwestgateway, network network1).
+With Helm instead: helm install istio-eastwestgateway istio/gateway -n istio-system --kube-context hub-admin -f hub/istio/eastwest-gateway-values.yaml.
+The script waits for the gateway'"'"'s load balancer and its address goes into EASTWEST_HUB, for the install of the remotes of hub.'
+  'Remotes reach istiod (ports 15012 and 15017) at the gateway'"'"'s stable address instead of a pod IP.'
+  'spoke-a'"'"'s sidecars get their configuration and certificates from istiod on hub, through hub'"'"'s east-west gateway.
+With Helm instead: helm install istio-base istio/base -n istio-system --kube-context spoke-a-admin -f spoke-a/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context spoke-a-admin -f spoke-a/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_HUB".'
+  'spoke-b'"'"'s sidecars get their configuration and certificates from istiod on hub, through hub'"'"'s east-west gateway.
+With Helm instead: helm install istio-base istio/base -n istio-system --kube-context spoke-b-admin -f spoke-b/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context spoke-b-admin -f spoke-b/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_HUB".'
+  'spoke-c'"'"'s sidecars get their configuration and certificates from istiod on hub, through hub'"'"'s east-west gateway.
+With Helm instead: helm install istio-base istio/base -n istio-system --kube-context spoke-c-admin -f spoke-c/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context spoke-c-admin -f spoke-c/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_HUB".'
+  'The remote secret holds a token for spoke-a'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
+  'The remote secret holds a token for spoke-b'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
+  'The remote secret holds a token for spoke-c'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
+  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
+  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
+  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
+  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
+  'Gateway bookinfo-gateway (port 8080) and VirtualService bookinfo send requests to productpage.'
+  'Subsets must exist before a VirtualService names them.'
+  'Every service to v1, so reviews come from spoke-a.'
+  'Reviews spread over the three spokes.'
+)
+# The numbers of the requirements each step uses.
+readonly STEP_NEEDS=('' '' 1 1 2 2 3 3 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
+readonly REQUIREMENT_LABEL=(''
+  'environment variable HUB_SPOKE_A_PSK (pre-shared key of VPN link spoke-a-hub)'
+  'environment variable HUB_SPOKE_B_PSK (pre-shared key of VPN link spoke-b-hub)'
+  'environment variable HUB_SPOKE_C_PSK (pre-shared key of VPN link spoke-c-hub)'
+)
+# Tests that hold when a requirement is met; they never expand a secret into a command line.
+readonly REQUIREMENT_TEST=(''
+  '[[ -n "${HUB_SPOKE_A_PSK:-}" ]]'
+  '[[ -n "${HUB_SPOKE_B_PSK:-}" ]]'
+  '[[ -n "${HUB_SPOKE_C_PSK:-}" ]]'
+)
+# Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
+readonly STEP_FIRST=(0 0 2 3 4 5 6 7 8 11 12 13 14 18 22 26 30 32 34 35 37 39 41 42 43 44 46 48 50 52 53 54 55 56)
+readonly STEP_COMMANDS=(
+  # Step 1
+  'helm repo add iks-charts https://icr.io/helm/iks-charts --force-update'
+  'helm repo update iks-charts'
+  # Step 2
+  './vpn-install.sh --context hub-admin --release vpn-spoke-a --values hub/vpn/spoke-a/values.yaml --psk-env HUB_SPOKE_A_PSK'
+  # Step 3
+  './vpn-install.sh --context spoke-a-admin --release vpn-hub --values spoke-a/vpn/hub/values.yaml --psk-env HUB_SPOKE_A_PSK'
+  # Step 4
+  './vpn-install.sh --context hub-admin --release vpn-spoke-b --values hub/vpn/spoke-b/values.yaml --psk-env HUB_SPOKE_B_PSK'
+  # Step 5
+  './vpn-install.sh --context spoke-b-admin --release vpn-hub --values spoke-b/vpn/hub/values.yaml --psk-env HUB_SPOKE_B_PSK'
+  # Step 6
+  './vpn-install.sh --context hub-admin --release vpn-spoke-c --values hub/vpn/spoke-c/values.yaml --psk-env HUB_SPOKE_C_PSK'
+  # Step 7
+  './vpn-install.sh --context spoke-c-admin --release vpn-hub --values spoke-c/vpn/hub/values.yaml --psk-env HUB_SPOKE_C_PSK'
+  # Step 8
+  './vpn-check.sh --context hub-admin --release vpn-spoke-a --peer-context spoke-a-admin --peer-release vpn-hub'
+  './vpn-check.sh --context hub-admin --release vpn-spoke-b --peer-context spoke-b-admin --peer-release vpn-hub'
+  './vpn-check.sh --context hub-admin --release vpn-spoke-c --peer-context spoke-c-admin --peer-release vpn-hub'
+  # Step 9
+  './vpn-check.sh --context spoke-a-admin --release vpn-hub --peer-context hub-admin --peer-release vpn-spoke-a'
+  # Step 10
+  './vpn-check.sh --context spoke-b-admin --release vpn-hub --peer-context hub-admin --peer-release vpn-spoke-b'
+  # Step 11
+  './vpn-check.sh --context spoke-c-admin --release vpn-hub --peer-context hub-admin --peer-release vpn-spoke-c'
+  # Step 12
+  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"'
+  'kubectl --context=hub-admin apply -f hub/namespaces.yaml'
+  'hub/istio/cacerts.sh "$CA_DIR"'
+  'kubectl --context=hub-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/hub/ca-cert.pem --from-file="$CA_DIR"/hub/ca-key.pem --from-file="$CA_DIR"/hub/root-cert.pem --from-file="$CA_DIR"/hub/cert-chain.pem --dry-run=client -o yaml | kubectl --context=hub-admin apply -f -'
+  # Step 13
+  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"'
+  'kubectl --context=spoke-a-admin apply -f spoke-a/namespaces.yaml'
+  'spoke-a/istio/cacerts.sh "$CA_DIR"'
+  'kubectl --context=spoke-a-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/spoke-a/ca-cert.pem --from-file="$CA_DIR"/spoke-a/ca-key.pem --from-file="$CA_DIR"/spoke-a/root-cert.pem --from-file="$CA_DIR"/spoke-a/cert-chain.pem --dry-run=client -o yaml | kubectl --context=spoke-a-admin apply -f -'
+  # Step 14
+  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"'
+  'kubectl --context=spoke-b-admin apply -f spoke-b/namespaces.yaml'
+  'spoke-b/istio/cacerts.sh "$CA_DIR"'
+  'kubectl --context=spoke-b-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/spoke-b/ca-cert.pem --from-file="$CA_DIR"/spoke-b/ca-key.pem --from-file="$CA_DIR"/spoke-b/root-cert.pem --from-file="$CA_DIR"/spoke-b/cert-chain.pem --dry-run=client -o yaml | kubectl --context=spoke-b-admin apply -f -'
+  # Step 15
+  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"'
+  'kubectl --context=spoke-c-admin apply -f spoke-c/namespaces.yaml'
+  'spoke-c/istio/cacerts.sh "$CA_DIR"'
+  'kubectl --context=spoke-c-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/spoke-c/ca-cert.pem --from-file="$CA_DIR"/spoke-c/ca-key.pem --from-file="$CA_DIR"/spoke-c/root-cert.pem --from-file="$CA_DIR"/spoke-c/cert-chain.pem --dry-run=client -o yaml | kubectl --context=spoke-c-admin apply -f -'
+  # Step 16
+  'istioctl install --context=hub-admin -y -f hub/istio/control-plane.yaml'
+  'kubectl --context=hub-admin apply -f hub/istio/peer-authentication.yaml'
+  # Step 17
+  'istioctl install --context=hub-admin -y -f hub/istio/eastwest-gateway.yaml'
+  'EASTWEST_HUB="$(hub/istio/eastwest-address.sh)"'
+  # Step 18
+  'kubectl --context=hub-admin apply -f hub/istio/expose-istiod.yaml'
+  # Step 19
+  'EASTWEST_HUB="${EASTWEST_HUB:-$(hub/istio/eastwest-address.sh)}"'
+  'istioctl install --context=spoke-a-admin -y -f spoke-a/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"'
+  # Step 20
+  'EASTWEST_HUB="${EASTWEST_HUB:-$(hub/istio/eastwest-address.sh)}"'
+  'istioctl install --context=spoke-b-admin -y -f spoke-b/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"'
+  # Step 21
+  'EASTWEST_HUB="${EASTWEST_HUB:-$(hub/istio/eastwest-address.sh)}"'
+  'istioctl install --context=spoke-c-admin -y -f spoke-c/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"'
+  # Step 22
+  'istioctl create-remote-secret --context=spoke-a-admin --name=spoke-a | kubectl apply --context=hub-admin -f -'
+  # Step 23
+  'istioctl create-remote-secret --context=spoke-b-admin --name=spoke-b | kubectl apply --context=hub-admin -f -'
+  # Step 24
+  'istioctl create-remote-secret --context=spoke-c-admin --name=spoke-c | kubectl apply --context=hub-admin -f -'
+  # Step 25
+  'kubectl --context hub-admin apply -k hub'
+  'kubectl --context hub-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/ratings-v1 deployment/productpage-v1'
+  # Step 26
+  'kubectl --context spoke-a-admin apply -k spoke-a'
+  'kubectl --context spoke-a-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v1'
+  # Step 27
+  'kubectl --context spoke-b-admin apply -k spoke-b'
+  'kubectl --context spoke-b-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v2'
+  # Step 28
+  'kubectl --context spoke-c-admin apply -k spoke-c'
+  'kubectl --context spoke-c-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v3'
+  # Step 29
+  'kubectl --context hub-admin apply -f hub/traffic/ingress-bookinfo.yaml'
+  # Step 30
+  'kubectl --context hub-admin apply -f hub/traffic/destination-rules.yaml'
+  # Step 31
+  'kubectl --context hub-admin apply -f hub/traffic/01-all-v1.yaml'
+  # Step 32
+  'kubectl --context hub-admin replace -f hub/traffic/02-reviews-thirds.yaml'
+)
+
+_needed=()
+for _n in "${_selected[@]}"; do
+  # Numbers without blanks or wildcards: splitting them is what is meant.
+  # shellcheck disable=SC2086
+  for _r in ${STEP_NEEDS[_n]}; do
+    _needed[_r]=1
   done
+done
+_missing=()
+for _r in "${!_needed[@]}"; do
+  if ! eval "${REQUIREMENT_TEST[_r]}"; then
+    _missing+=("${REQUIREMENT_LABEL[_r]}")
+  fi
 done
 if [[ ${#_missing[@]} -gt 0 ]]; then
   if [[ $_dry_run -eq 1 ]]; then
@@ -917,10 +462,61 @@ if [[ ${#_missing[@]} -gt 0 ]]; then
   fi
 fi
 
+_banner() {
+  local step=$1 line
+  printf '\n# Step %s of %s [%s] %s\n' "$step" "$STEP_COUNT" "${STEP_CLUSTER[step]}" \
+    "${STEP_TITLE[step]}"
+  if [[ -n ${STEP_NOTES[step]} ]]; then
+    while IFS= read -r line; do
+      printf '#   %s\n' "$line"
+    done <<<"${STEP_NOTES[step]}"
+  fi
+}
+
+# Shows a command before it runs, exactly as written: "+ " and its text, later lines indented.
+_show() {
+  local text="+ $1"
+  printf '%s\n' "${text//$'\n'/$'\n'  }"
+}
+
+# Runs command number $_command in this shell, so that what it sets is there for later steps.
+# It takes no arguments: the command's text must not see the runner's.
+_eval_command() {
+  eval "${STEP_COMMANDS[_command]}"
+}
+
+_run_step() {
+  for ((_command = STEP_FIRST[$1]; _command < STEP_FIRST[$1 + 1]; _command++)); do
+    _show "${STEP_COMMANDS[_command]}"
+    _eval_command
+  done
+}
+
+_print_step() {
+  for ((_command = STEP_FIRST[$1]; _command < STEP_FIRST[$1 + 1]; _command++)); do
+    printf '%s\n' "${STEP_COMMANDS[_command]}"
+  done
+}
+
+_current_step=''
+_on_error() {
+  if [[ $BASH_SUBSHELL -eq 0 && -n $_current_step ]]; then
+    local how="--from $_current_step"
+    if [[ ${STEP_OPTIONAL[_current_step]} -eq 1 ]]; then
+      how="--step $_current_step"
+    fi
+    printf '\napply.sh: step %s failed (exit status %s): %s\n' \
+      "$_current_step" "$1" "${STEP_TITLE[_current_step]}" >&2
+    printf 'Fix the cause, then resume with: %s %s\n' "$0" "$how" >&2
+    _current_step=''
+  fi
+}
+trap '_on_error $?' ERR
+
 for _n in "${_selected[@]}"; do
   _banner "$_n"
   if [[ $_dry_run -eq 1 ]]; then
-    printf '%s\n' "${STEP_TEXT[_n]}"
+    _print_step "$_n"
   else
     _current_step=$_n
     _run_step "$_n"

@@ -4,7 +4,8 @@
 #
 # Runs each step against its cluster's kubectl context, in order. ./apply.sh --help for the
 # options, --list for the steps, --dry-run to print the commands without running them.
-# Commands are also kept in single quotes, to be shown exactly as written:
+# The steps' commands are kept as text in single quotes (STEP_COMMANDS, at the end), each shown
+# exactly as written before it runs:
 # shellcheck disable=SC2016
 set -euo pipefail
 # Commands are shown as written, variables unexpanded; xtrace would print the secrets they pass.
@@ -16,143 +17,11 @@ MESHGEN_INVOKED_FROM="${MESHGEN_INVOKED_FROM:-$PWD}"
 export MESHGEN_INVOKED_FROM
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 
-readonly STEP_COUNT=21
+readonly STEP_COUNT=19
 readonly STAGE_COUNT=3
-readonly REQUIREMENT_COUNT=1
 # Index 0 is unused so that step N is element N.
-readonly STEP_TITLE=(''
-  'Add the Helm repository of the strongSwan chart'
-  'strongSwan on icp: tunnel to iks (vpn-iks)'
-  'strongSwan on iks: tunnel to icp (vpn-icp)'
-  'Instead of the chart: icp'"'"'s end of the tunnel to iks on a strongSwan gateway'
-  'Instead of the chart: iks'"'"'s end of the tunnel to icp on a strongSwan gateway'
-  'Check the tunnel from icp to iks'
-  'Check the tunnel from iks to icp'
-  'Plug the mesh'"'"'s root CA into icp'
-  'Plug the mesh'"'"'s root CA into iks'
-  'Install the Istio control plane on icp'
-  'Install the east-west gateway on icp'
-  'Expose istiod of icp through its east-west gateway'
-  'Install the remote profile on iks'
-  'Let istiod on icp read iks'
-  'Apply icp/ (namespaces and bookinfo)'
-  'Apply iks/ (namespaces and bookinfo)'
-  'Expose bookinfo through the ingress gateway of icp'
-  'DestinationRules: one subset per deployed version'
-  'Traffic stage 1 of 3: all-v1'
-  'Traffic stage 2 of 3: reviews-jason-v2-v3'
-  'Traffic stage 3 of 3: reviews-50-v3'
-)
-readonly STEP_CLUSTER=(''
-  -
-  icp
-  iks
-  icp
-  iks
-  icp
-  iks
-  icp
-  iks
-  icp
-  icp
-  icp
-  iks
-  icp
-  icp
-  iks
-  icp
-  icp
-  icp
-  icp
-  icp
-)
-readonly STEP_OPTIONAL=('' 0 0 0 1 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
-readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 )
-readonly STEP_NEEDS=('' '' 1 1 1 1 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
-readonly STEP_NOTES=(''
-  'IBM'"'"'s iks-charts/strongswan chart runs one strongSwan VPN pod per release; ICP ran the same chart.'
-  'icp listens on 203.0.113.10; iks'"'"'s ranges 172.21.0.0/16,172.30.0.0/16 are reached through it.
-The pre-shared key comes from {env: ICP_IKS_PSK}; both ends of the link must get the same key.
-Installed before the other end so that it listens when that end starts the tunnel.'
-  'iks starts the tunnel; icp'"'"'s ranges 10.0.0.0/24,10.1.0.0/16 are reached through it.
-The pre-shared key comes from {env: ICP_IKS_PSK}; both ends of the link must get the same key.'
-  'Only where icp'"'"'s end runs on a strongSwan 5.9+ host at 203.0.113.10 rather than in the cluster: run these there, as root.
-The key goes to /etc/swanctl/conf.d/vpn-iks.secrets (mode 0600), which the installed swanctl.conf includes.'
-  'Only where iks'"'"'s end runs on a strongSwan 5.9+ host at 198.51.100.20 rather than in the cluster: run these there, as root.
-The key goes to /etc/swanctl/conf.d/vpn-icp.secrets (mode 0600), which the installed swanctl.conf includes.'
-  'helm test runs the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED.
-Then icp'"'"'s VPN pod pings the VPN pod of iks, a pod address in 172.30.0.0/16: it crosses the tunnel only if both pod ranges are routed through it without SNAT.'
-  'helm test runs the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED.
-Then iks'"'"'s VPN pod pings the VPN pod of icp, a pod address in 10.1.0.0/16: it crosses the tunnel only if both pod ranges are routed through it without SNAT.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/icp-iks-bookinfo/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/icp-iks-bookinfo/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'istiod for mesh mesh1, cluster icp, network network1; then the mesh-wide mutual TLS policy.
-With Helm instead of istioctl: helm install istio-base istio/base -n istio-system --kube-context icp-admin -f icp/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context icp-admin -f icp/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway -n istio-system --kube-context icp-admin -f icp/istio/ingress-gateway-values.yaml.'
-  'The east-west gateway of icp (label istio: eastwestgateway, network network1).
-With Helm instead: helm install istio-eastwestgateway istio/gateway -n istio-system --kube-context icp-admin -f icp/istio/eastwest-gateway-values.yaml.
-The script waits for the gateway'"'"'s load balancer and its address goes into EASTWEST_ICP, for the install of the remotes of icp.'
-  'Remotes reach istiod (ports 15012 and 15017) at the gateway'"'"'s stable address instead of a pod IP.'
-  'iks'"'"'s sidecars get their configuration and certificates from istiod on icp, through icp'"'"'s east-west gateway.
-With Helm instead: helm install istio-base istio/base -n istio-system --kube-context iks-admin -f iks/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context iks-admin -f iks/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_ICP".'
-  'The remote secret holds a token for iks'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
-  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
-  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
-  'Gateway bookinfo-gateway (port 8080) and VirtualService bookinfo send requests to productpage.'
-  'Subsets must exist before a VirtualService names them.'
-  'Every service to v1.'
-  'User jason sees reviews v2 (on ICP); everyone else v3 (on IKS).'
-  'Half of the requests to reviews v1, half to v3.'
-)
-readonly STEP_TEXT=(''
-  'helm repo add iks-charts https://icr.io/helm/iks-charts --force-update
-helm repo update iks-charts'
-  '(set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv ICP_IKS_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set ICP_IKS_PSK to the pre-shared key of link iks-icp'"'"' >&2; exit 1; }; helm upgrade --install vpn-iks iks-charts/strongswan --version 2.10.7 --kube-context icp-admin --namespace kube-system -f icp/vpn/iks/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  '(set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv ICP_IKS_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set ICP_IKS_PSK to the pre-shared key of link iks-icp'"'"' >&2; exit 1; }; helm upgrade --install vpn-icp iks-charts/strongswan --version 2.10.7 --kube-context iks-admin --namespace kube-system -f iks/vpn/icp/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  'install -m 0644 icp/vpn/iks/swanctl.conf /etc/swanctl/conf.d/vpn-iks.conf
-(set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv ICP_IKS_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set ICP_IKS_PSK to the pre-shared key of link iks-icp'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-iks {\n        id-1 = icp\n        id-2 = iks\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-iks.secrets)
-swanctl --load-all'
-  'install -m 0644 iks/vpn/icp/swanctl.conf /etc/swanctl/conf.d/vpn-icp.conf
-(set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv ICP_IKS_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set ICP_IKS_PSK to the pre-shared key of link iks-icp'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-icp {\n        id-1 = iks\n        id-2 = icp\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-icp.secrets)
-swanctl --load-all'
-  'helm test vpn-iks --kube-context icp-admin --namespace kube-system
-PEER_POD_IP="$(kubectl --context iks-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-icp --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"
-kubectl --context icp-admin --namespace kube-system exec deploy/vpn-iks-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  'helm test vpn-icp --kube-context iks-admin --namespace kube-system
-PEER_POD_IP="$(kubectl --context icp-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-iks --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"
-kubectl --context iks-admin --namespace kube-system exec deploy/vpn-icp-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/icp-iks-bookinfo/ca}"
-kubectl --context=icp-admin apply -f icp/namespaces.yaml
-icp/istio/cacerts.sh "$CA_DIR"
-kubectl --context=icp-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/icp/ca-cert.pem --from-file="$CA_DIR"/icp/ca-key.pem --from-file="$CA_DIR"/icp/root-cert.pem --from-file="$CA_DIR"/icp/cert-chain.pem --dry-run=client -o yaml | kubectl --context=icp-admin apply -f -'
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/icp-iks-bookinfo/ca}"
-kubectl --context=iks-admin apply -f iks/namespaces.yaml
-iks/istio/cacerts.sh "$CA_DIR"
-kubectl --context=iks-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/iks/ca-cert.pem --from-file="$CA_DIR"/iks/ca-key.pem --from-file="$CA_DIR"/iks/root-cert.pem --from-file="$CA_DIR"/iks/cert-chain.pem --dry-run=client -o yaml | kubectl --context=iks-admin apply -f -'
-  'istioctl install --context=icp-admin -y -f icp/istio/control-plane.yaml
-kubectl --context=icp-admin apply -f icp/istio/peer-authentication.yaml'
-  'istioctl install --context=icp-admin -y -f icp/istio/eastwest-gateway.yaml
-EASTWEST_ICP="$(icp/istio/eastwest-address.sh)"'
-  'kubectl --context=icp-admin apply -f icp/istio/expose-istiod.yaml'
-  'EASTWEST_ICP="${EASTWEST_ICP:-$(icp/istio/eastwest-address.sh)}"
-istioctl install --context=iks-admin -y -f iks/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_ICP"'
-  'istioctl create-remote-secret --context=iks-admin --name=iks | kubectl apply --context=icp-admin -f -'
-  'kubectl --context icp-admin apply -k icp
-kubectl --context icp-admin --namespace default wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/ratings-v1 deployment/reviews-v1 deployment/reviews-v2 deployment/productpage-v1'
-  'kubectl --context iks-admin apply -k iks
-kubectl --context iks-admin --namespace default wait --for=condition=Available --timeout=300s deployment/reviews-v3'
-  'kubectl --context icp-admin apply -f icp/traffic/ingress-bookinfo.yaml'
-  'kubectl --context icp-admin apply -f icp/traffic/destination-rules.yaml'
-  'kubectl --context icp-admin apply -f icp/traffic/01-all-v1.yaml'
-  'kubectl --context icp-admin replace -f icp/traffic/02-reviews-jason-v2-v3.yaml'
-  'kubectl --context icp-admin replace -f icp/traffic/03-reviews-50-v3.yaml'
-)
-readonly REQUIREMENT_LABEL=(''
-  'environment variable ICP_IKS_PSK (pre-shared key of VPN link iks-icp)'
-)
+readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
+readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 )
 
 _usage() {
   printf '%s\n' \
@@ -196,24 +65,22 @@ _list_steps() {
     ' 1  vpn                -        Add the Helm repository of the strongSwan chart' \
     ' 2  vpn                icp      strongSwan on icp: tunnel to iks (vpn-iks)' \
     ' 3  vpn                iks      strongSwan on iks: tunnel to icp (vpn-icp)' \
-    ' 4  vpn                icp      Instead of the chart: icp'"'"'s end of the tunnel to iks on a strongSwan gateway  [optional: --step 4]' \
-    ' 5  vpn                iks      Instead of the chart: iks'"'"'s end of the tunnel to icp on a strongSwan gateway  [optional: --step 5]' \
-    ' 6  vpn-check          icp      Check the tunnel from icp to iks' \
-    ' 7  vpn-check          iks      Check the tunnel from iks to icp' \
-    ' 8  root-ca            icp      Plug the mesh'"'"'s root CA into icp' \
-    ' 9  root-ca            iks      Plug the mesh'"'"'s root CA into iks' \
-    '10  istio-primary      icp      Install the Istio control plane on icp' \
-    '11  istio-gateway      icp      Install the east-west gateway on icp' \
-    '12  istio-expose       icp      Expose istiod of icp through its east-west gateway' \
-    '13  istio-remote       iks      Install the remote profile on iks' \
-    '14  istio-secrets      icp      Let istiod on icp read iks' \
-    '15  apps               icp      Apply icp/ (namespaces and bookinfo)' \
-    '16  apps               iks      Apply iks/ (namespaces and bookinfo)' \
-    '17  apps               icp      Expose bookinfo through the ingress gateway of icp' \
-    '18  destination-rules  icp      DestinationRules: one subset per deployed version' \
-    '19  traffic-first      icp      Traffic stage 1 of 3: all-v1' \
-    '20  traffic-later      icp      Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]' \
-    '21  traffic-later      icp      Traffic stage 3 of 3: reviews-50-v3  [optional: --stage 3]'
+    ' 4  vpn-check          icp      Check the tunnel from icp to iks' \
+    ' 5  vpn-check          iks      Check the tunnel from iks to icp' \
+    ' 6  root-ca            icp      Plug the mesh'"'"'s root CA into icp' \
+    ' 7  root-ca            iks      Plug the mesh'"'"'s root CA into iks' \
+    ' 8  istio-primary      icp      Install the Istio control plane on icp' \
+    ' 9  istio-gateway      icp      Install the east-west gateway on icp' \
+    '10  istio-expose       icp      Expose istiod of icp through its east-west gateway' \
+    '11  istio-remote       iks      Install the remote profile on iks' \
+    '12  istio-secrets      icp      Let istiod on icp read iks' \
+    '13  apps               icp      Apply icp/ (namespaces and bookinfo)' \
+    '14  apps               iks      Apply iks/ (namespaces and bookinfo)' \
+    '15  apps               icp      Expose bookinfo through the ingress gateway of icp' \
+    '16  destination-rules  icp      DestinationRules: one subset per deployed version' \
+    '17  traffic-first      icp      Traffic stage 1 of 3: all-v1' \
+    '18  traffic-later      icp      Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]' \
+    '19  traffic-later      icp      Traffic stage 3 of 3: reviews-50-v3  [optional: --stage 3]'
 }
 
 _usage_error() {
@@ -229,255 +96,15 @@ _require_number() {
   fi
 }
 
-_contains() {
-  local needle=$1 item
-  shift
-  for item in "$@"; do
-    if [[ $item == "$needle" ]]; then
-      return 0
-    fi
-  done
-  return 1
-}
-
-# Shows a command before it runs, exactly as written.
-_show() {
-  printf '%s\n' "$1"
-}
-
-_requirement_met() {
-  case $1 in
-    1) [[ -n "${ICP_IKS_PSK:-}" ]] ;;
-    *) return 1 ;;
-  esac
-}
-
-# Step 1: Add the Helm repository of the strongSwan chart
-step_1() {
-  _show '+ helm repo add iks-charts https://icr.io/helm/iks-charts --force-update'
-  helm repo add iks-charts https://icr.io/helm/iks-charts --force-update
-  _show '+ helm repo update iks-charts'
-  helm repo update iks-charts
-}
-
-# Step 2: strongSwan on icp: tunnel to iks (vpn-iks)
-step_2() {
-  _show '+ (set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv ICP_IKS_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set ICP_IKS_PSK to the pre-shared key of link iks-icp'"'"' >&2; exit 1; }; helm upgrade --install vpn-iks iks-charts/strongswan --version 2.10.7 --kube-context icp-admin --namespace kube-system -f icp/vpn/iks/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  (set -eu; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv ICP_IKS_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set ICP_IKS_PSK to the pre-shared key of link iks-icp' >&2; exit 1; }; helm upgrade --install vpn-iks iks-charts/strongswan --version 2.10.7 --kube-context icp-admin --namespace kube-system -f icp/vpn/iks/values.yaml --set-file preshared.secret="$psk_file" --wait)
-}
-
-# Step 3: strongSwan on iks: tunnel to icp (vpn-icp)
-step_3() {
-  _show '+ (set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv ICP_IKS_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set ICP_IKS_PSK to the pre-shared key of link iks-icp'"'"' >&2; exit 1; }; helm upgrade --install vpn-icp iks-charts/strongswan --version 2.10.7 --kube-context iks-admin --namespace kube-system -f iks/vpn/icp/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  (set -eu; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv ICP_IKS_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set ICP_IKS_PSK to the pre-shared key of link iks-icp' >&2; exit 1; }; helm upgrade --install vpn-icp iks-charts/strongswan --version 2.10.7 --kube-context iks-admin --namespace kube-system -f iks/vpn/icp/values.yaml --set-file preshared.secret="$psk_file" --wait)
-}
-
-# Step 4: Instead of the chart: icp's end of the tunnel to iks on a strongSwan gateway
-step_4() {
-  _show '+ install -m 0644 icp/vpn/iks/swanctl.conf /etc/swanctl/conf.d/vpn-iks.conf'
-  install -m 0644 icp/vpn/iks/swanctl.conf /etc/swanctl/conf.d/vpn-iks.conf
-  _show '+ (set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv ICP_IKS_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set ICP_IKS_PSK to the pre-shared key of link iks-icp'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-iks {\n        id-1 = icp\n        id-2 = iks\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-iks.secrets)'
-  (set -eu; umask 077; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv ICP_IKS_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set ICP_IKS_PSK to the pre-shared key of link iks-icp' >&2; exit 1; }; { printf 'secrets {\n    ike-vpn-iks {\n        id-1 = icp\n        id-2 = iks\n        secret = 0s'; base64 < "$psk_file" | tr -d '\n'; printf '\n    }\n}\n'; } > /etc/swanctl/conf.d/vpn-iks.secrets)
-  _show '+ swanctl --load-all'
-  swanctl --load-all
-}
-
-# Step 5: Instead of the chart: iks's end of the tunnel to icp on a strongSwan gateway
-step_5() {
-  _show '+ install -m 0644 iks/vpn/icp/swanctl.conf /etc/swanctl/conf.d/vpn-icp.conf'
-  install -m 0644 iks/vpn/icp/swanctl.conf /etc/swanctl/conf.d/vpn-icp.conf
-  _show '+ (set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv ICP_IKS_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set ICP_IKS_PSK to the pre-shared key of link iks-icp'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-icp {\n        id-1 = iks\n        id-2 = icp\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-icp.secrets)'
-  (set -eu; umask 077; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv ICP_IKS_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set ICP_IKS_PSK to the pre-shared key of link iks-icp' >&2; exit 1; }; { printf 'secrets {\n    ike-vpn-icp {\n        id-1 = iks\n        id-2 = icp\n        secret = 0s'; base64 < "$psk_file" | tr -d '\n'; printf '\n    }\n}\n'; } > /etc/swanctl/conf.d/vpn-icp.secrets)
-  _show '+ swanctl --load-all'
-  swanctl --load-all
-}
-
-# Step 6: Check the tunnel from icp to iks
-step_6() {
-  _show '+ helm test vpn-iks --kube-context icp-admin --namespace kube-system'
-  helm test vpn-iks --kube-context icp-admin --namespace kube-system
-  _show '+ PEER_POD_IP="$(kubectl --context iks-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-icp --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"'
-  PEER_POD_IP="$(kubectl --context iks-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-icp --output 'jsonpath={.items[0].status.podIP}')"
-  _show '+ kubectl --context icp-admin --namespace kube-system exec deploy/vpn-iks-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  kubectl --context icp-admin --namespace kube-system exec deploy/vpn-iks-strongswan -- sudo ping -c 3 "$PEER_POD_IP"
-}
-
-# Step 7: Check the tunnel from iks to icp
-step_7() {
-  _show '+ helm test vpn-icp --kube-context iks-admin --namespace kube-system'
-  helm test vpn-icp --kube-context iks-admin --namespace kube-system
-  _show '+ PEER_POD_IP="$(kubectl --context icp-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-iks --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"'
-  PEER_POD_IP="$(kubectl --context icp-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-iks --output 'jsonpath={.items[0].status.podIP}')"
-  _show '+ kubectl --context iks-admin --namespace kube-system exec deploy/vpn-icp-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  kubectl --context iks-admin --namespace kube-system exec deploy/vpn-icp-strongswan -- sudo ping -c 3 "$PEER_POD_IP"
-}
-
-# Step 8: Plug the mesh's root CA into icp
-step_8() {
-  _show '+ CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/icp-iks-bookinfo/ca}"'
-  CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/icp-iks-bookinfo/ca}"
-  _show '+ kubectl --context=icp-admin apply -f icp/namespaces.yaml'
-  kubectl --context=icp-admin apply -f icp/namespaces.yaml
-  _show '+ icp/istio/cacerts.sh "$CA_DIR"'
-  icp/istio/cacerts.sh "$CA_DIR"
-  _show '+ kubectl --context=icp-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/icp/ca-cert.pem --from-file="$CA_DIR"/icp/ca-key.pem --from-file="$CA_DIR"/icp/root-cert.pem --from-file="$CA_DIR"/icp/cert-chain.pem --dry-run=client -o yaml | kubectl --context=icp-admin apply -f -'
-  kubectl --context=icp-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/icp/ca-cert.pem --from-file="$CA_DIR"/icp/ca-key.pem --from-file="$CA_DIR"/icp/root-cert.pem --from-file="$CA_DIR"/icp/cert-chain.pem --dry-run=client -o yaml | kubectl --context=icp-admin apply -f -
-}
-
-# Step 9: Plug the mesh's root CA into iks
-step_9() {
-  _show '+ CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/icp-iks-bookinfo/ca}"'
-  CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/icp-iks-bookinfo/ca}"
-  _show '+ kubectl --context=iks-admin apply -f iks/namespaces.yaml'
-  kubectl --context=iks-admin apply -f iks/namespaces.yaml
-  _show '+ iks/istio/cacerts.sh "$CA_DIR"'
-  iks/istio/cacerts.sh "$CA_DIR"
-  _show '+ kubectl --context=iks-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/iks/ca-cert.pem --from-file="$CA_DIR"/iks/ca-key.pem --from-file="$CA_DIR"/iks/root-cert.pem --from-file="$CA_DIR"/iks/cert-chain.pem --dry-run=client -o yaml | kubectl --context=iks-admin apply -f -'
-  kubectl --context=iks-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/iks/ca-cert.pem --from-file="$CA_DIR"/iks/ca-key.pem --from-file="$CA_DIR"/iks/root-cert.pem --from-file="$CA_DIR"/iks/cert-chain.pem --dry-run=client -o yaml | kubectl --context=iks-admin apply -f -
-}
-
-# Step 10: Install the Istio control plane on icp
-step_10() {
-  _show '+ istioctl install --context=icp-admin -y -f icp/istio/control-plane.yaml'
-  istioctl install --context=icp-admin -y -f icp/istio/control-plane.yaml
-  _show '+ kubectl --context=icp-admin apply -f icp/istio/peer-authentication.yaml'
-  kubectl --context=icp-admin apply -f icp/istio/peer-authentication.yaml
-}
-
-# Step 11: Install the east-west gateway on icp
-step_11() {
-  _show '+ istioctl install --context=icp-admin -y -f icp/istio/eastwest-gateway.yaml'
-  istioctl install --context=icp-admin -y -f icp/istio/eastwest-gateway.yaml
-  _show '+ EASTWEST_ICP="$(icp/istio/eastwest-address.sh)"'
-  EASTWEST_ICP="$(icp/istio/eastwest-address.sh)"
-}
-
-# Step 12: Expose istiod of icp through its east-west gateway
-step_12() {
-  _show '+ kubectl --context=icp-admin apply -f icp/istio/expose-istiod.yaml'
-  kubectl --context=icp-admin apply -f icp/istio/expose-istiod.yaml
-}
-
-# Step 13: Install the remote profile on iks
-step_13() {
-  _show '+ EASTWEST_ICP="${EASTWEST_ICP:-$(icp/istio/eastwest-address.sh)}"'
-  EASTWEST_ICP="${EASTWEST_ICP:-$(icp/istio/eastwest-address.sh)}"
-  _show '+ istioctl install --context=iks-admin -y -f iks/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_ICP"'
-  istioctl install --context=iks-admin -y -f iks/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_ICP"
-}
-
-# Step 14: Let istiod on icp read iks
-step_14() {
-  _show '+ istioctl create-remote-secret --context=iks-admin --name=iks | kubectl apply --context=icp-admin -f -'
-  istioctl create-remote-secret --context=iks-admin --name=iks | kubectl apply --context=icp-admin -f -
-}
-
-# Step 15: Apply icp/ (namespaces and bookinfo)
-step_15() {
-  _show '+ kubectl --context icp-admin apply -k icp'
-  kubectl --context icp-admin apply -k icp
-  _show '+ kubectl --context icp-admin --namespace default wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/ratings-v1 deployment/reviews-v1 deployment/reviews-v2 deployment/productpage-v1'
-  kubectl --context icp-admin --namespace default wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/ratings-v1 deployment/reviews-v1 deployment/reviews-v2 deployment/productpage-v1
-}
-
-# Step 16: Apply iks/ (namespaces and bookinfo)
-step_16() {
-  _show '+ kubectl --context iks-admin apply -k iks'
-  kubectl --context iks-admin apply -k iks
-  _show '+ kubectl --context iks-admin --namespace default wait --for=condition=Available --timeout=300s deployment/reviews-v3'
-  kubectl --context iks-admin --namespace default wait --for=condition=Available --timeout=300s deployment/reviews-v3
-}
-
-# Step 17: Expose bookinfo through the ingress gateway of icp
-step_17() {
-  _show '+ kubectl --context icp-admin apply -f icp/traffic/ingress-bookinfo.yaml'
-  kubectl --context icp-admin apply -f icp/traffic/ingress-bookinfo.yaml
-}
-
-# Step 18: DestinationRules: one subset per deployed version
-step_18() {
-  _show '+ kubectl --context icp-admin apply -f icp/traffic/destination-rules.yaml'
-  kubectl --context icp-admin apply -f icp/traffic/destination-rules.yaml
-}
-
-# Step 19: Traffic stage 1 of 3: all-v1
-step_19() {
-  _show '+ kubectl --context icp-admin apply -f icp/traffic/01-all-v1.yaml'
-  kubectl --context icp-admin apply -f icp/traffic/01-all-v1.yaml
-}
-
-# Step 20: Traffic stage 2 of 3: reviews-jason-v2-v3
-step_20() {
-  _show '+ kubectl --context icp-admin replace -f icp/traffic/02-reviews-jason-v2-v3.yaml'
-  kubectl --context icp-admin replace -f icp/traffic/02-reviews-jason-v2-v3.yaml
-}
-
-# Step 21: Traffic stage 3 of 3: reviews-50-v3
-step_21() {
-  _show '+ kubectl --context icp-admin replace -f icp/traffic/03-reviews-50-v3.yaml'
-  kubectl --context icp-admin replace -f icp/traffic/03-reviews-50-v3.yaml
-}
-
-_run_step() {
-  case $1 in
-    1) step_1 ;;
-    2) step_2 ;;
-    3) step_3 ;;
-    4) step_4 ;;
-    5) step_5 ;;
-    6) step_6 ;;
-    7) step_7 ;;
-    8) step_8 ;;
-    9) step_9 ;;
-    10) step_10 ;;
-    11) step_11 ;;
-    12) step_12 ;;
-    13) step_13 ;;
-    14) step_14 ;;
-    15) step_15 ;;
-    16) step_16 ;;
-    17) step_17 ;;
-    18) step_18 ;;
-    19) step_19 ;;
-    20) step_20 ;;
-    21) step_21 ;;
-    *) return 1 ;;
-  esac
-}
-
-_banner() {
-  local step=$1 line
-  printf '\n# Step %s of %s [%s] %s\n' "$step" "$STEP_COUNT" "${STEP_CLUSTER[step]}" \
-    "${STEP_TITLE[step]}"
-  if [[ -n ${STEP_NOTES[step]} ]]; then
-    while IFS= read -r line; do
-      printf '#   %s\n' "$line"
-    done <<<"${STEP_NOTES[step]}"
-  fi
-}
-
 # The runbook's own variables start with _ so that step commands can't clobber them.
-_current_step=''
-_on_error() {
-  if [[ $BASH_SUBSHELL -eq 0 && -n $_current_step ]]; then
-    local how="--from $_current_step"
-    if [[ ${STEP_OPTIONAL[_current_step]} -eq 1 ]]; then
-      how="--step $_current_step"
-    fi
-    printf '\napply.sh: step %s failed (exit status %s): %s\n' \
-      "$_current_step" "$1" "${STEP_TITLE[_current_step]}" >&2
-    printf 'Fix the cause, then resume with: %s %s\n' "$0" "$how" >&2
-    _current_step=''
-  fi
-}
-trap '_on_error $?' ERR
-
 _list_only=0
 _dry_run=0
 _from=1
 _to=$STEP_COUNT
 _through_stage=0
+# _chosen[N] is set for each step named by --step or --stage.
 _chosen=()
+_choosing=0
 while [[ $# -gt 0 ]]; do
   _option=$1
   shift
@@ -513,7 +140,8 @@ while [[ $# -gt 0 ]]; do
     -n | --dry-run) _dry_run=1 ;;
     -s | --step)
       _require_number "$_option" "$_value" "$STEP_COUNT"
-      _chosen+=("$_value")
+      _chosen[_value]=1
+      _choosing=1
       ;;
     -f | --from)
       _require_number "$_option" "$_value" "$STEP_COUNT"
@@ -531,9 +159,10 @@ while [[ $# -gt 0 ]]; do
       if [[ $_option == --through-stage ]]; then
         _through_stage=$_value
       else
+        _choosing=1
         for ((_n = 1; _n <= STEP_COUNT; _n++)); do
           if [[ ${STEP_STAGE[_n]} -eq $_value ]]; then
-            _chosen+=("$_n")
+            _chosen[_n]=1
           fi
         done
       fi
@@ -546,14 +175,14 @@ if [[ $_list_only -eq 1 ]]; then
   _list_steps
   exit 0
 fi
-if [[ ${#_chosen[@]} -gt 0 && $_through_stage -gt 0 ]]; then
+if [[ $_choosing -eq 1 && $_through_stage -gt 0 ]]; then
   _usage_error "--through-stage adds to the default run; leave out --step and --stage"
 fi
 
 _selected=()
 for ((_n = _from; _n <= _to; _n++)); do
-  if [[ ${#_chosen[@]} -gt 0 ]]; then
-    if _contains "$_n" "${_chosen[@]}"; then
+  if [[ $_choosing -eq 1 ]]; then
+    if [[ -n ${_chosen[_n]:-} ]]; then
       _selected+=("$_n")
     fi
   elif [[ ${STEP_OPTIONAL[_n]} -eq 0 ]] \
@@ -565,16 +194,160 @@ if [[ ${#_selected[@]} -eq 0 ]]; then
   _usage_error "no step selected (./apply.sh --list shows them)"
 fi
 
-_missing=()
-for ((_r = 1; _r <= REQUIREMENT_COUNT; _r++)); do
-  for _n in "${_selected[@]}"; do
-    if [[ " ${STEP_NEEDS[_n]} " == *" $_r "* ]]; then
-      if ! _requirement_met "$_r"; then
-        _missing+=("${REQUIREMENT_LABEL[_r]}")
-      fi
-      break
-    fi
+# What the steps are and do: read only when steps are printed or run.
+readonly STEP_TITLE=(''
+  'Add the Helm repository of the strongSwan chart'
+  'strongSwan on icp: tunnel to iks (vpn-iks)'
+  'strongSwan on iks: tunnel to icp (vpn-icp)'
+  'Check the tunnel from icp to iks'
+  'Check the tunnel from iks to icp'
+  'Plug the mesh'"'"'s root CA into icp'
+  'Plug the mesh'"'"'s root CA into iks'
+  'Install the Istio control plane on icp'
+  'Install the east-west gateway on icp'
+  'Expose istiod of icp through its east-west gateway'
+  'Install the remote profile on iks'
+  'Let istiod on icp read iks'
+  'Apply icp/ (namespaces and bookinfo)'
+  'Apply iks/ (namespaces and bookinfo)'
+  'Expose bookinfo through the ingress gateway of icp'
+  'DestinationRules: one subset per deployed version'
+  'Traffic stage 1 of 3: all-v1'
+  'Traffic stage 2 of 3: reviews-jason-v2-v3'
+  'Traffic stage 3 of 3: reviews-50-v3'
+)
+readonly STEP_CLUSTER=(''
+  -
+  icp
+  iks
+  icp
+  iks
+  icp
+  iks
+  icp
+  icp
+  icp
+  iks
+  icp
+  icp
+  iks
+  icp
+  icp
+  icp
+  icp
+  icp
+)
+readonly STEP_NOTES=(''
+  'IBM'"'"'s iks-charts/strongswan chart runs one strongSwan VPN pod per release; ICP ran the same chart. Each end of a link is one release, installed by the steps that follow.
+vpn-install.sh hands helm the link'"'"'s pre-shared key, named in the step by --psk-env or --psk-file, through a private temporary file; both ends of a link read the same key. A relative key file is read from the folder apply.sh is started from.
+The listening ends are installed first, so that they listen when the other ends start their tunnels.
+Where an end runs on a strongSwan gateway host rather than in its cluster, run <cluster>/vpn/<peer>/install-gateway.sh there as root instead of that end'"'"'s step.'
+  'icp listens on 203.0.113.10; iks'"'"'s ranges 172.21.0.0/16,172.30.0.0/16 are reached through it.'
+  'iks starts the tunnel to 203.0.113.10; icp'"'"'s ranges 10.0.0.0/24,10.1.0.0/16 are reached through it.'
+  'For each tunnel, vpn-check.sh runs helm test (the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED).
+Then icp'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the ping crosses the tunnel only if both pod ranges are routed through it without SNAT.'
+  'For each tunnel, vpn-check.sh runs helm test (the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED).
+Then iks'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the ping crosses the tunnel only if both pod ranges are routed through it without SNAT.'
+  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
+The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/icp-iks-bookinfo/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
+The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
+  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
+The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/icp-iks-bookinfo/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
+The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
+  'istiod for mesh mesh1, cluster icp, network network1; then the mesh-wide mutual TLS policy.
+With Helm instead of istioctl: helm install istio-base istio/base -n istio-system --kube-context icp-admin -f icp/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context icp-admin -f icp/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway -n istio-system --kube-context icp-admin -f icp/istio/ingress-gateway-values.yaml.'
+  'The east-west gateway of icp (label istio: eastwestgateway, network network1).
+With Helm instead: helm install istio-eastwestgateway istio/gateway -n istio-system --kube-context icp-admin -f icp/istio/eastwest-gateway-values.yaml.
+The script waits for the gateway'"'"'s load balancer and its address goes into EASTWEST_ICP, for the install of the remotes of icp.'
+  'Remotes reach istiod (ports 15012 and 15017) at the gateway'"'"'s stable address instead of a pod IP.'
+  'iks'"'"'s sidecars get their configuration and certificates from istiod on icp, through icp'"'"'s east-west gateway.
+With Helm instead: helm install istio-base istio/base -n istio-system --kube-context iks-admin -f iks/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context iks-admin -f iks/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_ICP".'
+  'The remote secret holds a token for iks'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
+  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
+  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
+  'Gateway bookinfo-gateway (port 8080) and VirtualService bookinfo send requests to productpage.'
+  'Subsets must exist before a VirtualService names them.'
+  'Every service to v1.'
+  'User jason sees reviews v2 (on ICP); everyone else v3 (on IKS).'
+  'Half of the requests to reviews v1, half to v3.'
+)
+# The numbers of the requirements each step uses.
+readonly STEP_NEEDS=('' '' 1 1 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
+readonly REQUIREMENT_LABEL=(''
+  'environment variable ICP_IKS_PSK (pre-shared key of VPN link iks-icp)'
+)
+# Tests that hold when a requirement is met; they never expand a secret into a command line.
+readonly REQUIREMENT_TEST=(''
+  '[[ -n "${ICP_IKS_PSK:-}" ]]'
+)
+# Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
+readonly STEP_FIRST=(0 0 2 3 4 5 6 10 14 16 18 19 21 22 24 26 27 28 29 30 31)
+readonly STEP_COMMANDS=(
+  # Step 1
+  'helm repo add iks-charts https://icr.io/helm/iks-charts --force-update'
+  'helm repo update iks-charts'
+  # Step 2
+  './vpn-install.sh --context icp-admin --release vpn-iks --values icp/vpn/iks/values.yaml --psk-env ICP_IKS_PSK'
+  # Step 3
+  './vpn-install.sh --context iks-admin --release vpn-icp --values iks/vpn/icp/values.yaml --psk-env ICP_IKS_PSK'
+  # Step 4
+  './vpn-check.sh --context icp-admin --release vpn-iks --peer-context iks-admin --peer-release vpn-icp'
+  # Step 5
+  './vpn-check.sh --context iks-admin --release vpn-icp --peer-context icp-admin --peer-release vpn-iks'
+  # Step 6
+  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/icp-iks-bookinfo/ca}"'
+  'kubectl --context=icp-admin apply -f icp/namespaces.yaml'
+  'icp/istio/cacerts.sh "$CA_DIR"'
+  'kubectl --context=icp-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/icp/ca-cert.pem --from-file="$CA_DIR"/icp/ca-key.pem --from-file="$CA_DIR"/icp/root-cert.pem --from-file="$CA_DIR"/icp/cert-chain.pem --dry-run=client -o yaml | kubectl --context=icp-admin apply -f -'
+  # Step 7
+  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/icp-iks-bookinfo/ca}"'
+  'kubectl --context=iks-admin apply -f iks/namespaces.yaml'
+  'iks/istio/cacerts.sh "$CA_DIR"'
+  'kubectl --context=iks-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/iks/ca-cert.pem --from-file="$CA_DIR"/iks/ca-key.pem --from-file="$CA_DIR"/iks/root-cert.pem --from-file="$CA_DIR"/iks/cert-chain.pem --dry-run=client -o yaml | kubectl --context=iks-admin apply -f -'
+  # Step 8
+  'istioctl install --context=icp-admin -y -f icp/istio/control-plane.yaml'
+  'kubectl --context=icp-admin apply -f icp/istio/peer-authentication.yaml'
+  # Step 9
+  'istioctl install --context=icp-admin -y -f icp/istio/eastwest-gateway.yaml'
+  'EASTWEST_ICP="$(icp/istio/eastwest-address.sh)"'
+  # Step 10
+  'kubectl --context=icp-admin apply -f icp/istio/expose-istiod.yaml'
+  # Step 11
+  'EASTWEST_ICP="${EASTWEST_ICP:-$(icp/istio/eastwest-address.sh)}"'
+  'istioctl install --context=iks-admin -y -f iks/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_ICP"'
+  # Step 12
+  'istioctl create-remote-secret --context=iks-admin --name=iks | kubectl apply --context=icp-admin -f -'
+  # Step 13
+  'kubectl --context icp-admin apply -k icp'
+  'kubectl --context icp-admin --namespace default wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/ratings-v1 deployment/reviews-v1 deployment/reviews-v2 deployment/productpage-v1'
+  # Step 14
+  'kubectl --context iks-admin apply -k iks'
+  'kubectl --context iks-admin --namespace default wait --for=condition=Available --timeout=300s deployment/reviews-v3'
+  # Step 15
+  'kubectl --context icp-admin apply -f icp/traffic/ingress-bookinfo.yaml'
+  # Step 16
+  'kubectl --context icp-admin apply -f icp/traffic/destination-rules.yaml'
+  # Step 17
+  'kubectl --context icp-admin apply -f icp/traffic/01-all-v1.yaml'
+  # Step 18
+  'kubectl --context icp-admin replace -f icp/traffic/02-reviews-jason-v2-v3.yaml'
+  # Step 19
+  'kubectl --context icp-admin replace -f icp/traffic/03-reviews-50-v3.yaml'
+)
+
+_needed=()
+for _n in "${_selected[@]}"; do
+  # Numbers without blanks or wildcards: splitting them is what is meant.
+  # shellcheck disable=SC2086
+  for _r in ${STEP_NEEDS[_n]}; do
+    _needed[_r]=1
   done
+done
+_missing=()
+for _r in "${!_needed[@]}"; do
+  if ! eval "${REQUIREMENT_TEST[_r]}"; then
+    _missing+=("${REQUIREMENT_LABEL[_r]}")
+  fi
 done
 if [[ ${#_missing[@]} -gt 0 ]]; then
   if [[ $_dry_run -eq 1 ]]; then
@@ -586,10 +359,61 @@ if [[ ${#_missing[@]} -gt 0 ]]; then
   fi
 fi
 
+_banner() {
+  local step=$1 line
+  printf '\n# Step %s of %s [%s] %s\n' "$step" "$STEP_COUNT" "${STEP_CLUSTER[step]}" \
+    "${STEP_TITLE[step]}"
+  if [[ -n ${STEP_NOTES[step]} ]]; then
+    while IFS= read -r line; do
+      printf '#   %s\n' "$line"
+    done <<<"${STEP_NOTES[step]}"
+  fi
+}
+
+# Shows a command before it runs, exactly as written: "+ " and its text, later lines indented.
+_show() {
+  local text="+ $1"
+  printf '%s\n' "${text//$'\n'/$'\n'  }"
+}
+
+# Runs command number $_command in this shell, so that what it sets is there for later steps.
+# It takes no arguments: the command's text must not see the runner's.
+_eval_command() {
+  eval "${STEP_COMMANDS[_command]}"
+}
+
+_run_step() {
+  for ((_command = STEP_FIRST[$1]; _command < STEP_FIRST[$1 + 1]; _command++)); do
+    _show "${STEP_COMMANDS[_command]}"
+    _eval_command
+  done
+}
+
+_print_step() {
+  for ((_command = STEP_FIRST[$1]; _command < STEP_FIRST[$1 + 1]; _command++)); do
+    printf '%s\n' "${STEP_COMMANDS[_command]}"
+  done
+}
+
+_current_step=''
+_on_error() {
+  if [[ $BASH_SUBSHELL -eq 0 && -n $_current_step ]]; then
+    local how="--from $_current_step"
+    if [[ ${STEP_OPTIONAL[_current_step]} -eq 1 ]]; then
+      how="--step $_current_step"
+    fi
+    printf '\napply.sh: step %s failed (exit status %s): %s\n' \
+      "$_current_step" "$1" "${STEP_TITLE[_current_step]}" >&2
+    printf 'Fix the cause, then resume with: %s %s\n' "$0" "$how" >&2
+    _current_step=''
+  fi
+}
+trap '_on_error $?' ERR
+
 for _n in "${_selected[@]}"; do
   _banner "$_n"
   if [[ $_dry_run -eq 1 ]]; then
-    printf '%s\n' "${STEP_TEXT[_n]}"
+    _print_step "$_n"
   else
     _current_step=$_n
     _run_step "$_n"

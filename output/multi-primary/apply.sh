@@ -4,7 +4,8 @@
 #
 # Runs each step against its cluster's kubectl context, in order. ./apply.sh --help for the
 # options, --list for the steps, --dry-run to print the commands without running them.
-# Commands are also kept in single quotes, to be shown exactly as written:
+# The steps' commands are kept as text in single quotes (STEP_COMMANDS, at the end), each shown
+# exactly as written before it runs:
 # shellcheck disable=SC2016
 set -euo pipefail
 # Commands are shown as written, variables unexpanded; xtrace would print the secrets they pass.
@@ -16,144 +17,11 @@ MESHGEN_INVOKED_FROM="${MESHGEN_INVOKED_FROM:-$PWD}"
 export MESHGEN_INVOKED_FROM
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 
-readonly STEP_COUNT=22
+readonly STEP_COUNT=20
 readonly STAGE_COUNT=2
-readonly REQUIREMENT_COUNT=1
 # Index 0 is unused so that step N is element N.
-readonly STEP_TITLE=(''
-  'Add the Helm repository of the strongSwan chart'
-  'strongSwan on east: tunnel to west (vpn-west)'
-  'strongSwan on west: tunnel to east (vpn-east)'
-  'Instead of the chart: east'"'"'s end of the tunnel to west on a strongSwan gateway'
-  'Instead of the chart: west'"'"'s end of the tunnel to east on a strongSwan gateway'
-  'Check the tunnel from east to west'
-  'Check the tunnel from west to east'
-  'Plug the mesh'"'"'s root CA into east'
-  'Plug the mesh'"'"'s root CA into west'
-  'Install the Istio control plane on east'
-  'Install the Istio control plane on west'
-  'Let istiod on east read west'
-  'Let istiod on west read east'
-  'Apply east/ (namespaces and bookinfo)'
-  'Apply west/ (namespaces and bookinfo)'
-  'Expose bookinfo through the ingress gateway of east'
-  'DestinationRules: one subset per deployed version'
-  'DestinationRules: one subset per deployed version'
-  'Traffic stage 1 of 2: all-v1'
-  'Traffic stage 1 of 2: all-v1'
-  'Traffic stage 2 of 2: reviews-50-v3'
-  'Traffic stage 2 of 2: reviews-50-v3'
-)
-readonly STEP_CLUSTER=(''
-  -
-  east
-  west
-  east
-  west
-  east
-  west
-  east
-  west
-  east
-  west
-  east
-  west
-  east
-  west
-  east
-  east
-  west
-  east
-  west
-  east
-  west
-)
-readonly STEP_OPTIONAL=('' 0 0 0 1 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
-readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 2 2 )
-readonly STEP_NEEDS=('' '' 1 1 1 1 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
-readonly STEP_NOTES=(''
-  'IBM'"'"'s iks-charts/strongswan chart runs one strongSwan VPN pod per release; ICP ran the same chart.'
-  'east listens on 203.0.113.10; west'"'"'s ranges 172.21.0.0/16,172.30.0.0/16 are reached through it.
-The pre-shared key comes from {env: EAST_WEST_PSK}; both ends of the link must get the same key.
-Installed before the other end so that it listens when that end starts the tunnel.'
-  'west starts the tunnel; east'"'"'s ranges 10.0.0.0/24,10.1.0.0/16 are reached through it.
-The pre-shared key comes from {env: EAST_WEST_PSK}; both ends of the link must get the same key.'
-  'Only where east'"'"'s end runs on a strongSwan 5.9+ host at 203.0.113.10 rather than in the cluster: run these there, as root.
-The key goes to /etc/swanctl/conf.d/vpn-west.secrets (mode 0600), which the installed swanctl.conf includes.'
-  'Only where west'"'"'s end runs on a strongSwan 5.9+ host at 198.51.100.20 rather than in the cluster: run these there, as root.
-The key goes to /etc/swanctl/conf.d/vpn-east.secrets (mode 0600), which the installed swanctl.conf includes.'
-  'helm test runs the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED.
-Then east'"'"'s VPN pod pings the VPN pod of west, a pod address in 172.30.0.0/16: it crosses the tunnel only if both pod ranges are routed through it without SNAT.'
-  'helm test runs the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED.
-Then west'"'"'s VPN pod pings the VPN pod of east, a pod address in 10.1.0.0/16: it crosses the tunnel only if both pod ranges are routed through it without SNAT.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/multi-primary/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/multi-primary/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'istiod for mesh mesh1, cluster east, network network1; then the mesh-wide mutual TLS policy.
-With Helm instead of istioctl: helm install istio-base istio/base -n istio-system --kube-context east-admin -f east/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context east-admin -f east/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway -n istio-system --kube-context east-admin -f east/istio/ingress-gateway-values.yaml.'
-  'istiod for mesh mesh1, cluster west, network network1; then the mesh-wide mutual TLS policy.
-With Helm instead of istioctl: helm install istio-base istio/base -n istio-system --kube-context west-admin -f west/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context west-admin -f west/istio/istiod-values.yaml --wait.'
-  'The remote secret holds a token for west'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
-  'The remote secret holds a token for east'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
-  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
-  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
-  'Gateway bookinfo-gateway (port 8080) and VirtualService bookinfo send requests to productpage.'
-  'Subsets must exist before a VirtualService names them.'
-  'Subsets must exist before a VirtualService names them.'
-  'Every service to v1.'
-  'Every service to v1.'
-  'Half of the requests to reviews v1 (east), half to v3 (west).'
-  'Half of the requests to reviews v1 (east), half to v3 (west).'
-)
-readonly STEP_TEXT=(''
-  'helm repo add iks-charts https://icr.io/helm/iks-charts --force-update
-helm repo update iks-charts'
-  '(set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv EAST_WEST_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set EAST_WEST_PSK to the pre-shared key of link west-east'"'"' >&2; exit 1; }; helm upgrade --install vpn-west iks-charts/strongswan --version 2.10.7 --kube-context east-admin --namespace kube-system -f east/vpn/west/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  '(set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv EAST_WEST_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set EAST_WEST_PSK to the pre-shared key of link west-east'"'"' >&2; exit 1; }; helm upgrade --install vpn-east iks-charts/strongswan --version 2.10.7 --kube-context west-admin --namespace kube-system -f west/vpn/east/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  'install -m 0644 east/vpn/west/swanctl.conf /etc/swanctl/conf.d/vpn-west.conf
-(set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv EAST_WEST_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set EAST_WEST_PSK to the pre-shared key of link west-east'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-west {\n        id-1 = east\n        id-2 = west\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-west.secrets)
-swanctl --load-all'
-  'install -m 0644 west/vpn/east/swanctl.conf /etc/swanctl/conf.d/vpn-east.conf
-(set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv EAST_WEST_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set EAST_WEST_PSK to the pre-shared key of link west-east'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-east {\n        id-1 = west\n        id-2 = east\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-east.secrets)
-swanctl --load-all'
-  'helm test vpn-west --kube-context east-admin --namespace kube-system
-PEER_POD_IP="$(kubectl --context west-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-east --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"
-kubectl --context east-admin --namespace kube-system exec deploy/vpn-west-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  'helm test vpn-east --kube-context west-admin --namespace kube-system
-PEER_POD_IP="$(kubectl --context east-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-west --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"
-kubectl --context west-admin --namespace kube-system exec deploy/vpn-east-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/multi-primary/ca}"
-kubectl --context=east-admin apply -f east/namespaces.yaml
-east/istio/cacerts.sh "$CA_DIR"
-kubectl --context=east-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/east/ca-cert.pem --from-file="$CA_DIR"/east/ca-key.pem --from-file="$CA_DIR"/east/root-cert.pem --from-file="$CA_DIR"/east/cert-chain.pem --dry-run=client -o yaml | kubectl --context=east-admin apply -f -'
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/multi-primary/ca}"
-kubectl --context=west-admin apply -f west/namespaces.yaml
-west/istio/cacerts.sh "$CA_DIR"
-kubectl --context=west-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/west/ca-cert.pem --from-file="$CA_DIR"/west/ca-key.pem --from-file="$CA_DIR"/west/root-cert.pem --from-file="$CA_DIR"/west/cert-chain.pem --dry-run=client -o yaml | kubectl --context=west-admin apply -f -'
-  'istioctl install --context=east-admin -y -f east/istio/control-plane.yaml
-kubectl --context=east-admin apply -f east/istio/peer-authentication.yaml'
-  'istioctl install --context=west-admin -y -f west/istio/control-plane.yaml
-kubectl --context=west-admin apply -f west/istio/peer-authentication.yaml'
-  'istioctl create-remote-secret --context=west-admin --name=west | kubectl apply --context=east-admin -f -'
-  'istioctl create-remote-secret --context=east-admin --name=east | kubectl apply --context=west-admin -f -'
-  'kubectl --context east-admin apply -k east
-kubectl --context east-admin --namespace default wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/ratings-v1 deployment/reviews-v1 deployment/productpage-v1'
-  'kubectl --context west-admin apply -k west
-kubectl --context west-admin --namespace default wait --for=condition=Available --timeout=300s deployment/ratings-v1 deployment/reviews-v2 deployment/reviews-v3'
-  'kubectl --context east-admin apply -f east/traffic/ingress-bookinfo.yaml'
-  'kubectl --context east-admin apply -f east/traffic/destination-rules.yaml'
-  'kubectl --context west-admin apply -f west/traffic/destination-rules.yaml'
-  'kubectl --context east-admin apply -f east/traffic/01-all-v1.yaml'
-  'kubectl --context west-admin apply -f west/traffic/01-all-v1.yaml'
-  'kubectl --context east-admin replace -f east/traffic/02-reviews-50-v3.yaml'
-  'kubectl --context west-admin replace -f west/traffic/02-reviews-50-v3.yaml'
-)
-readonly REQUIREMENT_LABEL=(''
-  'environment variable EAST_WEST_PSK (pre-shared key of VPN link west-east)'
-)
+readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
+readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 2 2 )
 
 _usage() {
   printf '%s\n' \
@@ -196,25 +64,23 @@ _list_steps() {
     ' 1  vpn                -        Add the Helm repository of the strongSwan chart' \
     ' 2  vpn                east     strongSwan on east: tunnel to west (vpn-west)' \
     ' 3  vpn                west     strongSwan on west: tunnel to east (vpn-east)' \
-    ' 4  vpn                east     Instead of the chart: east'"'"'s end of the tunnel to west on a strongSwan gateway  [optional: --step 4]' \
-    ' 5  vpn                west     Instead of the chart: west'"'"'s end of the tunnel to east on a strongSwan gateway  [optional: --step 5]' \
-    ' 6  vpn-check          east     Check the tunnel from east to west' \
-    ' 7  vpn-check          west     Check the tunnel from west to east' \
-    ' 8  root-ca            east     Plug the mesh'"'"'s root CA into east' \
-    ' 9  root-ca            west     Plug the mesh'"'"'s root CA into west' \
-    '10  istio-primary      east     Install the Istio control plane on east' \
-    '11  istio-primary      west     Install the Istio control plane on west' \
-    '12  istio-secrets      east     Let istiod on east read west' \
-    '13  istio-secrets      west     Let istiod on west read east' \
-    '14  apps               east     Apply east/ (namespaces and bookinfo)' \
-    '15  apps               west     Apply west/ (namespaces and bookinfo)' \
-    '16  apps               east     Expose bookinfo through the ingress gateway of east' \
-    '17  destination-rules  east     DestinationRules: one subset per deployed version' \
-    '18  destination-rules  west     DestinationRules: one subset per deployed version' \
-    '19  traffic-first      east     Traffic stage 1 of 2: all-v1' \
-    '20  traffic-first      west     Traffic stage 1 of 2: all-v1' \
-    '21  traffic-later      east     Traffic stage 2 of 2: reviews-50-v3  [optional: --stage 2]' \
-    '22  traffic-later      west     Traffic stage 2 of 2: reviews-50-v3  [optional: --stage 2]'
+    ' 4  vpn-check          east     Check the tunnel from east to west' \
+    ' 5  vpn-check          west     Check the tunnel from west to east' \
+    ' 6  root-ca            east     Plug the mesh'"'"'s root CA into east' \
+    ' 7  root-ca            west     Plug the mesh'"'"'s root CA into west' \
+    ' 8  istio-primary      east     Install the Istio control plane on east' \
+    ' 9  istio-primary      west     Install the Istio control plane on west' \
+    '10  istio-secrets      east     Let istiod on east read west' \
+    '11  istio-secrets      west     Let istiod on west read east' \
+    '12  apps               east     Apply east/ (namespaces and bookinfo)' \
+    '13  apps               west     Apply west/ (namespaces and bookinfo)' \
+    '14  apps               east     Expose bookinfo through the ingress gateway of east' \
+    '15  destination-rules  east     DestinationRules: one subset per deployed version' \
+    '16  destination-rules  west     DestinationRules: one subset per deployed version' \
+    '17  traffic-first      east     Traffic stage 1 of 2: all-v1' \
+    '18  traffic-first      west     Traffic stage 1 of 2: all-v1' \
+    '19  traffic-later      east     Traffic stage 2 of 2: reviews-50-v3  [optional: --stage 2]' \
+    '20  traffic-later      west     Traffic stage 2 of 2: reviews-50-v3  [optional: --stage 2]'
 }
 
 _usage_error() {
@@ -230,260 +96,15 @@ _require_number() {
   fi
 }
 
-_contains() {
-  local needle=$1 item
-  shift
-  for item in "$@"; do
-    if [[ $item == "$needle" ]]; then
-      return 0
-    fi
-  done
-  return 1
-}
-
-# Shows a command before it runs, exactly as written.
-_show() {
-  printf '%s\n' "$1"
-}
-
-_requirement_met() {
-  case $1 in
-    1) [[ -n "${EAST_WEST_PSK:-}" ]] ;;
-    *) return 1 ;;
-  esac
-}
-
-# Step 1: Add the Helm repository of the strongSwan chart
-step_1() {
-  _show '+ helm repo add iks-charts https://icr.io/helm/iks-charts --force-update'
-  helm repo add iks-charts https://icr.io/helm/iks-charts --force-update
-  _show '+ helm repo update iks-charts'
-  helm repo update iks-charts
-}
-
-# Step 2: strongSwan on east: tunnel to west (vpn-west)
-step_2() {
-  _show '+ (set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv EAST_WEST_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set EAST_WEST_PSK to the pre-shared key of link west-east'"'"' >&2; exit 1; }; helm upgrade --install vpn-west iks-charts/strongswan --version 2.10.7 --kube-context east-admin --namespace kube-system -f east/vpn/west/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  (set -eu; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv EAST_WEST_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set EAST_WEST_PSK to the pre-shared key of link west-east' >&2; exit 1; }; helm upgrade --install vpn-west iks-charts/strongswan --version 2.10.7 --kube-context east-admin --namespace kube-system -f east/vpn/west/values.yaml --set-file preshared.secret="$psk_file" --wait)
-}
-
-# Step 3: strongSwan on west: tunnel to east (vpn-east)
-step_3() {
-  _show '+ (set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv EAST_WEST_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set EAST_WEST_PSK to the pre-shared key of link west-east'"'"' >&2; exit 1; }; helm upgrade --install vpn-east iks-charts/strongswan --version 2.10.7 --kube-context west-admin --namespace kube-system -f west/vpn/east/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  (set -eu; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv EAST_WEST_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set EAST_WEST_PSK to the pre-shared key of link west-east' >&2; exit 1; }; helm upgrade --install vpn-east iks-charts/strongswan --version 2.10.7 --kube-context west-admin --namespace kube-system -f west/vpn/east/values.yaml --set-file preshared.secret="$psk_file" --wait)
-}
-
-# Step 4: Instead of the chart: east's end of the tunnel to west on a strongSwan gateway
-step_4() {
-  _show '+ install -m 0644 east/vpn/west/swanctl.conf /etc/swanctl/conf.d/vpn-west.conf'
-  install -m 0644 east/vpn/west/swanctl.conf /etc/swanctl/conf.d/vpn-west.conf
-  _show '+ (set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv EAST_WEST_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set EAST_WEST_PSK to the pre-shared key of link west-east'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-west {\n        id-1 = east\n        id-2 = west\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-west.secrets)'
-  (set -eu; umask 077; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv EAST_WEST_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set EAST_WEST_PSK to the pre-shared key of link west-east' >&2; exit 1; }; { printf 'secrets {\n    ike-vpn-west {\n        id-1 = east\n        id-2 = west\n        secret = 0s'; base64 < "$psk_file" | tr -d '\n'; printf '\n    }\n}\n'; } > /etc/swanctl/conf.d/vpn-west.secrets)
-  _show '+ swanctl --load-all'
-  swanctl --load-all
-}
-
-# Step 5: Instead of the chart: west's end of the tunnel to east on a strongSwan gateway
-step_5() {
-  _show '+ install -m 0644 west/vpn/east/swanctl.conf /etc/swanctl/conf.d/vpn-east.conf'
-  install -m 0644 west/vpn/east/swanctl.conf /etc/swanctl/conf.d/vpn-east.conf
-  _show '+ (set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv EAST_WEST_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set EAST_WEST_PSK to the pre-shared key of link west-east'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-east {\n        id-1 = west\n        id-2 = east\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-east.secrets)'
-  (set -eu; umask 077; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv EAST_WEST_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set EAST_WEST_PSK to the pre-shared key of link west-east' >&2; exit 1; }; { printf 'secrets {\n    ike-vpn-east {\n        id-1 = west\n        id-2 = east\n        secret = 0s'; base64 < "$psk_file" | tr -d '\n'; printf '\n    }\n}\n'; } > /etc/swanctl/conf.d/vpn-east.secrets)
-  _show '+ swanctl --load-all'
-  swanctl --load-all
-}
-
-# Step 6: Check the tunnel from east to west
-step_6() {
-  _show '+ helm test vpn-west --kube-context east-admin --namespace kube-system'
-  helm test vpn-west --kube-context east-admin --namespace kube-system
-  _show '+ PEER_POD_IP="$(kubectl --context west-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-east --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"'
-  PEER_POD_IP="$(kubectl --context west-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-east --output 'jsonpath={.items[0].status.podIP}')"
-  _show '+ kubectl --context east-admin --namespace kube-system exec deploy/vpn-west-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  kubectl --context east-admin --namespace kube-system exec deploy/vpn-west-strongswan -- sudo ping -c 3 "$PEER_POD_IP"
-}
-
-# Step 7: Check the tunnel from west to east
-step_7() {
-  _show '+ helm test vpn-east --kube-context west-admin --namespace kube-system'
-  helm test vpn-east --kube-context west-admin --namespace kube-system
-  _show '+ PEER_POD_IP="$(kubectl --context east-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-west --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"'
-  PEER_POD_IP="$(kubectl --context east-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-west --output 'jsonpath={.items[0].status.podIP}')"
-  _show '+ kubectl --context west-admin --namespace kube-system exec deploy/vpn-east-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  kubectl --context west-admin --namespace kube-system exec deploy/vpn-east-strongswan -- sudo ping -c 3 "$PEER_POD_IP"
-}
-
-# Step 8: Plug the mesh's root CA into east
-step_8() {
-  _show '+ CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/multi-primary/ca}"'
-  CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/multi-primary/ca}"
-  _show '+ kubectl --context=east-admin apply -f east/namespaces.yaml'
-  kubectl --context=east-admin apply -f east/namespaces.yaml
-  _show '+ east/istio/cacerts.sh "$CA_DIR"'
-  east/istio/cacerts.sh "$CA_DIR"
-  _show '+ kubectl --context=east-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/east/ca-cert.pem --from-file="$CA_DIR"/east/ca-key.pem --from-file="$CA_DIR"/east/root-cert.pem --from-file="$CA_DIR"/east/cert-chain.pem --dry-run=client -o yaml | kubectl --context=east-admin apply -f -'
-  kubectl --context=east-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/east/ca-cert.pem --from-file="$CA_DIR"/east/ca-key.pem --from-file="$CA_DIR"/east/root-cert.pem --from-file="$CA_DIR"/east/cert-chain.pem --dry-run=client -o yaml | kubectl --context=east-admin apply -f -
-}
-
-# Step 9: Plug the mesh's root CA into west
-step_9() {
-  _show '+ CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/multi-primary/ca}"'
-  CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/multi-primary/ca}"
-  _show '+ kubectl --context=west-admin apply -f west/namespaces.yaml'
-  kubectl --context=west-admin apply -f west/namespaces.yaml
-  _show '+ west/istio/cacerts.sh "$CA_DIR"'
-  west/istio/cacerts.sh "$CA_DIR"
-  _show '+ kubectl --context=west-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/west/ca-cert.pem --from-file="$CA_DIR"/west/ca-key.pem --from-file="$CA_DIR"/west/root-cert.pem --from-file="$CA_DIR"/west/cert-chain.pem --dry-run=client -o yaml | kubectl --context=west-admin apply -f -'
-  kubectl --context=west-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/west/ca-cert.pem --from-file="$CA_DIR"/west/ca-key.pem --from-file="$CA_DIR"/west/root-cert.pem --from-file="$CA_DIR"/west/cert-chain.pem --dry-run=client -o yaml | kubectl --context=west-admin apply -f -
-}
-
-# Step 10: Install the Istio control plane on east
-step_10() {
-  _show '+ istioctl install --context=east-admin -y -f east/istio/control-plane.yaml'
-  istioctl install --context=east-admin -y -f east/istio/control-plane.yaml
-  _show '+ kubectl --context=east-admin apply -f east/istio/peer-authentication.yaml'
-  kubectl --context=east-admin apply -f east/istio/peer-authentication.yaml
-}
-
-# Step 11: Install the Istio control plane on west
-step_11() {
-  _show '+ istioctl install --context=west-admin -y -f west/istio/control-plane.yaml'
-  istioctl install --context=west-admin -y -f west/istio/control-plane.yaml
-  _show '+ kubectl --context=west-admin apply -f west/istio/peer-authentication.yaml'
-  kubectl --context=west-admin apply -f west/istio/peer-authentication.yaml
-}
-
-# Step 12: Let istiod on east read west
-step_12() {
-  _show '+ istioctl create-remote-secret --context=west-admin --name=west | kubectl apply --context=east-admin -f -'
-  istioctl create-remote-secret --context=west-admin --name=west | kubectl apply --context=east-admin -f -
-}
-
-# Step 13: Let istiod on west read east
-step_13() {
-  _show '+ istioctl create-remote-secret --context=east-admin --name=east | kubectl apply --context=west-admin -f -'
-  istioctl create-remote-secret --context=east-admin --name=east | kubectl apply --context=west-admin -f -
-}
-
-# Step 14: Apply east/ (namespaces and bookinfo)
-step_14() {
-  _show '+ kubectl --context east-admin apply -k east'
-  kubectl --context east-admin apply -k east
-  _show '+ kubectl --context east-admin --namespace default wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/ratings-v1 deployment/reviews-v1 deployment/productpage-v1'
-  kubectl --context east-admin --namespace default wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/ratings-v1 deployment/reviews-v1 deployment/productpage-v1
-}
-
-# Step 15: Apply west/ (namespaces and bookinfo)
-step_15() {
-  _show '+ kubectl --context west-admin apply -k west'
-  kubectl --context west-admin apply -k west
-  _show '+ kubectl --context west-admin --namespace default wait --for=condition=Available --timeout=300s deployment/ratings-v1 deployment/reviews-v2 deployment/reviews-v3'
-  kubectl --context west-admin --namespace default wait --for=condition=Available --timeout=300s deployment/ratings-v1 deployment/reviews-v2 deployment/reviews-v3
-}
-
-# Step 16: Expose bookinfo through the ingress gateway of east
-step_16() {
-  _show '+ kubectl --context east-admin apply -f east/traffic/ingress-bookinfo.yaml'
-  kubectl --context east-admin apply -f east/traffic/ingress-bookinfo.yaml
-}
-
-# Step 17: DestinationRules: one subset per deployed version
-step_17() {
-  _show '+ kubectl --context east-admin apply -f east/traffic/destination-rules.yaml'
-  kubectl --context east-admin apply -f east/traffic/destination-rules.yaml
-}
-
-# Step 18: DestinationRules: one subset per deployed version
-step_18() {
-  _show '+ kubectl --context west-admin apply -f west/traffic/destination-rules.yaml'
-  kubectl --context west-admin apply -f west/traffic/destination-rules.yaml
-}
-
-# Step 19: Traffic stage 1 of 2: all-v1
-step_19() {
-  _show '+ kubectl --context east-admin apply -f east/traffic/01-all-v1.yaml'
-  kubectl --context east-admin apply -f east/traffic/01-all-v1.yaml
-}
-
-# Step 20: Traffic stage 1 of 2: all-v1
-step_20() {
-  _show '+ kubectl --context west-admin apply -f west/traffic/01-all-v1.yaml'
-  kubectl --context west-admin apply -f west/traffic/01-all-v1.yaml
-}
-
-# Step 21: Traffic stage 2 of 2: reviews-50-v3
-step_21() {
-  _show '+ kubectl --context east-admin replace -f east/traffic/02-reviews-50-v3.yaml'
-  kubectl --context east-admin replace -f east/traffic/02-reviews-50-v3.yaml
-}
-
-# Step 22: Traffic stage 2 of 2: reviews-50-v3
-step_22() {
-  _show '+ kubectl --context west-admin replace -f west/traffic/02-reviews-50-v3.yaml'
-  kubectl --context west-admin replace -f west/traffic/02-reviews-50-v3.yaml
-}
-
-_run_step() {
-  case $1 in
-    1) step_1 ;;
-    2) step_2 ;;
-    3) step_3 ;;
-    4) step_4 ;;
-    5) step_5 ;;
-    6) step_6 ;;
-    7) step_7 ;;
-    8) step_8 ;;
-    9) step_9 ;;
-    10) step_10 ;;
-    11) step_11 ;;
-    12) step_12 ;;
-    13) step_13 ;;
-    14) step_14 ;;
-    15) step_15 ;;
-    16) step_16 ;;
-    17) step_17 ;;
-    18) step_18 ;;
-    19) step_19 ;;
-    20) step_20 ;;
-    21) step_21 ;;
-    22) step_22 ;;
-    *) return 1 ;;
-  esac
-}
-
-_banner() {
-  local step=$1 line
-  printf '\n# Step %s of %s [%s] %s\n' "$step" "$STEP_COUNT" "${STEP_CLUSTER[step]}" \
-    "${STEP_TITLE[step]}"
-  if [[ -n ${STEP_NOTES[step]} ]]; then
-    while IFS= read -r line; do
-      printf '#   %s\n' "$line"
-    done <<<"${STEP_NOTES[step]}"
-  fi
-}
-
 # The runbook's own variables start with _ so that step commands can't clobber them.
-_current_step=''
-_on_error() {
-  if [[ $BASH_SUBSHELL -eq 0 && -n $_current_step ]]; then
-    local how="--from $_current_step"
-    if [[ ${STEP_OPTIONAL[_current_step]} -eq 1 ]]; then
-      how="--step $_current_step"
-    fi
-    printf '\napply.sh: step %s failed (exit status %s): %s\n' \
-      "$_current_step" "$1" "${STEP_TITLE[_current_step]}" >&2
-    printf 'Fix the cause, then resume with: %s %s\n' "$0" "$how" >&2
-    _current_step=''
-  fi
-}
-trap '_on_error $?' ERR
-
 _list_only=0
 _dry_run=0
 _from=1
 _to=$STEP_COUNT
 _through_stage=0
+# _chosen[N] is set for each step named by --step or --stage.
 _chosen=()
+_choosing=0
 while [[ $# -gt 0 ]]; do
   _option=$1
   shift
@@ -519,7 +140,8 @@ while [[ $# -gt 0 ]]; do
     -n | --dry-run) _dry_run=1 ;;
     -s | --step)
       _require_number "$_option" "$_value" "$STEP_COUNT"
-      _chosen+=("$_value")
+      _chosen[_value]=1
+      _choosing=1
       ;;
     -f | --from)
       _require_number "$_option" "$_value" "$STEP_COUNT"
@@ -537,9 +159,10 @@ while [[ $# -gt 0 ]]; do
       if [[ $_option == --through-stage ]]; then
         _through_stage=$_value
       else
+        _choosing=1
         for ((_n = 1; _n <= STEP_COUNT; _n++)); do
           if [[ ${STEP_STAGE[_n]} -eq $_value ]]; then
-            _chosen+=("$_n")
+            _chosen[_n]=1
           fi
         done
       fi
@@ -552,14 +175,14 @@ if [[ $_list_only -eq 1 ]]; then
   _list_steps
   exit 0
 fi
-if [[ ${#_chosen[@]} -gt 0 && $_through_stage -gt 0 ]]; then
+if [[ $_choosing -eq 1 && $_through_stage -gt 0 ]]; then
   _usage_error "--through-stage adds to the default run; leave out --step and --stage"
 fi
 
 _selected=()
 for ((_n = _from; _n <= _to; _n++)); do
-  if [[ ${#_chosen[@]} -gt 0 ]]; then
-    if _contains "$_n" "${_chosen[@]}"; then
+  if [[ $_choosing -eq 1 ]]; then
+    if [[ -n ${_chosen[_n]:-} ]]; then
       _selected+=("$_n")
     fi
   elif [[ ${STEP_OPTIONAL[_n]} -eq 0 ]] \
@@ -571,16 +194,162 @@ if [[ ${#_selected[@]} -eq 0 ]]; then
   _usage_error "no step selected (./apply.sh --list shows them)"
 fi
 
-_missing=()
-for ((_r = 1; _r <= REQUIREMENT_COUNT; _r++)); do
-  for _n in "${_selected[@]}"; do
-    if [[ " ${STEP_NEEDS[_n]} " == *" $_r "* ]]; then
-      if ! _requirement_met "$_r"; then
-        _missing+=("${REQUIREMENT_LABEL[_r]}")
-      fi
-      break
-    fi
+# What the steps are and do: read only when steps are printed or run.
+readonly STEP_TITLE=(''
+  'Add the Helm repository of the strongSwan chart'
+  'strongSwan on east: tunnel to west (vpn-west)'
+  'strongSwan on west: tunnel to east (vpn-east)'
+  'Check the tunnel from east to west'
+  'Check the tunnel from west to east'
+  'Plug the mesh'"'"'s root CA into east'
+  'Plug the mesh'"'"'s root CA into west'
+  'Install the Istio control plane on east'
+  'Install the Istio control plane on west'
+  'Let istiod on east read west'
+  'Let istiod on west read east'
+  'Apply east/ (namespaces and bookinfo)'
+  'Apply west/ (namespaces and bookinfo)'
+  'Expose bookinfo through the ingress gateway of east'
+  'DestinationRules: one subset per deployed version'
+  'DestinationRules: one subset per deployed version'
+  'Traffic stage 1 of 2: all-v1'
+  'Traffic stage 1 of 2: all-v1'
+  'Traffic stage 2 of 2: reviews-50-v3'
+  'Traffic stage 2 of 2: reviews-50-v3'
+)
+readonly STEP_CLUSTER=(''
+  -
+  east
+  west
+  east
+  west
+  east
+  west
+  east
+  west
+  east
+  west
+  east
+  west
+  east
+  east
+  west
+  east
+  west
+  east
+  west
+)
+readonly STEP_NOTES=(''
+  'IBM'"'"'s iks-charts/strongswan chart runs one strongSwan VPN pod per release; ICP ran the same chart. Each end of a link is one release, installed by the steps that follow.
+vpn-install.sh hands helm the link'"'"'s pre-shared key, named in the step by --psk-env or --psk-file, through a private temporary file; both ends of a link read the same key. A relative key file is read from the folder apply.sh is started from.
+The listening ends are installed first, so that they listen when the other ends start their tunnels.
+Where an end runs on a strongSwan gateway host rather than in its cluster, run <cluster>/vpn/<peer>/install-gateway.sh there as root instead of that end'"'"'s step.'
+  'east listens on 203.0.113.10; west'"'"'s ranges 172.21.0.0/16,172.30.0.0/16 are reached through it.'
+  'west starts the tunnel to 203.0.113.10; east'"'"'s ranges 10.0.0.0/24,10.1.0.0/16 are reached through it.'
+  'For each tunnel, vpn-check.sh runs helm test (the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED).
+Then east'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the ping crosses the tunnel only if both pod ranges are routed through it without SNAT.'
+  'For each tunnel, vpn-check.sh runs helm test (the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED).
+Then west'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the ping crosses the tunnel only if both pod ranges are routed through it without SNAT.'
+  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
+The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/multi-primary/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
+The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
+  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
+The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/multi-primary/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
+The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
+  'istiod for mesh mesh1, cluster east, network network1; then the mesh-wide mutual TLS policy.
+With Helm instead of istioctl: helm install istio-base istio/base -n istio-system --kube-context east-admin -f east/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context east-admin -f east/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway -n istio-system --kube-context east-admin -f east/istio/ingress-gateway-values.yaml.'
+  'istiod for mesh mesh1, cluster west, network network1; then the mesh-wide mutual TLS policy.
+With Helm instead of istioctl: helm install istio-base istio/base -n istio-system --kube-context west-admin -f west/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context west-admin -f west/istio/istiod-values.yaml --wait.'
+  'The remote secret holds a token for west'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
+  'The remote secret holds a token for east'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
+  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
+  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
+  'Gateway bookinfo-gateway (port 8080) and VirtualService bookinfo send requests to productpage.'
+  'Subsets must exist before a VirtualService names them.'
+  'Subsets must exist before a VirtualService names them.'
+  'Every service to v1.'
+  'Every service to v1.'
+  'Half of the requests to reviews v1 (east), half to v3 (west).'
+  'Half of the requests to reviews v1 (east), half to v3 (west).'
+)
+# The numbers of the requirements each step uses.
+readonly STEP_NEEDS=('' '' 1 1 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
+readonly REQUIREMENT_LABEL=(''
+  'environment variable EAST_WEST_PSK (pre-shared key of VPN link west-east)'
+)
+# Tests that hold when a requirement is met; they never expand a secret into a command line.
+readonly REQUIREMENT_TEST=(''
+  '[[ -n "${EAST_WEST_PSK:-}" ]]'
+)
+# Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
+readonly STEP_FIRST=(0 0 2 3 4 5 6 10 14 16 18 19 20 22 24 25 26 27 28 29 30 31)
+readonly STEP_COMMANDS=(
+  # Step 1
+  'helm repo add iks-charts https://icr.io/helm/iks-charts --force-update'
+  'helm repo update iks-charts'
+  # Step 2
+  './vpn-install.sh --context east-admin --release vpn-west --values east/vpn/west/values.yaml --psk-env EAST_WEST_PSK'
+  # Step 3
+  './vpn-install.sh --context west-admin --release vpn-east --values west/vpn/east/values.yaml --psk-env EAST_WEST_PSK'
+  # Step 4
+  './vpn-check.sh --context east-admin --release vpn-west --peer-context west-admin --peer-release vpn-east'
+  # Step 5
+  './vpn-check.sh --context west-admin --release vpn-east --peer-context east-admin --peer-release vpn-west'
+  # Step 6
+  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/multi-primary/ca}"'
+  'kubectl --context=east-admin apply -f east/namespaces.yaml'
+  'east/istio/cacerts.sh "$CA_DIR"'
+  'kubectl --context=east-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/east/ca-cert.pem --from-file="$CA_DIR"/east/ca-key.pem --from-file="$CA_DIR"/east/root-cert.pem --from-file="$CA_DIR"/east/cert-chain.pem --dry-run=client -o yaml | kubectl --context=east-admin apply -f -'
+  # Step 7
+  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/multi-primary/ca}"'
+  'kubectl --context=west-admin apply -f west/namespaces.yaml'
+  'west/istio/cacerts.sh "$CA_DIR"'
+  'kubectl --context=west-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/west/ca-cert.pem --from-file="$CA_DIR"/west/ca-key.pem --from-file="$CA_DIR"/west/root-cert.pem --from-file="$CA_DIR"/west/cert-chain.pem --dry-run=client -o yaml | kubectl --context=west-admin apply -f -'
+  # Step 8
+  'istioctl install --context=east-admin -y -f east/istio/control-plane.yaml'
+  'kubectl --context=east-admin apply -f east/istio/peer-authentication.yaml'
+  # Step 9
+  'istioctl install --context=west-admin -y -f west/istio/control-plane.yaml'
+  'kubectl --context=west-admin apply -f west/istio/peer-authentication.yaml'
+  # Step 10
+  'istioctl create-remote-secret --context=west-admin --name=west | kubectl apply --context=east-admin -f -'
+  # Step 11
+  'istioctl create-remote-secret --context=east-admin --name=east | kubectl apply --context=west-admin -f -'
+  # Step 12
+  'kubectl --context east-admin apply -k east'
+  'kubectl --context east-admin --namespace default wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/ratings-v1 deployment/reviews-v1 deployment/productpage-v1'
+  # Step 13
+  'kubectl --context west-admin apply -k west'
+  'kubectl --context west-admin --namespace default wait --for=condition=Available --timeout=300s deployment/ratings-v1 deployment/reviews-v2 deployment/reviews-v3'
+  # Step 14
+  'kubectl --context east-admin apply -f east/traffic/ingress-bookinfo.yaml'
+  # Step 15
+  'kubectl --context east-admin apply -f east/traffic/destination-rules.yaml'
+  # Step 16
+  'kubectl --context west-admin apply -f west/traffic/destination-rules.yaml'
+  # Step 17
+  'kubectl --context east-admin apply -f east/traffic/01-all-v1.yaml'
+  # Step 18
+  'kubectl --context west-admin apply -f west/traffic/01-all-v1.yaml'
+  # Step 19
+  'kubectl --context east-admin replace -f east/traffic/02-reviews-50-v3.yaml'
+  # Step 20
+  'kubectl --context west-admin replace -f west/traffic/02-reviews-50-v3.yaml'
+)
+
+_needed=()
+for _n in "${_selected[@]}"; do
+  # Numbers without blanks or wildcards: splitting them is what is meant.
+  # shellcheck disable=SC2086
+  for _r in ${STEP_NEEDS[_n]}; do
+    _needed[_r]=1
   done
+done
+_missing=()
+for _r in "${!_needed[@]}"; do
+  if ! eval "${REQUIREMENT_TEST[_r]}"; then
+    _missing+=("${REQUIREMENT_LABEL[_r]}")
+  fi
 done
 if [[ ${#_missing[@]} -gt 0 ]]; then
   if [[ $_dry_run -eq 1 ]]; then
@@ -592,10 +361,61 @@ if [[ ${#_missing[@]} -gt 0 ]]; then
   fi
 fi
 
+_banner() {
+  local step=$1 line
+  printf '\n# Step %s of %s [%s] %s\n' "$step" "$STEP_COUNT" "${STEP_CLUSTER[step]}" \
+    "${STEP_TITLE[step]}"
+  if [[ -n ${STEP_NOTES[step]} ]]; then
+    while IFS= read -r line; do
+      printf '#   %s\n' "$line"
+    done <<<"${STEP_NOTES[step]}"
+  fi
+}
+
+# Shows a command before it runs, exactly as written: "+ " and its text, later lines indented.
+_show() {
+  local text="+ $1"
+  printf '%s\n' "${text//$'\n'/$'\n'  }"
+}
+
+# Runs command number $_command in this shell, so that what it sets is there for later steps.
+# It takes no arguments: the command's text must not see the runner's.
+_eval_command() {
+  eval "${STEP_COMMANDS[_command]}"
+}
+
+_run_step() {
+  for ((_command = STEP_FIRST[$1]; _command < STEP_FIRST[$1 + 1]; _command++)); do
+    _show "${STEP_COMMANDS[_command]}"
+    _eval_command
+  done
+}
+
+_print_step() {
+  for ((_command = STEP_FIRST[$1]; _command < STEP_FIRST[$1 + 1]; _command++)); do
+    printf '%s\n' "${STEP_COMMANDS[_command]}"
+  done
+}
+
+_current_step=''
+_on_error() {
+  if [[ $BASH_SUBSHELL -eq 0 && -n $_current_step ]]; then
+    local how="--from $_current_step"
+    if [[ ${STEP_OPTIONAL[_current_step]} -eq 1 ]]; then
+      how="--step $_current_step"
+    fi
+    printf '\napply.sh: step %s failed (exit status %s): %s\n' \
+      "$_current_step" "$1" "${STEP_TITLE[_current_step]}" >&2
+    printf 'Fix the cause, then resume with: %s %s\n' "$0" "$how" >&2
+    _current_step=''
+  fi
+}
+trap '_on_error $?' ERR
+
 for _n in "${_selected[@]}"; do
   _banner "$_n"
   if [[ $_dry_run -eq 1 ]]; then
-    printf '%s\n' "${STEP_TEXT[_n]}"
+    _print_step "$_n"
   else
     _current_step=$_n
     _run_step "$_n"

@@ -4,7 +4,8 @@
 #
 # Runs each step against its cluster's kubectl context, in order. ./apply.sh --help for the
 # options, --list for the steps, --dry-run to print the commands without running them.
-# Commands are also kept in single quotes, to be shown exactly as written:
+# The steps' commands are kept as text in single quotes (STEP_COMMANDS, at the end), each shown
+# exactly as written before it runs:
 # shellcheck disable=SC2016
 set -euo pipefail
 # Commands are shown as written, variables unexpanded; xtrace would print the secrets they pass.
@@ -16,247 +17,11 @@ MESHGEN_INVOKED_FROM="${MESHGEN_INVOKED_FROM:-$PWD}"
 export MESHGEN_INVOKED_FROM
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 
-readonly STEP_COUNT=37
+readonly STEP_COUNT=28
 readonly STAGE_COUNT=3
-readonly REQUIREMENT_COUNT=3
 # Index 0 is unused so that step N is element N.
-readonly STEP_TITLE=(''
-  'Add the Helm repository of the strongSwan chart'
-  'strongSwan on frankfurt: tunnel to dallas (vpn-dallas)'
-  'strongSwan on dallas: tunnel to frankfurt (vpn-frankfurt)'
-  'strongSwan on tokyo: tunnel to frankfurt (vpn-frankfurt)'
-  'strongSwan on frankfurt: tunnel to tokyo (vpn-tokyo)'
-  'strongSwan on dallas: tunnel to tokyo (vpn-tokyo)'
-  'strongSwan on tokyo: tunnel to dallas (vpn-dallas)'
-  'Instead of the chart: frankfurt'"'"'s end of the tunnel to dallas on a strongSwan gateway'
-  'Instead of the chart: dallas'"'"'s end of the tunnel to frankfurt on a strongSwan gateway'
-  'Instead of the chart: tokyo'"'"'s end of the tunnel to frankfurt on a strongSwan gateway'
-  'Instead of the chart: frankfurt'"'"'s end of the tunnel to tokyo on a strongSwan gateway'
-  'Instead of the chart: dallas'"'"'s end of the tunnel to tokyo on a strongSwan gateway'
-  'Instead of the chart: tokyo'"'"'s end of the tunnel to dallas on a strongSwan gateway'
-  'Check the tunnel from frankfurt to dallas'
-  'Check the tunnel from dallas to frankfurt'
-  'Check the tunnel from tokyo to frankfurt'
-  'Check the tunnel from frankfurt to tokyo'
-  'Check the tunnel from dallas to tokyo'
-  'Check the tunnel from tokyo to dallas'
-  'Plug the mesh'"'"'s root CA into dallas'
-  'Plug the mesh'"'"'s root CA into frankfurt'
-  'Plug the mesh'"'"'s root CA into tokyo'
-  'Install the Istio control plane on dallas'
-  'Install the east-west gateway on dallas'
-  'Expose istiod of dallas through its east-west gateway'
-  'Install the remote profile on frankfurt'
-  'Install the remote profile on tokyo'
-  'Let istiod on dallas read frankfurt'
-  'Let istiod on dallas read tokyo'
-  'Apply dallas/ (namespaces and bookinfo)'
-  'Apply frankfurt/ (namespaces and bookinfo)'
-  'Apply tokyo/ (namespaces and bookinfo)'
-  'Expose bookinfo through the ingress gateway of dallas'
-  'DestinationRules: one subset per deployed version'
-  'Traffic stage 1 of 3: all-v1'
-  'Traffic stage 2 of 3: reviews-jason-v2-v3'
-  'Traffic stage 3 of 3: reviews-thirds'
-)
-readonly STEP_CLUSTER=(''
-  -
-  frankfurt
-  dallas
-  tokyo
-  frankfurt
-  dallas
-  tokyo
-  frankfurt
-  dallas
-  tokyo
-  frankfurt
-  dallas
-  tokyo
-  frankfurt
-  dallas
-  tokyo
-  frankfurt
-  dallas
-  tokyo
-  dallas
-  frankfurt
-  tokyo
-  dallas
-  dallas
-  dallas
-  frankfurt
-  tokyo
-  dallas
-  dallas
-  dallas
-  frankfurt
-  tokyo
-  dallas
-  dallas
-  dallas
-  dallas
-  dallas
-)
-readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 1 1 1 1 1 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
-readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 )
-readonly STEP_NEEDS=('' '' 1 1 2 2 3 3 1 1 2 2 3 3 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
-readonly STEP_NOTES=(''
-  'IBM'"'"'s iks-charts/strongswan chart runs one strongSwan VPN pod per release; ICP ran the same chart.'
-  'frankfurt listens on 198.51.100.20; dallas'"'"'s ranges 10.96.0.0/16,10.10.0.0/16 are reached through it.
-The pre-shared key comes from {env: DALLAS_FRANKFURT_PSK}; both ends of the link must get the same key.
-Installed before the other end so that it listens when that end starts the tunnel.'
-  'dallas starts the tunnel; frankfurt'"'"'s ranges 10.97.0.0/16,10.20.0.0/16 are reached through it.
-The pre-shared key comes from {env: DALLAS_FRANKFURT_PSK}; both ends of the link must get the same key.'
-  'tokyo listens on 192.0.2.30; frankfurt'"'"'s ranges 10.97.0.0/16,10.20.0.0/16 are reached through it.
-The pre-shared key comes from {env: FRANKFURT_TOKYO_PSK}; both ends of the link must get the same key.
-Installed before the other end so that it listens when that end starts the tunnel.'
-  'frankfurt starts the tunnel; tokyo'"'"'s ranges 10.98.0.0/16,10.30.0.0/16 are reached through it.
-The pre-shared key comes from {env: FRANKFURT_TOKYO_PSK}; both ends of the link must get the same key.'
-  'dallas listens on 203.0.113.10; tokyo'"'"'s ranges 10.98.0.0/16,10.30.0.0/16 are reached through it.
-The pre-shared key comes from {env: TOKYO_DALLAS_PSK}; both ends of the link must get the same key.
-Installed before the other end so that it listens when that end starts the tunnel.'
-  'tokyo starts the tunnel; dallas'"'"'s ranges 10.96.0.0/16,10.10.0.0/16 are reached through it.
-The pre-shared key comes from {env: TOKYO_DALLAS_PSK}; both ends of the link must get the same key.'
-  'Only where frankfurt'"'"'s end runs on a strongSwan 5.9+ host at 198.51.100.20 rather than in the cluster: run these there, as root.
-The key goes to /etc/swanctl/conf.d/vpn-dallas.secrets (mode 0600), which the installed swanctl.conf includes.'
-  'Only where dallas'"'"'s end runs on a strongSwan 5.9+ host at 203.0.113.10 rather than in the cluster: run these there, as root.
-The key goes to /etc/swanctl/conf.d/vpn-frankfurt.secrets (mode 0600), which the installed swanctl.conf includes.'
-  'Only where tokyo'"'"'s end runs on a strongSwan 5.9+ host at 192.0.2.30 rather than in the cluster: run these there, as root.
-The key goes to /etc/swanctl/conf.d/vpn-frankfurt.secrets (mode 0600), which the installed swanctl.conf includes.'
-  'Only where frankfurt'"'"'s end runs on a strongSwan 5.9+ host at 198.51.100.20 rather than in the cluster: run these there, as root.
-The key goes to /etc/swanctl/conf.d/vpn-tokyo.secrets (mode 0600), which the installed swanctl.conf includes.'
-  'Only where dallas'"'"'s end runs on a strongSwan 5.9+ host at 203.0.113.10 rather than in the cluster: run these there, as root.
-The key goes to /etc/swanctl/conf.d/vpn-tokyo.secrets (mode 0600), which the installed swanctl.conf includes.'
-  'Only where tokyo'"'"'s end runs on a strongSwan 5.9+ host at 192.0.2.30 rather than in the cluster: run these there, as root.
-The key goes to /etc/swanctl/conf.d/vpn-dallas.secrets (mode 0600), which the installed swanctl.conf includes.'
-  'helm test runs the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED.
-Then frankfurt'"'"'s VPN pod pings the VPN pod of dallas, a pod address in 10.10.0.0/16: it crosses the tunnel only if both pod ranges are routed through it without SNAT.'
-  'helm test runs the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED.
-Then dallas'"'"'s VPN pod pings the VPN pod of frankfurt, a pod address in 10.20.0.0/16: it crosses the tunnel only if both pod ranges are routed through it without SNAT.'
-  'helm test runs the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED.
-Then tokyo'"'"'s VPN pod pings the VPN pod of frankfurt, a pod address in 10.20.0.0/16: it crosses the tunnel only if both pod ranges are routed through it without SNAT.'
-  'helm test runs the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED.
-Then frankfurt'"'"'s VPN pod pings the VPN pod of tokyo, a pod address in 10.30.0.0/16: it crosses the tunnel only if both pod ranges are routed through it without SNAT.'
-  'helm test runs the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED.
-Then dallas'"'"'s VPN pod pings the VPN pod of tokyo, a pod address in 10.30.0.0/16: it crosses the tunnel only if both pod ranges are routed through it without SNAT.'
-  'helm test runs the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED.
-Then tokyo'"'"'s VPN pod pings the VPN pod of dallas, a pod address in 10.10.0.0/16: it crosses the tunnel only if both pod ranges are routed through it without SNAT.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/three-cluster-mesh/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/three-cluster-mesh/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/three-cluster-mesh/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'istiod for mesh mesh1, cluster dallas, network network1; then the mesh-wide mutual TLS policy.
-With Helm instead of istioctl: helm install istio-base istio/base -n istio-system --kube-context dallas-admin -f dallas/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context dallas-admin -f dallas/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway -n istio-system --kube-context dallas-admin -f dallas/istio/ingress-gateway-values.yaml.'
-  'The east-west gateway of dallas (label istio: eastwestgateway, network network1).
-With Helm instead: helm install istio-eastwestgateway istio/gateway -n istio-system --kube-context dallas-admin -f dallas/istio/eastwest-gateway-values.yaml.
-The script waits for the gateway'"'"'s load balancer and its address goes into EASTWEST_DALLAS, for the install of the remotes of dallas.'
-  'Remotes reach istiod (ports 15012 and 15017) at the gateway'"'"'s stable address instead of a pod IP.'
-  'frankfurt'"'"'s sidecars get their configuration and certificates from istiod on dallas, through dallas'"'"'s east-west gateway.
-With Helm instead: helm install istio-base istio/base -n istio-system --kube-context frankfurt-admin -f frankfurt/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context frankfurt-admin -f frankfurt/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_DALLAS".'
-  'tokyo'"'"'s sidecars get their configuration and certificates from istiod on dallas, through dallas'"'"'s east-west gateway.
-With Helm instead: helm install istio-base istio/base -n istio-system --kube-context tokyo-admin -f tokyo/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context tokyo-admin -f tokyo/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_DALLAS".'
-  'The remote secret holds a token for frankfurt'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
-  'The remote secret holds a token for tokyo'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
-  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
-  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
-  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
-  'Gateway bookinfo-gateway (port 8080) and VirtualService bookinfo send requests to productpage.'
-  'Subsets must exist before a VirtualService names them.'
-  'Every service to v1 (all in Dallas but ratings, in Tokyo).'
-  'User jason sees reviews v2 (Frankfurt, calling ratings in Tokyo); everyone else v3 (Tokyo).'
-  'Reviews spread over the three clusters.'
-)
-readonly STEP_TEXT=(''
-  'helm repo add iks-charts https://icr.io/helm/iks-charts --force-update
-helm repo update iks-charts'
-  '(set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv DALLAS_FRANKFURT_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set DALLAS_FRANKFURT_PSK to the pre-shared key of link dallas-frankfurt'"'"' >&2; exit 1; }; helm upgrade --install vpn-dallas iks-charts/strongswan --version 2.10.7 --kube-context frankfurt-admin --namespace kube-system -f frankfurt/vpn/dallas/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  '(set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv DALLAS_FRANKFURT_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set DALLAS_FRANKFURT_PSK to the pre-shared key of link dallas-frankfurt'"'"' >&2; exit 1; }; helm upgrade --install vpn-frankfurt iks-charts/strongswan --version 2.10.7 --kube-context dallas-admin --namespace kube-system -f dallas/vpn/frankfurt/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  '(set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv FRANKFURT_TOKYO_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set FRANKFURT_TOKYO_PSK to the pre-shared key of link frankfurt-tokyo'"'"' >&2; exit 1; }; helm upgrade --install vpn-frankfurt iks-charts/strongswan --version 2.10.7 --kube-context tokyo-admin --namespace kube-system -f tokyo/vpn/frankfurt/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  '(set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv FRANKFURT_TOKYO_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set FRANKFURT_TOKYO_PSK to the pre-shared key of link frankfurt-tokyo'"'"' >&2; exit 1; }; helm upgrade --install vpn-tokyo iks-charts/strongswan --version 2.10.7 --kube-context frankfurt-admin --namespace kube-system -f frankfurt/vpn/tokyo/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  '(set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv TOKYO_DALLAS_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set TOKYO_DALLAS_PSK to the pre-shared key of link tokyo-dallas'"'"' >&2; exit 1; }; helm upgrade --install vpn-tokyo iks-charts/strongswan --version 2.10.7 --kube-context dallas-admin --namespace kube-system -f dallas/vpn/tokyo/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  '(set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv TOKYO_DALLAS_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set TOKYO_DALLAS_PSK to the pre-shared key of link tokyo-dallas'"'"' >&2; exit 1; }; helm upgrade --install vpn-dallas iks-charts/strongswan --version 2.10.7 --kube-context tokyo-admin --namespace kube-system -f tokyo/vpn/dallas/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  'install -m 0644 frankfurt/vpn/dallas/swanctl.conf /etc/swanctl/conf.d/vpn-dallas.conf
-(set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv DALLAS_FRANKFURT_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set DALLAS_FRANKFURT_PSK to the pre-shared key of link dallas-frankfurt'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-dallas {\n        id-1 = frankfurt\n        id-2 = dallas\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-dallas.secrets)
-swanctl --load-all'
-  'install -m 0644 dallas/vpn/frankfurt/swanctl.conf /etc/swanctl/conf.d/vpn-frankfurt.conf
-(set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv DALLAS_FRANKFURT_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set DALLAS_FRANKFURT_PSK to the pre-shared key of link dallas-frankfurt'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-frankfurt {\n        id-1 = dallas\n        id-2 = frankfurt\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-frankfurt.secrets)
-swanctl --load-all'
-  'install -m 0644 tokyo/vpn/frankfurt/swanctl.conf /etc/swanctl/conf.d/vpn-frankfurt.conf
-(set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv FRANKFURT_TOKYO_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set FRANKFURT_TOKYO_PSK to the pre-shared key of link frankfurt-tokyo'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-frankfurt {\n        id-1 = tokyo\n        id-2 = frankfurt\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-frankfurt.secrets)
-swanctl --load-all'
-  'install -m 0644 frankfurt/vpn/tokyo/swanctl.conf /etc/swanctl/conf.d/vpn-tokyo.conf
-(set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv FRANKFURT_TOKYO_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set FRANKFURT_TOKYO_PSK to the pre-shared key of link frankfurt-tokyo'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-tokyo {\n        id-1 = frankfurt\n        id-2 = tokyo\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-tokyo.secrets)
-swanctl --load-all'
-  'install -m 0644 dallas/vpn/tokyo/swanctl.conf /etc/swanctl/conf.d/vpn-tokyo.conf
-(set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv TOKYO_DALLAS_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set TOKYO_DALLAS_PSK to the pre-shared key of link tokyo-dallas'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-tokyo {\n        id-1 = dallas\n        id-2 = tokyo\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-tokyo.secrets)
-swanctl --load-all'
-  'install -m 0644 tokyo/vpn/dallas/swanctl.conf /etc/swanctl/conf.d/vpn-dallas.conf
-(set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv TOKYO_DALLAS_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set TOKYO_DALLAS_PSK to the pre-shared key of link tokyo-dallas'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-dallas {\n        id-1 = tokyo\n        id-2 = dallas\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-dallas.secrets)
-swanctl --load-all'
-  'helm test vpn-dallas --kube-context frankfurt-admin --namespace kube-system
-PEER_POD_IP="$(kubectl --context dallas-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-frankfurt --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"
-kubectl --context frankfurt-admin --namespace kube-system exec deploy/vpn-dallas-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  'helm test vpn-frankfurt --kube-context dallas-admin --namespace kube-system
-PEER_POD_IP="$(kubectl --context frankfurt-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-dallas --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"
-kubectl --context dallas-admin --namespace kube-system exec deploy/vpn-frankfurt-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  'helm test vpn-frankfurt --kube-context tokyo-admin --namespace kube-system
-PEER_POD_IP="$(kubectl --context frankfurt-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-tokyo --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"
-kubectl --context tokyo-admin --namespace kube-system exec deploy/vpn-frankfurt-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  'helm test vpn-tokyo --kube-context frankfurt-admin --namespace kube-system
-PEER_POD_IP="$(kubectl --context tokyo-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-frankfurt --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"
-kubectl --context frankfurt-admin --namespace kube-system exec deploy/vpn-tokyo-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  'helm test vpn-tokyo --kube-context dallas-admin --namespace kube-system
-PEER_POD_IP="$(kubectl --context tokyo-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-dallas --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"
-kubectl --context dallas-admin --namespace kube-system exec deploy/vpn-tokyo-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  'helm test vpn-dallas --kube-context tokyo-admin --namespace kube-system
-PEER_POD_IP="$(kubectl --context dallas-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-tokyo --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"
-kubectl --context tokyo-admin --namespace kube-system exec deploy/vpn-dallas-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-cluster-mesh/ca}"
-kubectl --context=dallas-admin apply -f dallas/namespaces.yaml
-dallas/istio/cacerts.sh "$CA_DIR"
-kubectl --context=dallas-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/dallas/ca-cert.pem --from-file="$CA_DIR"/dallas/ca-key.pem --from-file="$CA_DIR"/dallas/root-cert.pem --from-file="$CA_DIR"/dallas/cert-chain.pem --dry-run=client -o yaml | kubectl --context=dallas-admin apply -f -'
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-cluster-mesh/ca}"
-kubectl --context=frankfurt-admin apply -f frankfurt/namespaces.yaml
-frankfurt/istio/cacerts.sh "$CA_DIR"
-kubectl --context=frankfurt-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/frankfurt/ca-cert.pem --from-file="$CA_DIR"/frankfurt/ca-key.pem --from-file="$CA_DIR"/frankfurt/root-cert.pem --from-file="$CA_DIR"/frankfurt/cert-chain.pem --dry-run=client -o yaml | kubectl --context=frankfurt-admin apply -f -'
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-cluster-mesh/ca}"
-kubectl --context=tokyo-admin apply -f tokyo/namespaces.yaml
-tokyo/istio/cacerts.sh "$CA_DIR"
-kubectl --context=tokyo-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/tokyo/ca-cert.pem --from-file="$CA_DIR"/tokyo/ca-key.pem --from-file="$CA_DIR"/tokyo/root-cert.pem --from-file="$CA_DIR"/tokyo/cert-chain.pem --dry-run=client -o yaml | kubectl --context=tokyo-admin apply -f -'
-  'istioctl install --context=dallas-admin -y -f dallas/istio/control-plane.yaml
-kubectl --context=dallas-admin apply -f dallas/istio/peer-authentication.yaml'
-  'istioctl install --context=dallas-admin -y -f dallas/istio/eastwest-gateway.yaml
-EASTWEST_DALLAS="$(dallas/istio/eastwest-address.sh)"'
-  'kubectl --context=dallas-admin apply -f dallas/istio/expose-istiod.yaml'
-  'EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"
-istioctl install --context=frankfurt-admin -y -f frankfurt/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
-  'EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"
-istioctl install --context=tokyo-admin -y -f tokyo/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
-  'istioctl create-remote-secret --context=frankfurt-admin --name=frankfurt | kubectl apply --context=dallas-admin -f -'
-  'istioctl create-remote-secret --context=tokyo-admin --name=tokyo | kubectl apply --context=dallas-admin -f -'
-  'kubectl --context dallas-admin apply -k dallas
-kubectl --context dallas-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/reviews-v1 deployment/productpage-v1'
-  'kubectl --context frankfurt-admin apply -k frankfurt
-kubectl --context frankfurt-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v2'
-  'kubectl --context tokyo-admin apply -k tokyo
-kubectl --context tokyo-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/ratings-v1 deployment/reviews-v3'
-  'kubectl --context dallas-admin apply -f dallas/traffic/ingress-bookinfo.yaml'
-  'kubectl --context dallas-admin apply -f dallas/traffic/destination-rules.yaml'
-  'kubectl --context dallas-admin apply -f dallas/traffic/01-all-v1.yaml'
-  'kubectl --context dallas-admin replace -f dallas/traffic/02-reviews-jason-v2-v3.yaml'
-  'kubectl --context dallas-admin replace -f dallas/traffic/03-reviews-thirds.yaml'
-)
-readonly REQUIREMENT_LABEL=(''
-  'environment variable DALLAS_FRANKFURT_PSK (pre-shared key of VPN link dallas-frankfurt)'
-  'environment variable FRANKFURT_TOKYO_PSK (pre-shared key of VPN link frankfurt-tokyo)'
-  'environment variable TOKYO_DALLAS_PSK (pre-shared key of VPN link tokyo-dallas)'
-)
+readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
+readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 )
 
 _usage() {
   printf '%s\n' \
@@ -306,36 +71,27 @@ _list_steps() {
     ' 5  vpn                frankfurt  strongSwan on frankfurt: tunnel to tokyo (vpn-tokyo)' \
     ' 6  vpn                dallas     strongSwan on dallas: tunnel to tokyo (vpn-tokyo)' \
     ' 7  vpn                tokyo      strongSwan on tokyo: tunnel to dallas (vpn-dallas)' \
-    ' 8  vpn                frankfurt  Instead of the chart: frankfurt'"'"'s end of the tunnel to dallas on a strongSwan gateway  [optional: --step 8]' \
-    ' 9  vpn                dallas     Instead of the chart: dallas'"'"'s end of the tunnel to frankfurt on a strongSwan gateway  [optional: --step 9]' \
-    '10  vpn                tokyo      Instead of the chart: tokyo'"'"'s end of the tunnel to frankfurt on a strongSwan gateway  [optional: --step 10]' \
-    '11  vpn                frankfurt  Instead of the chart: frankfurt'"'"'s end of the tunnel to tokyo on a strongSwan gateway  [optional: --step 11]' \
-    '12  vpn                dallas     Instead of the chart: dallas'"'"'s end of the tunnel to tokyo on a strongSwan gateway  [optional: --step 12]' \
-    '13  vpn                tokyo      Instead of the chart: tokyo'"'"'s end of the tunnel to dallas on a strongSwan gateway  [optional: --step 13]' \
-    '14  vpn-check          frankfurt  Check the tunnel from frankfurt to dallas' \
-    '15  vpn-check          dallas     Check the tunnel from dallas to frankfurt' \
-    '16  vpn-check          tokyo      Check the tunnel from tokyo to frankfurt' \
-    '17  vpn-check          frankfurt  Check the tunnel from frankfurt to tokyo' \
-    '18  vpn-check          dallas     Check the tunnel from dallas to tokyo' \
-    '19  vpn-check          tokyo      Check the tunnel from tokyo to dallas' \
-    '20  root-ca            dallas     Plug the mesh'"'"'s root CA into dallas' \
-    '21  root-ca            frankfurt  Plug the mesh'"'"'s root CA into frankfurt' \
-    '22  root-ca            tokyo      Plug the mesh'"'"'s root CA into tokyo' \
-    '23  istio-primary      dallas     Install the Istio control plane on dallas' \
-    '24  istio-gateway      dallas     Install the east-west gateway on dallas' \
-    '25  istio-expose       dallas     Expose istiod of dallas through its east-west gateway' \
-    '26  istio-remote       frankfurt  Install the remote profile on frankfurt' \
-    '27  istio-remote       tokyo      Install the remote profile on tokyo' \
-    '28  istio-secrets      dallas     Let istiod on dallas read frankfurt' \
-    '29  istio-secrets      dallas     Let istiod on dallas read tokyo' \
-    '30  apps               dallas     Apply dallas/ (namespaces and bookinfo)' \
-    '31  apps               frankfurt  Apply frankfurt/ (namespaces and bookinfo)' \
-    '32  apps               tokyo      Apply tokyo/ (namespaces and bookinfo)' \
-    '33  apps               dallas     Expose bookinfo through the ingress gateway of dallas' \
-    '34  destination-rules  dallas     DestinationRules: one subset per deployed version' \
-    '35  traffic-first      dallas     Traffic stage 1 of 3: all-v1' \
-    '36  traffic-later      dallas     Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]' \
-    '37  traffic-later      dallas     Traffic stage 3 of 3: reviews-thirds  [optional: --stage 3]'
+    ' 8  vpn-check          dallas     Check the tunnels from dallas to frankfurt, tokyo' \
+    ' 9  vpn-check          frankfurt  Check the tunnels from frankfurt to dallas, tokyo' \
+    '10  vpn-check          tokyo      Check the tunnels from tokyo to frankfurt, dallas' \
+    '11  root-ca            dallas     Plug the mesh'"'"'s root CA into dallas' \
+    '12  root-ca            frankfurt  Plug the mesh'"'"'s root CA into frankfurt' \
+    '13  root-ca            tokyo      Plug the mesh'"'"'s root CA into tokyo' \
+    '14  istio-primary      dallas     Install the Istio control plane on dallas' \
+    '15  istio-gateway      dallas     Install the east-west gateway on dallas' \
+    '16  istio-expose       dallas     Expose istiod of dallas through its east-west gateway' \
+    '17  istio-remote       frankfurt  Install the remote profile on frankfurt' \
+    '18  istio-remote       tokyo      Install the remote profile on tokyo' \
+    '19  istio-secrets      dallas     Let istiod on dallas read frankfurt' \
+    '20  istio-secrets      dallas     Let istiod on dallas read tokyo' \
+    '21  apps               dallas     Apply dallas/ (namespaces and bookinfo)' \
+    '22  apps               frankfurt  Apply frankfurt/ (namespaces and bookinfo)' \
+    '23  apps               tokyo      Apply tokyo/ (namespaces and bookinfo)' \
+    '24  apps               dallas     Expose bookinfo through the ingress gateway of dallas' \
+    '25  destination-rules  dallas     DestinationRules: one subset per deployed version' \
+    '26  traffic-first      dallas     Traffic stage 1 of 3: all-v1' \
+    '27  traffic-later      dallas     Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]' \
+    '28  traffic-later      dallas     Traffic stage 3 of 3: reviews-thirds  [optional: --stage 3]'
 }
 
 _usage_error() {
@@ -351,411 +107,15 @@ _require_number() {
   fi
 }
 
-_contains() {
-  local needle=$1 item
-  shift
-  for item in "$@"; do
-    if [[ $item == "$needle" ]]; then
-      return 0
-    fi
-  done
-  return 1
-}
-
-# Shows a command before it runs, exactly as written.
-_show() {
-  printf '%s\n' "$1"
-}
-
-_requirement_met() {
-  case $1 in
-    1) [[ -n "${DALLAS_FRANKFURT_PSK:-}" ]] ;;
-    2) [[ -n "${FRANKFURT_TOKYO_PSK:-}" ]] ;;
-    3) [[ -n "${TOKYO_DALLAS_PSK:-}" ]] ;;
-    *) return 1 ;;
-  esac
-}
-
-# Step 1: Add the Helm repository of the strongSwan chart
-step_1() {
-  _show '+ helm repo add iks-charts https://icr.io/helm/iks-charts --force-update'
-  helm repo add iks-charts https://icr.io/helm/iks-charts --force-update
-  _show '+ helm repo update iks-charts'
-  helm repo update iks-charts
-}
-
-# Step 2: strongSwan on frankfurt: tunnel to dallas (vpn-dallas)
-step_2() {
-  _show '+ (set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv DALLAS_FRANKFURT_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set DALLAS_FRANKFURT_PSK to the pre-shared key of link dallas-frankfurt'"'"' >&2; exit 1; }; helm upgrade --install vpn-dallas iks-charts/strongswan --version 2.10.7 --kube-context frankfurt-admin --namespace kube-system -f frankfurt/vpn/dallas/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  (set -eu; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv DALLAS_FRANKFURT_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set DALLAS_FRANKFURT_PSK to the pre-shared key of link dallas-frankfurt' >&2; exit 1; }; helm upgrade --install vpn-dallas iks-charts/strongswan --version 2.10.7 --kube-context frankfurt-admin --namespace kube-system -f frankfurt/vpn/dallas/values.yaml --set-file preshared.secret="$psk_file" --wait)
-}
-
-# Step 3: strongSwan on dallas: tunnel to frankfurt (vpn-frankfurt)
-step_3() {
-  _show '+ (set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv DALLAS_FRANKFURT_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set DALLAS_FRANKFURT_PSK to the pre-shared key of link dallas-frankfurt'"'"' >&2; exit 1; }; helm upgrade --install vpn-frankfurt iks-charts/strongswan --version 2.10.7 --kube-context dallas-admin --namespace kube-system -f dallas/vpn/frankfurt/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  (set -eu; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv DALLAS_FRANKFURT_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set DALLAS_FRANKFURT_PSK to the pre-shared key of link dallas-frankfurt' >&2; exit 1; }; helm upgrade --install vpn-frankfurt iks-charts/strongswan --version 2.10.7 --kube-context dallas-admin --namespace kube-system -f dallas/vpn/frankfurt/values.yaml --set-file preshared.secret="$psk_file" --wait)
-}
-
-# Step 4: strongSwan on tokyo: tunnel to frankfurt (vpn-frankfurt)
-step_4() {
-  _show '+ (set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv FRANKFURT_TOKYO_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set FRANKFURT_TOKYO_PSK to the pre-shared key of link frankfurt-tokyo'"'"' >&2; exit 1; }; helm upgrade --install vpn-frankfurt iks-charts/strongswan --version 2.10.7 --kube-context tokyo-admin --namespace kube-system -f tokyo/vpn/frankfurt/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  (set -eu; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv FRANKFURT_TOKYO_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set FRANKFURT_TOKYO_PSK to the pre-shared key of link frankfurt-tokyo' >&2; exit 1; }; helm upgrade --install vpn-frankfurt iks-charts/strongswan --version 2.10.7 --kube-context tokyo-admin --namespace kube-system -f tokyo/vpn/frankfurt/values.yaml --set-file preshared.secret="$psk_file" --wait)
-}
-
-# Step 5: strongSwan on frankfurt: tunnel to tokyo (vpn-tokyo)
-step_5() {
-  _show '+ (set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv FRANKFURT_TOKYO_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set FRANKFURT_TOKYO_PSK to the pre-shared key of link frankfurt-tokyo'"'"' >&2; exit 1; }; helm upgrade --install vpn-tokyo iks-charts/strongswan --version 2.10.7 --kube-context frankfurt-admin --namespace kube-system -f frankfurt/vpn/tokyo/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  (set -eu; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv FRANKFURT_TOKYO_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set FRANKFURT_TOKYO_PSK to the pre-shared key of link frankfurt-tokyo' >&2; exit 1; }; helm upgrade --install vpn-tokyo iks-charts/strongswan --version 2.10.7 --kube-context frankfurt-admin --namespace kube-system -f frankfurt/vpn/tokyo/values.yaml --set-file preshared.secret="$psk_file" --wait)
-}
-
-# Step 6: strongSwan on dallas: tunnel to tokyo (vpn-tokyo)
-step_6() {
-  _show '+ (set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv TOKYO_DALLAS_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set TOKYO_DALLAS_PSK to the pre-shared key of link tokyo-dallas'"'"' >&2; exit 1; }; helm upgrade --install vpn-tokyo iks-charts/strongswan --version 2.10.7 --kube-context dallas-admin --namespace kube-system -f dallas/vpn/tokyo/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  (set -eu; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv TOKYO_DALLAS_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set TOKYO_DALLAS_PSK to the pre-shared key of link tokyo-dallas' >&2; exit 1; }; helm upgrade --install vpn-tokyo iks-charts/strongswan --version 2.10.7 --kube-context dallas-admin --namespace kube-system -f dallas/vpn/tokyo/values.yaml --set-file preshared.secret="$psk_file" --wait)
-}
-
-# Step 7: strongSwan on tokyo: tunnel to dallas (vpn-dallas)
-step_7() {
-  _show '+ (set -eu; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv TOKYO_DALLAS_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set TOKYO_DALLAS_PSK to the pre-shared key of link tokyo-dallas'"'"' >&2; exit 1; }; helm upgrade --install vpn-dallas iks-charts/strongswan --version 2.10.7 --kube-context tokyo-admin --namespace kube-system -f tokyo/vpn/dallas/values.yaml --set-file preshared.secret="$psk_file" --wait)'
-  (set -eu; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv TOKYO_DALLAS_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set TOKYO_DALLAS_PSK to the pre-shared key of link tokyo-dallas' >&2; exit 1; }; helm upgrade --install vpn-dallas iks-charts/strongswan --version 2.10.7 --kube-context tokyo-admin --namespace kube-system -f tokyo/vpn/dallas/values.yaml --set-file preshared.secret="$psk_file" --wait)
-}
-
-# Step 8: Instead of the chart: frankfurt's end of the tunnel to dallas on a strongSwan gateway
-step_8() {
-  _show '+ install -m 0644 frankfurt/vpn/dallas/swanctl.conf /etc/swanctl/conf.d/vpn-dallas.conf'
-  install -m 0644 frankfurt/vpn/dallas/swanctl.conf /etc/swanctl/conf.d/vpn-dallas.conf
-  _show '+ (set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv DALLAS_FRANKFURT_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set DALLAS_FRANKFURT_PSK to the pre-shared key of link dallas-frankfurt'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-dallas {\n        id-1 = frankfurt\n        id-2 = dallas\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-dallas.secrets)'
-  (set -eu; umask 077; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv DALLAS_FRANKFURT_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set DALLAS_FRANKFURT_PSK to the pre-shared key of link dallas-frankfurt' >&2; exit 1; }; { printf 'secrets {\n    ike-vpn-dallas {\n        id-1 = frankfurt\n        id-2 = dallas\n        secret = 0s'; base64 < "$psk_file" | tr -d '\n'; printf '\n    }\n}\n'; } > /etc/swanctl/conf.d/vpn-dallas.secrets)
-  _show '+ swanctl --load-all'
-  swanctl --load-all
-}
-
-# Step 9: Instead of the chart: dallas's end of the tunnel to frankfurt on a strongSwan gateway
-step_9() {
-  _show '+ install -m 0644 dallas/vpn/frankfurt/swanctl.conf /etc/swanctl/conf.d/vpn-frankfurt.conf'
-  install -m 0644 dallas/vpn/frankfurt/swanctl.conf /etc/swanctl/conf.d/vpn-frankfurt.conf
-  _show '+ (set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv DALLAS_FRANKFURT_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set DALLAS_FRANKFURT_PSK to the pre-shared key of link dallas-frankfurt'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-frankfurt {\n        id-1 = dallas\n        id-2 = frankfurt\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-frankfurt.secrets)'
-  (set -eu; umask 077; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv DALLAS_FRANKFURT_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set DALLAS_FRANKFURT_PSK to the pre-shared key of link dallas-frankfurt' >&2; exit 1; }; { printf 'secrets {\n    ike-vpn-frankfurt {\n        id-1 = dallas\n        id-2 = frankfurt\n        secret = 0s'; base64 < "$psk_file" | tr -d '\n'; printf '\n    }\n}\n'; } > /etc/swanctl/conf.d/vpn-frankfurt.secrets)
-  _show '+ swanctl --load-all'
-  swanctl --load-all
-}
-
-# Step 10: Instead of the chart: tokyo's end of the tunnel to frankfurt on a strongSwan gateway
-step_10() {
-  _show '+ install -m 0644 tokyo/vpn/frankfurt/swanctl.conf /etc/swanctl/conf.d/vpn-frankfurt.conf'
-  install -m 0644 tokyo/vpn/frankfurt/swanctl.conf /etc/swanctl/conf.d/vpn-frankfurt.conf
-  _show '+ (set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv FRANKFURT_TOKYO_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set FRANKFURT_TOKYO_PSK to the pre-shared key of link frankfurt-tokyo'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-frankfurt {\n        id-1 = tokyo\n        id-2 = frankfurt\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-frankfurt.secrets)'
-  (set -eu; umask 077; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv FRANKFURT_TOKYO_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set FRANKFURT_TOKYO_PSK to the pre-shared key of link frankfurt-tokyo' >&2; exit 1; }; { printf 'secrets {\n    ike-vpn-frankfurt {\n        id-1 = tokyo\n        id-2 = frankfurt\n        secret = 0s'; base64 < "$psk_file" | tr -d '\n'; printf '\n    }\n}\n'; } > /etc/swanctl/conf.d/vpn-frankfurt.secrets)
-  _show '+ swanctl --load-all'
-  swanctl --load-all
-}
-
-# Step 11: Instead of the chart: frankfurt's end of the tunnel to tokyo on a strongSwan gateway
-step_11() {
-  _show '+ install -m 0644 frankfurt/vpn/tokyo/swanctl.conf /etc/swanctl/conf.d/vpn-tokyo.conf'
-  install -m 0644 frankfurt/vpn/tokyo/swanctl.conf /etc/swanctl/conf.d/vpn-tokyo.conf
-  _show '+ (set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv FRANKFURT_TOKYO_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set FRANKFURT_TOKYO_PSK to the pre-shared key of link frankfurt-tokyo'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-tokyo {\n        id-1 = frankfurt\n        id-2 = tokyo\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-tokyo.secrets)'
-  (set -eu; umask 077; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv FRANKFURT_TOKYO_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set FRANKFURT_TOKYO_PSK to the pre-shared key of link frankfurt-tokyo' >&2; exit 1; }; { printf 'secrets {\n    ike-vpn-tokyo {\n        id-1 = frankfurt\n        id-2 = tokyo\n        secret = 0s'; base64 < "$psk_file" | tr -d '\n'; printf '\n    }\n}\n'; } > /etc/swanctl/conf.d/vpn-tokyo.secrets)
-  _show '+ swanctl --load-all'
-  swanctl --load-all
-}
-
-# Step 12: Instead of the chart: dallas's end of the tunnel to tokyo on a strongSwan gateway
-step_12() {
-  _show '+ install -m 0644 dallas/vpn/tokyo/swanctl.conf /etc/swanctl/conf.d/vpn-tokyo.conf'
-  install -m 0644 dallas/vpn/tokyo/swanctl.conf /etc/swanctl/conf.d/vpn-tokyo.conf
-  _show '+ (set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv TOKYO_DALLAS_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set TOKYO_DALLAS_PSK to the pre-shared key of link tokyo-dallas'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-tokyo {\n        id-1 = dallas\n        id-2 = tokyo\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-tokyo.secrets)'
-  (set -eu; umask 077; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv TOKYO_DALLAS_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set TOKYO_DALLAS_PSK to the pre-shared key of link tokyo-dallas' >&2; exit 1; }; { printf 'secrets {\n    ike-vpn-tokyo {\n        id-1 = dallas\n        id-2 = tokyo\n        secret = 0s'; base64 < "$psk_file" | tr -d '\n'; printf '\n    }\n}\n'; } > /etc/swanctl/conf.d/vpn-tokyo.secrets)
-  _show '+ swanctl --load-all'
-  swanctl --load-all
-}
-
-# Step 13: Instead of the chart: tokyo's end of the tunnel to dallas on a strongSwan gateway
-step_13() {
-  _show '+ install -m 0644 tokyo/vpn/dallas/swanctl.conf /etc/swanctl/conf.d/vpn-dallas.conf'
-  install -m 0644 tokyo/vpn/dallas/swanctl.conf /etc/swanctl/conf.d/vpn-dallas.conf
-  _show '+ (set -eu; umask 077; psk_file="$(mktemp)"; trap '"'"'rm -f "$psk_file"'"'"' EXIT; printenv TOKYO_DALLAS_PSK | tr -d '"'"'\n'"'"' > "$psk_file"; [ -s "$psk_file" ] || { echo '"'"'set TOKYO_DALLAS_PSK to the pre-shared key of link tokyo-dallas'"'"' >&2; exit 1; }; { printf '"'"'secrets {\n    ike-vpn-dallas {\n        id-1 = tokyo\n        id-2 = dallas\n        secret = 0s'"'"'; base64 < "$psk_file" | tr -d '"'"'\n'"'"'; printf '"'"'\n    }\n}\n'"'"'; } > /etc/swanctl/conf.d/vpn-dallas.secrets)'
-  (set -eu; umask 077; psk_file="$(mktemp)"; trap 'rm -f "$psk_file"' EXIT; printenv TOKYO_DALLAS_PSK | tr -d '\n' > "$psk_file"; [ -s "$psk_file" ] || { echo 'set TOKYO_DALLAS_PSK to the pre-shared key of link tokyo-dallas' >&2; exit 1; }; { printf 'secrets {\n    ike-vpn-dallas {\n        id-1 = tokyo\n        id-2 = dallas\n        secret = 0s'; base64 < "$psk_file" | tr -d '\n'; printf '\n    }\n}\n'; } > /etc/swanctl/conf.d/vpn-dallas.secrets)
-  _show '+ swanctl --load-all'
-  swanctl --load-all
-}
-
-# Step 14: Check the tunnel from frankfurt to dallas
-step_14() {
-  _show '+ helm test vpn-dallas --kube-context frankfurt-admin --namespace kube-system'
-  helm test vpn-dallas --kube-context frankfurt-admin --namespace kube-system
-  _show '+ PEER_POD_IP="$(kubectl --context dallas-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-frankfurt --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"'
-  PEER_POD_IP="$(kubectl --context dallas-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-frankfurt --output 'jsonpath={.items[0].status.podIP}')"
-  _show '+ kubectl --context frankfurt-admin --namespace kube-system exec deploy/vpn-dallas-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  kubectl --context frankfurt-admin --namespace kube-system exec deploy/vpn-dallas-strongswan -- sudo ping -c 3 "$PEER_POD_IP"
-}
-
-# Step 15: Check the tunnel from dallas to frankfurt
-step_15() {
-  _show '+ helm test vpn-frankfurt --kube-context dallas-admin --namespace kube-system'
-  helm test vpn-frankfurt --kube-context dallas-admin --namespace kube-system
-  _show '+ PEER_POD_IP="$(kubectl --context frankfurt-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-dallas --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"'
-  PEER_POD_IP="$(kubectl --context frankfurt-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-dallas --output 'jsonpath={.items[0].status.podIP}')"
-  _show '+ kubectl --context dallas-admin --namespace kube-system exec deploy/vpn-frankfurt-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  kubectl --context dallas-admin --namespace kube-system exec deploy/vpn-frankfurt-strongswan -- sudo ping -c 3 "$PEER_POD_IP"
-}
-
-# Step 16: Check the tunnel from tokyo to frankfurt
-step_16() {
-  _show '+ helm test vpn-frankfurt --kube-context tokyo-admin --namespace kube-system'
-  helm test vpn-frankfurt --kube-context tokyo-admin --namespace kube-system
-  _show '+ PEER_POD_IP="$(kubectl --context frankfurt-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-tokyo --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"'
-  PEER_POD_IP="$(kubectl --context frankfurt-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-tokyo --output 'jsonpath={.items[0].status.podIP}')"
-  _show '+ kubectl --context tokyo-admin --namespace kube-system exec deploy/vpn-frankfurt-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  kubectl --context tokyo-admin --namespace kube-system exec deploy/vpn-frankfurt-strongswan -- sudo ping -c 3 "$PEER_POD_IP"
-}
-
-# Step 17: Check the tunnel from frankfurt to tokyo
-step_17() {
-  _show '+ helm test vpn-tokyo --kube-context frankfurt-admin --namespace kube-system'
-  helm test vpn-tokyo --kube-context frankfurt-admin --namespace kube-system
-  _show '+ PEER_POD_IP="$(kubectl --context tokyo-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-frankfurt --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"'
-  PEER_POD_IP="$(kubectl --context tokyo-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-frankfurt --output 'jsonpath={.items[0].status.podIP}')"
-  _show '+ kubectl --context frankfurt-admin --namespace kube-system exec deploy/vpn-tokyo-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  kubectl --context frankfurt-admin --namespace kube-system exec deploy/vpn-tokyo-strongswan -- sudo ping -c 3 "$PEER_POD_IP"
-}
-
-# Step 18: Check the tunnel from dallas to tokyo
-step_18() {
-  _show '+ helm test vpn-tokyo --kube-context dallas-admin --namespace kube-system'
-  helm test vpn-tokyo --kube-context dallas-admin --namespace kube-system
-  _show '+ PEER_POD_IP="$(kubectl --context tokyo-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-dallas --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"'
-  PEER_POD_IP="$(kubectl --context tokyo-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-dallas --output 'jsonpath={.items[0].status.podIP}')"
-  _show '+ kubectl --context dallas-admin --namespace kube-system exec deploy/vpn-tokyo-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  kubectl --context dallas-admin --namespace kube-system exec deploy/vpn-tokyo-strongswan -- sudo ping -c 3 "$PEER_POD_IP"
-}
-
-# Step 19: Check the tunnel from tokyo to dallas
-step_19() {
-  _show '+ helm test vpn-dallas --kube-context tokyo-admin --namespace kube-system'
-  helm test vpn-dallas --kube-context tokyo-admin --namespace kube-system
-  _show '+ PEER_POD_IP="$(kubectl --context dallas-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-tokyo --output '"'"'jsonpath={.items[0].status.podIP}'"'"')"'
-  PEER_POD_IP="$(kubectl --context dallas-admin --namespace kube-system get pod --selector app=strongswan,release=vpn-tokyo --output 'jsonpath={.items[0].status.podIP}')"
-  _show '+ kubectl --context tokyo-admin --namespace kube-system exec deploy/vpn-dallas-strongswan -- sudo ping -c 3 "$PEER_POD_IP"'
-  kubectl --context tokyo-admin --namespace kube-system exec deploy/vpn-dallas-strongswan -- sudo ping -c 3 "$PEER_POD_IP"
-}
-
-# Step 20: Plug the mesh's root CA into dallas
-step_20() {
-  _show '+ CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-cluster-mesh/ca}"'
-  CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-cluster-mesh/ca}"
-  _show '+ kubectl --context=dallas-admin apply -f dallas/namespaces.yaml'
-  kubectl --context=dallas-admin apply -f dallas/namespaces.yaml
-  _show '+ dallas/istio/cacerts.sh "$CA_DIR"'
-  dallas/istio/cacerts.sh "$CA_DIR"
-  _show '+ kubectl --context=dallas-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/dallas/ca-cert.pem --from-file="$CA_DIR"/dallas/ca-key.pem --from-file="$CA_DIR"/dallas/root-cert.pem --from-file="$CA_DIR"/dallas/cert-chain.pem --dry-run=client -o yaml | kubectl --context=dallas-admin apply -f -'
-  kubectl --context=dallas-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/dallas/ca-cert.pem --from-file="$CA_DIR"/dallas/ca-key.pem --from-file="$CA_DIR"/dallas/root-cert.pem --from-file="$CA_DIR"/dallas/cert-chain.pem --dry-run=client -o yaml | kubectl --context=dallas-admin apply -f -
-}
-
-# Step 21: Plug the mesh's root CA into frankfurt
-step_21() {
-  _show '+ CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-cluster-mesh/ca}"'
-  CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-cluster-mesh/ca}"
-  _show '+ kubectl --context=frankfurt-admin apply -f frankfurt/namespaces.yaml'
-  kubectl --context=frankfurt-admin apply -f frankfurt/namespaces.yaml
-  _show '+ frankfurt/istio/cacerts.sh "$CA_DIR"'
-  frankfurt/istio/cacerts.sh "$CA_DIR"
-  _show '+ kubectl --context=frankfurt-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/frankfurt/ca-cert.pem --from-file="$CA_DIR"/frankfurt/ca-key.pem --from-file="$CA_DIR"/frankfurt/root-cert.pem --from-file="$CA_DIR"/frankfurt/cert-chain.pem --dry-run=client -o yaml | kubectl --context=frankfurt-admin apply -f -'
-  kubectl --context=frankfurt-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/frankfurt/ca-cert.pem --from-file="$CA_DIR"/frankfurt/ca-key.pem --from-file="$CA_DIR"/frankfurt/root-cert.pem --from-file="$CA_DIR"/frankfurt/cert-chain.pem --dry-run=client -o yaml | kubectl --context=frankfurt-admin apply -f -
-}
-
-# Step 22: Plug the mesh's root CA into tokyo
-step_22() {
-  _show '+ CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-cluster-mesh/ca}"'
-  CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-cluster-mesh/ca}"
-  _show '+ kubectl --context=tokyo-admin apply -f tokyo/namespaces.yaml'
-  kubectl --context=tokyo-admin apply -f tokyo/namespaces.yaml
-  _show '+ tokyo/istio/cacerts.sh "$CA_DIR"'
-  tokyo/istio/cacerts.sh "$CA_DIR"
-  _show '+ kubectl --context=tokyo-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/tokyo/ca-cert.pem --from-file="$CA_DIR"/tokyo/ca-key.pem --from-file="$CA_DIR"/tokyo/root-cert.pem --from-file="$CA_DIR"/tokyo/cert-chain.pem --dry-run=client -o yaml | kubectl --context=tokyo-admin apply -f -'
-  kubectl --context=tokyo-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/tokyo/ca-cert.pem --from-file="$CA_DIR"/tokyo/ca-key.pem --from-file="$CA_DIR"/tokyo/root-cert.pem --from-file="$CA_DIR"/tokyo/cert-chain.pem --dry-run=client -o yaml | kubectl --context=tokyo-admin apply -f -
-}
-
-# Step 23: Install the Istio control plane on dallas
-step_23() {
-  _show '+ istioctl install --context=dallas-admin -y -f dallas/istio/control-plane.yaml'
-  istioctl install --context=dallas-admin -y -f dallas/istio/control-plane.yaml
-  _show '+ kubectl --context=dallas-admin apply -f dallas/istio/peer-authentication.yaml'
-  kubectl --context=dallas-admin apply -f dallas/istio/peer-authentication.yaml
-}
-
-# Step 24: Install the east-west gateway on dallas
-step_24() {
-  _show '+ istioctl install --context=dallas-admin -y -f dallas/istio/eastwest-gateway.yaml'
-  istioctl install --context=dallas-admin -y -f dallas/istio/eastwest-gateway.yaml
-  _show '+ EASTWEST_DALLAS="$(dallas/istio/eastwest-address.sh)"'
-  EASTWEST_DALLAS="$(dallas/istio/eastwest-address.sh)"
-}
-
-# Step 25: Expose istiod of dallas through its east-west gateway
-step_25() {
-  _show '+ kubectl --context=dallas-admin apply -f dallas/istio/expose-istiod.yaml'
-  kubectl --context=dallas-admin apply -f dallas/istio/expose-istiod.yaml
-}
-
-# Step 26: Install the remote profile on frankfurt
-step_26() {
-  _show '+ EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"'
-  EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"
-  _show '+ istioctl install --context=frankfurt-admin -y -f frankfurt/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
-  istioctl install --context=frankfurt-admin -y -f frankfurt/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"
-}
-
-# Step 27: Install the remote profile on tokyo
-step_27() {
-  _show '+ EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"'
-  EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"
-  _show '+ istioctl install --context=tokyo-admin -y -f tokyo/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
-  istioctl install --context=tokyo-admin -y -f tokyo/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"
-}
-
-# Step 28: Let istiod on dallas read frankfurt
-step_28() {
-  _show '+ istioctl create-remote-secret --context=frankfurt-admin --name=frankfurt | kubectl apply --context=dallas-admin -f -'
-  istioctl create-remote-secret --context=frankfurt-admin --name=frankfurt | kubectl apply --context=dallas-admin -f -
-}
-
-# Step 29: Let istiod on dallas read tokyo
-step_29() {
-  _show '+ istioctl create-remote-secret --context=tokyo-admin --name=tokyo | kubectl apply --context=dallas-admin -f -'
-  istioctl create-remote-secret --context=tokyo-admin --name=tokyo | kubectl apply --context=dallas-admin -f -
-}
-
-# Step 30: Apply dallas/ (namespaces and bookinfo)
-step_30() {
-  _show '+ kubectl --context dallas-admin apply -k dallas'
-  kubectl --context dallas-admin apply -k dallas
-  _show '+ kubectl --context dallas-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/reviews-v1 deployment/productpage-v1'
-  kubectl --context dallas-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/reviews-v1 deployment/productpage-v1
-}
-
-# Step 31: Apply frankfurt/ (namespaces and bookinfo)
-step_31() {
-  _show '+ kubectl --context frankfurt-admin apply -k frankfurt'
-  kubectl --context frankfurt-admin apply -k frankfurt
-  _show '+ kubectl --context frankfurt-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v2'
-  kubectl --context frankfurt-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v2
-}
-
-# Step 32: Apply tokyo/ (namespaces and bookinfo)
-step_32() {
-  _show '+ kubectl --context tokyo-admin apply -k tokyo'
-  kubectl --context tokyo-admin apply -k tokyo
-  _show '+ kubectl --context tokyo-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/ratings-v1 deployment/reviews-v3'
-  kubectl --context tokyo-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/ratings-v1 deployment/reviews-v3
-}
-
-# Step 33: Expose bookinfo through the ingress gateway of dallas
-step_33() {
-  _show '+ kubectl --context dallas-admin apply -f dallas/traffic/ingress-bookinfo.yaml'
-  kubectl --context dallas-admin apply -f dallas/traffic/ingress-bookinfo.yaml
-}
-
-# Step 34: DestinationRules: one subset per deployed version
-step_34() {
-  _show '+ kubectl --context dallas-admin apply -f dallas/traffic/destination-rules.yaml'
-  kubectl --context dallas-admin apply -f dallas/traffic/destination-rules.yaml
-}
-
-# Step 35: Traffic stage 1 of 3: all-v1
-step_35() {
-  _show '+ kubectl --context dallas-admin apply -f dallas/traffic/01-all-v1.yaml'
-  kubectl --context dallas-admin apply -f dallas/traffic/01-all-v1.yaml
-}
-
-# Step 36: Traffic stage 2 of 3: reviews-jason-v2-v3
-step_36() {
-  _show '+ kubectl --context dallas-admin replace -f dallas/traffic/02-reviews-jason-v2-v3.yaml'
-  kubectl --context dallas-admin replace -f dallas/traffic/02-reviews-jason-v2-v3.yaml
-}
-
-# Step 37: Traffic stage 3 of 3: reviews-thirds
-step_37() {
-  _show '+ kubectl --context dallas-admin replace -f dallas/traffic/03-reviews-thirds.yaml'
-  kubectl --context dallas-admin replace -f dallas/traffic/03-reviews-thirds.yaml
-}
-
-_run_step() {
-  case $1 in
-    1) step_1 ;;
-    2) step_2 ;;
-    3) step_3 ;;
-    4) step_4 ;;
-    5) step_5 ;;
-    6) step_6 ;;
-    7) step_7 ;;
-    8) step_8 ;;
-    9) step_9 ;;
-    10) step_10 ;;
-    11) step_11 ;;
-    12) step_12 ;;
-    13) step_13 ;;
-    14) step_14 ;;
-    15) step_15 ;;
-    16) step_16 ;;
-    17) step_17 ;;
-    18) step_18 ;;
-    19) step_19 ;;
-    20) step_20 ;;
-    21) step_21 ;;
-    22) step_22 ;;
-    23) step_23 ;;
-    24) step_24 ;;
-    25) step_25 ;;
-    26) step_26 ;;
-    27) step_27 ;;
-    28) step_28 ;;
-    29) step_29 ;;
-    30) step_30 ;;
-    31) step_31 ;;
-    32) step_32 ;;
-    33) step_33 ;;
-    34) step_34 ;;
-    35) step_35 ;;
-    36) step_36 ;;
-    37) step_37 ;;
-    *) return 1 ;;
-  esac
-}
-
-_banner() {
-  local step=$1 line
-  printf '\n# Step %s of %s [%s] %s\n' "$step" "$STEP_COUNT" "${STEP_CLUSTER[step]}" \
-    "${STEP_TITLE[step]}"
-  if [[ -n ${STEP_NOTES[step]} ]]; then
-    while IFS= read -r line; do
-      printf '#   %s\n' "$line"
-    done <<<"${STEP_NOTES[step]}"
-  fi
-}
-
 # The runbook's own variables start with _ so that step commands can't clobber them.
-_current_step=''
-_on_error() {
-  if [[ $BASH_SUBSHELL -eq 0 && -n $_current_step ]]; then
-    local how="--from $_current_step"
-    if [[ ${STEP_OPTIONAL[_current_step]} -eq 1 ]]; then
-      how="--step $_current_step"
-    fi
-    printf '\napply.sh: step %s failed (exit status %s): %s\n' \
-      "$_current_step" "$1" "${STEP_TITLE[_current_step]}" >&2
-    printf 'Fix the cause, then resume with: %s %s\n' "$0" "$how" >&2
-    _current_step=''
-  fi
-}
-trap '_on_error $?' ERR
-
 _list_only=0
 _dry_run=0
 _from=1
 _to=$STEP_COUNT
 _through_stage=0
+# _chosen[N] is set for each step named by --step or --stage.
 _chosen=()
+_choosing=0
 while [[ $# -gt 0 ]]; do
   _option=$1
   shift
@@ -791,7 +151,8 @@ while [[ $# -gt 0 ]]; do
     -n | --dry-run) _dry_run=1 ;;
     -s | --step)
       _require_number "$_option" "$_value" "$STEP_COUNT"
-      _chosen+=("$_value")
+      _chosen[_value]=1
+      _choosing=1
       ;;
     -f | --from)
       _require_number "$_option" "$_value" "$STEP_COUNT"
@@ -809,9 +170,10 @@ while [[ $# -gt 0 ]]; do
       if [[ $_option == --through-stage ]]; then
         _through_stage=$_value
       else
+        _choosing=1
         for ((_n = 1; _n <= STEP_COUNT; _n++)); do
           if [[ ${STEP_STAGE[_n]} -eq $_value ]]; then
-            _chosen+=("$_n")
+            _chosen[_n]=1
           fi
         done
       fi
@@ -824,14 +186,14 @@ if [[ $_list_only -eq 1 ]]; then
   _list_steps
   exit 0
 fi
-if [[ ${#_chosen[@]} -gt 0 && $_through_stage -gt 0 ]]; then
+if [[ $_choosing -eq 1 && $_through_stage -gt 0 ]]; then
   _usage_error "--through-stage adds to the default run; leave out --step and --stage"
 fi
 
 _selected=()
 for ((_n = _from; _n <= _to; _n++)); do
-  if [[ ${#_chosen[@]} -gt 0 ]]; then
-    if _contains "$_n" "${_chosen[@]}"; then
+  if [[ $_choosing -eq 1 ]]; then
+    if [[ -n ${_chosen[_n]:-} ]]; then
       _selected+=("$_n")
     fi
   elif [[ ${STEP_OPTIONAL[_n]} -eq 0 ]] \
@@ -843,16 +205,221 @@ if [[ ${#_selected[@]} -eq 0 ]]; then
   _usage_error "no step selected (./apply.sh --list shows them)"
 fi
 
-_missing=()
-for ((_r = 1; _r <= REQUIREMENT_COUNT; _r++)); do
-  for _n in "${_selected[@]}"; do
-    if [[ " ${STEP_NEEDS[_n]} " == *" $_r "* ]]; then
-      if ! _requirement_met "$_r"; then
-        _missing+=("${REQUIREMENT_LABEL[_r]}")
-      fi
-      break
-    fi
+# What the steps are and do: read only when steps are printed or run.
+readonly STEP_TITLE=(''
+  'Add the Helm repository of the strongSwan chart'
+  'strongSwan on frankfurt: tunnel to dallas (vpn-dallas)'
+  'strongSwan on dallas: tunnel to frankfurt (vpn-frankfurt)'
+  'strongSwan on tokyo: tunnel to frankfurt (vpn-frankfurt)'
+  'strongSwan on frankfurt: tunnel to tokyo (vpn-tokyo)'
+  'strongSwan on dallas: tunnel to tokyo (vpn-tokyo)'
+  'strongSwan on tokyo: tunnel to dallas (vpn-dallas)'
+  'Check the tunnels from dallas to frankfurt, tokyo'
+  'Check the tunnels from frankfurt to dallas, tokyo'
+  'Check the tunnels from tokyo to frankfurt, dallas'
+  'Plug the mesh'"'"'s root CA into dallas'
+  'Plug the mesh'"'"'s root CA into frankfurt'
+  'Plug the mesh'"'"'s root CA into tokyo'
+  'Install the Istio control plane on dallas'
+  'Install the east-west gateway on dallas'
+  'Expose istiod of dallas through its east-west gateway'
+  'Install the remote profile on frankfurt'
+  'Install the remote profile on tokyo'
+  'Let istiod on dallas read frankfurt'
+  'Let istiod on dallas read tokyo'
+  'Apply dallas/ (namespaces and bookinfo)'
+  'Apply frankfurt/ (namespaces and bookinfo)'
+  'Apply tokyo/ (namespaces and bookinfo)'
+  'Expose bookinfo through the ingress gateway of dallas'
+  'DestinationRules: one subset per deployed version'
+  'Traffic stage 1 of 3: all-v1'
+  'Traffic stage 2 of 3: reviews-jason-v2-v3'
+  'Traffic stage 3 of 3: reviews-thirds'
+)
+readonly STEP_CLUSTER=(''
+  -
+  frankfurt
+  dallas
+  tokyo
+  frankfurt
+  dallas
+  tokyo
+  dallas
+  frankfurt
+  tokyo
+  dallas
+  frankfurt
+  tokyo
+  dallas
+  dallas
+  dallas
+  frankfurt
+  tokyo
+  dallas
+  dallas
+  dallas
+  frankfurt
+  tokyo
+  dallas
+  dallas
+  dallas
+  dallas
+  dallas
+)
+readonly STEP_NOTES=(''
+  'IBM'"'"'s iks-charts/strongswan chart runs one strongSwan VPN pod per release; ICP ran the same chart. Each end of a link is one release, installed by the steps that follow.
+vpn-install.sh hands helm the link'"'"'s pre-shared key, named in the step by --psk-env or --psk-file, through a private temporary file; both ends of a link read the same key. A relative key file is read from the folder apply.sh is started from.
+The listening ends are installed first, so that they listen when the other ends start their tunnels.
+Where an end runs on a strongSwan gateway host rather than in its cluster, run <cluster>/vpn/<peer>/install-gateway.sh there as root instead of that end'"'"'s step.'
+  'frankfurt listens on 198.51.100.20; dallas'"'"'s ranges 10.96.0.0/16,10.10.0.0/16 are reached through it.'
+  'dallas starts the tunnel to 198.51.100.20; frankfurt'"'"'s ranges 10.97.0.0/16,10.20.0.0/16 are reached through it.'
+  'tokyo listens on 192.0.2.30; frankfurt'"'"'s ranges 10.97.0.0/16,10.20.0.0/16 are reached through it.'
+  'frankfurt starts the tunnel to 192.0.2.30; tokyo'"'"'s ranges 10.98.0.0/16,10.30.0.0/16 are reached through it.'
+  'dallas listens on 203.0.113.10; tokyo'"'"'s ranges 10.98.0.0/16,10.30.0.0/16 are reached through it.'
+  'tokyo starts the tunnel to 203.0.113.10; dallas'"'"'s ranges 10.96.0.0/16,10.10.0.0/16 are reached through it.'
+  'For each tunnel, vpn-check.sh runs helm test (the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED).
+Then dallas'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the ping crosses the tunnel only if both pod ranges are routed through it without SNAT.'
+  'For each tunnel, vpn-check.sh runs helm test (the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED).
+Then frankfurt'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the ping crosses the tunnel only if both pod ranges are routed through it without SNAT.'
+  'For each tunnel, vpn-check.sh runs helm test (the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED).
+Then tokyo'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the ping crosses the tunnel only if both pod ranges are routed through it without SNAT.'
+  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
+The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/three-cluster-mesh/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
+The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
+  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
+The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/three-cluster-mesh/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
+The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
+  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
+The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/three-cluster-mesh/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
+The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
+  'istiod for mesh mesh1, cluster dallas, network network1; then the mesh-wide mutual TLS policy.
+With Helm instead of istioctl: helm install istio-base istio/base -n istio-system --kube-context dallas-admin -f dallas/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context dallas-admin -f dallas/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway -n istio-system --kube-context dallas-admin -f dallas/istio/ingress-gateway-values.yaml.'
+  'The east-west gateway of dallas (label istio: eastwestgateway, network network1).
+With Helm instead: helm install istio-eastwestgateway istio/gateway -n istio-system --kube-context dallas-admin -f dallas/istio/eastwest-gateway-values.yaml.
+The script waits for the gateway'"'"'s load balancer and its address goes into EASTWEST_DALLAS, for the install of the remotes of dallas.'
+  'Remotes reach istiod (ports 15012 and 15017) at the gateway'"'"'s stable address instead of a pod IP.'
+  'frankfurt'"'"'s sidecars get their configuration and certificates from istiod on dallas, through dallas'"'"'s east-west gateway.
+With Helm instead: helm install istio-base istio/base -n istio-system --kube-context frankfurt-admin -f frankfurt/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context frankfurt-admin -f frankfurt/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_DALLAS".'
+  'tokyo'"'"'s sidecars get their configuration and certificates from istiod on dallas, through dallas'"'"'s east-west gateway.
+With Helm instead: helm install istio-base istio/base -n istio-system --kube-context tokyo-admin -f tokyo/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context tokyo-admin -f tokyo/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_DALLAS".'
+  'The remote secret holds a token for frankfurt'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
+  'The remote secret holds a token for tokyo'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
+  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
+  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
+  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
+  'Gateway bookinfo-gateway (port 8080) and VirtualService bookinfo send requests to productpage.'
+  'Subsets must exist before a VirtualService names them.'
+  'Every service to v1 (all in Dallas but ratings, in Tokyo).'
+  'User jason sees reviews v2 (Frankfurt, calling ratings in Tokyo); everyone else v3 (Tokyo).'
+  'Reviews spread over the three clusters.'
+)
+# The numbers of the requirements each step uses.
+readonly STEP_NEEDS=('' '' 1 1 2 2 3 3 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
+readonly REQUIREMENT_LABEL=(''
+  'environment variable DALLAS_FRANKFURT_PSK (pre-shared key of VPN link dallas-frankfurt)'
+  'environment variable FRANKFURT_TOKYO_PSK (pre-shared key of VPN link frankfurt-tokyo)'
+  'environment variable TOKYO_DALLAS_PSK (pre-shared key of VPN link tokyo-dallas)'
+)
+# Tests that hold when a requirement is met; they never expand a secret into a command line.
+readonly REQUIREMENT_TEST=(''
+  '[[ -n "${DALLAS_FRANKFURT_PSK:-}" ]]'
+  '[[ -n "${FRANKFURT_TOKYO_PSK:-}" ]]'
+  '[[ -n "${TOKYO_DALLAS_PSK:-}" ]]'
+)
+# Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
+readonly STEP_FIRST=(0 0 2 3 4 5 6 7 8 10 12 14 18 22 26 28 30 31 33 35 36 37 39 41 43 44 45 46 47 48)
+readonly STEP_COMMANDS=(
+  # Step 1
+  'helm repo add iks-charts https://icr.io/helm/iks-charts --force-update'
+  'helm repo update iks-charts'
+  # Step 2
+  './vpn-install.sh --context frankfurt-admin --release vpn-dallas --values frankfurt/vpn/dallas/values.yaml --psk-env DALLAS_FRANKFURT_PSK'
+  # Step 3
+  './vpn-install.sh --context dallas-admin --release vpn-frankfurt --values dallas/vpn/frankfurt/values.yaml --psk-env DALLAS_FRANKFURT_PSK'
+  # Step 4
+  './vpn-install.sh --context tokyo-admin --release vpn-frankfurt --values tokyo/vpn/frankfurt/values.yaml --psk-env FRANKFURT_TOKYO_PSK'
+  # Step 5
+  './vpn-install.sh --context frankfurt-admin --release vpn-tokyo --values frankfurt/vpn/tokyo/values.yaml --psk-env FRANKFURT_TOKYO_PSK'
+  # Step 6
+  './vpn-install.sh --context dallas-admin --release vpn-tokyo --values dallas/vpn/tokyo/values.yaml --psk-env TOKYO_DALLAS_PSK'
+  # Step 7
+  './vpn-install.sh --context tokyo-admin --release vpn-dallas --values tokyo/vpn/dallas/values.yaml --psk-env TOKYO_DALLAS_PSK'
+  # Step 8
+  './vpn-check.sh --context dallas-admin --release vpn-frankfurt --peer-context frankfurt-admin --peer-release vpn-dallas'
+  './vpn-check.sh --context dallas-admin --release vpn-tokyo --peer-context tokyo-admin --peer-release vpn-dallas'
+  # Step 9
+  './vpn-check.sh --context frankfurt-admin --release vpn-dallas --peer-context dallas-admin --peer-release vpn-frankfurt'
+  './vpn-check.sh --context frankfurt-admin --release vpn-tokyo --peer-context tokyo-admin --peer-release vpn-frankfurt'
+  # Step 10
+  './vpn-check.sh --context tokyo-admin --release vpn-frankfurt --peer-context frankfurt-admin --peer-release vpn-tokyo'
+  './vpn-check.sh --context tokyo-admin --release vpn-dallas --peer-context dallas-admin --peer-release vpn-tokyo'
+  # Step 11
+  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-cluster-mesh/ca}"'
+  'kubectl --context=dallas-admin apply -f dallas/namespaces.yaml'
+  'dallas/istio/cacerts.sh "$CA_DIR"'
+  'kubectl --context=dallas-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/dallas/ca-cert.pem --from-file="$CA_DIR"/dallas/ca-key.pem --from-file="$CA_DIR"/dallas/root-cert.pem --from-file="$CA_DIR"/dallas/cert-chain.pem --dry-run=client -o yaml | kubectl --context=dallas-admin apply -f -'
+  # Step 12
+  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-cluster-mesh/ca}"'
+  'kubectl --context=frankfurt-admin apply -f frankfurt/namespaces.yaml'
+  'frankfurt/istio/cacerts.sh "$CA_DIR"'
+  'kubectl --context=frankfurt-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/frankfurt/ca-cert.pem --from-file="$CA_DIR"/frankfurt/ca-key.pem --from-file="$CA_DIR"/frankfurt/root-cert.pem --from-file="$CA_DIR"/frankfurt/cert-chain.pem --dry-run=client -o yaml | kubectl --context=frankfurt-admin apply -f -'
+  # Step 13
+  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-cluster-mesh/ca}"'
+  'kubectl --context=tokyo-admin apply -f tokyo/namespaces.yaml'
+  'tokyo/istio/cacerts.sh "$CA_DIR"'
+  'kubectl --context=tokyo-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/tokyo/ca-cert.pem --from-file="$CA_DIR"/tokyo/ca-key.pem --from-file="$CA_DIR"/tokyo/root-cert.pem --from-file="$CA_DIR"/tokyo/cert-chain.pem --dry-run=client -o yaml | kubectl --context=tokyo-admin apply -f -'
+  # Step 14
+  'istioctl install --context=dallas-admin -y -f dallas/istio/control-plane.yaml'
+  'kubectl --context=dallas-admin apply -f dallas/istio/peer-authentication.yaml'
+  # Step 15
+  'istioctl install --context=dallas-admin -y -f dallas/istio/eastwest-gateway.yaml'
+  'EASTWEST_DALLAS="$(dallas/istio/eastwest-address.sh)"'
+  # Step 16
+  'kubectl --context=dallas-admin apply -f dallas/istio/expose-istiod.yaml'
+  # Step 17
+  'EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"'
+  'istioctl install --context=frankfurt-admin -y -f frankfurt/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
+  # Step 18
+  'EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"'
+  'istioctl install --context=tokyo-admin -y -f tokyo/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
+  # Step 19
+  'istioctl create-remote-secret --context=frankfurt-admin --name=frankfurt | kubectl apply --context=dallas-admin -f -'
+  # Step 20
+  'istioctl create-remote-secret --context=tokyo-admin --name=tokyo | kubectl apply --context=dallas-admin -f -'
+  # Step 21
+  'kubectl --context dallas-admin apply -k dallas'
+  'kubectl --context dallas-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/reviews-v1 deployment/productpage-v1'
+  # Step 22
+  'kubectl --context frankfurt-admin apply -k frankfurt'
+  'kubectl --context frankfurt-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v2'
+  # Step 23
+  'kubectl --context tokyo-admin apply -k tokyo'
+  'kubectl --context tokyo-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/ratings-v1 deployment/reviews-v3'
+  # Step 24
+  'kubectl --context dallas-admin apply -f dallas/traffic/ingress-bookinfo.yaml'
+  # Step 25
+  'kubectl --context dallas-admin apply -f dallas/traffic/destination-rules.yaml'
+  # Step 26
+  'kubectl --context dallas-admin apply -f dallas/traffic/01-all-v1.yaml'
+  # Step 27
+  'kubectl --context dallas-admin replace -f dallas/traffic/02-reviews-jason-v2-v3.yaml'
+  # Step 28
+  'kubectl --context dallas-admin replace -f dallas/traffic/03-reviews-thirds.yaml'
+)
+
+_needed=()
+for _n in "${_selected[@]}"; do
+  # Numbers without blanks or wildcards: splitting them is what is meant.
+  # shellcheck disable=SC2086
+  for _r in ${STEP_NEEDS[_n]}; do
+    _needed[_r]=1
   done
+done
+_missing=()
+for _r in "${!_needed[@]}"; do
+  if ! eval "${REQUIREMENT_TEST[_r]}"; then
+    _missing+=("${REQUIREMENT_LABEL[_r]}")
+  fi
 done
 if [[ ${#_missing[@]} -gt 0 ]]; then
   if [[ $_dry_run -eq 1 ]]; then
@@ -864,10 +431,61 @@ if [[ ${#_missing[@]} -gt 0 ]]; then
   fi
 fi
 
+_banner() {
+  local step=$1 line
+  printf '\n# Step %s of %s [%s] %s\n' "$step" "$STEP_COUNT" "${STEP_CLUSTER[step]}" \
+    "${STEP_TITLE[step]}"
+  if [[ -n ${STEP_NOTES[step]} ]]; then
+    while IFS= read -r line; do
+      printf '#   %s\n' "$line"
+    done <<<"${STEP_NOTES[step]}"
+  fi
+}
+
+# Shows a command before it runs, exactly as written: "+ " and its text, later lines indented.
+_show() {
+  local text="+ $1"
+  printf '%s\n' "${text//$'\n'/$'\n'  }"
+}
+
+# Runs command number $_command in this shell, so that what it sets is there for later steps.
+# It takes no arguments: the command's text must not see the runner's.
+_eval_command() {
+  eval "${STEP_COMMANDS[_command]}"
+}
+
+_run_step() {
+  for ((_command = STEP_FIRST[$1]; _command < STEP_FIRST[$1 + 1]; _command++)); do
+    _show "${STEP_COMMANDS[_command]}"
+    _eval_command
+  done
+}
+
+_print_step() {
+  for ((_command = STEP_FIRST[$1]; _command < STEP_FIRST[$1 + 1]; _command++)); do
+    printf '%s\n' "${STEP_COMMANDS[_command]}"
+  done
+}
+
+_current_step=''
+_on_error() {
+  if [[ $BASH_SUBSHELL -eq 0 && -n $_current_step ]]; then
+    local how="--from $_current_step"
+    if [[ ${STEP_OPTIONAL[_current_step]} -eq 1 ]]; then
+      how="--step $_current_step"
+    fi
+    printf '\napply.sh: step %s failed (exit status %s): %s\n' \
+      "$_current_step" "$1" "${STEP_TITLE[_current_step]}" >&2
+    printf 'Fix the cause, then resume with: %s %s\n' "$0" "$how" >&2
+    _current_step=''
+  fi
+}
+trap '_on_error $?' ERR
+
 for _n in "${_selected[@]}"; do
   _banner "$_n"
   if [[ $_dry_run -eq 1 ]]; then
-    printf '%s\n' "${STEP_TEXT[_n]}"
+    _print_step "$_n"
   else
     _current_step=$_n
     _run_step "$_n"

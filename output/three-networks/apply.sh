@@ -4,7 +4,8 @@
 #
 # Runs each step against its cluster's kubectl context, in order. ./apply.sh --help for the
 # options, --list for the steps, --dry-run to print the commands without running them.
-# Commands are also kept in single quotes, to be shown exactly as written:
+# The steps' commands are kept as text in single quotes (STEP_COMMANDS, at the end), each shown
+# exactly as written before it runs:
 # shellcheck disable=SC2016
 set -euo pipefail
 # Commands are shown as written, variables unexpanded; xtrace would print the secrets they pass.
@@ -18,128 +19,9 @@ cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 
 readonly STEP_COUNT=20
 readonly STAGE_COUNT=2
-readonly REQUIREMENT_COUNT=0
 # Index 0 is unused so that step N is element N.
-readonly STEP_TITLE=(''
-  'Plug the mesh'"'"'s root CA into central'
-  'Plug the mesh'"'"'s root CA into east'
-  'Plug the mesh'"'"'s root CA into west'
-  'Install the Istio control plane on central'
-  'Install the east-west gateway on central'
-  'Expose istiod of central through its east-west gateway'
-  'Expose the services of the mesh on the east-west gateways (central)'
-  'Install the remote profile on east'
-  'Install the remote profile on west'
-  'Let istiod on central read east'
-  'Let istiod on central read west'
-  'Install the east-west gateway on east'
-  'Install the east-west gateway on west'
-  'Apply central/ (namespaces and bookinfo)'
-  'Apply east/ (namespaces and bookinfo)'
-  'Apply west/ (namespaces and bookinfo)'
-  'Expose bookinfo through the ingress gateway of central'
-  'DestinationRules: one subset per deployed version'
-  'Traffic stage 1 of 2: all-v1'
-  'Traffic stage 2 of 2: reviews-jason-v2-v3'
-)
-readonly STEP_CLUSTER=(''
-  central
-  east
-  west
-  central
-  central
-  central
-  central
-  east
-  west
-  central
-  central
-  east
-  west
-  central
-  east
-  west
-  central
-  central
-  central
-  central
-)
 readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 )
 readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 )
-readonly STEP_NEEDS=('' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
-readonly STEP_NOTES=(''
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/three-networks/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/three-networks/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/three-networks/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'istiod for mesh mesh1, cluster central, network network1; then the mesh-wide mutual TLS policy.
-With Helm instead of istioctl: helm install istio-base istio/base -n istio-system --kube-context central-admin -f central/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context central-admin -f central/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway -n istio-system --kube-context central-admin -f central/istio/ingress-gateway-values.yaml.'
-  'The east-west gateway of central (label istio: eastwestgateway, network network1).
-With Helm instead: helm install istio-eastwestgateway istio/gateway -n istio-system --kube-context central-admin -f central/istio/eastwest-gateway-values.yaml.
-The remotes of central are given its address, 203.0.113.50 (eastWestGatewayIP); the script waits for the gateway'"'"'s load balancer and stops if it got another address.'
-  'Remotes reach istiod (ports 15012 and 15017) at the gateway'"'"'s stable address instead of a pod IP.'
-  'The cross-network gateway passes mTLS traffic for *.local services through port 15443 of every east-west gateway this istiod configures.'
-  'east'"'"'s sidecars get their configuration and certificates from istiod on central, through central'"'"'s east-west gateway.
-With Helm instead: helm install istio-base istio/base -n istio-system --kube-context east-admin -f east/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context east-admin -f east/istio/istiod-values.yaml.'
-  'west'"'"'s sidecars get their configuration and certificates from istiod on central, through central'"'"'s east-west gateway.
-With Helm instead: helm install istio-base istio/base -n istio-system --kube-context west-admin -f west/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context west-admin -f west/istio/istiod-values.yaml.'
-  'The remote secret holds a token for east'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
-  'The remote secret holds a token for west'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
-  'The east-west gateway of east (label istio: eastwestgateway, network network2).
-With Helm instead: helm install istio-eastwestgateway istio/gateway -n istio-system --kube-context east-admin -f east/istio/eastwest-gateway-values.yaml.'
-  'The east-west gateway of west (label istio: eastwestgateway, network network3).
-With Helm instead: helm install istio-eastwestgateway istio/gateway -n istio-system --kube-context west-admin -f west/istio/eastwest-gateway-values.yaml.'
-  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
-  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
-  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
-  'Gateway bookinfo-gateway (port 8080) and VirtualService bookinfo send requests to productpage.'
-  'Subsets must exist before a VirtualService names them.'
-  'Every service to v1.'
-  'User jason sees reviews v2 (network2); everyone else v3 (network3).'
-)
-readonly STEP_TEXT=(''
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-networks/ca}"
-kubectl --context=central-admin apply -f central/namespaces.yaml
-central/istio/cacerts.sh "$CA_DIR"
-kubectl --context=central-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/central/ca-cert.pem --from-file="$CA_DIR"/central/ca-key.pem --from-file="$CA_DIR"/central/root-cert.pem --from-file="$CA_DIR"/central/cert-chain.pem --dry-run=client -o yaml | kubectl --context=central-admin apply -f -'
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-networks/ca}"
-kubectl --context=east-admin apply -f east/namespaces.yaml
-east/istio/cacerts.sh "$CA_DIR"
-kubectl --context=east-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/east/ca-cert.pem --from-file="$CA_DIR"/east/ca-key.pem --from-file="$CA_DIR"/east/root-cert.pem --from-file="$CA_DIR"/east/cert-chain.pem --dry-run=client -o yaml | kubectl --context=east-admin apply -f -'
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-networks/ca}"
-kubectl --context=west-admin apply -f west/namespaces.yaml
-west/istio/cacerts.sh "$CA_DIR"
-kubectl --context=west-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/west/ca-cert.pem --from-file="$CA_DIR"/west/ca-key.pem --from-file="$CA_DIR"/west/root-cert.pem --from-file="$CA_DIR"/west/cert-chain.pem --dry-run=client -o yaml | kubectl --context=west-admin apply -f -'
-  'istioctl install --context=central-admin -y -f central/istio/control-plane.yaml
-kubectl --context=central-admin apply -f central/istio/peer-authentication.yaml'
-  'istioctl install --context=central-admin -y -f central/istio/eastwest-gateway.yaml
-central/istio/eastwest-address.sh >/dev/null'
-  'kubectl --context=central-admin apply -f central/istio/expose-istiod.yaml'
-  'kubectl --context=central-admin apply -f central/istio/cross-network-gateway.yaml'
-  'istioctl install --context=east-admin -y -f east/istio/control-plane.yaml'
-  'istioctl install --context=west-admin -y -f west/istio/control-plane.yaml'
-  'istioctl create-remote-secret --context=east-admin --name=east | kubectl apply --context=central-admin -f -'
-  'istioctl create-remote-secret --context=west-admin --name=west | kubectl apply --context=central-admin -f -'
-  'istioctl install --context=east-admin -y -f east/istio/eastwest-gateway.yaml'
-  'istioctl install --context=west-admin -y -f west/istio/eastwest-gateway.yaml'
-  'kubectl --context central-admin apply -k central
-kubectl --context central-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/productpage-v1'
-  'kubectl --context east-admin apply -k east
-kubectl --context east-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/ratings-v1 deployment/reviews-v1 deployment/reviews-v2'
-  'kubectl --context west-admin apply -k west
-kubectl --context west-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/ratings-v1 deployment/reviews-v3'
-  'kubectl --context central-admin apply -f central/traffic/ingress-bookinfo.yaml'
-  'kubectl --context central-admin apply -f central/traffic/destination-rules.yaml'
-  'kubectl --context central-admin apply -f central/traffic/01-all-v1.yaml'
-  'kubectl --context central-admin replace -f central/traffic/02-reviews-jason-v2-v3.yaml'
-)
-readonly REQUIREMENT_LABEL=(''
-)
 
 _usage() {
   printf '%s\n' \
@@ -214,235 +96,15 @@ _require_number() {
   fi
 }
 
-_contains() {
-  local needle=$1 item
-  shift
-  for item in "$@"; do
-    if [[ $item == "$needle" ]]; then
-      return 0
-    fi
-  done
-  return 1
-}
-
-# Shows a command before it runs, exactly as written.
-_show() {
-  printf '%s\n' "$1"
-}
-
-_requirement_met() {
-  case $1 in
-    *) return 1 ;;
-  esac
-}
-
-# Step 1: Plug the mesh's root CA into central
-step_1() {
-  _show '+ CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-networks/ca}"'
-  CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-networks/ca}"
-  _show '+ kubectl --context=central-admin apply -f central/namespaces.yaml'
-  kubectl --context=central-admin apply -f central/namespaces.yaml
-  _show '+ central/istio/cacerts.sh "$CA_DIR"'
-  central/istio/cacerts.sh "$CA_DIR"
-  _show '+ kubectl --context=central-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/central/ca-cert.pem --from-file="$CA_DIR"/central/ca-key.pem --from-file="$CA_DIR"/central/root-cert.pem --from-file="$CA_DIR"/central/cert-chain.pem --dry-run=client -o yaml | kubectl --context=central-admin apply -f -'
-  kubectl --context=central-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/central/ca-cert.pem --from-file="$CA_DIR"/central/ca-key.pem --from-file="$CA_DIR"/central/root-cert.pem --from-file="$CA_DIR"/central/cert-chain.pem --dry-run=client -o yaml | kubectl --context=central-admin apply -f -
-}
-
-# Step 2: Plug the mesh's root CA into east
-step_2() {
-  _show '+ CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-networks/ca}"'
-  CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-networks/ca}"
-  _show '+ kubectl --context=east-admin apply -f east/namespaces.yaml'
-  kubectl --context=east-admin apply -f east/namespaces.yaml
-  _show '+ east/istio/cacerts.sh "$CA_DIR"'
-  east/istio/cacerts.sh "$CA_DIR"
-  _show '+ kubectl --context=east-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/east/ca-cert.pem --from-file="$CA_DIR"/east/ca-key.pem --from-file="$CA_DIR"/east/root-cert.pem --from-file="$CA_DIR"/east/cert-chain.pem --dry-run=client -o yaml | kubectl --context=east-admin apply -f -'
-  kubectl --context=east-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/east/ca-cert.pem --from-file="$CA_DIR"/east/ca-key.pem --from-file="$CA_DIR"/east/root-cert.pem --from-file="$CA_DIR"/east/cert-chain.pem --dry-run=client -o yaml | kubectl --context=east-admin apply -f -
-}
-
-# Step 3: Plug the mesh's root CA into west
-step_3() {
-  _show '+ CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-networks/ca}"'
-  CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-networks/ca}"
-  _show '+ kubectl --context=west-admin apply -f west/namespaces.yaml'
-  kubectl --context=west-admin apply -f west/namespaces.yaml
-  _show '+ west/istio/cacerts.sh "$CA_DIR"'
-  west/istio/cacerts.sh "$CA_DIR"
-  _show '+ kubectl --context=west-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/west/ca-cert.pem --from-file="$CA_DIR"/west/ca-key.pem --from-file="$CA_DIR"/west/root-cert.pem --from-file="$CA_DIR"/west/cert-chain.pem --dry-run=client -o yaml | kubectl --context=west-admin apply -f -'
-  kubectl --context=west-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/west/ca-cert.pem --from-file="$CA_DIR"/west/ca-key.pem --from-file="$CA_DIR"/west/root-cert.pem --from-file="$CA_DIR"/west/cert-chain.pem --dry-run=client -o yaml | kubectl --context=west-admin apply -f -
-}
-
-# Step 4: Install the Istio control plane on central
-step_4() {
-  _show '+ istioctl install --context=central-admin -y -f central/istio/control-plane.yaml'
-  istioctl install --context=central-admin -y -f central/istio/control-plane.yaml
-  _show '+ kubectl --context=central-admin apply -f central/istio/peer-authentication.yaml'
-  kubectl --context=central-admin apply -f central/istio/peer-authentication.yaml
-}
-
-# Step 5: Install the east-west gateway on central
-step_5() {
-  _show '+ istioctl install --context=central-admin -y -f central/istio/eastwest-gateway.yaml'
-  istioctl install --context=central-admin -y -f central/istio/eastwest-gateway.yaml
-  _show '+ central/istio/eastwest-address.sh >/dev/null'
-  central/istio/eastwest-address.sh >/dev/null
-}
-
-# Step 6: Expose istiod of central through its east-west gateway
-step_6() {
-  _show '+ kubectl --context=central-admin apply -f central/istio/expose-istiod.yaml'
-  kubectl --context=central-admin apply -f central/istio/expose-istiod.yaml
-}
-
-# Step 7: Expose the services of the mesh on the east-west gateways (central)
-step_7() {
-  _show '+ kubectl --context=central-admin apply -f central/istio/cross-network-gateway.yaml'
-  kubectl --context=central-admin apply -f central/istio/cross-network-gateway.yaml
-}
-
-# Step 8: Install the remote profile on east
-step_8() {
-  _show '+ istioctl install --context=east-admin -y -f east/istio/control-plane.yaml'
-  istioctl install --context=east-admin -y -f east/istio/control-plane.yaml
-}
-
-# Step 9: Install the remote profile on west
-step_9() {
-  _show '+ istioctl install --context=west-admin -y -f west/istio/control-plane.yaml'
-  istioctl install --context=west-admin -y -f west/istio/control-plane.yaml
-}
-
-# Step 10: Let istiod on central read east
-step_10() {
-  _show '+ istioctl create-remote-secret --context=east-admin --name=east | kubectl apply --context=central-admin -f -'
-  istioctl create-remote-secret --context=east-admin --name=east | kubectl apply --context=central-admin -f -
-}
-
-# Step 11: Let istiod on central read west
-step_11() {
-  _show '+ istioctl create-remote-secret --context=west-admin --name=west | kubectl apply --context=central-admin -f -'
-  istioctl create-remote-secret --context=west-admin --name=west | kubectl apply --context=central-admin -f -
-}
-
-# Step 12: Install the east-west gateway on east
-step_12() {
-  _show '+ istioctl install --context=east-admin -y -f east/istio/eastwest-gateway.yaml'
-  istioctl install --context=east-admin -y -f east/istio/eastwest-gateway.yaml
-}
-
-# Step 13: Install the east-west gateway on west
-step_13() {
-  _show '+ istioctl install --context=west-admin -y -f west/istio/eastwest-gateway.yaml'
-  istioctl install --context=west-admin -y -f west/istio/eastwest-gateway.yaml
-}
-
-# Step 14: Apply central/ (namespaces and bookinfo)
-step_14() {
-  _show '+ kubectl --context central-admin apply -k central'
-  kubectl --context central-admin apply -k central
-  _show '+ kubectl --context central-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/productpage-v1'
-  kubectl --context central-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/productpage-v1
-}
-
-# Step 15: Apply east/ (namespaces and bookinfo)
-step_15() {
-  _show '+ kubectl --context east-admin apply -k east'
-  kubectl --context east-admin apply -k east
-  _show '+ kubectl --context east-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/ratings-v1 deployment/reviews-v1 deployment/reviews-v2'
-  kubectl --context east-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/ratings-v1 deployment/reviews-v1 deployment/reviews-v2
-}
-
-# Step 16: Apply west/ (namespaces and bookinfo)
-step_16() {
-  _show '+ kubectl --context west-admin apply -k west'
-  kubectl --context west-admin apply -k west
-  _show '+ kubectl --context west-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/ratings-v1 deployment/reviews-v3'
-  kubectl --context west-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/ratings-v1 deployment/reviews-v3
-}
-
-# Step 17: Expose bookinfo through the ingress gateway of central
-step_17() {
-  _show '+ kubectl --context central-admin apply -f central/traffic/ingress-bookinfo.yaml'
-  kubectl --context central-admin apply -f central/traffic/ingress-bookinfo.yaml
-}
-
-# Step 18: DestinationRules: one subset per deployed version
-step_18() {
-  _show '+ kubectl --context central-admin apply -f central/traffic/destination-rules.yaml'
-  kubectl --context central-admin apply -f central/traffic/destination-rules.yaml
-}
-
-# Step 19: Traffic stage 1 of 2: all-v1
-step_19() {
-  _show '+ kubectl --context central-admin apply -f central/traffic/01-all-v1.yaml'
-  kubectl --context central-admin apply -f central/traffic/01-all-v1.yaml
-}
-
-# Step 20: Traffic stage 2 of 2: reviews-jason-v2-v3
-step_20() {
-  _show '+ kubectl --context central-admin replace -f central/traffic/02-reviews-jason-v2-v3.yaml'
-  kubectl --context central-admin replace -f central/traffic/02-reviews-jason-v2-v3.yaml
-}
-
-_run_step() {
-  case $1 in
-    1) step_1 ;;
-    2) step_2 ;;
-    3) step_3 ;;
-    4) step_4 ;;
-    5) step_5 ;;
-    6) step_6 ;;
-    7) step_7 ;;
-    8) step_8 ;;
-    9) step_9 ;;
-    10) step_10 ;;
-    11) step_11 ;;
-    12) step_12 ;;
-    13) step_13 ;;
-    14) step_14 ;;
-    15) step_15 ;;
-    16) step_16 ;;
-    17) step_17 ;;
-    18) step_18 ;;
-    19) step_19 ;;
-    20) step_20 ;;
-    *) return 1 ;;
-  esac
-}
-
-_banner() {
-  local step=$1 line
-  printf '\n# Step %s of %s [%s] %s\n' "$step" "$STEP_COUNT" "${STEP_CLUSTER[step]}" \
-    "${STEP_TITLE[step]}"
-  if [[ -n ${STEP_NOTES[step]} ]]; then
-    while IFS= read -r line; do
-      printf '#   %s\n' "$line"
-    done <<<"${STEP_NOTES[step]}"
-  fi
-}
-
 # The runbook's own variables start with _ so that step commands can't clobber them.
-_current_step=''
-_on_error() {
-  if [[ $BASH_SUBSHELL -eq 0 && -n $_current_step ]]; then
-    local how="--from $_current_step"
-    if [[ ${STEP_OPTIONAL[_current_step]} -eq 1 ]]; then
-      how="--step $_current_step"
-    fi
-    printf '\napply.sh: step %s failed (exit status %s): %s\n' \
-      "$_current_step" "$1" "${STEP_TITLE[_current_step]}" >&2
-    printf 'Fix the cause, then resume with: %s %s\n' "$0" "$how" >&2
-    _current_step=''
-  fi
-}
-trap '_on_error $?' ERR
-
 _list_only=0
 _dry_run=0
 _from=1
 _to=$STEP_COUNT
 _through_stage=0
+# _chosen[N] is set for each step named by --step or --stage.
 _chosen=()
+_choosing=0
 while [[ $# -gt 0 ]]; do
   _option=$1
   shift
@@ -478,7 +140,8 @@ while [[ $# -gt 0 ]]; do
     -n | --dry-run) _dry_run=1 ;;
     -s | --step)
       _require_number "$_option" "$_value" "$STEP_COUNT"
-      _chosen+=("$_value")
+      _chosen[_value]=1
+      _choosing=1
       ;;
     -f | --from)
       _require_number "$_option" "$_value" "$STEP_COUNT"
@@ -496,9 +159,10 @@ while [[ $# -gt 0 ]]; do
       if [[ $_option == --through-stage ]]; then
         _through_stage=$_value
       else
+        _choosing=1
         for ((_n = 1; _n <= STEP_COUNT; _n++)); do
           if [[ ${STEP_STAGE[_n]} -eq $_value ]]; then
-            _chosen+=("$_n")
+            _chosen[_n]=1
           fi
         done
       fi
@@ -511,14 +175,14 @@ if [[ $_list_only -eq 1 ]]; then
   _list_steps
   exit 0
 fi
-if [[ ${#_chosen[@]} -gt 0 && $_through_stage -gt 0 ]]; then
+if [[ $_choosing -eq 1 && $_through_stage -gt 0 ]]; then
   _usage_error "--through-stage adds to the default run; leave out --step and --stage"
 fi
 
 _selected=()
 for ((_n = _from; _n <= _to; _n++)); do
-  if [[ ${#_chosen[@]} -gt 0 ]]; then
-    if _contains "$_n" "${_chosen[@]}"; then
+  if [[ $_choosing -eq 1 ]]; then
+    if [[ -n ${_chosen[_n]:-} ]]; then
       _selected+=("$_n")
     fi
   elif [[ ${STEP_OPTIONAL[_n]} -eq 0 ]] \
@@ -530,16 +194,165 @@ if [[ ${#_selected[@]} -eq 0 ]]; then
   _usage_error "no step selected (./apply.sh --list shows them)"
 fi
 
-_missing=()
-for ((_r = 1; _r <= REQUIREMENT_COUNT; _r++)); do
-  for _n in "${_selected[@]}"; do
-    if [[ " ${STEP_NEEDS[_n]} " == *" $_r "* ]]; then
-      if ! _requirement_met "$_r"; then
-        _missing+=("${REQUIREMENT_LABEL[_r]}")
-      fi
-      break
-    fi
+# What the steps are and do: read only when steps are printed or run.
+readonly STEP_TITLE=(''
+  'Plug the mesh'"'"'s root CA into central'
+  'Plug the mesh'"'"'s root CA into east'
+  'Plug the mesh'"'"'s root CA into west'
+  'Install the Istio control plane on central'
+  'Install the east-west gateway on central'
+  'Expose istiod of central through its east-west gateway'
+  'Expose the services of the mesh on the east-west gateways (central)'
+  'Install the remote profile on east'
+  'Install the remote profile on west'
+  'Let istiod on central read east'
+  'Let istiod on central read west'
+  'Install the east-west gateway on east'
+  'Install the east-west gateway on west'
+  'Apply central/ (namespaces and bookinfo)'
+  'Apply east/ (namespaces and bookinfo)'
+  'Apply west/ (namespaces and bookinfo)'
+  'Expose bookinfo through the ingress gateway of central'
+  'DestinationRules: one subset per deployed version'
+  'Traffic stage 1 of 2: all-v1'
+  'Traffic stage 2 of 2: reviews-jason-v2-v3'
+)
+readonly STEP_CLUSTER=(''
+  central
+  east
+  west
+  central
+  central
+  central
+  central
+  east
+  west
+  central
+  central
+  east
+  west
+  central
+  east
+  west
+  central
+  central
+  central
+  central
+)
+readonly STEP_NOTES=(''
+  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
+The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/three-networks/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
+The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
+  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
+The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/three-networks/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
+The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
+  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
+The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/three-networks/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
+The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
+  'istiod for mesh mesh1, cluster central, network network1; then the mesh-wide mutual TLS policy.
+With Helm instead of istioctl: helm install istio-base istio/base -n istio-system --kube-context central-admin -f central/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context central-admin -f central/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway -n istio-system --kube-context central-admin -f central/istio/ingress-gateway-values.yaml.'
+  'The east-west gateway of central (label istio: eastwestgateway, network network1).
+With Helm instead: helm install istio-eastwestgateway istio/gateway -n istio-system --kube-context central-admin -f central/istio/eastwest-gateway-values.yaml.
+The remotes of central are given its address, 203.0.113.50 (eastWestGatewayIP); the script waits for the gateway'"'"'s load balancer and stops if it got another address.'
+  'Remotes reach istiod (ports 15012 and 15017) at the gateway'"'"'s stable address instead of a pod IP.'
+  'The cross-network gateway passes mTLS traffic for *.local services through port 15443 of every east-west gateway this istiod configures.'
+  'east'"'"'s sidecars get their configuration and certificates from istiod on central, through central'"'"'s east-west gateway.
+With Helm instead: helm install istio-base istio/base -n istio-system --kube-context east-admin -f east/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context east-admin -f east/istio/istiod-values.yaml.'
+  'west'"'"'s sidecars get their configuration and certificates from istiod on central, through central'"'"'s east-west gateway.
+With Helm instead: helm install istio-base istio/base -n istio-system --kube-context west-admin -f west/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context west-admin -f west/istio/istiod-values.yaml.'
+  'The remote secret holds a token for east'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
+  'The remote secret holds a token for west'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
+  'The east-west gateway of east (label istio: eastwestgateway, network network2).
+With Helm instead: helm install istio-eastwestgateway istio/gateway -n istio-system --kube-context east-admin -f east/istio/eastwest-gateway-values.yaml.'
+  'The east-west gateway of west (label istio: eastwestgateway, network network3).
+With Helm instead: helm install istio-eastwestgateway istio/gateway -n istio-system --kube-context west-admin -f west/istio/eastwest-gateway-values.yaml.'
+  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
+  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
+  'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
+  'Gateway bookinfo-gateway (port 8080) and VirtualService bookinfo send requests to productpage.'
+  'Subsets must exist before a VirtualService names them.'
+  'Every service to v1.'
+  'User jason sees reviews v2 (network2); everyone else v3 (network3).'
+)
+# The numbers of the requirements each step uses.
+readonly STEP_NEEDS=('' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
+readonly REQUIREMENT_LABEL=(''
+)
+# Tests that hold when a requirement is met; they never expand a secret into a command line.
+readonly REQUIREMENT_TEST=(''
+)
+# Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
+readonly STEP_FIRST=(0 0 4 8 12 14 16 17 18 19 20 21 22 23 24 26 28 30 31 32 33 34)
+readonly STEP_COMMANDS=(
+  # Step 1
+  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-networks/ca}"'
+  'kubectl --context=central-admin apply -f central/namespaces.yaml'
+  'central/istio/cacerts.sh "$CA_DIR"'
+  'kubectl --context=central-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/central/ca-cert.pem --from-file="$CA_DIR"/central/ca-key.pem --from-file="$CA_DIR"/central/root-cert.pem --from-file="$CA_DIR"/central/cert-chain.pem --dry-run=client -o yaml | kubectl --context=central-admin apply -f -'
+  # Step 2
+  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-networks/ca}"'
+  'kubectl --context=east-admin apply -f east/namespaces.yaml'
+  'east/istio/cacerts.sh "$CA_DIR"'
+  'kubectl --context=east-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/east/ca-cert.pem --from-file="$CA_DIR"/east/ca-key.pem --from-file="$CA_DIR"/east/root-cert.pem --from-file="$CA_DIR"/east/cert-chain.pem --dry-run=client -o yaml | kubectl --context=east-admin apply -f -'
+  # Step 3
+  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-networks/ca}"'
+  'kubectl --context=west-admin apply -f west/namespaces.yaml'
+  'west/istio/cacerts.sh "$CA_DIR"'
+  'kubectl --context=west-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/west/ca-cert.pem --from-file="$CA_DIR"/west/ca-key.pem --from-file="$CA_DIR"/west/root-cert.pem --from-file="$CA_DIR"/west/cert-chain.pem --dry-run=client -o yaml | kubectl --context=west-admin apply -f -'
+  # Step 4
+  'istioctl install --context=central-admin -y -f central/istio/control-plane.yaml'
+  'kubectl --context=central-admin apply -f central/istio/peer-authentication.yaml'
+  # Step 5
+  'istioctl install --context=central-admin -y -f central/istio/eastwest-gateway.yaml'
+  'central/istio/eastwest-address.sh >/dev/null'
+  # Step 6
+  'kubectl --context=central-admin apply -f central/istio/expose-istiod.yaml'
+  # Step 7
+  'kubectl --context=central-admin apply -f central/istio/cross-network-gateway.yaml'
+  # Step 8
+  'istioctl install --context=east-admin -y -f east/istio/control-plane.yaml'
+  # Step 9
+  'istioctl install --context=west-admin -y -f west/istio/control-plane.yaml'
+  # Step 10
+  'istioctl create-remote-secret --context=east-admin --name=east | kubectl apply --context=central-admin -f -'
+  # Step 11
+  'istioctl create-remote-secret --context=west-admin --name=west | kubectl apply --context=central-admin -f -'
+  # Step 12
+  'istioctl install --context=east-admin -y -f east/istio/eastwest-gateway.yaml'
+  # Step 13
+  'istioctl install --context=west-admin -y -f west/istio/eastwest-gateway.yaml'
+  # Step 14
+  'kubectl --context central-admin apply -k central'
+  'kubectl --context central-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/productpage-v1'
+  # Step 15
+  'kubectl --context east-admin apply -k east'
+  'kubectl --context east-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/ratings-v1 deployment/reviews-v1 deployment/reviews-v2'
+  # Step 16
+  'kubectl --context west-admin apply -k west'
+  'kubectl --context west-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/ratings-v1 deployment/reviews-v3'
+  # Step 17
+  'kubectl --context central-admin apply -f central/traffic/ingress-bookinfo.yaml'
+  # Step 18
+  'kubectl --context central-admin apply -f central/traffic/destination-rules.yaml'
+  # Step 19
+  'kubectl --context central-admin apply -f central/traffic/01-all-v1.yaml'
+  # Step 20
+  'kubectl --context central-admin replace -f central/traffic/02-reviews-jason-v2-v3.yaml'
+)
+
+_needed=()
+for _n in "${_selected[@]}"; do
+  # Numbers without blanks or wildcards: splitting them is what is meant.
+  # shellcheck disable=SC2086
+  for _r in ${STEP_NEEDS[_n]}; do
+    _needed[_r]=1
   done
+done
+_missing=()
+for _r in "${!_needed[@]}"; do
+  if ! eval "${REQUIREMENT_TEST[_r]}"; then
+    _missing+=("${REQUIREMENT_LABEL[_r]}")
+  fi
 done
 if [[ ${#_missing[@]} -gt 0 ]]; then
   if [[ $_dry_run -eq 1 ]]; then
@@ -551,10 +364,61 @@ if [[ ${#_missing[@]} -gt 0 ]]; then
   fi
 fi
 
+_banner() {
+  local step=$1 line
+  printf '\n# Step %s of %s [%s] %s\n' "$step" "$STEP_COUNT" "${STEP_CLUSTER[step]}" \
+    "${STEP_TITLE[step]}"
+  if [[ -n ${STEP_NOTES[step]} ]]; then
+    while IFS= read -r line; do
+      printf '#   %s\n' "$line"
+    done <<<"${STEP_NOTES[step]}"
+  fi
+}
+
+# Shows a command before it runs, exactly as written: "+ " and its text, later lines indented.
+_show() {
+  local text="+ $1"
+  printf '%s\n' "${text//$'\n'/$'\n'  }"
+}
+
+# Runs command number $_command in this shell, so that what it sets is there for later steps.
+# It takes no arguments: the command's text must not see the runner's.
+_eval_command() {
+  eval "${STEP_COMMANDS[_command]}"
+}
+
+_run_step() {
+  for ((_command = STEP_FIRST[$1]; _command < STEP_FIRST[$1 + 1]; _command++)); do
+    _show "${STEP_COMMANDS[_command]}"
+    _eval_command
+  done
+}
+
+_print_step() {
+  for ((_command = STEP_FIRST[$1]; _command < STEP_FIRST[$1 + 1]; _command++)); do
+    printf '%s\n' "${STEP_COMMANDS[_command]}"
+  done
+}
+
+_current_step=''
+_on_error() {
+  if [[ $BASH_SUBSHELL -eq 0 && -n $_current_step ]]; then
+    local how="--from $_current_step"
+    if [[ ${STEP_OPTIONAL[_current_step]} -eq 1 ]]; then
+      how="--step $_current_step"
+    fi
+    printf '\napply.sh: step %s failed (exit status %s): %s\n' \
+      "$_current_step" "$1" "${STEP_TITLE[_current_step]}" >&2
+    printf 'Fix the cause, then resume with: %s %s\n' "$0" "$how" >&2
+    _current_step=''
+  fi
+}
+trap '_on_error $?' ERR
+
 for _n in "${_selected[@]}"; do
   _banner "$_n"
   if [[ $_dry_run -eq 1 ]]; then
-    printf '%s\n' "${STEP_TEXT[_n]}"
+    _print_step "$_n"
   else
     _current_step=$_n
     _run_step "$_n"

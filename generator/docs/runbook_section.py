@@ -1,0 +1,137 @@
+"""The runbook on the pages: every step in order, or, when there are too many for one page, a
+summary by phase on the overview and each cluster's steps on that cluster's page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence, Sized
+from dataclasses import dataclass
+
+from ..model import Topology
+from ..targets import TARGETS
+from ..targets.base import Phase, Step
+from .highlight import code_block
+from .markup import Cell, esc, fence, md_code, md_text, one_line, table
+
+LISTED_STEPS = 120
+"""More steps than this and the overview summarises them by phase."""
+
+PHASE_WORDS = {
+    Phase.VPN: "VPN tunnels",
+    Phase.VPN_CHECK: "VPN checks",
+    Phase.ROOT_CA: "Shared root CA",
+    Phase.ISTIO_PRIMARY: "Istio control planes",
+    Phase.ISTIO_GATEWAY: "East-west gateways",
+    Phase.ISTIO_EXPOSE: "Exposing istiod and services",
+    Phase.ISTIO_REMOTE: "Istio on remotes",
+    Phase.ISTIO_SECRETS: "Remote secrets",
+    Phase.APPS: "Apps",
+    Phase.DESTINATION_RULES: "Destination rules",
+    Phase.TRAFFIC_FIRST: "First traffic stage",
+    Phase.TRAFFIC_LATER: "Later traffic stages",
+}
+
+
+@dataclass(frozen=True)
+class NumberedStep:
+    number: int
+    """From 1, in the order ``apply.sh`` runs the steps."""
+    step: Step
+
+
+def runbook_steps(t: Topology) -> list[Step]:
+    steps = [s for target in TARGETS for s in target.steps(t)]
+    return sorted(steps, key=lambda s: s.phase)  # stable: a phase keeps its targets' order
+
+
+def numbered(steps: Sequence[Step]) -> list[NumberedStep]:
+    return [NumberedStep(n, s) for n, s in enumerate(steps, start=1)]
+
+
+def summarised(steps: Sized) -> bool:
+    """Whether the overview shows the steps by phase (and cluster pages list them)."""
+    return len(steps) > LISTED_STEPS
+
+
+def phase_words(phase: Phase) -> str:
+    return PHASE_WORDS.get(phase, phase.name.lower().replace("_", " "))
+
+
+def _where(t: Topology, step: Step) -> str:
+    cluster = t.cluster(step.cluster or "")
+    return f" \u2014 on {md_code(cluster.context)} ({md_text(cluster.name)})" if cluster else ""
+
+
+def steps_markdown(t: Topology, steps: Sequence[NumberedStep]) -> str:
+    """Each step with its notes and commands (fenced, so the page highlights them)."""
+    parts = []
+    for item in steps:
+        step = item.step
+        later = " *(later stage, run when ready)*" if step.optional else ""
+        parts.append(f"**{item.number}. {md_text(step.title)}**{_where(t, step)}{later}\n\n")
+        parts.extend(f"- {md_text(one_line(note))}\n" for note in step.notes)
+        if step.notes:
+            parts.append("\n")
+        if step.commands:
+            parts.append(fence("\n".join(step.commands), "bash"))
+        parts.append("\n")
+    return "".join(parts)
+
+
+def _step_heading(t: Topology, item: NumberedStep) -> str:
+    step = item.step
+    cluster = t.cluster(step.cluster or "")
+    where = (f" \u2014 on <code>{esc(cluster.context)}</code> ({esc(cluster.name)})"
+             if cluster else "")
+    later = " <em>(later stage, run when ready)</em>" if step.optional else ""
+    return (f'<p id="step-{item.number}"><strong>{item.number}. {esc(step.title)}</strong>'
+            f"{where}{later}</p>\n")
+
+
+def steps_html(t: Topology, steps: Sequence[NumberedStep], command_bytes: int) -> str:
+    """The same as :func:`steps_markdown`, as HTML made without Markdown (for long lists).
+
+    Commands are shown until they fill ``command_bytes`` (always those of the first step);
+    the steps after that are listed by title, their commands being in ``apply.sh``.
+    """
+    parts = []
+    spent = 0
+    for k, item in enumerate(steps):
+        step = item.step
+        commands = "\n".join(step.commands)
+        spent += len(commands)
+        if k and spent > command_bytes:
+            parts.append(f'<p class="meshgen-cut">Steps {item.number} on are listed by title '
+                         "only, to keep this page quick to open; their commands are in "
+                         "<code>apply.sh</code>, on the page of the whole topology.</p>\n")
+            parts.extend(_step_heading(t, rest) for rest in steps[k:])
+            break
+        parts.append(_step_heading(t, item))
+        if step.notes:
+            parts.append("<ul>" + "".join(f"<li>{esc(one_line(n))}</li>" for n in step.notes)
+                         + "</ul>\n")
+        if step.commands:
+            parts.append(code_block(commands, "bash"))
+    return "".join(parts)
+
+
+def _clusters_cell(names: Sequence[str]) -> Cell | str:
+    if not names:
+        return "your machine (no cluster)"
+    if len(names) <= 4:
+        return Cell(", ".join(f"<code>{esc(n)}</code>" for n in names))
+    return f"{len(names)} clusters"
+
+
+def phase_summary(steps: Sequence[NumberedStep]) -> str:
+    """One row per phase: how many steps, on which clusters, from which step to which."""
+    phases: dict[Phase, list[NumberedStep]] = {}
+    for item in steps:
+        phases.setdefault(item.step.phase, []).append(item)
+    rows: list[list[Cell | str]] = []
+    for phase, items in phases.items():
+        names = list(dict.fromkeys(i.step.cluster for i in items if i.step.cluster))
+        first, last = items[0].number, items[-1].number
+        numbers = str(first) if first == last else f"{first}\u2013{last}"
+        rows.append([phase_words(phase), numbers, str(len(items)), _clusters_cell(names),
+                     one_line(items[0].step.title)])
+    return table(("Phase", "Steps", "Count", "Runs on", "First step"), rows, "meshgen-phases")
