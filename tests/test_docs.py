@@ -808,6 +808,17 @@ def test_cli_reference_lists_every_command_and_option(built_site: tuple[Path, Pa
                     assert option in text, (name, option)
 
 
+def test_rules_reference_lists_every_rule(built_site: tuple[Path, Path]) -> None:
+    from generator.rules import RULES
+
+    _, site = built_site
+    html = page(site, "reference/rules.html")
+    text = text_of(html)
+    for name, rule in RULES.items():
+        assert f'id="{name}"' in html, name
+        assert " ".join(rule.meaning.split()[:4]) in text, name
+
+
 # --- pieces -------------------------------------------------------------------------------
 
 

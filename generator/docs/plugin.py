@@ -4,9 +4,9 @@ Enabled in ``mkdocs.yml`` as ``plugins: [meshgen]``; both ``meshgen docs`` and a
 ``mkdocs build`` use it, and no generated Markdown is ever written into ``docs/``.
 
 Pages added: ``topologies/index.md`` (the list), per topology an overview and one page per
-folder of its output (see :mod:`.layout`), ``reference/topology-file.md`` and
-``reference/cli.md``. A nav entry that names ``topologies/index.md`` becomes a section holding
-every topology, and the marker ``<!-- meshgen:topology-list -->`` in any page is replaced by the
+folder of its output (see :mod:`.layout`), ``reference/topology-file.md``,
+``reference/cli.md`` and ``reference/rules.md``. A nav entry that names ``topologies/index.md``
+becomes a section holding every topology, and the marker ``<!-- meshgen:topology-list -->`` in any page is replaced by the
 list of topologies. Pages are made when MkDocs reads them, with links resolved from where each
 lands; their long blocks are put in when each page is written (see :mod:`.deferred`).
 """
@@ -34,6 +34,7 @@ from .files_pages import FilesPage, files_page, files_pages, write_archive
 from .index_pages import topology_index_page, topology_list
 from .layout import INDEX, SECTION, Limits, Links, download_path, overview_uri, plain_url
 from .markup import esc, md_text
+from .rules_page import rules_page
 from .schema_page import schema_page
 from .sources import TopologyDoc, collect
 from .topology_page import topology_page
@@ -43,6 +44,7 @@ log = get_plugin_logger(__name__)
 LIST_MARKER = "<!-- meshgen:topology-list -->"
 SCHEMA_PAGE = "reference/topology-file.md"
 CLI_PAGE = "reference/cli.md"
+RULES_PAGE = "reference/rules.md"
 OVERVIEW_TITLE = "Overview"
 
 
@@ -94,6 +96,7 @@ class MeshgenPlugin(BasePlugin[MeshgenConfig]):  # type: ignore[no-untyped-call]
             INDEX: _ready(topology_index_page(self.docs, SECTION)),
             SCHEMA_PAGE: _ready(schema_page()),
             CLI_PAGE: _ready(cli_page()),
+            RULES_PAGE: _ready(rules_page()),
         }
         self.files_pages = {}
         self.blocks = {}
