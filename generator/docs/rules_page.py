@@ -24,7 +24,9 @@ def rules_page() -> str:
         "is given.\n\n",
     ]
     for stage, title, text in STAGES:
-        rows = [[Cell(f'<code id="{esc(name)}">{esc(name)}</code>'), rule.meaning]
-                for name, rule in RULES.items() if rule.stage == stage]
+        rows: list[list[Cell | str]] = [
+            [Cell(f'<code id="{esc(name)}">{esc(name)}</code>'), rule.meaning]
+            for name, rule in RULES.items() if rule.stage == stage
+        ]
         parts += [f"## {title}\n\n", text, "\n\n", table(("Rule", "Meaning"), rows), "\n"]
     return "".join(parts)
