@@ -7,8 +7,9 @@ Pages added: ``topologies/index.md`` (the list), per topology an overview and on
 folder of its output (see :mod:`.layout`), ``reference/topology-file.md``,
 ``reference/cli.md`` and ``reference/rules.md``. A nav entry that names
 ``topologies/index.md`` becomes a section holding every topology, and the marker
-``<!-- meshgen:topology-list -->`` in any page is replaced by the list of topologies. Pages are made when MkDocs reads them, with links resolved from where each
-lands; their long blocks are put in when each page is written (see :mod:`.deferred`).
+``<!-- meshgen:topology-list -->`` in any page is replaced by the list of topologies. Pages
+are made when MkDocs reads them, with links resolved from where each lands; their long blocks
+are put in when each page is written (see :mod:`.deferred`).
 """
 
 from __future__ import annotations
