@@ -51,17 +51,34 @@ class Run:
     stdout: str
 
 
+TIME = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
+
+
 def measure(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
-    """Wall time and peak RSS of one child process."""
+    """Wall time and peak RSS of one child process.
+
+    The peak comes from GNU time where it is installed: a process forked from this one would
+    otherwise count this (large) process's pages in its own peak. Without it, ``os.wait4``
+    gives an upper bound.
+    """
+    report = RUN / "time.txt"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    command = [TIME, "-f", "%M", "-o", str(report), *args] if TIME else args
     start = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             env={**os.environ, **(env or {})}, text=True)
     assert proc.stdout is not None
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return Run(elapsed, usage.ru_maxrss / 1024, proc.returncode, out)
+    code = os.waitstatus_to_exitcode(status)
+    peak_kb = usage.ru_maxrss
+    if TIME:
+        lines = report.read_text().split()
+        peak_kb = int(lines[-1]) if lines and lines[-1].isdigit() else peak_kb
+        if code != 0 and lines and lines[0] == "Command":
+            code = int(lines[lines.index("status") + 1]) if "status" in lines else code
+    return Run(elapsed, peak_kb / 1024, code, out)
 
 
 def meshgen(*args: str) -> list[str]:
@@ -69,7 +86,7 @@ def meshgen(*args: str) -> list[str]:
 
 
 def settle() -> None:
-    """Let the file system finish deleting the previous tree before a cold build is timed."""
+    """Let the writes of earlier stages reach the disk before a cold build is timed."""
     os.sync()
     time.sleep(1.0)
 
@@ -93,9 +110,14 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
             for p in folder.rglob("*") if p.is_file() and ".meshgen" not in p.name}
 
 
+# Each run works in a folder of its own and deletes nothing until it is done: on some disks
+# (ext4 with online discard, as on the machine in the README) a large deletion slows down the
+# file creation that follows it for a while, which would be measured as build time.
+RUN = HERE / ".work" / f"run-{os.getpid()}"
+
+
 def project(name: str, data: dict[str, object] | None) -> Path:
-    work = HERE / ".work" / name
-    shutil.rmtree(work, ignore_errors=True)
+    work = RUN / name
     (work / "topologies").mkdir(parents=True)
     shutil.copy(ROOT / "mkdocs.yml", work / "mkdocs.yml")
     shutil.copytree(ROOT / "docs", work / "docs")
@@ -191,7 +213,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="10 and 100 clusters only")
     parser.add_argument("--cases", help=f"comma-separated, from: {', '.join(CASES)}")
     parser.add_argument("--no-docs", action="store_true", help="skip the docs stage")
-    parser.add_argument("--keep", action="store_true", help="keep benchmarks/.work/")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep benchmarks/.work/ (and do not delete earlier runs' folders)")
     args = parser.parse_args()
     names = args.cases.split(",") if args.cases else list(QUICK if args.quick else CASES)
     env = reference_env()
@@ -206,6 +229,8 @@ def main() -> int:
         print(case(name, env, docs=not args.no_docs), flush=True)
     if not args.keep:
         shutil.rmtree(HERE / ".work", ignore_errors=True)
+    else:
+        print(f"\nkept {RUN}")
     return 0
 
 
