@@ -203,7 +203,11 @@ def _stage(root: Path, target: Path, tree: RenderedTree,
             dest = staging / path
             if dest.parent not in made:
                 dest.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
-                made.update(dest.parents)
+                # Only folders inside the staging tree: its parents belong to the user.
+                folder = dest.parent
+                while folder not in made:
+                    made.add(folder)
+                    folder = folder.parent
             mode = tree.mode(path)
             if current.get(path) == (data, mode):
                 try:

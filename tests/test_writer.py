@@ -75,6 +75,18 @@ def test_modes_are_set_regardless_of_umask(tmp_path: Path) -> None:
     assert (tmp_path / "demo/x.yaml").stat().st_mode & 0o777 == 0o644
 
 
+def test_folders_above_the_output_keep_their_modes(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    root = shared / "output"
+    root.mkdir(parents=True)
+    shared.chmod(0o1777)
+    root.chmod(0o750)
+    write_tree(root, tree(a__b__c_yaml="x\n", d_yaml="y\n"))
+    assert shared.stat().st_mode & 0o7777 == 0o1777
+    assert root.stat().st_mode & 0o7777 == 0o750
+    assert (root / "demo/a/b").stat().st_mode & 0o777 == 0o755
+
+
 def test_failure_midway_leaves_old_tree_intact(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     write_tree(tmp_path, tree(a_yaml="1\n", b_yaml="2\n"))
