@@ -153,9 +153,11 @@ def render(topology: Topology) -> RenderedTree:
 
 @dataclass(frozen=True)
 class Plan:
-    """Rendered trees for the topologies asked for, and generated folders no topology owns."""
+    """Rendered trees for the topologies asked for (with the sha256 of the bytes each was
+    read from), and generated folders no topology owns."""
 
     trees: tuple[RenderedTree, ...]
+    sources: tuple[str, ...]
     stale: tuple[str, ...]
 
 
@@ -170,7 +172,7 @@ def plan(paths: Sequence[Path], output: Path, prune: bool) -> Plan:
             if d.is_dir() and not d.name.startswith(".") and d.name not in names
             and generated_folder(d)
         ))
-    return Plan(trees, stale)
+    return Plan(trees, tuple(t.source_sha256 for t in topologies), stale)
 
 
 def build(paths: Sequence[Path], output: Path, prune: bool = False) -> list[WriteReport]:
@@ -181,7 +183,7 @@ def build(paths: Sequence[Path], output: Path, prune: bool = False) -> list[Writ
     for name in the_plan.stale:
         remove_tree(output, name)
         reports.append(WriteReport(name, removed=["(whole folder: its topology is gone)"]))
-    remember(paths, [tree.name for tree in the_plan.trees], output)
+    remember(paths, [tree.name for tree in the_plan.trees], the_plan.sources, output)
     return reports
 
 

@@ -106,11 +106,16 @@ def unchanged(paths: Sequence[Path], output: Path, prune: bool) -> list[tuple[st
     return done
 
 
-def remember(paths: Iterable[Path], names: Iterable[str], output: Path) -> None:
-    """Record what a successful build wrote (best effort: a failure only costs a rebuild)."""
+def remember(paths: Iterable[Path], names: Iterable[str], digests: Iterable[str],
+             output: Path) -> None:
+    """Record what a successful build wrote (best effort: a failure only costs a rebuild).
+
+    ``digests`` are the sha256 of the bytes each topology was built from, not of the file as
+    it is now: a file edited during the build must not be recorded as built.
+    """
     entries = {}
-    for path, name in zip(paths, names, strict=True):
-        entries[_key(path)] = {"sha256": _digest(path), "name": name,
+    for path, name, digest in zip(paths, names, digests, strict=True):
+        entries[_key(path)] = {"sha256": digest, "name": name,
                                "files": tree_stats(output / name)}
     record = {"fingerprint": fingerprint(), "topologies": entries}
     temporary = output / f"{RECORD}.{os.getpid()}"
