@@ -31,13 +31,18 @@ def _ca_script(cluster: Cluster) -> Artifact:
                     Kind.SCRIPT, executable=True)
 
 
-def _primary(t: Topology, cluster: Cluster) -> Iterator[Artifact]:
-    yield Artifact(p.path(cluster, p.CONTROL_PLANE), dump(obj.primary_operator(t, cluster)),
-                   Kind.ISTIO_OPERATOR)
+def _chart_values(t: Topology, cluster: Cluster) -> Iterator[Artifact]:
+    """Helm values for istio/base and istio/istiod: the same pair on primaries and remotes."""
     yield Artifact(p.path(cluster, p.BASE_VALUES), dump(obj.base_values(cluster)),
                    Kind.helm_values("istio/base"))
     yield Artifact(p.path(cluster, p.ISTIOD_VALUES), dump(obj.istiod_values(t, cluster)),
                    Kind.helm_values("istio/istiod"))
+
+
+def _primary(t: Topology, cluster: Cluster) -> Iterator[Artifact]:
+    yield Artifact(p.path(cluster, p.CONTROL_PLANE), dump(obj.primary_operator(t, cluster)),
+                   Kind.ISTIO_OPERATOR)
+    yield from _chart_values(t, cluster)
     if obj.is_ingress(t, cluster):
         yield Artifact(p.path(cluster, p.INGRESS_VALUES), dump(obj.ingress_gateway_values()),
                        ISTIO_GATEWAY)
@@ -56,10 +61,7 @@ def _remote(t: Topology, cluster: Cluster) -> Iterator[Artifact]:
         return
     yield Artifact(p.path(cluster, p.CONTROL_PLANE), dump(obj.remote_operator(t, cluster)),
                    Kind.ISTIO_OPERATOR)
-    yield Artifact(p.path(cluster, p.BASE_VALUES), dump(obj.base_values(cluster)),
-                   Kind.helm_values("istio/base"))
-    yield Artifact(p.path(cluster, p.ISTIOD_VALUES), dump(obj.istiod_values(t, cluster)),
-                   Kind.helm_values("istio/istiod"))
+    yield from _chart_values(t, cluster)
 
 
 def _eastwest(t: Topology, cluster: Cluster) -> Iterator[Artifact]:
