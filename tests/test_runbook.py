@@ -21,7 +21,7 @@ import pytest
 
 from generator.api import check_file, render
 from generator.model import Topology
-from generator.targets import TARGETS, render_artifacts, runbook
+from generator.targets import TARGETS, render_artifacts, runbook, runbook_steps
 from generator.targets.base import Kind, Phase, Step
 from generator.writer import write_tree
 from tests.conftest import SEED, TOPOLOGIES, require_program
@@ -319,7 +319,7 @@ def test_the_runbook_grows_by_a_short_step_per_link_end(tmp_path: Path) -> None:
     small, large = (model_of(tmp_path, full_mesh(n)) for n in (4, 8))
     texts = {}
     for t in (small, large):
-        steps = [s for target in TARGETS for s in target.steps(t)]
+        steps = runbook_steps(t)
         ends = sum(len(t.links_of(c.name)) for c in t.clusters)
         installs = [s for s in steps if s.phase is Phase.VPN and s.cluster]
         checks = [s for s in steps if s.phase is Phase.VPN_CHECK]
@@ -336,7 +336,7 @@ def test_the_runbook_grows_by_a_short_step_per_link_end(tmp_path: Path) -> None:
 
 def test_secrets_are_checked_once_each_for_the_selected_steps(tmp_path: Path) -> None:
     t = model_of(tmp_path, full_mesh(5))
-    path = script(tmp_path, [s for target in TARGETS for s in target.steps(t)], t)
+    path = script(tmp_path, runbook_steps(t), t)
     done = run(path, "--dry-run", "--to", "4", secret=None)
     assert done.returncode == 0, done.stderr
     needed = re.findall(r"needs environment variable (\w+)", done.stderr)
@@ -371,8 +371,7 @@ def test_every_example_script_passes_bash_n_and_shellcheck(tmp_path: Path,
     assert path in scripts and len(scripts) > 1
     t = check_file(source).topology
     assert t is not None
-    steps = runbook.ordered([s for target in TARGETS for s in target.steps(t)],
-                            runbook.requirements(t))
+    steps = runbook.ordered(runbook_steps(t), runbook.requirements(t))
     as_functions = tmp_path / "steps.sh"
     as_functions.write_text("#!/usr/bin/env bash\n" + "".join(
         f"step_{n.number}() {{\n" + "".join(f"  {c}\n" for c in n.step.commands) + "}\n"
@@ -391,7 +390,7 @@ def test_every_example_script_passes_bash_n_and_shellcheck(tmp_path: Path,
 def test_each_command_is_written_once(source: Path) -> None:
     t = check_file(source).topology
     assert t is not None
-    text = runbook.render(t, [s for target in TARGETS for s in target.steps(t)])
+    text = runbook.render(t, runbook_steps(t))
     commands = [c for target in TARGETS for s in target.steps(t) for c in s.commands]
     assert commands
     for command in set(commands):

@@ -20,6 +20,7 @@ from functools import cached_property, partial
 from pathlib import Path, PurePosixPath
 
 from ..model import Cluster, Topology
+from ..targets.runbook import NumberedStep
 from .committed import GeneratedFile, Status
 from .deferred import Deferred
 from .highlight import code_block
@@ -36,7 +37,7 @@ from .layout import (
 )
 from .layout import relative_md as link_to
 from .markup import Cell, admonition, esc, md_code, md_text, size_words, table
-from .runbook_section import NumberedStep, steps_html, summarised
+from .runbook_section import steps_html, summarised
 from .sources import TopologyDoc
 from .vpn_section import cluster_links
 from .vpn_section import compact as compact_vpn

@@ -4,11 +4,10 @@ summary by phase on the overview and each cluster's steps on that cluster's page
 from __future__ import annotations
 
 from collections.abc import Sequence, Sized
-from dataclasses import dataclass
 
 from ..model import Topology
-from ..targets import TARGETS
 from ..targets.base import Phase, Step
+from ..targets.runbook import NumberedStep
 from .highlight import code_block
 from .markup import Cell, esc, fence, md_code, md_text, one_line, table
 
@@ -29,22 +28,6 @@ PHASE_WORDS = {
     Phase.TRAFFIC_FIRST: "First traffic stage",
     Phase.TRAFFIC_LATER: "Later traffic stages",
 }
-
-
-@dataclass(frozen=True)
-class NumberedStep:
-    number: int
-    """From 1, in the order ``apply.sh`` runs the steps."""
-    step: Step
-
-
-def runbook_steps(t: Topology) -> list[Step]:
-    steps = [s for target in TARGETS for s in target.steps(t)]
-    return sorted(steps, key=lambda s: s.phase)  # stable: a phase keeps its targets' order
-
-
-def numbered(steps: Sequence[Step]) -> list[NumberedStep]:
-    return [NumberedStep(n, s) for n, s in enumerate(steps, start=1)]
 
 
 def summarised(steps: Sized) -> bool:

@@ -10,8 +10,9 @@ from pathlib import Path
 from ..api import CheckedTopology, check_file
 from ..model import Topology
 from ..schema import DNS_LABEL
+from ..targets import runbook, runbook_steps
+from ..targets.runbook import NumberedStep
 from .committed import OutputState, output_state
-from .runbook_section import NumberedStep, numbered, runbook_steps
 
 TOPOLOGY_SUFFIXES = (".yaml", ".yml")
 
@@ -47,7 +48,7 @@ class TopologyDoc:
         t = self.checked.topology
         if t is None or not self.checked.valid:
             return ()
-        return tuple(numbered(runbook_steps(t)))
+        return tuple(runbook.ordered(runbook_steps(t), runbook.requirements(t)))
 
     @cached_property
     def steps_by_cluster(self) -> dict[str, tuple[NumberedStep, ...]]:

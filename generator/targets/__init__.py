@@ -20,13 +20,19 @@ TARGETS: tuple[Target, ...] = (
 )
 
 
+def runbook_steps(topology: Topology) -> list[Step]:
+    """Every target's steps, in target order (the runbook orders them by phase)."""
+    return [s for target in TARGETS for s in target.steps(topology)]
+
+
 def render_artifacts(topology: Topology) -> list[Artifact]:
     """Every file of one topology, in a fixed order."""
     artifacts = [a for target in TARGETS for a in target.artifacts(topology)]
-    steps = [s for target in TARGETS for s in target.steps(topology)]
+    steps = runbook_steps(topology)
     artifacts.extend(kustomizations(topology, artifacts))
     artifacts.extend(runbook.artifacts(topology, steps))
     return artifacts
 
 
-__all__ = ["TARGETS", "Artifact", "Kind", "Order", "Phase", "Step", "Target", "render_artifacts"]
+__all__ = ["TARGETS", "Artifact", "Kind", "Order", "Phase", "Step", "Target", "render_artifacts",
+           "runbook_steps"]
