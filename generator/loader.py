@@ -22,9 +22,10 @@ MAX_ALIAS_NODES = 10_000
 MAX_DEPTH = 64
 
 try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+    FastLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+    FastLoader = yaml.SafeLoader
+"""PyYAML's safe loader, in C where PyYAML was built with libyaml."""
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
@@ -137,7 +138,7 @@ def parse_source(raw: bytes, display: str) -> SourceDocument:
 
 
 def _compose(text: str, display: str) -> yaml.Node | None:
-    loader = _Loader(text)
+    loader = FastLoader(text)
     try:
         return loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
@@ -180,7 +181,7 @@ def _syntax_hint(text: str, at: Mark) -> str:
 def _reader_mark(text: str, position: int) -> Mark:
     """Line and column of a character the reader refused. libyaml counts UTF-8 bytes of the
     text; the pure-Python reader counts characters."""
-    if _Loader is yaml.SafeLoader:
+    if FastLoader is yaml.SafeLoader:
         before = text[:position]
     else:
         before = text.encode("utf-8")[:position].decode("utf-8", "replace")

@@ -30,6 +30,7 @@ import jsonschema
 import yaml
 
 from .errors import InputError, UsageError, dotted
+from .loader import FastLoader
 from .targets.base import Kind
 from .verify_crds import CrdVersion, read_crds
 from .verify_kube import KUBERNETES_VERSION, KubernetesSchemas, Validator, kubernetes_schemas
@@ -43,13 +44,8 @@ from .verify_values import (
     schema_problems,
     shorten,
 )
+from .writer import MANIFEST
 
-try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
-
-MANIFEST = "MANIFEST.json"
 NOT_OBJECTS = frozenset({Kind.SCRIPT, Kind.STRONGSWAN, Kind.TEXT})
 ISTIO_GATEWAY = Kind.helm_values("istio/gateway")
 ISTIOD = Kind.helm_values("istio/istiod")
@@ -181,7 +177,7 @@ def _read_defaults(path: Path | None, internal: bool = True) -> dict[str, Any] |
     if path is None:
         return None
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=FastLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InputError(f"cannot read chart defaults {path}: {exc}") from None
     if not isinstance(data, Mapping):
@@ -228,7 +224,7 @@ def _read_folder(root: Path, name: str, report: VerifyReport,
             continue
         try:
             text = (folder / path).read_text(encoding="utf-8")
-            documents = [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
+            documents = [d for d in yaml.load_all(text, Loader=FastLoader) if d is not None]
         except FileNotFoundError:
             report.findings.append(Finding(shown, 1, "-", "", "listed in MANIFEST.json but "
                                            "missing; run meshgen build"))

@@ -20,12 +20,8 @@ from typing import Any
 import yaml
 
 from .errors import InputError
+from .loader import FastLoader
 from .verify_kube import OBJECT_META
-
-try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
 
 _SCHEMA_MAPS = ("properties", "patternProperties", "definitions", "$defs")
 _SCHEMA_VALUES = ("items", "additionalProperties", "not", "additionalItems")
@@ -70,7 +66,6 @@ class CrdVersion:
     version: str
     kind: str
     schema: dict[str, Any]
-    source: str
 
     @property
     def api_version(self) -> str:
@@ -93,7 +88,7 @@ def object_schema(group: str, version: str, kind: str,
     return schema
 
 
-def crd_versions(document: Mapping[str, Any], source: str) -> Iterator[CrdVersion]:
+def crd_versions(document: Mapping[str, Any]) -> Iterator[CrdVersion]:
     spec = document.get("spec") or {}
     group = spec.get("group")
     kind = (spec.get("names") or {}).get("kind")
@@ -105,7 +100,7 @@ def crd_versions(document: Mapping[str, Any], source: str) -> Iterator[CrdVersio
         openapi = ((entry.get("schema") or {}).get("openAPIV3Schema"))
         if isinstance(openapi, Mapping):
             name = str(entry.get("name"))
-            yield CrdVersion(group, name, kind, object_schema(group, name, kind, openapi), source)
+            yield CrdVersion(group, name, kind, object_schema(group, name, kind, openapi))
 
 
 def read_crds(paths: Iterable[Path]) -> dict[tuple[str, str], CrdVersion]:
@@ -129,12 +124,12 @@ def _stamp(path: Path) -> tuple[int, int]:
 def _file_crds(path: Path, _mtime: int, _size: int) -> tuple[CrdVersion, ...]:
     try:
         with open(path, encoding="utf-8") as handle:
-            documents = list(yaml.load_all(handle, Loader=_Loader))
+            documents = list(yaml.load_all(handle, Loader=FastLoader))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InputError(f"cannot read CRDs from {path}: {exc}") from None
     return tuple(
         version
         for document in documents
         if isinstance(document, Mapping) and document.get("kind") == "CustomResourceDefinition"
-        for version in crd_versions(document, str(path))
+        for version in crd_versions(document)
     )
