@@ -175,14 +175,20 @@ def _differences(page: FilesPage, doc: TopologyDoc) -> dict[str, str]:
             if (d.path.startswith(prefix) if prefix else "/" not in d.path)}
 
 
+def differences_listing(differing: Sequence[tuple[str, str]], rest: str) -> str:
+    """The first (path, kind) pairs as a list inside a note, then how many more and where
+    ``rest`` says they are marked."""
+    named = differing[:LISTED_DIFFERENCES]
+    listing = "".join(f"    - {md_text(kind)}: {md_code(path)}\n" for path, kind in named)
+    if len(differing) > len(named):
+        listing += f"    - and {len(differing) - len(named)} more, {rest}\n"
+    return listing
+
+
 def _status(differing: dict[str, str], doc: TopologyDoc) -> str:
     if not differing:
         return ""
-    named = list(differing.items())[:LISTED_DIFFERENCES]
-    listing = "".join(f"    - {md_text(kind)}: {md_code(path)}\n" for path, kind in named)
-    more = len(differing) - len(named)
-    if more:
-        listing += f"    - and {more} more, marked in the table of files\n"
+    listing = differences_listing(list(differing.items()), "marked in the table of files")
     return admonition("warning", "Output is stale",
                       f"{len(differing)} file(s) here differ from what `meshgen build` writes "
                       f"for {md_code(doc.display)}; the committed files are shown.\n\n"

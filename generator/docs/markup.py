@@ -58,10 +58,6 @@ def code(text: object) -> Cell:
     return Cell(f"<code>{esc(text)}</code>")
 
 
-def codes(items: Iterable[object], separator: str = "<br>") -> Cell:
-    return Cell(separator.join(f"<code>{esc(i)}</code>" for i in items))
-
-
 def table(headers: Sequence[CellValue], rows: Iterable[Sequence[CellValue]],
           css_class: str = "", row_headers: bool = False, search: bool = True) -> str:
     """An HTML table on one block; ``row_headers`` makes each row's first cell a ``th``;

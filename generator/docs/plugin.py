@@ -103,9 +103,9 @@ class MeshgenPlugin(BasePlugin[MeshgenConfig]):  # type: ignore[no-untyped-call]
         self.blocks = {}
         limits = self.limits
         for doc in self.docs:
+            pages = self.files_pages[doc.slug] = files_pages(doc, limits)
             self.pages[overview_uri(doc.slug)] = Generated(
-                f"# {md_text(doc.name)}\n", _overview_maker(doc, limits))
-            self.files_pages[doc.slug] = files_pages(doc, limits)
+                f"# {md_text(doc.name)}\n", _overview_maker(doc, limits, pages))
             for warning in doc.render_failures:
                 log.warning(f"{doc.display}: {warning}")
         if config.nav is not None:
@@ -228,5 +228,6 @@ def _ready(markdown: str) -> Generated:
     return Generated(markdown, lambda _links: markdown)
 
 
-def _overview_maker(doc: TopologyDoc, limits: Limits) -> Callable[[Links], str | Deferred]:
-    return lambda links: topology_page(doc, links, limits)
+def _overview_maker(doc: TopologyDoc, limits: Limits,
+                    pages: list[FilesPage]) -> Callable[[Links], str | Deferred]:
+    return lambda links: topology_page(doc, links, limits, pages)

@@ -9,12 +9,11 @@ from pathlib import Path
 
 from ..api import CheckedTopology, check_file
 from ..model import Topology
+from ..project import TOPOLOGY_SUFFIXES
 from ..schema import DNS_LABEL
 from ..targets import runbook, runbook_steps
 from ..targets.runbook import NumberedStep
 from .committed import OutputState, output_state
-
-TOPOLOGY_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)

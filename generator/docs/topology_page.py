@@ -10,7 +10,7 @@ summarised by phase. The generated files are on their own pages, one per cluster
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 
 from ..errors import Problem, dotted
@@ -18,7 +18,7 @@ from ..model import Cluster, NetworkMode, Topology
 from .committed import Status
 from .deferred import Deferred, Part
 from .diagram import diagram_svg
-from .files_pages import file_cell, files_pages
+from .files_pages import FilesPage, differences_listing, file_cell, files_pages
 from .layout import Limits, Links, overview_uri, relative_md
 from .markup import (
     Cell,
@@ -40,7 +40,6 @@ from .vpn_section import vpn_section
 
 WIDE_CLUSTERS = 8
 """More clusters than this: a matrix diagram, and tables with one row per cluster."""
-LISTED_DIFFERENCES = 50
 LISTED_PROBLEMS = 200
 
 
@@ -62,10 +61,10 @@ def wide(t: Topology) -> bool:
 class _Pages:
     """The files pages of one topology, and links to them from the overview."""
 
-    def __init__(self, doc: TopologyDoc, links: Links, limits: Limits) -> None:
+    def __init__(self, links: Links, pages: Sequence[FilesPage]) -> None:
         self.links = links
-        self.all = files_pages(doc, limits)
-        self.by_folder = {p.folder: p for p in self.all}
+        self.all = pages
+        self.by_folder = {p.folder: p for p in pages}
 
     def cluster_name(self, name: str) -> Cell:
         """``name`` in code, linked to its cluster's page when it has one."""
@@ -100,11 +99,8 @@ def _status(doc: TopologyDoc) -> str:
     if out.status is Status.STALE:
         counts = Counter(d.kind for d in out.differences)
         tally = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
-        named = out.differences[:LISTED_DIFFERENCES]
-        listing = "".join(f"    - {d.kind}: {md_code(d.path)}\n" for d in named)
-        if len(out.differences) > len(named):
-            listing += (f"    - and {len(out.differences) - len(named)} more, marked on the "
-                        "pages of their folders\n")
+        listing = differences_listing([(d.path, d.kind) for d in out.differences],
+                                      "marked on the pages of their folders")
         return admonition(
             "warning", "Output is stale",
             f"`{shown}` differs from what `meshgen build` writes for this topology ({tally}). "
@@ -362,12 +358,16 @@ def _validation(doc: TopologyDoc) -> str:
 
 
 def topology_page(doc: TopologyDoc, links: Links | None = None,
-                  limits: Limits | None = None) -> Deferred:
+                  limits: Limits | None = None,
+                  files: Sequence[FilesPage] | None = None) -> Deferred:
     """The overview's Markdown, its longest tables left as blocks made when it is written;
     ``links`` resolves links from it (plain ``.html`` URLs by default, as MkDocs makes them
-    for this project), ``limits`` are those of the pages of files it links to."""
+    for this project), ``limits`` are those of the pages of files it links to and ``files``
+    those pages, when they are already made."""
     t = doc.checked.topology
-    pages = _Pages(doc, links or Links.plain(overview_uri(doc.slug)), limits or Limits())
+    if files is None:
+        files = files_pages(doc, limits or Limits())
+    pages = _Pages(links or Links.plain(overview_uri(doc.slug)), files)
     parts: list[Part] = [f"# {md_text(doc.name)}\n\n"]
     if t is not None and t.description:
         parts.append(f'<p class="meshgen-lede">{esc(one_line(t.description))}</p>\n\n')
