@@ -244,8 +244,8 @@ def _subject(document: Any) -> str:
     return f"{document.get('kind', '?')}/{name or '?'}"
 
 
-def _require_crds(files: Sequence[_File], checker: Checker) -> None:
-    if checker.sources.crd_files:
+def _require_crds(files: Sequence[_File], sources: Sources) -> None:
+    if sources.crd_files:
         return
     needing = [
         f"{f.path}: {_subject(d)}"
@@ -350,8 +350,8 @@ def verify_output(output_dir: Path, names: Sequence[str], crds: Path | None = No
     sources = find_sources(crds, strongswan_values, environ)
     kinds: dict[str, str] = {}
     files = [f for name in names for f in _read_folder(output_dir, name, report, kinds)]
+    _require_crds(files, sources)  # before the schemas are loaded: a usage error is quick
     checker = Checker(sources)
-    _require_crds(files, checker)
     report.load_seconds = time.perf_counter() - started
     started = time.perf_counter()
     for file in files:
