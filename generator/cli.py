@@ -261,14 +261,13 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _new(args: argparse.Namespace) -> int:
-    import re
-
     from .errors import UsageError
+    from .project import DNS_LABEL_MAX, is_dns_label
     from .templating import render_template
 
-    if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", args.name) or len(args.name) > 63:
+    if not is_dns_label(args.name):
         raise UsageError(f"'{args.name}' is not a DNS-1123 label (lower-case letters, digits, "
-                         "'-'; at most 63 characters)")
+                         f"'-'; at most {DNS_LABEL_MAX} characters)")
     text = render_template("new-topology.yaml.j2", name=args.name)
     if args.output == "-":
         sys.stdout.write(text)

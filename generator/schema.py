@@ -21,9 +21,9 @@ import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
 from .errors import FieldPath, Problem
+from .project import DNS_LABEL
 
 SCHEMA_FILE = "topology.schema.json"
-DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 _PATTERN_WORDS = {
     DNS_LABEL: "must be a DNS-1123 label: lower-case letters, digits and '-', "
     "starting and ending with a letter or digit",

@@ -11,7 +11,8 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..schema import DNS_LABEL, topology_schema
+from ..project import DNS_LABEL
+from ..schema import topology_schema
 from .markup import Cell, esc, md_text, table
 
 Schema = Mapping[str, Any]

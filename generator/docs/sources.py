@@ -9,8 +9,7 @@ from pathlib import Path
 
 from ..api import CheckedTopology, check_file
 from ..model import Topology
-from ..project import TOPOLOGY_SUFFIXES
-from ..schema import DNS_LABEL
+from ..project import DNS_LABEL, TOPOLOGY_SUFFIXES
 from ..targets import runbook, runbook_steps
 from ..targets.runbook import NumberedStep
 from .committed import OutputState, output_state
