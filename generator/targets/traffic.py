@@ -112,16 +112,16 @@ def stage_documents(t: Topology, stage: Stage) -> list[dict[str, Any]]:
 
 
 def artifacts(t: Topology) -> Iterator[Artifact]:
+    # The same files in every config cluster: each is rendered once.
     rules = destination_rules(t)
+    files = [(DESTINATION_RULES, dump_all(rules))] if rules else []
+    for number, stage in enumerate(t.traffic, start=1):
+        documents = stage_documents(t, stage)
+        if documents:
+            files.append((stage_file_name(t, number, stage), dump_all(documents)))
     for cluster in config_clusters(t):
-        folder = f"{cluster.name}/traffic"
-        if rules:
-            yield Artifact(f"{folder}/{DESTINATION_RULES}", dump_all(rules), Kind.MANIFESTS)
-        for number, stage in enumerate(t.traffic, start=1):
-            documents = stage_documents(t, stage)
-            if documents:
-                yield Artifact(f"{folder}/{stage_file_name(t, number, stage)}",
-                               dump_all(documents), Kind.MANIFESTS)
+        for name, text in files:
+            yield Artifact(f"{cluster.name}/traffic/{name}", text, Kind.MANIFESTS)
 
 
 def _kubectl(cluster: Cluster, *args: str) -> str:
