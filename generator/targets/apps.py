@@ -10,13 +10,13 @@ that do run it. The ingress objects are Istio config, so they stay out of the ku
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterator
 from typing import Any
 
 from ..model import App, Cluster, Istio, Service, Topology, Workload
 from ..yamlout import Commented, dump_all
 from .base import Artifact, Kind, Order, Phase, Step, Target
+from .shell import kubectl
 from .traffic import networking_api
 
 INGRESS_SELECTOR = {"istio": "ingressgateway"}
@@ -216,17 +216,13 @@ def artifacts(t: Topology) -> Iterator[Artifact]:
                            dump_all(ingress_documents(t.istio, app)), Kind.MANIFESTS)
 
 
-def _kubectl(cluster: Cluster, *args: str) -> str:
-    return shlex.join(["kubectl", "--context", cluster.context, *args])
-
-
 def steps(t: Topology) -> Iterator[Step]:
     for cluster in t.clusters:
-        commands = [_kubectl(cluster, "apply", "-k", cluster.name)]
+        commands = [kubectl(cluster, "apply", "-k", cluster.name)]
         hosted = [app for app in t.apps if _placed_in_order(app, cluster.name)]
         for app in hosted:
             names = [f"deployment/{w.name}" for w in _placed_in_order(app, cluster.name)]
-            commands.append(_kubectl(cluster, "--namespace", app.namespace, "wait",
+            commands.append(kubectl(cluster, "--namespace", app.namespace, "wait",
                                      "--for=condition=Available", f"--timeout={ROLLOUT_TIMEOUT}",
                                      *names))
         what = ", ".join(app.name for app in hosted)
@@ -245,7 +241,7 @@ def steps(t: Topology) -> Iterator[Step]:
         yield Step(
             Phase.APPS,
             f"Expose {app.name} through the ingress gateway of {ingress.name}",
-            (_kubectl(ingress, "apply", "-f", ingress_file(ingress.name, app)),),
+            (kubectl(ingress, "apply", "-f", ingress_file(ingress.name, app)),),
             ingress.name,
             (f"Gateway {gateway_name(app)} (port {ingress_port(t.istio)}) and VirtualService "
              f"{app.name} send requests to {app.entry.service}.",),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shlex
 
+from ..model import Cluster
+
 INVOKED_FROM = "MESHGEN_INVOKED_FROM"
 """Set by apply.sh to the folder it was started from, before it changes to its own."""
 
@@ -20,3 +22,8 @@ def key_file_word(path: str) -> str:
         return shlex.quote(path)
     # Outside apply.sh (a step copied into a shell) the current folder stands in.
     return f'"${{{INVOKED_FROM}:-$PWD}}"/' + shlex.quote(path)
+
+
+def kubectl(cluster: Cluster, *args: str) -> str:
+    """A kubectl command line against ``cluster``'s context."""
+    return shlex.join(["kubectl", "--context", cluster.context, *args])

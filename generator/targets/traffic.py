@@ -8,13 +8,13 @@ Istio's request-routing guide, so a stage's routes replace the previous ones who
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterator
 from typing import Any
 
 from ..model import App, Cluster, HttpMatch, HttpRule, Istio, ServiceRoute, Stage, Topology
 from ..yamlout import dump_all
 from .base import Artifact, Kind, Phase, Step, Target
+from .shell import kubectl
 
 DESTINATION_RULES = "destination-rules.yaml"
 
@@ -124,10 +124,6 @@ def artifacts(t: Topology) -> Iterator[Artifact]:
             yield Artifact(f"{cluster.name}/traffic/{name}", text, Kind.MANIFESTS)
 
 
-def _kubectl(cluster: Cluster, *args: str) -> str:
-    return shlex.join(["kubectl", "--context", cluster.context, *args])
-
-
 def _stage_title(t: Topology, number: int, stage: Stage) -> str:
     return f"Traffic stage {number} of {len(t.traffic)}: {stage.name}"
 
@@ -139,7 +135,7 @@ def steps(t: Topology) -> Iterator[Step]:
             yield Step(
                 Phase.DESTINATION_RULES,
                 "DestinationRules: one subset per deployed version",
-                (_kubectl(cluster, "apply", "-f", f"{cluster.name}/traffic/{DESTINATION_RULES}"),),
+                (kubectl(cluster, "apply", "-f", f"{cluster.name}/traffic/{DESTINATION_RULES}"),),
                 cluster.name,
                 ("Subsets must exist before a VirtualService names them.",),
             )
@@ -158,7 +154,7 @@ def steps(t: Topology) -> Iterator[Step]:
             yield Step(
                 Phase.TRAFFIC_FIRST if number == 1 else Phase.TRAFFIC_LATER,
                 _stage_title(t, number, stage),
-                (_kubectl(cluster, verb, "-f", f"{cluster.name}/traffic/{path}"),),
+                (kubectl(cluster, verb, "-f", f"{cluster.name}/traffic/{path}"),),
                 cluster.name,
                 tuple(notes),
                 optional=number > 1,
