@@ -15,13 +15,14 @@ from .base import Artifact, Kind
 
 
 def kustomizations(t: Topology, artifacts: Sequence[Artifact]) -> Iterator[Artifact]:
+    by_cluster: dict[str | None, list[tuple[int, str]]] = {}
+    for a in artifacts:
+        if a.kustomize is not None:
+            by_cluster.setdefault(a.cluster, []).append((a.kustomize, a.path))
     for cluster in t.clusters:
         prefix = f"{cluster.name}/"
-        listed = sorted(
-            (a.kustomize, a.path[len(prefix):])
-            for a in artifacts
-            if a.kustomize is not None and a.path.startswith(prefix)
-        )
+        listed = sorted((order, path[len(prefix):])
+                        for order, path in by_cluster.get(cluster.name, []))
         document = {
             "apiVersion": "kustomize.config.k8s.io/v1beta1",
             "kind": "Kustomization",
