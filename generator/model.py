@@ -301,8 +301,6 @@ class Topology:
     source_sha256: str = ""
     incomplete: frozenset[str] = frozenset()
     """Sections with entries left out because they failed the schema."""
-    names_seen: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    """Names written in each section, including entries left out: no false 'unknown' errors."""
     failed: frozenset[FieldPath] = frozenset()
     """Paths of values that failed the schema and were left out (defaults stand in for them)."""
 
@@ -349,9 +347,6 @@ class Topology:
 
     def service_owner(self, service: str) -> App | None:
         return next((a for a in self.apps if a.service(service) is not None), None)
-
-    def known(self, section: str, name: str) -> bool:
-        return name in self.names_seen.get(section, frozenset())
 
     def lost(self, path: FieldPath) -> bool:
         """True when the value at ``path`` (or something in it) failed the schema."""
@@ -405,15 +400,6 @@ def build_model(
                 incomplete.add(section)
         return tuple(out)
 
-    names_seen = {
-        section: frozenset(
-            str(item["name"])
-            for item in (data.get(section) or [])
-            if isinstance(item, Mapping) and isinstance(item.get("name"), str)
-        )
-        for section in ("clusters", "apps", "traffic")
-    }
-
     given = data.get("istio")
     istio_raw: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     if "istio" in top_broken:
@@ -429,9 +415,6 @@ def build_model(
     links = built("vpn", _link)
     apps = built("apps", lambda i, a: _app(i, a, catalogs))
     stages = built("traffic", _stage)
-    for section in ("name", "description"):
-        if section in top_broken:
-            incomplete.add(section)
     name = data.get("name")
     return Topology(
         name=name if isinstance(name, str) and "name" not in top_broken else "",
@@ -444,7 +427,6 @@ def build_model(
         source=source,
         source_sha256=source_sha256,
         incomplete=frozenset(incomplete),
-        names_seen=names_seen,
         failed=broken,
     )
 

@@ -15,10 +15,8 @@ def placements_resolve(t: Topology) -> Iterator[Problem]:
     for app in t.apps:
         known = app.workloads
         for placement in app.placement:
-            if t.cluster(placement.cluster) is None and not t.known("clusters", placement.cluster):
-                problem = unknown_cluster(t, placement.cluster, placement.at)
-                yield Problem(problem.rule, problem.message, placement.at, problem.hint,
-                              on_key=True)
+            if t.cluster(placement.cluster) is None:
+                yield unknown_cluster(t, placement.cluster, placement.at, on_key=True)
             for k, name in enumerate(placement.workloads):
                 if name not in known:
                     close = difflib.get_close_matches(name, list(known), n=1)
@@ -30,8 +28,7 @@ def placements_resolve(t: Topology) -> Iterator[Problem]:
                         f"workloads are <service>-<version>: {', '.join(known)}",
                     )
         if app.ingress and t.cluster(app.ingress) is None:
-            if not t.known("clusters", app.ingress):
-                yield unknown_cluster(t, app.ingress, (*app.at, "ingress"))
+            yield unknown_cluster(t, app.ingress, (*app.at, "ingress"))
         elif app.ingress:
             ingress = t.cluster(app.ingress)
             if ingress is not None and not ingress.is_primary:
@@ -77,10 +74,11 @@ def app_definitions_resolve(t: Topology) -> Iterator[Problem]:
 def callees_deployed(t: Topology) -> Iterator[Problem]:
     for app in t.apps:
         placed = {w.service.name for p in app.placement for w in app.placed_in(p.cluster)}
+        services = {s.name for s in app.services}
         for placement in app.placement:
             for workload in app.placed_in(placement.cluster):
                 for callee in workload.version.calls:
-                    if callee in {s.name for s in app.services} and callee not in placed:
+                    if callee in services and callee not in placed:
                         yield Problem(
                             "callee-not-placed",
                             f"{workload.name} calls '{callee}', but no version of it is placed "

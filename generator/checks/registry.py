@@ -40,10 +40,10 @@ def run_checks(topology: Topology) -> list[Problem]:
     return problems
 
 
-def unknown_cluster(t: Topology, name: str, at: FieldPath) -> Problem:
+def unknown_cluster(t: Topology, name: str, at: FieldPath, on_key: bool = False) -> Problem:
     known = [c.name for c in t.clusters]
     close = difflib.get_close_matches(name, known, n=1)
     hint = f"did you mean '{close[0]}'?" if close else f"clusters: {', '.join(known)}"
-    return Problem("unknown-reference", f"no cluster named '{name}'", at, hint)
+    return Problem("unknown-reference", f"no cluster named '{name}'", at, hint, on_key=on_key)
 
 
