@@ -95,6 +95,14 @@ class SecretRef:
         return f"{{{self.kind}: {self.name}}}"
 
 
+def seconds(duration: str) -> int:
+    """Seconds in a duration of the chart's form: an integer with an optional s, m or h."""
+    unit = duration[-1]
+    if unit.isdigit():
+        return int(duration)
+    return int(duration[:-1]) * {"s": 1, "m": 60, "h": 3600}[unit]
+
+
 @dataclass(frozen=True, slots=True)
 class VpnLink:
     initiator: str
@@ -121,9 +129,6 @@ class VpnLink:
 
     def peer_of(self, cluster: str) -> str:
         return self.responder if cluster == self.initiator else self.initiator
-
-    def joins(self, a: str, b: str) -> bool:
-        return {a, b} == {self.initiator, self.responder}
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,6 +475,20 @@ def _cluster(i: int, raw: Mapping[str, Any], istio: Istio, lone_primary: str | N
     )
 
 
+_LINK_KEYS = {
+    "keyExchange": "key_exchange",
+    "ike": "ike",
+    "esp": "esp",
+    "ikeLifetime": "ike_lifetime",
+    "lifetime": "lifetime",
+    "marginTime": "margin_time",
+    "closeAction": "close_action",
+    "allowWeakCrypto": "allow_weak_crypto",
+    "listenAddress": "listen_address",
+}
+_DPD_KEYS = {"action": "dpd_action", "delay": "dpd_delay"}
+
+
 def _link(i: int, raw: Mapping[str, Any]) -> VpnLink:
     a, b = raw["between"]
     initiator = raw.get("initiator", a)
@@ -477,23 +496,16 @@ def _link(i: int, raw: Mapping[str, Any]) -> VpnLink:
     psk = raw.get("psk", {"env": ""})
     kind = "env" if "env" in psk else "file"
     dpd = raw.get("dpd", {})
+    # Only what is written: the field defaults of VpnLink are the one place defaults live.
+    given = {name: raw[key] for key, name in _LINK_KEYS.items() if key in raw}
+    given.update((name, dpd[key]) for key, name in _DPD_KEYS.items() if key in dpd)
     return VpnLink(
         between=(a, b),
         initiator=initiator,
         responder=b if initiator == a else a,
         psk=SecretRef(kind, psk[kind]),
-        key_exchange=raw.get("keyExchange", "ikev2"),
-        ike=raw.get("ike", DEFAULT_IKE),
-        esp=raw.get("esp", DEFAULT_ESP),
-        ike_lifetime=raw.get("ikeLifetime", "3h"),
-        lifetime=raw.get("lifetime", "1h"),
-        margin_time=raw.get("marginTime", "9m"),
-        dpd_action=dpd.get("action", "restart"),
-        dpd_delay=dpd.get("delay", "30s"),
-        close_action=raw.get("closeAction", "auto"),
-        allow_weak_crypto=raw.get("allowWeakCrypto", False),
-        listen_address=raw.get("listenAddress"),
         at=("vpn", i),
+        **given,
     )
 
 

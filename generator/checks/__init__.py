@@ -7,10 +7,8 @@ aside when that section lost entries to schema errors. One module per area regis
 """
 
 from . import addresses, apps, mesh, names, proposals, traffic, vpn
-from .addresses import overlaps, parse_network
 from .proposals import proposal_problems
 from .registry import CHECKS, run_checks
-from .vpn import seconds
 
 __all__ = [
     "CHECKS",
@@ -18,12 +16,9 @@ __all__ = [
     "apps",
     "mesh",
     "names",
-    "overlaps",
-    "parse_network",
     "proposal_problems",
     "proposals",
     "run_checks",
-    "seconds",
     "traffic",
     "vpn",
 ]

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from ..errors import FieldPath, Problem, dotted
-from ..model import App, NetworkMode, Topology, VpnLink
+from ..model import App, NetworkMode, Topology, VpnLink, seconds
 from .addresses import cluster_ranges, overlaps
 from .registry import check, unknown_cluster
 
@@ -204,13 +204,6 @@ def ikev1_limits(t: Topology) -> Iterator[Problem]:
                 (*link.at, "keyExchange"),
                 "use keyExchange: ikev2 (the chart's default)",
             )
-
-
-def seconds(duration: str) -> int:
-    unit = duration[-1]
-    if unit.isdigit():
-        return int(duration)
-    return int(duration[:-1]) * {"s": 1, "m": 60, "h": 3600}[unit]
 
 
 _LINK_DEFAULTS = {f.name: f.default for f in dataclasses.fields(VpnLink)}

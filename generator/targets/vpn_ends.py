@@ -100,14 +100,6 @@ def link_ends(t: Topology) -> Iterator[LinkEnd]:
         yield LinkEnd(link, initiator, responder, address)
 
 
-def seconds(duration: str) -> int:
-    """Seconds in a duration of the chart's form: an integer with an optional s, m or h."""
-    unit = duration[-1]
-    if unit.isdigit():
-        return int(duration)
-    return int(duration[:-1]) * {"s": 1, "m": 60, "h": 3600}[unit]
-
-
 def duration(total: int) -> str:
     """Seconds written in the largest whole unit: 10260 -> ``171m``."""
     for unit, size in (("h", 3600), ("m", 60)):
