@@ -15,13 +15,14 @@ import json
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jsonschema
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from .errors import FieldPath, Problem
 from .project import DNS_LABEL
+
+if TYPE_CHECKING:  # jsonschema is imported when validating: `meshgen schema` needs none of it
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_FILE = "topology.schema.json"
 _PATTERN_WORDS = {
@@ -57,6 +58,8 @@ def topology_schema() -> dict[str, Any]:
 
 @functools.cache
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema
+
     schema = topology_schema()
     return jsonschema.Draft202012Validator(
         schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
@@ -133,6 +136,8 @@ def _most_telling(error: ValidationError) -> list[ValidationError]:
     same_kind = [e for e in context
                  if not (e.validator == "type" and len(e.absolute_path) == here)]
     if not same_kind:
+        from jsonschema.exceptions import best_match
+
         first: ValidationError = best_match(context)
         return [first]
     depth = max(len(e.absolute_path) for e in same_kind)
