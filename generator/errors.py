@@ -9,7 +9,7 @@ topology are collected as :class:`Problem` values and raised together in one
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 FieldPath = tuple[str | int, ...]
@@ -120,12 +120,6 @@ class OutputDrift(MeshgenError):
     exit_code = 1
 
 
-class VerificationFailed(MeshgenError):
-    """Generated objects do not pass their schemas (exit 1)."""
-
-    exit_code = 1
-
-
 @dataclass
 class TopologyInvalid(MeshgenError):
     """One or more topologies have problems; all of them are listed."""
@@ -143,6 +137,3 @@ class TopologyInvalid(MeshgenError):
     def __str__(self) -> str:
         return "\n".join(p.format() for p in self.problems)
 
-
-def only_errors(problems: Iterable[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity is Severity.ERROR]

@@ -39,7 +39,6 @@ class SourceDocument:
     """One topology file: its bytes' digest, its data and where each field came from."""
 
     display: str
-    text: str
     sha256: str
     data: dict[str, Any]
     marks: dict[FieldPath, Mark]
@@ -91,19 +90,13 @@ def read_source(path: Path, display: str | None = None) -> SourceDocument:
         raise _fail(shown, "unreadable", "is a directory, not a topology file") from None
     except OSError as exc:
         raise _fail(shown, "unreadable", f"cannot read file: {exc.strerror or exc}") from None
-    if len(raw) > MAX_BYTES:
-        raise _fail(
-            shown,
-            "file-too-large",
-            f"file is larger than {MAX_BYTES // 1024} KiB",
-            "a topology is a few kilobytes; check that the right file was named",
-        )
     return parse_source(raw, shown)
 
 
 def parse_source(raw: bytes, display: str) -> SourceDocument:
     if len(raw) > MAX_BYTES:
-        raise _fail(display, "file-too-large", f"file is larger than {MAX_BYTES // 1024} KiB")
+        raise _fail(display, "file-too-large", f"file is larger than {MAX_BYTES // 1024} KiB",
+                    "a topology is a few kilobytes; check that the right file was named")
     digest = hashlib.sha256(raw).hexdigest()
     try:
         text = raw.decode("utf-8")
@@ -134,7 +127,7 @@ def parse_source(raw: bytes, display: str) -> SourceDocument:
     data = builder.build(node, (), 0)
     if builder.problems:
         raise LoadFailed(builder.problems)
-    return SourceDocument(display, text, digest, data, builder.marks, builder.key_marks)
+    return SourceDocument(display, digest, data, builder.marks, builder.key_marks)
 
 
 def _compose(text: str, display: str) -> yaml.Node | None:

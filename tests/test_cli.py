@@ -104,6 +104,23 @@ def test_build_check_diff_cycle(seeded: Path, capsys: pytest.CaptureFixture[str]
     assert main(["check"]) == 0
 
 
+def test_api_check_raises_drift_naming_the_file(seeded: Path) -> None:
+    from generator import api
+    from generator.errors import OutputDrift
+
+    paths = [seeded / "topologies" / SEED.name]
+    output = seeded / "output"
+    api.build(paths, output)
+    api.check(paths, output)
+    target = output / "icp-iks-bookinfo" / "icp" / "namespaces.yaml"
+    target.write_text(target.read_text() + "# local edit\n")
+    with pytest.raises(OutputDrift) as raised:
+        api.check(paths, output)
+    assert raised.value.exit_code == 1
+    assert "changed  output/icp-iks-bookinfo/icp/namespaces.yaml" in str(raised.value)
+    assert "+# local edit" not in str(raised.value) and "-# local edit" in str(raised.value)
+
+
 def test_build_refuses_invalid_and_writes_nothing(seeded: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["build"]) == 0
