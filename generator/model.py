@@ -355,8 +355,7 @@ class Topology:
 
     def lost(self, path: FieldPath) -> bool:
         """True when the value at ``path`` (or something in it) failed the schema."""
-        n = len(path)
-        return any(p[:n] == path for p in self.failed)
+        return _under(self.failed, path)
 
 
 # --- building the model from schema-checked data ------------------------------------------

@@ -9,7 +9,6 @@ from ..errors import Problem, Severity
 from ..model import Topology
 from .registry import check
 
-_PROPOSAL_ALGORITHM = re.compile(r"^[a-z0-9_]+$")
 # Known algorithm keywords of strongSwan's proposal syntax, as the parser accepts them.
 _ENCRYPTION = re.compile(
     r"^(aes(128|192|256)?(gcm(8|12|16|64|96|128)?|ccm(8|12|16|64|96|128)?|ctr)?(_(8|12|16))?"
@@ -54,13 +53,12 @@ def proposal_problems(text: str, kind: str) -> tuple[list[str], list[str]]:
             continue
         has_encryption = False
         for part in parts:
-            if not _PROPOSAL_ALGORITHM.match(part) or not (
-                _ENCRYPTION.match(part) or _INTEGRITY.match(part) or _DH.match(part)
-                or (kind == "ike" and _PRF.match(part))
-            ):
+            encryption = _ENCRYPTION.match(part) is not None
+            if not (encryption or _INTEGRITY.match(part) or _DH.match(part)
+                    or (kind == "ike" and _PRF.match(part))):
                 errors.append(f"unknown algorithm '{part}' in '{proposal}'")
                 continue
-            has_encryption = has_encryption or bool(_ENCRYPTION.match(part))
+            has_encryption = has_encryption or encryption
             if part in _WEAK:
                 weak.append(_WEAK[part])
         if not has_encryption and not errors:
