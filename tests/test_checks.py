@@ -217,6 +217,8 @@ def test_checks_stand_aside_when_a_section_is_incomplete(tmp_path: Path) -> None
         ("aes256--sha256", "esp", False),
         ("sha256-modp2048", "esp", False),
         ("rot13-sha1", "esp", False),
+        ("aes256gcm16\n-prfsha384-ecp384", "ike", False),
+        ("aes256-sha256\n-modp2048", "esp", False),
     ],
 )
 def test_proposal_syntax(proposal: str, kind: str, ok: bool) -> None:

@@ -53,9 +53,9 @@ def proposal_problems(text: str, kind: str) -> tuple[list[str], list[str]]:
             continue
         has_encryption = False
         for part in parts:
-            encryption = _ENCRYPTION.match(part) is not None
-            if not (encryption or _INTEGRITY.match(part) or _DH.match(part)
-                    or (kind == "ike" and _PRF.match(part))):
+            encryption = _ENCRYPTION.fullmatch(part) is not None
+            if not (encryption or _INTEGRITY.fullmatch(part) or _DH.fullmatch(part)
+                    or (kind == "ike" and _PRF.fullmatch(part))):
                 errors.append(f"unknown algorithm '{part}' in '{proposal}'")
                 continue
             has_encryption = has_encryption or encryption
@@ -63,7 +63,7 @@ def proposal_problems(text: str, kind: str) -> tuple[list[str], list[str]]:
                 weak.append(_WEAK[part])
         if not has_encryption and not errors:
             errors.append(f"'{proposal}' names no encryption algorithm")
-        if kind == "ike" and not any(_DH.match(p) for p in parts) and not errors:
+        if kind == "ike" and not any(_DH.fullmatch(p) for p in parts) and not errors:
             errors.append(f"'{proposal}' names no key exchange (DH) group")
     return errors, sorted(set(weak))
 
