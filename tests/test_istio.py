@@ -475,3 +475,19 @@ def test_kubeconfig_script_keeps_the_token_off_command_lines(tmp_path: Path) -> 
     assert config["users"] == [{"name": "iks", "user": {"token": token}}]
     assert config["clusters"][0]["cluster"]["server"] == "https://203.0.113.99:6443"
     assert config["current-context"] == "iks"
+
+
+@pytest.mark.parametrize(("version", "served"), [("1.21.6", "v1beta1"), ("1.30.3", "v1")])
+def test_istio_objects_use_the_api_version_the_release_serves(tmp_path: Path, version: str,
+                                                               served: str) -> None:
+    """networking.istio.io and security.istio.io came to v1 in Istio 1.22."""
+    t = topology(THREE_NETWORKS, [('version: "1.30.3"', f'version: "{version}"')], tmp_path)
+    versions = {
+        (d["apiVersion"], d["kind"])
+        for path, data in render(t).files.items() if path.endswith(".yaml")
+        for d in yaml.safe_load_all(data) if isinstance(d, dict) and "apiVersion" in d
+        and d["apiVersion"].split("/")[0] in ("networking.istio.io", "security.istio.io")
+    }
+    assert {kind for _, kind in versions} >= {"Gateway", "VirtualService", "DestinationRule",
+                                               "PeerAuthentication"}
+    assert {api.split("/")[1] for api, _ in versions} == {served}

@@ -16,8 +16,8 @@ from typing import Any
 from ..model import App, Cluster, Istio, Service, Topology, Workload
 from ..yamlout import Commented, dump_all
 from .base import Artifact, Kind, Order, Phase, Step, Target
+from .istio_apis import networking_api
 from .shell import kubectl
-from .traffic import networking_api
 
 INGRESS_SELECTOR = {"istio": "ingressgateway"}
 ROLLOUT_TIMEOUT = "300s"

@@ -47,10 +47,10 @@ def _primary(t: Topology, cluster: Cluster) -> Iterator[Artifact]:
         yield Artifact(p.path(cluster, p.INGRESS_VALUES), dump(obj.ingress_gateway_values()),
                        ISTIO_GATEWAY)
     if obj.has_remotes(t, cluster):
-        yield Artifact(p.path(cluster, p.EXPOSE_ISTIOD), dump_all(obj.expose_istiod()),
+        yield Artifact(p.path(cluster, p.EXPOSE_ISTIOD), dump_all(obj.expose_istiod(t.istio)),
                        Kind.MANIFESTS, Order.MESH)
     if t.istio.network is NetworkMode.PER_CLUSTER:
-        yield Artifact(p.path(cluster, p.CROSS_NETWORK), dump(obj.cross_network_gateway()),
+        yield Artifact(p.path(cluster, p.CROSS_NETWORK), dump(obj.cross_network_gateway(t.istio)),
                        Kind.MANIFESTS, Order.MESH)
     yield Artifact(p.path(cluster, p.PEER_AUTHENTICATION), dump(obj.peer_authentication(t)),
                    Kind.MANIFESTS, Order.MESH)

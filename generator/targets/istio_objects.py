@@ -10,13 +10,12 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from ..model import Cluster, Topology
+from ..model import Cluster, Istio, Topology
 from ..yamlout import Commented
+from .istio_apis import networking_api, security_api
 from .namespaces import ISTIO_NAMESPACE
 
 OPERATOR_API = "install.istio.io/v1alpha1"
-NETWORKING_API = "networking.istio.io/v1"
-SECURITY_API = "security.istio.io/v1"
 
 EASTWEST_NAME = "istio-eastwestgateway"
 EASTWEST_LABELS = {"istio": "eastwestgateway", "app": EASTWEST_NAME}
@@ -212,11 +211,11 @@ def ingress_gateway_values() -> dict[str, Any]:
 # --- Istio config ---------------------------------------------------------------------------
 
 
-def expose_istiod() -> list[dict[str, Any]]:
+def expose_istiod(istio: Istio) -> list[dict[str, Any]]:
     """Gateway and VirtualService that pass istiod's ports through the east-west gateway."""
     ports = (("tls-istiod", 15012, 15012), ("tls-istiodwebhook", 15017, 443))
     gateway = {
-        "apiVersion": NETWORKING_API,
+        "apiVersion": networking_api(istio),
         "kind": "Gateway",
         "metadata": _metadata("istiod-gateway"),
         "spec": {
@@ -232,7 +231,7 @@ def expose_istiod() -> list[dict[str, Any]]:
         },
     }
     virtual_service = {
-        "apiVersion": NETWORKING_API,
+        "apiVersion": networking_api(istio),
         "kind": "VirtualService",
         "metadata": _metadata("istiod-vs"),
         "spec": {
@@ -251,9 +250,9 @@ def expose_istiod() -> list[dict[str, Any]]:
     return [gateway, virtual_service]
 
 
-def cross_network_gateway() -> dict[str, Any]:
+def cross_network_gateway(istio: Istio) -> dict[str, Any]:
     return {
-        "apiVersion": NETWORKING_API,
+        "apiVersion": networking_api(istio),
         "kind": "Gateway",
         "metadata": _metadata("cross-network-gateway"),
         "spec": {
@@ -274,7 +273,7 @@ def peer_authentication(t: Topology) -> dict[str, Any]:
     why = ("sidecars accept only mutual TLS" if t.istio.mtls_strict
            else "sidecars accept mutual TLS and plain text (istio.mtls: permissive)")
     return {
-        "apiVersion": SECURITY_API,
+        "apiVersion": security_api(t.istio),
         "kind": "PeerAuthentication",
         "metadata": note(_metadata("default"),
                               "named default in the root namespace: applies to the whole mesh"),

@@ -11,19 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..model import App, Cluster, HttpMatch, HttpRule, Istio, ServiceRoute, Stage, Topology
+from ..model import App, Cluster, HttpMatch, HttpRule, ServiceRoute, Stage, Topology
 from ..yamlout import dump_all
 from .base import Artifact, Kind, Phase, Step, Target
+from .istio_apis import networking_api
 from .shell import kubectl
 
 DESTINATION_RULES = "destination-rules.yaml"
-
-
-def networking_api(istio: Istio) -> str:
-    """The newest networking.istio.io version the release serves: v1 came with 1.22."""
-    if istio.legacy:
-        return "networking.istio.io/v1alpha3"
-    return "networking.istio.io/v1" if istio.minor >= 22 else "networking.istio.io/v1beta1"
 
 
 def stage_file_name(t: Topology, number: int, stage: Stage) -> str:
