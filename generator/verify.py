@@ -31,7 +31,8 @@ import yaml
 
 from .errors import InputError, UsageError, dotted
 from .loader import FastLoader
-from .targets.base import Kind
+from .targets.base import ISTIO_BASE_VALUES, ISTIO_GATEWAY_VALUES, ISTIOD_VALUES, Kind
+from .targets.vpn_ends import CHART
 from .verify_crds import CrdVersion, read_crds
 from .verify_kube import KUBERNETES_VERSION, KubernetesSchemas, Validator, kubernetes_schemas
 from .verify_operator import OperatorCheck, values_defaults
@@ -47,10 +48,7 @@ from .verify_values import (
 from .writer import MANIFEST
 
 NOT_OBJECTS = frozenset({Kind.SCRIPT, Kind.STRONGSWAN, Kind.TEXT})
-ISTIO_GATEWAY = Kind.helm_values("istio/gateway")
-ISTIOD = Kind.helm_values("istio/istiod")
-ISTIO_BASE = Kind.helm_values("istio/base")
-STRONGSWAN = Kind.helm_values("iks-charts/strongswan")
+STRONGSWAN = Kind.helm_values(CHART)
 
 
 @dataclass(frozen=True, order=True)
@@ -157,9 +155,9 @@ class Checker:
 
     def values_defaults(self, kind: str) -> Mapping[str, Any] | None:
         profile = {"profile": ANY}
-        if kind == ISTIOD and self.istiod is not None:
+        if kind == ISTIOD_VALUES and self.istiod is not None:
             return {**self.istiod, **profile}
-        if kind == ISTIO_BASE and self.base is not None:
+        if kind == ISTIO_BASE_VALUES and self.base is not None:
             return {**self.base, **profile}
         if kind == STRONGSWAN:
             return self.strongswan
@@ -326,7 +324,7 @@ def _check_file(checker: Checker, file: _File, kinds: Mapping[str, str],
         chart = file.kind[len(Kind.HELM_VALUES):]
         subject = f"values({chart})"
         values = file.documents[0] if file.documents else {}
-        if file.kind == ISTIO_GATEWAY and checker.gateway is not None:
+        if file.kind == ISTIO_GATEWAY_VALUES and checker.gateway is not None:
             report.objects += 1
             add(1, subject, schema_problems(checker.gateway, values))
             return

@@ -52,6 +52,11 @@ class Kind:
         return Kind.HELM_VALUES + chart
 
 
+ISTIO_BASE_VALUES = Kind.helm_values("istio/base")
+ISTIOD_VALUES = Kind.helm_values("istio/istiod")
+ISTIO_GATEWAY_VALUES = Kind.helm_values("istio/gateway")
+
+
 class Phase(enum.IntEnum):
     """Order of the runbook; steps of one phase keep the order their target gives."""
 

@@ -20,9 +20,16 @@ from ..yamlout import dump, dump_all
 from . import istio_legacy, istio_steps
 from . import istio_objects as obj
 from . import istio_paths as p
-from .base import Artifact, Kind, Order, Step, Target
-
-ISTIO_GATEWAY = Kind.helm_values("istio/gateway")
+from .base import (
+    ISTIO_BASE_VALUES,
+    ISTIO_GATEWAY_VALUES,
+    ISTIOD_VALUES,
+    Artifact,
+    Kind,
+    Order,
+    Step,
+    Target,
+)
 
 
 def _ca_script(cluster: Cluster) -> Artifact:
@@ -34,9 +41,9 @@ def _ca_script(cluster: Cluster) -> Artifact:
 def _chart_values(t: Topology, cluster: Cluster) -> Iterator[Artifact]:
     """Helm values for istio/base and istio/istiod: the same pair on primaries and remotes."""
     yield Artifact(p.path(cluster, p.BASE_VALUES), dump(obj.base_values(cluster)),
-                   Kind.helm_values("istio/base"))
+                   ISTIO_BASE_VALUES)
     yield Artifact(p.path(cluster, p.ISTIOD_VALUES), dump(obj.istiod_values(t, cluster)),
-                   Kind.helm_values("istio/istiod"))
+                   ISTIOD_VALUES)
 
 
 def _primary(t: Topology, cluster: Cluster) -> Iterator[Artifact]:
@@ -45,7 +52,7 @@ def _primary(t: Topology, cluster: Cluster) -> Iterator[Artifact]:
     yield from _chart_values(t, cluster)
     if obj.is_ingress(t, cluster):
         yield Artifact(p.path(cluster, p.INGRESS_VALUES), dump(obj.ingress_gateway_values()),
-                       ISTIO_GATEWAY)
+                       ISTIO_GATEWAY_VALUES)
     if obj.has_remotes(t, cluster):
         yield Artifact(p.path(cluster, p.EXPOSE_ISTIOD), dump_all(obj.expose_istiod(t.istio)),
                        Kind.MANIFESTS, Order.MESH)
@@ -68,7 +75,7 @@ def _eastwest(t: Topology, cluster: Cluster) -> Iterator[Artifact]:
     yield Artifact(p.path(cluster, p.EASTWEST), dump(obj.eastwest_operator(cluster)),
                    Kind.ISTIO_OPERATOR)
     yield Artifact(p.path(cluster, p.EASTWEST_VALUES), dump(obj.eastwest_gateway_values(cluster)),
-                   ISTIO_GATEWAY)
+                   ISTIO_GATEWAY_VALUES)
     if obj.has_remotes(t, cluster):
         path = p.path(cluster, p.EASTWEST_ADDRESS)
         yield Artifact(
