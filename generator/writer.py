@@ -14,6 +14,7 @@ import ctypes
 import ctypes.util
 import difflib
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -22,7 +23,7 @@ import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import InputError
@@ -175,6 +176,7 @@ def write_tree(root: Path, tree: RenderedTree) -> WriteReport:
         with _locked(root):
             recover(root)
             current = read_tree(target)
+            same: set[str] = set()
             for path, data in tree.files.items():
                 old = current.get(path)
                 if old is None:
@@ -182,19 +184,20 @@ def write_tree(root: Path, tree: RenderedTree) -> WriteReport:
                 elif old != (data, tree.mode(path)):
                     report.changed.append(path)
                 else:
-                    report.unchanged += 1
+                    same.add(path)
+            report.unchanged = len(same)
             report.removed = sorted(set(current) - set(tree.files))
             if not report.touched and target.is_dir():
                 return report
-            staging = _stage(root, target, tree, current)
+            staging = _stage(root, target, tree, same)
             _swap_in(staging, target)
     except OSError as exc:
         raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
     return report
 
 
-def _stage(root: Path, target: Path, tree: RenderedTree,
-           current: dict[str, tuple[bytes, int]]) -> Path:
+def _stage(root: Path, target: Path, tree: RenderedTree, same: set[str]) -> Path:
+    """The new tree beside the old; files in ``same`` are hard links to the old ones."""
     staging = root / f"{STAGING_PREFIX}{tree.name}-{secrets.token_hex(4)}"
     staging.mkdir(mode=0o755)
     try:
@@ -209,7 +212,7 @@ def _stage(root: Path, target: Path, tree: RenderedTree,
                     made.add(folder)
                     folder = folder.parent
             mode = tree.mode(path)
-            if current.get(path) == (data, mode):
+            if path in same:
                 try:
                     os.link(target / path, dest)
                     continue
@@ -235,13 +238,18 @@ _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
 
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths in one step (Linux renameat2); False where the system can't."""
+@functools.cache
+def _renameat2() -> Any:
+    """The C library's renameat2, or None; looked up once (find_library runs ldconfig)."""
     libc_name = ctypes.util.find_library("c")
     if libc_name is None:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
+        return None
+    return getattr(ctypes.CDLL(libc_name, use_errno=True), "renameat2", None)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2); False where the system can't."""
+    renameat2 = _renameat2()
     if renameat2 is None:
         return False
     result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
