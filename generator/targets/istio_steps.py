@@ -6,6 +6,7 @@ address read in one step (``EASTWEST_<CLUSTER>``) is there for the later ones.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from ..model import Cluster, NetworkMode, Topology
@@ -186,5 +187,4 @@ def steps(t: Topology) -> Iterator[Step]:
     # istiod, which needs the remote secret first: so it comes after the secrets.
     for cluster in t.remotes:
         if needs_eastwest(t, cluster):
-            step = _gateway_step(t, cluster)
-            yield Step(Phase.ISTIO_SECRETS, step.title, step.commands, step.cluster, step.notes)
+            yield dataclasses.replace(_gateway_step(t, cluster), phase=Phase.ISTIO_SECRETS)

@@ -47,11 +47,10 @@ class Requirement:
 
 def requirements(t: Topology) -> list[Requirement]:
     """The secret references of the topology, once each, in the order of its VPN links."""
-    found: dict[tuple[str, str], Requirement] = {}
+    found: dict[SecretRef, Requirement] = {}
     for link in t.vpn:
-        key = (link.psk.kind, link.psk.name)
-        if key not in found:
-            found[key] = Requirement(link.psk, f"pre-shared key of VPN link {link.name}")
+        if link.psk not in found:
+            found[link.psk] = Requirement(link.psk, f"pre-shared key of VPN link {link.name}")
     return list(found.values())
 
 
@@ -111,7 +110,7 @@ def listing(numbered: Sequence[NumberedStep]) -> list[str]:
     head = f"{'#':>{number_width}}  {'phase':<{phase_width}}  {'cluster':<{cluster_width}}  step"
     lines = [head]
     for n in numbered:
-        title = one_line(n.step.title)
+        title = n.title
         if n.step.optional:
             how = f"--stage {n.step.stage}" if n.step.stage else f"--step {n.number}"
             title += f"  [optional: {how}]"
