@@ -91,12 +91,8 @@ def kubernetes_service(app: App, service: Service) -> dict[str, Any]:
 
 
 def stub_service(app: App, service: Service, runs_in: tuple[str, ...]) -> Commented:
-    document = {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": _metadata(service.name, app, {"app": service.name, "service": service.name}),
-        "spec": {"ports": _service_ports(service)},
-    }
+    document = kubernetes_service(app, service)
+    del document["spec"]["selector"]
     where = ", ".join(runs_in) or "no cluster"
     return Commented(document, f"Stub: {service.name} runs in {where}. Without a selector this "
                                "Service only makes the name resolve here;\nIstio sends the "
@@ -219,9 +215,10 @@ def artifacts(t: Topology) -> Iterator[Artifact]:
 def steps(t: Topology) -> Iterator[Step]:
     for cluster in t.clusters:
         commands = [kubectl(cluster, "apply", "-k", cluster.name)]
-        hosted = [app for app in t.apps if _placed_in_order(app, cluster.name)]
+        placed = {app.name: _placed_in_order(app, cluster.name) for app in t.apps}
+        hosted = [app for app in t.apps if placed[app.name]]
         for app in hosted:
-            names = [f"deployment/{w.name}" for w in _placed_in_order(app, cluster.name)]
+            names = [f"deployment/{w.name}" for w in placed[app.name]]
             commands.append(kubectl(cluster, "--namespace", app.namespace, "wait",
                                      "--for=condition=Available", f"--timeout={ROLLOUT_TIMEOUT}",
                                      *names))
