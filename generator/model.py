@@ -216,8 +216,12 @@ class App:
             f"{s.name}-{v.name}": Workload(s, v) for s in self.services for v in s.versions
         }
 
+    @cached_property
+    def _services(self) -> dict[str, Service]:
+        return {s.name: s for s in reversed(self.services)}  # the first of a name wins
+
     def service(self, name: str) -> Service | None:
-        return next((s for s in self.services if s.name == name), None)
+        return self._services.get(name)
 
     @cached_property
     def _placed(self) -> dict[str, tuple[Workload, ...]]:
@@ -316,11 +320,11 @@ class Topology:
     def cluster(self, name: str) -> Cluster | None:
         return self._by_name.get(name)
 
-    @property
+    @cached_property
     def primaries(self) -> tuple[Cluster, ...]:
         return tuple(c for c in self.clusters if c.is_primary)
 
-    @property
+    @cached_property
     def remotes(self) -> tuple[Cluster, ...]:
         return tuple(c for c in self.clusters if not c.is_primary)
 
@@ -350,8 +354,16 @@ class Topology:
     def links_of(self, cluster: str) -> tuple[VpnLink, ...]:
         return self.links_by_cluster.get(cluster, ())
 
+    @cached_property
+    def _service_owners(self) -> dict[str, App]:
+        owners: dict[str, App] = {}
+        for app in self.apps:
+            for service in app.services:
+                owners.setdefault(service.name, app)  # the first app that has it
+        return owners
+
     def service_owner(self, service: str) -> App | None:
-        return next((a for a in self.apps if a.service(service) is not None), None)
+        return self._service_owners.get(service)
 
     def lost(self, path: FieldPath) -> bool:
         """True when the value at ``path`` (or something in it) failed the schema."""
