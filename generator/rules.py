@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from .loader import MAX_ALIAS_NODES, MAX_BYTES, MAX_DEPTH
+
 
 class Rule(NamedTuple):
     stage: str
@@ -18,7 +20,8 @@ class Rule(NamedTuple):
 RULES: dict[str, Rule] = {
     # Reading the file.
     "unreadable": Rule("load", "The file cannot be read (missing permission, a folder)."),
-    "file-too-large": Rule("load", "The file is over 1 MiB; topologies are a few kilobytes."),
+    "file-too-large": Rule("load", f"The file is over {MAX_BYTES // 2**20} MiB; topologies "
+                                   "are a few kilobytes."),
     "not-utf8": Rule("load", "The file is not UTF-8 text."),
     "yaml-syntax": Rule("load", "The text is not valid YAML (tabs in indentation, a bracket "
                                 "never closed, ...)."),
@@ -28,9 +31,9 @@ RULES: dict[str, Rule] = {
                                   "the last one."),
     "non-string-key": Rule("load", "A mapping key is itself a list or mapping."),
     "unsupported-tag": Rule("load", "An explicit YAML tag such as !!python/object or !!binary."),
-    "alias-bomb": Rule("load", "Aliases expand to more than 10,000 nodes."),
+    "alias-bomb": Rule("load", f"Aliases expand to more than {MAX_ALIAS_NODES:,} nodes."),
     "recursive-alias": Rule("load", "An alias refers to a node that contains it."),
-    "too-deep": Rule("load", "Nesting deeper than 64 levels."),
+    "too-deep": Rule("load", f"Nesting deeper than {MAX_DEPTH} levels."),
     # The shape, from schemas/topology.schema.json.
     "unknown-field": Rule("schema", "A field the schema does not know, usually a typo; the "
                                     "hint names the closest known field."),
