@@ -29,6 +29,9 @@ _RELEASE_FILES = {
     "base_defaults": ("manifests/charts/base/values.yaml", "base-values.yaml"),
 }
 
+# Values files laid flat beside the CRDs: not CRDs themselves.
+_FLAT_VALUES = frozenset(flat for role, (_, flat) in _RELEASE_FILES.items() if role != "crds")
+
 
 @dataclass(frozen=True)
 class Sources:
@@ -67,7 +70,7 @@ def find_sources(crds: Path | None, strongswan: Path | None,
             known = found["crds"]
             crd_files = (known,) if known else tuple(sorted(
                 p for p in crds.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
-                and p.name not in ("istiod-values.yaml", "base-values.yaml")
+                and p.name not in _FLAT_VALUES
             ))
         else:
             raise UsageError(f"{crds_from} {crds}: no such file or folder")

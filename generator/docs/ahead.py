@@ -20,7 +20,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from .deferred import Block
+from .deferred import Block, made
 
 PAGES_PER_WORKER = 2
 """How many pages each worker may have finished or under way before they are written."""
@@ -31,7 +31,7 @@ _queued: dict[str, list[Block]] = {}
 
 
 def _make(src_uri: str) -> list[str]:
-    return [block() for block in _queued[src_uri]]
+    return made(_queued[src_uri])
 
 
 def workers_to_fork() -> int:
@@ -86,9 +86,9 @@ class Ahead:
         """The HTML of each block of ``src_uri``'s page (made here if no worker has it)."""
         blocks = self.blocks.pop(src_uri)
         future = self.futures.pop(src_uri, None)
-        made = future.result() if future is not None else [block() for block in blocks]
+        html = future.result() if future is not None else made(blocks)
         self._top_up()
-        return made
+        return html
 
     def close(self) -> None:
         if self.pool is not None:

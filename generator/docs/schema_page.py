@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from itertools import islice
 from typing import Any
 
 from ..project import DNS_LABEL
@@ -185,7 +186,7 @@ def schema_page() -> str:
         md_text(schema.get("description", "")) + "\n\n",
         "## Top level {#top-level}\n\n",
         table(HEADERS, [row for key, child in top.items()
-                        for row in list(field_rows(child, key, key in needed))[:1]],
+                        for row in islice(field_rows(child, key, key in needed), 1)],
               "meshgen-schema"),
         "\n",
     ]
