@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 
 from ..model import Cluster, Topology
+from .namespaces import ISTIO_NAMESPACE
 
 q = shlex.quote
 
@@ -30,6 +31,12 @@ def path(cluster: Cluster, name: str) -> str:
 
 def kubectl(cluster: Cluster) -> str:
     return f"kubectl --context={q(cluster.context)}"
+
+
+def helm_install(cluster: Cluster, release: str, chart: str, file: str) -> str:
+    """``helm install`` of one Istio chart into istio-system from one of the cluster's files."""
+    return (f"helm install {release} {chart} -n {ISTIO_NAMESPACE} --kube-context "
+            f"{q(cluster.context)} -f {q(path(cluster, file))}")
 
 
 def istioctl_install(cluster: Cluster, file: str) -> str:

@@ -58,16 +58,12 @@ def root_ca_steps(t: Topology) -> Iterator[Step]:
 
 def _primary_step(t: Topology, cluster: Cluster) -> Step:
     helm = [
-        f"helm install istio-base istio/base -n istio-system --kube-context {q(cluster.context)} "
-        f"-f {q(p.path(cluster, p.BASE_VALUES))}",
-        f"helm install istiod istio/istiod -n istio-system --kube-context {q(cluster.context)} "
-        f"-f {q(p.path(cluster, p.ISTIOD_VALUES))} --wait",
+        p.helm_install(cluster, "istio-base", "istio/base", p.BASE_VALUES),
+        p.helm_install(cluster, "istiod", "istio/istiod", p.ISTIOD_VALUES) + " --wait",
     ]
     if is_ingress(t, cluster):
-        helm.append(
-            f"helm install istio-ingressgateway istio/gateway -n istio-system --kube-context "
-            f"{q(cluster.context)} -f {q(p.path(cluster, p.INGRESS_VALUES))}"
-        )
+        helm.append(p.helm_install(cluster, "istio-ingressgateway", "istio/gateway",
+                                   p.INGRESS_VALUES))
     return Step(
         Phase.ISTIO_PRIMARY,
         f"Install the Istio control plane on {cluster.name}",
@@ -89,8 +85,9 @@ def _gateway_step(t: Topology, cluster: Cluster) -> Step:
     notes = [
         f"The east-west gateway of {cluster.name} (label istio: eastwestgateway, network "
         f"{cluster.network}).",
-        f"With Helm instead: helm install istio-eastwestgateway istio/gateway -n istio-system "
-        f"--kube-context {q(cluster.context)} -f {q(p.path(cluster, p.EASTWEST_VALUES))}.",
+        "With Helm instead: "
+        + p.helm_install(cluster, "istio-eastwestgateway", "istio/gateway", p.EASTWEST_VALUES)
+        + ".",
     ]
     script = q(p.path(cluster, p.EASTWEST_ADDRESS))
     if has_remotes(t, cluster) and cluster.east_west_ip:
@@ -148,10 +145,10 @@ def _remote_step(t: Topology, cluster: Cluster) -> Step:
         (
             f"{cluster.name}'s sidecars get their configuration and certificates from istiod on "
             f"{primary.name}, through {primary.name}'s east-west gateway.",
-            f"With Helm instead: helm install istio-base istio/base -n istio-system --kube-context "
-            f"{q(cluster.context)} -f {q(p.path(cluster, p.BASE_VALUES))}; helm install istiod "
-            f"istio/istiod -n istio-system --kube-context {q(cluster.context)} -f "
-            f"{q(p.path(cluster, p.ISTIOD_VALUES))}{helm_address}.",
+            "With Helm instead: "
+            + p.helm_install(cluster, "istio-base", "istio/base", p.BASE_VALUES) + "; "
+            + p.helm_install(cluster, "istiod", "istio/istiod", p.ISTIOD_VALUES)
+            + f"{helm_address}.",
         ),
     )
 
