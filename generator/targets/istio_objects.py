@@ -87,13 +87,33 @@ def _pilot_address(t: Topology, cluster: Cluster) -> tuple[str | None, str]:
     )
 
 
+def _primary_globals(t: Topology, cluster: Cluster) -> dict[str, Any]:
+    """A primary's global values: the mesh's, and externalIstiod where it serves remotes."""
+    global_values = _mesh_globals(t, cluster)
+    if has_remotes(t, cluster):
+        global_values["externalIstiod"] = note(True, _EXTERNAL_ISTIOD)
+    return global_values
+
+
+def _remote_values(t: Topology, cluster: Cluster, global_values: dict[str, Any],
+                   values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with a remote's ``global`` (the primary's address, or why it is set at apply
+    time) and ``istiodRemote``, in that order; the same for istioctl and Helm."""
+    address, why = _pilot_address(t, cluster)
+    if address is not None:
+        global_values["remotePilotAddress"] = note(address, why)
+        values["global"] = global_values
+    else:
+        values["global"] = note(global_values, why)
+    values["istiodRemote"] = {"injectionPath": injection_path(cluster)}
+    return values
+
+
 # --- istioctl: IstioOperator ---------------------------------------------------------------
 
 
 def primary_operator(t: Topology, cluster: Cluster) -> dict[str, Any]:
-    global_values = _mesh_globals(t, cluster)
-    if has_remotes(t, cluster):
-        global_values["externalIstiod"] = note(True, _EXTERNAL_ISTIOD)
+    global_values = _primary_globals(t, cluster)
     ingress: dict[str, Any] = {"name": INGRESS_NAME, "enabled": is_ingress(t, cluster)}
     if is_ingress(t, cluster):
         ingress["label"] = dict(INGRESS_LABELS)
@@ -116,14 +136,7 @@ def primary_operator(t: Topology, cluster: Cluster) -> dict[str, Any]:
 
 
 def remote_operator(t: Topology, cluster: Cluster) -> dict[str, Any]:
-    address, why = _pilot_address(t, cluster)
-    global_values: dict[str, Any] = _mesh_globals(t, cluster)
-    if address is not None:
-        global_values["remotePilotAddress"] = note(address, why)
-        values: dict[str, Any] = {"global": global_values}
-    else:
-        values = {"global": note(global_values, why)}
-    values["istiodRemote"] = {"injectionPath": injection_path(cluster)}
+    values = _remote_values(t, cluster, _mesh_globals(t, cluster), {})
     return {
         "apiVersion": OPERATOR_API,
         "kind": "IstioOperator",
@@ -175,24 +188,15 @@ def base_values(cluster: Cluster) -> dict[str, Any]:
 
 
 def istiod_values(t: Topology, cluster: Cluster) -> dict[str, Any]:
-    global_values = _mesh_globals(t, cluster)
     if cluster.is_primary:
-        if has_remotes(t, cluster):
-            global_values["externalIstiod"] = note(True, _EXTERNAL_ISTIOD)
-        return {"global": global_values}
+        return {"global": _primary_globals(t, cluster)}
+    global_values = _mesh_globals(t, cluster)
     global_values["configCluster"] = True
-    address, why = _pilot_address(t, cluster)
     values: dict[str, Any] = {
         "profile": note("remote", "istiod runs on the primary; this installs the injection "
                              "webhook and the remote's service account"),
     }
-    if address is not None:
-        global_values["remotePilotAddress"] = note(address, why)
-        values["global"] = global_values
-    else:
-        values["global"] = note(global_values, why)
-    values["istiodRemote"] = {"injectionPath": injection_path(cluster)}
-    return values
+    return _remote_values(t, cluster, global_values, values)
 
 
 def eastwest_gateway_values(cluster: Cluster) -> dict[str, Any]:
