@@ -87,7 +87,7 @@ def artifacts(t: Topology) -> Iterator[Artifact]:
         )
 
 
-def _primary_step(t: Topology, cluster: Cluster) -> Step:
+def _primary_step(cluster: Cluster) -> Step:
     return Step(
         Phase.ISTIO_PRIMARY,
         f"Install the Istio 1.0 control plane on {cluster.name}",
@@ -155,7 +155,7 @@ def _secret_step(t: Topology, remote: Cluster, primary: Cluster) -> Step:
 def steps(t: Topology) -> Iterator[Step]:
     yield from root_ca_steps(t)
     for cluster in t.primaries:
-        yield _primary_step(t, cluster)
+        yield _primary_step(cluster)
     for remote in t.remotes:
         primary = t.config_cluster_of(remote)
         if primary is not None:
