@@ -23,12 +23,12 @@ from .errors import (
     TopologyInvalid,
     sort_key,
 )
-from .freshness import forget, remember
-from .loader import LoadFailed, parse_source, read_source
+from .inputs.loader import LoadFailed, parse_source, read_source
+from .inputs.project import default_topologies
+from .inputs.schema import validate_structure
 from .model import Topology, build_model
-from .project import default_topologies
-from .schema import validate_structure
-from .writer import (
+from .output.record import forget, remember
+from .output.writer import (
     Difference,
     RenderedTree,
     WriteReport,

@@ -159,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _topology_paths(files: Sequence[Path]) -> tuple[list[Path], bool]:
     """The files named, or every topology in topologies/ (then stale outputs are pruned)."""
-    from .project import default_topologies
+    from .inputs.project import default_topologies
 
     if files:
         return list(files), False
@@ -204,7 +204,7 @@ def _verdict(errors: int, warnings: int) -> str:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .freshness import unchanged
+    from .output.record import unchanged
 
     paths, prune = _topology_paths(args.files)
     done = unchanged(paths, args.output, prune)
@@ -250,7 +250,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from .schema import schema_text
+    from .inputs.schema import schema_text
 
     text = schema_text()
     if args.output:
@@ -262,7 +262,7 @@ def _schema(args: argparse.Namespace) -> int:
 
 def _new(args: argparse.Namespace) -> int:
     from .errors import UsageError
-    from .project import DNS_LABEL_MAX, is_dns_label
+    from .inputs.project import DNS_LABEL_MAX, is_dns_label
     from .templating import render_template
 
     if not is_dns_label(args.name):
@@ -292,7 +292,7 @@ def _write_new(target: Path, text: str, force: bool) -> None:
 
 def _verify(args: argparse.Namespace) -> int:
     from .api import check_files, require_valid
-    from .verify import verify_output
+    from .verify.run import verify_output
 
     paths, _ = _topology_paths(args.files)
     names = [t.name for t in require_valid(check_files(paths))]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .loader import MAX_ALIAS_NODES, MAX_BYTES, MAX_DEPTH
+from .inputs.loader import MAX_ALIAS_NODES, MAX_BYTES, MAX_DEPTH
 
 
 class Rule(NamedTuple):

@@ -13,8 +13,8 @@ import yaml
 from referencing import Registry, Resource
 
 from generator.api import catalogs, check_file
+from generator.inputs.schema import topology_schema
 from generator.model import Topology
-from generator.schema import topology_schema
 from generator.targets import apps
 from generator.targets.base import Kind, Order, Phase
 from tests.conftest import ROOT, SEED

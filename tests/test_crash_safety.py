@@ -27,8 +27,8 @@ import pytest
 import yaml
 
 from generator.api import check_file, render
-from generator.freshness import RECORD
-from generator.writer import (
+from generator.output.record import RECORD
+from generator.output.writer import (
     LOCK_NAME,
     MANIFEST,
     RETIRED_PREFIX,

@@ -45,7 +45,7 @@ from generator.docs.matrix import matrix_svg
 from generator.docs.routes import describe_stage
 from generator.docs.sources import collect
 from generator.docs.topology_page import topology_page
-from generator.schema import topology_schema
+from generator.inputs.schema import topology_schema
 from tests.conftest import ROOT, SEED, TOPOLOGIES, write_tree
 from tests.strategies import mutants, to_yaml, topologies
 

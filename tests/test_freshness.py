@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import generator.api
-from generator import freshness
 from generator.cli import main
+from generator.output import record as freshness
 from tests.conftest import SEED
 
 

@@ -13,10 +13,10 @@ import yaml
 
 from generator.api import CheckedTopology, check_file, render
 from generator.model import Topology
-from generator.targets import istio
+from generator.output.writer import RenderedTree
 from generator.targets.base import Artifact, Kind, Phase, Step
-from generator.verify import verify_output
-from generator.writer import RenderedTree
+from generator.targets.istio import target as istio
+from generator.verify.run import verify_output
 from tests.conftest import SEED, TOPOLOGIES, require_program
 
 EXAMPLES = sorted(TOPOLOGIES.glob("*.yaml"))

@@ -13,9 +13,9 @@ import yaml
 
 from generator.api import check_file, render
 from generator.model import Cluster, Role, Topology
+from generator.output.writer import write_tree
 from generator.targets.base import Artifact, Kind, Order
 from generator.targets.kustomize import kustomizations
-from generator.writer import write_tree
 from tests.conftest import TOPOLOGIES, require_program
 
 EXAMPLES = sorted(TOPOLOGIES.glob("*.yaml"))

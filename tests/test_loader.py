@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.loader import MAX_BYTES, LoadFailed, parse_source, read_source
+from generator.inputs.loader import MAX_BYTES, LoadFailed, parse_source, read_source
 
 
 def load(text: str | bytes) -> object:

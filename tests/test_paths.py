@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 
 from generator.api import build, check_file, render
 from generator.errors import TopologyInvalid
+from generator.output.writer import LOCK_NAME, RenderedTree, render_tree, write_tree
 from generator.targets.base import Artifact, Kind
-from generator.writer import LOCK_NAME, RenderedTree, render_tree, write_tree
 from tests.conftest import require_program
 from tests.strategies import Data, fuzz_settings, to_yaml, topologies
 from tests.test_bad_corpus import child_env

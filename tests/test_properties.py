@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from generator.api import check_file, render
 from generator.cli import main
-from generator.writer import write_tree
+from generator.output.writer import write_tree
 from tests.conftest import TOPOLOGIES
 from tests.strategies import Data, fuzz_settings, mutants, mutate, to_yaml, topologies
 from tests.test_bad_corpus import run_cli
@@ -60,7 +60,7 @@ def test_random_valid_topologies_validate_and_render_identically(data: Data) -> 
 @given(topologies(max_clusters=6))
 def test_random_valid_topologies_pass_verify(reference_dir: Path, data: Data) -> None:
     try:
-        from generator.verify import verify_output
+        from generator.verify.run import verify_output
     except ImportError:
         pytest.skip("generator.verify (meshgen verify) is not written yet")
     with tempfile.TemporaryDirectory() as scratch:

@@ -21,9 +21,9 @@ import pytest
 
 from generator.api import check_file, render
 from generator.model import Topology
+from generator.output.writer import write_tree
 from generator.targets import TARGETS, render_artifacts, runbook, runbook_steps
 from generator.targets.base import Kind, Phase, Step
-from generator.writer import write_tree
 from tests.conftest import SEED, TOPOLOGIES, require_program
 from tests.test_apps import model_of, seed, seed_data
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from generator.api import catalogs
-from generator.schema import topology_schema, validate_structure
+from generator.inputs.schema import topology_schema, validate_structure
 from tests.conftest import ROOT, SEED
 
 

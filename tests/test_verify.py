@@ -14,11 +14,11 @@ import pytest
 
 from generator.cli import main
 from generator.errors import InputError, UsageError
-from generator.verify import VerifyReport, verify_output
-from generator.verify_crds import strict_schema
-from generator.verify_kube import kubernetes_schemas, schema_file_name
-from generator.verify_sources import CRDS_ENV, find_sources
-from generator.verify_values import ANY, chart_defaults, key_path_problems
+from generator.verify.crds import strict_schema
+from generator.verify.kube import kubernetes_schemas, schema_file_name
+from generator.verify.run import VerifyReport, verify_output
+from generator.verify.sources import CRDS_ENV, find_sources
+from generator.verify.values import ANY, chart_defaults, key_path_problems
 from tests.conftest import SEED, write_tree
 
 GATEWAY = """\

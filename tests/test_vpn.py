@@ -22,17 +22,17 @@ import yaml
 
 from generator.api import check_file, render
 from generator.model import SecretRef, Topology
-from generator.targets import vpn
+from generator.output.writer import write_tree
 from generator.targets.base import Phase, Step
-from generator.targets.vpn_ends import (
+from generator.targets.vpn import target as vpn
+from generator.targets.vpn.ends import (
     RELEASE_LIMIT,
     LinkEnd,
     chart_fullname,
     link_ends,
     release_name,
 )
-from generator.targets.vpn_steps import install_command
-from generator.writer import write_tree
+from generator.targets.vpn.steps import install_command
 from tests.conftest import SEED, TOPOLOGIES, require_program
 
 DURATION = re.compile(r"^[0-9]+[smh]?$")

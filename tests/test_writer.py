@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from generator import writer
 from generator.errors import InputError
+from generator.output import writer
+from generator.output.writer import compare_tree, read_tree, render_tree, write_tree
 from generator.targets.base import Artifact, Kind
-from generator.writer import compare_tree, read_tree, render_tree, write_tree
 
 
 def tree(**files: str) -> writer.RenderedTree:

@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from ..model import Topology
-from ..writer import MANIFEST, RenderedTree
+from ..output.writer import MANIFEST, RenderedTree
 
 _LANGUAGES = {
     ".yaml": "yaml",

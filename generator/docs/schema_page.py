@@ -12,8 +12,8 @@ from collections.abc import Iterator, Mapping
 from itertools import islice
 from typing import Any
 
-from ..project import DNS_LABEL
-from ..schema import topology_schema
+from ..inputs.project import DNS_LABEL
+from ..inputs.schema import topology_schema
 from .markup import Cell, esc, md_text, table
 
 Schema = Mapping[str, Any]

@@ -8,8 +8,8 @@ from functools import cached_property
 from pathlib import Path
 
 from ..api import CheckedTopology, check_file
+from ..inputs.project import DNS_LABEL, TOPOLOGY_SUFFIXES
 from ..model import Topology
-from ..project import DNS_LABEL, TOPOLOGY_SUFFIXES
 from ..targets import runbook, runbook_steps
 from ..targets.runbook import NumberedStep
 from .committed import OutputState, output_state

@@ -16,7 +16,7 @@ from typing import Any
 from ..model import App, Cluster, Istio, Service, Topology, Workload
 from ..yamlout import Commented, dump_all
 from .base import Artifact, Kind, Order, Phase, Step, Target
-from .istio_apis import networking_api
+from .istio.apis import networking_api
 from .shell import kubectl
 
 INGRESS_SELECTOR = {"istio": "ingressgateway"}

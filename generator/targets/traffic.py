@@ -14,7 +14,7 @@ from typing import Any
 from ..model import App, Cluster, HttpMatch, HttpRule, ServiceRoute, Stage, Topology
 from ..yamlout import dump_all
 from .base import Artifact, Kind, Phase, Step, Target
-from .istio_apis import networking_api
+from .istio.apis import networking_api
 from .shell import kubectl
 
 DESTINATION_RULES = "destination-rules.yaml"

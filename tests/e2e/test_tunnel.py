@@ -27,8 +27,8 @@ import yaml
 
 from generator.api import check_file, render
 from generator.model import Cluster, SecretRef, Topology, VpnLink
-from generator.targets.vpn_ends import release_name
-from generator.writer import RenderedTree
+from generator.output.writer import RenderedTree
+from generator.targets.vpn.ends import release_name
 from tests.conftest import TOPOLOGIES
 
 from .chart import chart_sections, parse_ipsec_conf

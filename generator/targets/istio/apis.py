@@ -7,7 +7,7 @@ east-west gateway install (1.20, 1.21) serve ``v1beta1``, and Istio 1.0 served n
 
 from __future__ import annotations
 
-from ..model import Istio
+from ...model import Istio
 
 _V1_SINCE = 22
 

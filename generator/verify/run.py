@@ -29,15 +29,16 @@ from typing import Any
 import jsonschema
 import yaml
 
-from .errors import InputError, UsageError, dotted
-from .loader import FastLoader
-from .targets.base import ISTIO_BASE_VALUES, ISTIO_GATEWAY_VALUES, ISTIOD_VALUES, Kind
-from .targets.vpn_ends import CHART
-from .verify_crds import CrdVersion, read_crds
-from .verify_kube import KUBERNETES_VERSION, KubernetesSchemas, Validator, kubernetes_schemas
-from .verify_operator import OperatorCheck, values_defaults
-from .verify_sources import CRDS_ENV, Sources, find_sources
-from .verify_values import (
+from ..errors import InputError, UsageError, dotted
+from ..inputs.loader import FastLoader
+from ..output.writer import MANIFEST
+from ..targets.base import ISTIO_BASE_VALUES, ISTIO_GATEWAY_VALUES, ISTIOD_VALUES, Kind
+from ..targets.vpn.ends import CHART
+from .crds import CrdVersion, read_crds
+from .kube import KUBERNETES_VERSION, KubernetesSchemas, Validator, kubernetes_schemas
+from .operator import OperatorCheck, values_defaults
+from .sources import CRDS_ENV, Sources, find_sources
+from .values import (
     ANY,
     ValuesProblem,
     chart_defaults,
@@ -45,7 +46,6 @@ from .verify_values import (
     schema_problems,
     shorten,
 )
-from .writer import MANIFEST
 
 NOT_OBJECTS = frozenset({Kind.SCRIPT, Kind.STRONGSWAN, Kind.TEXT})
 STRONGSWAN = Kind.helm_values(CHART)

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from .errors import InputError
+from .. import __version__
+from ..errors import InputError
 
 if TYPE_CHECKING:
-    from .targets.base import Artifact
+    from ..targets.base import Artifact
 
 MANIFEST = "MANIFEST.json"
 STAGING_PREFIX = ".meshgen-staging-"

@@ -24,8 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .verify_kube import OBJECT_META, KubernetesSchemas, Validator, definition
-from .verify_values import ANY, ValuesProblem, key_path_problems, merge, schema_problems
+from .kube import OBJECT_META, KubernetesSchemas, Validator, definition
+from .values import ANY, ValuesProblem, key_path_problems, merge, schema_problems
 
 API_VERSION = "install.istio.io/v1alpha1"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import InputError
+from ..errors import InputError
 
 TOPOLOGY_SUFFIXES = (".yaml", ".yml")
 DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"

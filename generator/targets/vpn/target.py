@@ -4,21 +4,21 @@ Each end gets the values of its chart release (``values.yaml``), the ipsec.conf 
 renders from them (``ipsec.conf``, for review), the same tunnel for a plain strongSwan gateway
 (``swanctl.conf``) and the script installing it there (``install-gateway.sh``). The runbook's
 helpers ``vpn-install.sh`` and ``vpn-check.sh`` sit at the top of the output folder. See
-:mod:`.vpn_values`, :mod:`.vpn_configs`, :mod:`.vpn_scripts`, :mod:`.vpn_steps`.
+:mod:`.values`, :mod:`.configs`, :mod:`.scripts`, :mod:`.steps`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model import Topology
-from ..yamlout import dump
-from . import vpn_steps
-from .base import Artifact, Kind, Target
-from .vpn_configs import chart_ipsec_conf, swanctl_conf
-from .vpn_ends import CHART, link_ends
-from .vpn_scripts import gateway_script, gateway_script_path, helpers
-from .vpn_values import chart_values
+from ...model import Topology
+from ...yamlout import dump
+from ..base import Artifact, Kind, Target
+from . import steps
+from .configs import chart_ipsec_conf, swanctl_conf
+from .ends import CHART, link_ends
+from .scripts import gateway_script, gateway_script_path, helpers
+from .values import chart_values
 
 CHART_VALUES = Kind.helm_values(CHART)
 
@@ -37,4 +37,4 @@ def artifacts(t: Topology) -> Iterator[Artifact]:
                        executable=True)
 
 
-TARGET = Target("vpn", artifacts, vpn_steps.steps)
+TARGET = Target("vpn", artifacts, steps.steps)

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..model import Cluster, Topology, VpnLink
+from ...model import Cluster, Topology, VpnLink
 
 CHART = "iks-charts/strongswan"
 CHART_VERSION = "2.10.7"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..yamlout import Commented
-from .vpn_ends import CHART, CHART_VERSION, NAMESPACE, LinkEnd
+from ...yamlout import Commented
+from .ends import CHART, CHART_VERSION, NAMESPACE, LinkEnd
 
 # Chart defaults the values below are compared with (chart 2.10.7, helm/strongswan/values.yaml).
 CHART_DEFAULTS: dict[str, Any] = {

@@ -19,9 +19,9 @@ from typing import Any
 
 import yaml
 
-from .errors import InputError
-from .loader import FastLoader
-from .verify_kube import OBJECT_META
+from ..errors import InputError
+from ..inputs.loader import FastLoader
+from .kube import OBJECT_META
 
 _SCHEMA_MAPS = ("properties", "patternProperties", "definitions", "$defs")
 _SCHEMA_VALUES = ("items", "additionalProperties", "not", "additionalItems")

@@ -19,7 +19,7 @@ import jsonschema
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from .errors import UsageError
+from ..errors import UsageError
 
 KUBERNETES_VERSION = "1.32.0"
 DEFINITIONS_ID = "https://kubernetes.io/api/_definitions.json"

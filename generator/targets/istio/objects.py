@@ -10,10 +10,10 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from ..model import Cluster, Istio, Topology
-from ..yamlout import Commented
-from .istio_apis import networking_api, security_api
-from .namespaces import ISTIO_NAMESPACE
+from ...model import Cluster, Istio, Topology
+from ...yamlout import Commented
+from ..namespaces import ISTIO_NAMESPACE
+from .apis import networking_api, security_api
 
 OPERATOR_API = "install.istio.io/v1alpha1"
 

@@ -14,14 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..model import Cluster, Topology
-from ..templating import render_template
-from ..yamlout import dump
-from . import istio_paths as p
-from .base import Artifact, Kind, Phase, Step
-from .istio_objects import note
-from .istio_paths import q
-from .istio_steps import root_ca_steps
+from ...model import Cluster, Topology
+from ...templating import render_template
+from ...yamlout import dump
+from ..base import Artifact, Kind, Phase, Step
+from . import paths as p
+from .objects import note
+from .paths import q
+from .steps import root_ca_steps
 
 RELEASE = '"$ISTIO_1_0_DIR"'
 REQUIRE_RELEASE = (

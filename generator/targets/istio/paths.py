@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shlex
 
-from ..model import Cluster, Topology
-from .namespaces import ISTIO_NAMESPACE
+from ...model import Cluster, Topology
+from ..namespaces import ISTIO_NAMESPACE
 
 q = shlex.quote
 

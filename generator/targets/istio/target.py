@@ -7,20 +7,17 @@ with remotes expose istiod through it; remotes get the ``remote`` profile pointe
 primary's gateway. Istio config (expose-istiod, the cross-network gateway, mesh-wide mTLS) goes
 to primaries only. Remote secrets are never generated: the runbook pipes them from istioctl.
 
-Istio 1.0 (``version: "1.0"``) is in :mod:`.istio_legacy`.
+Istio 1.0 (``version: "1.0"``) is in :mod:`.legacy`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model import Cluster, NetworkMode, Topology
-from ..templating import render_template
-from ..yamlout import dump, dump_all
-from . import istio_legacy, istio_steps
-from . import istio_objects as obj
-from . import istio_paths as p
-from .base import (
+from ...model import Cluster, NetworkMode, Topology
+from ...templating import render_template
+from ...yamlout import dump, dump_all
+from ..base import (
     ISTIO_BASE_VALUES,
     ISTIO_GATEWAY_VALUES,
     ISTIOD_VALUES,
@@ -30,6 +27,10 @@ from .base import (
     Step,
     Target,
 )
+from . import legacy
+from . import objects as obj
+from . import paths as p
+from . import steps as modern
 
 
 def _ca_script(cluster: Cluster) -> Artifact:
@@ -96,17 +97,17 @@ def artifacts(t: Topology) -> Iterator[Artifact]:
             yield from _primary(t, cluster)
         else:
             yield from _remote(t, cluster)
-        if istio_steps.needs_eastwest(t, cluster):
+        if modern.needs_eastwest(t, cluster):
             yield from _eastwest(t, cluster)
     if t.istio.legacy:
-        yield from istio_legacy.artifacts(t)
+        yield from legacy.artifacts(t)
 
 
 def steps(t: Topology) -> Iterator[Step]:
     if t.istio.legacy:
-        yield from istio_legacy.steps(t)
+        yield from legacy.steps(t)
     else:
-        yield from istio_steps.steps(t)
+        yield from modern.steps(t)
 
 
 TARGET = Target("istio", artifacts, steps)

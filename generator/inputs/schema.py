@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import FieldPath, Problem
+from ..errors import FieldPath, Problem
 from .project import DNS_LABEL
 
 if TYPE_CHECKING:  # jsonschema is imported when validating: `meshgen schema` needs none of it
@@ -46,7 +46,7 @@ def schema_text() -> str:
     try:
         return resources.files("generator.schemas").joinpath(SCHEMA_FILE).read_text("utf-8")
     except (ModuleNotFoundError, FileNotFoundError):
-        return (Path(__file__).resolve().parent.parent / "schemas" / SCHEMA_FILE).read_text(
+        return (Path(__file__).resolve().parents[2] / "schemas" / SCHEMA_FILE).read_text(
             "utf-8")
 
 

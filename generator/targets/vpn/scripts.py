@@ -13,11 +13,11 @@ from __future__ import annotations
 import functools
 import shlex
 
-from ..templating import render_template
-from .base import Artifact, Kind
-from .runbook import one_line
-from .shell import key_file_word
-from .vpn_ends import (
+from ...templating import render_template
+from ..base import Artifact, Kind
+from ..runbook import one_line
+from ..shell import key_file_word
+from .ends import (
     CHART,
     CHART_VERSION,
     NAMESPACE,

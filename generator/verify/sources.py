@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import UsageError
+from ..errors import UsageError
 
 CRDS_ENV = "MESHGEN_ISTIO_CRDS"
 STRONGSWAN_ENV = "MESHGEN_STRONGSWAN_VALUES"

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .errors import FieldPath, Location, Problem
+from ..errors import FieldPath, Location, Problem
 
 MAX_BYTES = 1024 * 1024
 MAX_ALIAS_NODES = 10_000

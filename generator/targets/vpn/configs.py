@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..model import seconds
-from ..templating import render_template
-from ..yamlout import plain
-from .runbook import one_line
-from .vpn_ends import CHART, CHART_VERSION, LinkEnd, duration
-from .vpn_scripts import GATEWAY_SCRIPT, SWANCTL_CONF_DIR
-from .vpn_values import CHART_DEFAULTS, STRONGSWAN_DPD_DELAY
+from ...model import seconds
+from ...templating import render_template
+from ...yamlout import plain
+from ..runbook import one_line
+from .ends import CHART, CHART_VERSION, LinkEnd, duration
+from .scripts import GATEWAY_SCRIPT, SWANCTL_CONF_DIR
+from .values import CHART_DEFAULTS, STRONGSWAN_DPD_DELAY
 
 IKE_VERSIONS = {"ikev2": 2, "ikev1": 1, "ike": 0}
 # ipsec.conf's dpdaction/closeaction values in swanctl's words ("none" = no action).

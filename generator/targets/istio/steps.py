@@ -9,11 +9,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
-from ..model import Cluster, NetworkMode, Topology
-from . import istio_paths as p
-from .base import Phase, Step
-from .istio_objects import has_remotes, is_ingress
-from .istio_paths import q
+from ...model import Cluster, NetworkMode, Topology
+from ..base import Phase, Step
+from . import paths as p
+from .objects import has_remotes, is_ingress
+from .paths import q
 
 CACERTS_FILES = ("ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem")
 

@@ -18,10 +18,10 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
 
 RECORD = ".meshgen-record.json"
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent
 _SOURCE_SUFFIXES = (".py", ".j2", ".yaml", ".json")
 
 FileStats = dict[str, list[int]]

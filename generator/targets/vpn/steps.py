@@ -10,11 +10,11 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterator
 
-from ..model import SecretRef, Topology
-from .base import Phase, Step
-from .shell import key_file_word
-from .vpn_ends import CHART, CHART_REPO_NAME, CHART_REPO_URL, LinkEnd, link_ends, release_name
-from .vpn_scripts import CHECK_HELPER, GATEWAY_SCRIPT, INSTALL_HELPER
+from ...model import SecretRef, Topology
+from ..base import Phase, Step
+from ..shell import key_file_word
+from .ends import CHART, CHART_REPO_NAME, CHART_REPO_URL, LinkEnd, link_ends, release_name
+from .scripts import CHECK_HELPER, GATEWAY_SCRIPT, INSTALL_HELPER
 
 q = shlex.quote
 
