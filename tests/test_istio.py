@@ -129,8 +129,8 @@ def test_no_secret_is_generated_and_remote_secrets_are_piped(tmp_path: Path) -> 
             if artifact.kind == Kind.MANIFESTS:
                 assert all(d["kind"] != "Secret" for d in docs(artifact)), artifact.path
     seed = topology(SEED)
-    assert ("istioctl create-remote-secret --context=iks-admin --name=iks | kubectl apply "
-            "--context=icp-admin -f -") in commands(seed)
+    assert ("istioctl create-remote-secret --context iks-admin --name=iks | kubectl --context "
+            "icp-admin apply -f -") in commands(seed)
 
 
 # --- primary-remote, the seed -------------------------------------------------------------
@@ -204,7 +204,7 @@ def test_remote_gets_remote_profile_and_address_read_at_apply_time() -> None:
     ordered = commands(t)
     read = ordered.index('EASTWEST_ICP="$(icp/istio/eastwest-address.sh)"')
     install = next(i for i, c in enumerate(ordered) if c.startswith(
-        "istioctl install --context=iks-admin"))
+        "istioctl install --context iks-admin"))
     assert read < install
     assert ordered[install].endswith('--set values.global.remotePilotAddress="$EASTWEST_ICP"')
     script = out["icp/istio/eastwest-address.sh"].text
@@ -245,7 +245,7 @@ def test_runbook_phases_and_contexts() -> None:
     for step in ordered:
         cluster = t.cluster(step.cluster or "")
         assert cluster is not None
-        assert any(f"--context={cluster.context}" in c for c in step.commands), step
+        assert any(f"--context {cluster.context} " in c for c in step.commands), step
         for command in step.commands:
             shlex.split(command)  # every command is well-formed shell
 
@@ -253,8 +253,8 @@ def test_runbook_phases_and_contexts() -> None:
 def test_values_from_the_topology_are_shell_quoted(tmp_path: Path) -> None:
     t = topology(SEED, [("context: iks-admin", "context: iks&admin")], tmp_path)
     joined = "\n".join(commands(t))
-    assert "--context='iks&admin'" in joined
-    assert "--context=iks&admin" not in joined
+    assert "--context 'iks&admin' " in joined
+    assert "--context iks&admin" not in joined
 
 
 def test_root_ca_step_for_every_cluster() -> None:
@@ -360,10 +360,10 @@ def test_multi_primary_has_two_full_planes_and_secrets_both_ways() -> None:
         assert f"{name}/istio/expose-istiod.yaml" not in out
     secrets = [c for c in commands(t) if "create-remote-secret" in c]
     assert secrets == [
-        "istioctl create-remote-secret --context=west-admin --name=west | kubectl apply "
-        "--context=east-admin -f -",
-        "istioctl create-remote-secret --context=east-admin --name=east | kubectl apply "
-        "--context=west-admin -f -",
+        "istioctl create-remote-secret --context west-admin --name=west | kubectl --context "
+        "east-admin apply -f -",
+        "istioctl create-remote-secret --context east-admin --name=east | kubectl --context "
+        "west-admin apply -f -",
     ]
     assert [s.cluster for s in steps(t) if s.phase is Phase.ISTIO_PRIMARY] == ["east", "west"]
 
@@ -385,9 +385,9 @@ def test_legacy_seed_installs_the_demo_plane_from_the_release(tmp_path: Path) ->
     primary = [s for s in steps(t) if s.phase is Phase.ISTIO_PRIMARY]
     assert [s.cluster for s in primary] == ["icp"]
     assert primary[0].commands[1:] == (
-        'kubectl --context=icp-admin apply -f '
+        'kubectl --context icp-admin apply -f '
         '"$ISTIO_1_0_DIR"/install/kubernetes/helm/istio/templates/crds.yaml',
-        'kubectl --context=icp-admin apply -f "$ISTIO_1_0_DIR"/install/kubernetes/istio-demo.yaml',
+        'kubectl --context icp-admin apply -f "$ISTIO_1_0_DIR"/install/kubernetes/istio-demo.yaml',
     )
     out = files(t)
     assert not any(p.endswith(".yaml") for p in out)  # nothing of Istio 1.30 is generated
@@ -424,14 +424,14 @@ def test_legacy_remote_install_and_credentials(tmp_path: Path) -> None:
     joined = "\n".join(remote.commands)
     assert "iks/istio/istio-remote-values.sh >" in joined
     assert '"$ISTIO_1_0_DIR"/install/kubernetes/helm/istio-remote' in joined
-    assert "kubectl --context=iks-admin apply -f" in joined
+    assert "kubectl --context iks-admin apply -f" in joined
     assert any("istio/istio#4822" in n for n in remote.notes)
     (secret,) = [s for s in ordered if s.phase is Phase.ISTIO_SECRETS]
     assert secret.cluster == "icp"
     assert secret.commands[-2:] == (
-        'kubectl --context=icp-admin create secret generic iks --from-file '
+        'kubectl --context icp-admin create secret generic iks --from-file '
         '"$STATE_DIR"/kubeconfigs/iks -n istio-system',
-        "kubectl --context=icp-admin label secret iks istio/multiCluster=true -n istio-system",
+        "kubectl --context icp-admin label secret iks istio/multiCluster=true -n istio-system",
     )
     assert '$HOME/.meshgen/' in secret.commands[0]  # the kubeconfig stays outside output/
     kubeconfig = files(t)["iks/istio/kubeconfig.sh"].text

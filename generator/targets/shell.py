@@ -1,4 +1,9 @@
-"""Shell words shared by the targets that write runbook commands."""
+"""Shell words shared by the targets that write runbook commands.
+
+Every kubectl and istioctl line of the runbook is made here, so that each names its cluster
+one way: ``--context CONTEXT``, every word quoted as :func:`shlex.join` quotes it. A word that
+must stay shell (an expansion such as ``"$STATE_DIR"/file``) is passed as :class:`Shell`.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +15,41 @@ INVOKED_FROM = "MESHGEN_INVOKED_FROM"
 """Set by apply.sh to the folder it was started from, before it changes to its own."""
 
 
-def key_file_word(path: str) -> str:
-    """A key file path as one bash word that never expands its content: ``~/`` is the home
-    folder; a relative path is read from the folder apply.sh was started from, so a key kept
-    beside the topologies is never looked for inside output/."""
-    if path == "~":
-        return '"$HOME"'
-    if path.startswith("~/"):
-        return '"$HOME"/' + shlex.quote(path[2:])
-    if path.startswith("/"):
-        return shlex.quote(path)
-    # Outside apply.sh (a step copied into a shell) the current folder stands in.
-    return f'"${{{INVOKED_FROM}:-$PWD}}"/' + shlex.quote(path)
+class Shell(str):
+    """A word already written as shell, placed in a command line as is."""
+
+    __slots__ = ()
+
+
+def command(*words: str) -> str:
+    """One command line: each word quoted, except :class:`Shell` words."""
+    return " ".join(w if isinstance(w, Shell) else shlex.quote(w) for w in words)
 
 
 def kubectl(cluster: Cluster, *args: str) -> str:
     """A kubectl command line against ``cluster``'s context."""
-    return shlex.join(["kubectl", "--context", cluster.context, *args])
+    return command("kubectl", "--context", cluster.context, *args)
+
+
+def istioctl(cluster: Cluster, subcommand: str, *args: str) -> str:
+    """An istioctl command line against ``cluster``'s context."""
+    return command("istioctl", subcommand, "--context", cluster.context, *args)
+
+
+def pipe(*commands: str) -> str:
+    """Commands joined by pipes, each reading what the one before it wrote."""
+    return " | ".join(commands)
+
+
+def key_file_word(path: str) -> Shell:
+    """A key file path as one bash word that never expands its content: ``~/`` is the home
+    folder; a relative path is read from the folder apply.sh was started from, so a key kept
+    beside the topologies is never looked for inside output/."""
+    if path == "~":
+        return Shell('"$HOME"')
+    if path.startswith("~/"):
+        return Shell('"$HOME"/' + shlex.quote(path[2:]))
+    if path.startswith("/"):
+        return Shell(shlex.quote(path))
+    # Outside apply.sh (a step copied into a shell) the current folder stands in.
+    return Shell(f'"${{{INVOKED_FROM}:-$PWD}}"/' + shlex.quote(path))

@@ -375,47 +375,47 @@ readonly STEP_COMMANDS=(
   './vpn-check.sh --context spoke-c-admin --release vpn-hub --peer-context hub-admin --peer-release vpn-spoke-c'
   # Step 12
   'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"'
-  'kubectl --context=hub-admin apply -f hub/namespaces.yaml'
+  'kubectl --context hub-admin apply -f hub/namespaces.yaml'
   'hub/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context=hub-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/hub/ca-cert.pem --from-file="$CA_DIR"/hub/ca-key.pem --from-file="$CA_DIR"/hub/root-cert.pem --from-file="$CA_DIR"/hub/cert-chain.pem --dry-run=client -o yaml | kubectl --context=hub-admin apply -f -'
+  'kubectl --context hub-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/hub/ca-cert.pem --from-file="$CA_DIR"/hub/ca-key.pem --from-file="$CA_DIR"/hub/root-cert.pem --from-file="$CA_DIR"/hub/cert-chain.pem --dry-run=client -o yaml | kubectl --context hub-admin apply -f -'
   # Step 13
   'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"'
-  'kubectl --context=spoke-a-admin apply -f spoke-a/namespaces.yaml'
+  'kubectl --context spoke-a-admin apply -f spoke-a/namespaces.yaml'
   'spoke-a/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context=spoke-a-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/spoke-a/ca-cert.pem --from-file="$CA_DIR"/spoke-a/ca-key.pem --from-file="$CA_DIR"/spoke-a/root-cert.pem --from-file="$CA_DIR"/spoke-a/cert-chain.pem --dry-run=client -o yaml | kubectl --context=spoke-a-admin apply -f -'
+  'kubectl --context spoke-a-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/spoke-a/ca-cert.pem --from-file="$CA_DIR"/spoke-a/ca-key.pem --from-file="$CA_DIR"/spoke-a/root-cert.pem --from-file="$CA_DIR"/spoke-a/cert-chain.pem --dry-run=client -o yaml | kubectl --context spoke-a-admin apply -f -'
   # Step 14
   'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"'
-  'kubectl --context=spoke-b-admin apply -f spoke-b/namespaces.yaml'
+  'kubectl --context spoke-b-admin apply -f spoke-b/namespaces.yaml'
   'spoke-b/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context=spoke-b-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/spoke-b/ca-cert.pem --from-file="$CA_DIR"/spoke-b/ca-key.pem --from-file="$CA_DIR"/spoke-b/root-cert.pem --from-file="$CA_DIR"/spoke-b/cert-chain.pem --dry-run=client -o yaml | kubectl --context=spoke-b-admin apply -f -'
+  'kubectl --context spoke-b-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/spoke-b/ca-cert.pem --from-file="$CA_DIR"/spoke-b/ca-key.pem --from-file="$CA_DIR"/spoke-b/root-cert.pem --from-file="$CA_DIR"/spoke-b/cert-chain.pem --dry-run=client -o yaml | kubectl --context spoke-b-admin apply -f -'
   # Step 15
   'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"'
-  'kubectl --context=spoke-c-admin apply -f spoke-c/namespaces.yaml'
+  'kubectl --context spoke-c-admin apply -f spoke-c/namespaces.yaml'
   'spoke-c/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context=spoke-c-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/spoke-c/ca-cert.pem --from-file="$CA_DIR"/spoke-c/ca-key.pem --from-file="$CA_DIR"/spoke-c/root-cert.pem --from-file="$CA_DIR"/spoke-c/cert-chain.pem --dry-run=client -o yaml | kubectl --context=spoke-c-admin apply -f -'
+  'kubectl --context spoke-c-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/spoke-c/ca-cert.pem --from-file="$CA_DIR"/spoke-c/ca-key.pem --from-file="$CA_DIR"/spoke-c/root-cert.pem --from-file="$CA_DIR"/spoke-c/cert-chain.pem --dry-run=client -o yaml | kubectl --context spoke-c-admin apply -f -'
   # Step 16
-  'istioctl install --context=hub-admin -y -f hub/istio/control-plane.yaml'
-  'kubectl --context=hub-admin apply -f hub/istio/peer-authentication.yaml'
+  'istioctl install --context hub-admin -y -f hub/istio/control-plane.yaml'
+  'kubectl --context hub-admin apply -f hub/istio/peer-authentication.yaml'
   # Step 17
-  'istioctl install --context=hub-admin -y -f hub/istio/eastwest-gateway.yaml'
+  'istioctl install --context hub-admin -y -f hub/istio/eastwest-gateway.yaml'
   'EASTWEST_HUB="$(hub/istio/eastwest-address.sh)"'
   # Step 18
-  'kubectl --context=hub-admin apply -f hub/istio/expose-istiod.yaml'
+  'kubectl --context hub-admin apply -f hub/istio/expose-istiod.yaml'
   # Step 19
   'EASTWEST_HUB="${EASTWEST_HUB:-$(hub/istio/eastwest-address.sh)}"'
-  'istioctl install --context=spoke-a-admin -y -f spoke-a/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"'
+  'istioctl install --context spoke-a-admin -y -f spoke-a/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"'
   # Step 20
   'EASTWEST_HUB="${EASTWEST_HUB:-$(hub/istio/eastwest-address.sh)}"'
-  'istioctl install --context=spoke-b-admin -y -f spoke-b/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"'
+  'istioctl install --context spoke-b-admin -y -f spoke-b/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"'
   # Step 21
   'EASTWEST_HUB="${EASTWEST_HUB:-$(hub/istio/eastwest-address.sh)}"'
-  'istioctl install --context=spoke-c-admin -y -f spoke-c/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"'
+  'istioctl install --context spoke-c-admin -y -f spoke-c/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"'
   # Step 22
-  'istioctl create-remote-secret --context=spoke-a-admin --name=spoke-a | kubectl apply --context=hub-admin -f -'
+  'istioctl create-remote-secret --context spoke-a-admin --name=spoke-a | kubectl --context hub-admin apply -f -'
   # Step 23
-  'istioctl create-remote-secret --context=spoke-b-admin --name=spoke-b | kubectl apply --context=hub-admin -f -'
+  'istioctl create-remote-secret --context spoke-b-admin --name=spoke-b | kubectl --context hub-admin apply -f -'
   # Step 24
-  'istioctl create-remote-secret --context=spoke-c-admin --name=spoke-c | kubectl apply --context=hub-admin -f -'
+  'istioctl create-remote-secret --context spoke-c-admin --name=spoke-c | kubectl --context hub-admin apply -f -'
   # Step 25
   'kubectl --context hub-admin apply -k hub'
   'kubectl --context hub-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/ratings-v1 deployment/productpage-v1'

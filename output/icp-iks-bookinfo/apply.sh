@@ -296,27 +296,27 @@ readonly STEP_COMMANDS=(
   './vpn-check.sh --context iks-admin --release vpn-icp --peer-context icp-admin --peer-release vpn-iks'
   # Step 6
   'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/icp-iks-bookinfo/ca}"'
-  'kubectl --context=icp-admin apply -f icp/namespaces.yaml'
+  'kubectl --context icp-admin apply -f icp/namespaces.yaml'
   'icp/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context=icp-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/icp/ca-cert.pem --from-file="$CA_DIR"/icp/ca-key.pem --from-file="$CA_DIR"/icp/root-cert.pem --from-file="$CA_DIR"/icp/cert-chain.pem --dry-run=client -o yaml | kubectl --context=icp-admin apply -f -'
+  'kubectl --context icp-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/icp/ca-cert.pem --from-file="$CA_DIR"/icp/ca-key.pem --from-file="$CA_DIR"/icp/root-cert.pem --from-file="$CA_DIR"/icp/cert-chain.pem --dry-run=client -o yaml | kubectl --context icp-admin apply -f -'
   # Step 7
   'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/icp-iks-bookinfo/ca}"'
-  'kubectl --context=iks-admin apply -f iks/namespaces.yaml'
+  'kubectl --context iks-admin apply -f iks/namespaces.yaml'
   'iks/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context=iks-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/iks/ca-cert.pem --from-file="$CA_DIR"/iks/ca-key.pem --from-file="$CA_DIR"/iks/root-cert.pem --from-file="$CA_DIR"/iks/cert-chain.pem --dry-run=client -o yaml | kubectl --context=iks-admin apply -f -'
+  'kubectl --context iks-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/iks/ca-cert.pem --from-file="$CA_DIR"/iks/ca-key.pem --from-file="$CA_DIR"/iks/root-cert.pem --from-file="$CA_DIR"/iks/cert-chain.pem --dry-run=client -o yaml | kubectl --context iks-admin apply -f -'
   # Step 8
-  'istioctl install --context=icp-admin -y -f icp/istio/control-plane.yaml'
-  'kubectl --context=icp-admin apply -f icp/istio/peer-authentication.yaml'
+  'istioctl install --context icp-admin -y -f icp/istio/control-plane.yaml'
+  'kubectl --context icp-admin apply -f icp/istio/peer-authentication.yaml'
   # Step 9
-  'istioctl install --context=icp-admin -y -f icp/istio/eastwest-gateway.yaml'
+  'istioctl install --context icp-admin -y -f icp/istio/eastwest-gateway.yaml'
   'EASTWEST_ICP="$(icp/istio/eastwest-address.sh)"'
   # Step 10
-  'kubectl --context=icp-admin apply -f icp/istio/expose-istiod.yaml'
+  'kubectl --context icp-admin apply -f icp/istio/expose-istiod.yaml'
   # Step 11
   'EASTWEST_ICP="${EASTWEST_ICP:-$(icp/istio/eastwest-address.sh)}"'
-  'istioctl install --context=iks-admin -y -f iks/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_ICP"'
+  'istioctl install --context iks-admin -y -f iks/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_ICP"'
   # Step 12
-  'istioctl create-remote-secret --context=iks-admin --name=iks | kubectl apply --context=icp-admin -f -'
+  'istioctl create-remote-secret --context iks-admin --name=iks | kubectl --context icp-admin apply -f -'
   # Step 13
   'kubectl --context icp-admin apply -k icp'
   'kubectl --context icp-admin --namespace default wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/ratings-v1 deployment/reviews-v1 deployment/reviews-v2 deployment/productpage-v1'

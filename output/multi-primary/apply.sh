@@ -297,24 +297,24 @@ readonly STEP_COMMANDS=(
   './vpn-check.sh --context west-admin --release vpn-east --peer-context east-admin --peer-release vpn-west'
   # Step 6
   'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/multi-primary/ca}"'
-  'kubectl --context=east-admin apply -f east/namespaces.yaml'
+  'kubectl --context east-admin apply -f east/namespaces.yaml'
   'east/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context=east-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/east/ca-cert.pem --from-file="$CA_DIR"/east/ca-key.pem --from-file="$CA_DIR"/east/root-cert.pem --from-file="$CA_DIR"/east/cert-chain.pem --dry-run=client -o yaml | kubectl --context=east-admin apply -f -'
+  'kubectl --context east-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/east/ca-cert.pem --from-file="$CA_DIR"/east/ca-key.pem --from-file="$CA_DIR"/east/root-cert.pem --from-file="$CA_DIR"/east/cert-chain.pem --dry-run=client -o yaml | kubectl --context east-admin apply -f -'
   # Step 7
   'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/multi-primary/ca}"'
-  'kubectl --context=west-admin apply -f west/namespaces.yaml'
+  'kubectl --context west-admin apply -f west/namespaces.yaml'
   'west/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context=west-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/west/ca-cert.pem --from-file="$CA_DIR"/west/ca-key.pem --from-file="$CA_DIR"/west/root-cert.pem --from-file="$CA_DIR"/west/cert-chain.pem --dry-run=client -o yaml | kubectl --context=west-admin apply -f -'
+  'kubectl --context west-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/west/ca-cert.pem --from-file="$CA_DIR"/west/ca-key.pem --from-file="$CA_DIR"/west/root-cert.pem --from-file="$CA_DIR"/west/cert-chain.pem --dry-run=client -o yaml | kubectl --context west-admin apply -f -'
   # Step 8
-  'istioctl install --context=east-admin -y -f east/istio/control-plane.yaml'
-  'kubectl --context=east-admin apply -f east/istio/peer-authentication.yaml'
+  'istioctl install --context east-admin -y -f east/istio/control-plane.yaml'
+  'kubectl --context east-admin apply -f east/istio/peer-authentication.yaml'
   # Step 9
-  'istioctl install --context=west-admin -y -f west/istio/control-plane.yaml'
-  'kubectl --context=west-admin apply -f west/istio/peer-authentication.yaml'
+  'istioctl install --context west-admin -y -f west/istio/control-plane.yaml'
+  'kubectl --context west-admin apply -f west/istio/peer-authentication.yaml'
   # Step 10
-  'istioctl create-remote-secret --context=west-admin --name=west | kubectl apply --context=east-admin -f -'
+  'istioctl create-remote-secret --context west-admin --name=west | kubectl --context east-admin apply -f -'
   # Step 11
-  'istioctl create-remote-secret --context=east-admin --name=east | kubectl apply --context=west-admin -f -'
+  'istioctl create-remote-secret --context east-admin --name=east | kubectl --context west-admin apply -f -'
   # Step 12
   'kubectl --context east-admin apply -k east'
   'kubectl --context east-admin --namespace default wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/ratings-v1 deployment/reviews-v1 deployment/productpage-v1'

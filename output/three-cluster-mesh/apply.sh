@@ -355,37 +355,37 @@ readonly STEP_COMMANDS=(
   './vpn-check.sh --context tokyo-admin --release vpn-dallas --peer-context dallas-admin --peer-release vpn-tokyo'
   # Step 11
   'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-cluster-mesh/ca}"'
-  'kubectl --context=dallas-admin apply -f dallas/namespaces.yaml'
+  'kubectl --context dallas-admin apply -f dallas/namespaces.yaml'
   'dallas/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context=dallas-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/dallas/ca-cert.pem --from-file="$CA_DIR"/dallas/ca-key.pem --from-file="$CA_DIR"/dallas/root-cert.pem --from-file="$CA_DIR"/dallas/cert-chain.pem --dry-run=client -o yaml | kubectl --context=dallas-admin apply -f -'
+  'kubectl --context dallas-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/dallas/ca-cert.pem --from-file="$CA_DIR"/dallas/ca-key.pem --from-file="$CA_DIR"/dallas/root-cert.pem --from-file="$CA_DIR"/dallas/cert-chain.pem --dry-run=client -o yaml | kubectl --context dallas-admin apply -f -'
   # Step 12
   'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-cluster-mesh/ca}"'
-  'kubectl --context=frankfurt-admin apply -f frankfurt/namespaces.yaml'
+  'kubectl --context frankfurt-admin apply -f frankfurt/namespaces.yaml'
   'frankfurt/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context=frankfurt-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/frankfurt/ca-cert.pem --from-file="$CA_DIR"/frankfurt/ca-key.pem --from-file="$CA_DIR"/frankfurt/root-cert.pem --from-file="$CA_DIR"/frankfurt/cert-chain.pem --dry-run=client -o yaml | kubectl --context=frankfurt-admin apply -f -'
+  'kubectl --context frankfurt-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/frankfurt/ca-cert.pem --from-file="$CA_DIR"/frankfurt/ca-key.pem --from-file="$CA_DIR"/frankfurt/root-cert.pem --from-file="$CA_DIR"/frankfurt/cert-chain.pem --dry-run=client -o yaml | kubectl --context frankfurt-admin apply -f -'
   # Step 13
   'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-cluster-mesh/ca}"'
-  'kubectl --context=tokyo-admin apply -f tokyo/namespaces.yaml'
+  'kubectl --context tokyo-admin apply -f tokyo/namespaces.yaml'
   'tokyo/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context=tokyo-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/tokyo/ca-cert.pem --from-file="$CA_DIR"/tokyo/ca-key.pem --from-file="$CA_DIR"/tokyo/root-cert.pem --from-file="$CA_DIR"/tokyo/cert-chain.pem --dry-run=client -o yaml | kubectl --context=tokyo-admin apply -f -'
+  'kubectl --context tokyo-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/tokyo/ca-cert.pem --from-file="$CA_DIR"/tokyo/ca-key.pem --from-file="$CA_DIR"/tokyo/root-cert.pem --from-file="$CA_DIR"/tokyo/cert-chain.pem --dry-run=client -o yaml | kubectl --context tokyo-admin apply -f -'
   # Step 14
-  'istioctl install --context=dallas-admin -y -f dallas/istio/control-plane.yaml'
-  'kubectl --context=dallas-admin apply -f dallas/istio/peer-authentication.yaml'
+  'istioctl install --context dallas-admin -y -f dallas/istio/control-plane.yaml'
+  'kubectl --context dallas-admin apply -f dallas/istio/peer-authentication.yaml'
   # Step 15
-  'istioctl install --context=dallas-admin -y -f dallas/istio/eastwest-gateway.yaml'
+  'istioctl install --context dallas-admin -y -f dallas/istio/eastwest-gateway.yaml'
   'EASTWEST_DALLAS="$(dallas/istio/eastwest-address.sh)"'
   # Step 16
-  'kubectl --context=dallas-admin apply -f dallas/istio/expose-istiod.yaml'
+  'kubectl --context dallas-admin apply -f dallas/istio/expose-istiod.yaml'
   # Step 17
   'EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"'
-  'istioctl install --context=frankfurt-admin -y -f frankfurt/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
+  'istioctl install --context frankfurt-admin -y -f frankfurt/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
   # Step 18
   'EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"'
-  'istioctl install --context=tokyo-admin -y -f tokyo/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
+  'istioctl install --context tokyo-admin -y -f tokyo/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
   # Step 19
-  'istioctl create-remote-secret --context=frankfurt-admin --name=frankfurt | kubectl apply --context=dallas-admin -f -'
+  'istioctl create-remote-secret --context frankfurt-admin --name=frankfurt | kubectl --context dallas-admin apply -f -'
   # Step 20
-  'istioctl create-remote-secret --context=tokyo-admin --name=tokyo | kubectl apply --context=dallas-admin -f -'
+  'istioctl create-remote-secret --context tokyo-admin --name=tokyo | kubectl --context dallas-admin apply -f -'
   # Step 21
   'kubectl --context dallas-admin apply -k dallas'
   'kubectl --context dallas-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/reviews-v1 deployment/productpage-v1'

@@ -286,41 +286,41 @@ readonly STEP_FIRST=(0 0 4 8 12 14 16 17 18 19 20 21 22 23 24 26 28 30 31 32 33 
 readonly STEP_COMMANDS=(
   # Step 1
   'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-networks/ca}"'
-  'kubectl --context=central-admin apply -f central/namespaces.yaml'
+  'kubectl --context central-admin apply -f central/namespaces.yaml'
   'central/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context=central-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/central/ca-cert.pem --from-file="$CA_DIR"/central/ca-key.pem --from-file="$CA_DIR"/central/root-cert.pem --from-file="$CA_DIR"/central/cert-chain.pem --dry-run=client -o yaml | kubectl --context=central-admin apply -f -'
+  'kubectl --context central-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/central/ca-cert.pem --from-file="$CA_DIR"/central/ca-key.pem --from-file="$CA_DIR"/central/root-cert.pem --from-file="$CA_DIR"/central/cert-chain.pem --dry-run=client -o yaml | kubectl --context central-admin apply -f -'
   # Step 2
   'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-networks/ca}"'
-  'kubectl --context=east-admin apply -f east/namespaces.yaml'
+  'kubectl --context east-admin apply -f east/namespaces.yaml'
   'east/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context=east-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/east/ca-cert.pem --from-file="$CA_DIR"/east/ca-key.pem --from-file="$CA_DIR"/east/root-cert.pem --from-file="$CA_DIR"/east/cert-chain.pem --dry-run=client -o yaml | kubectl --context=east-admin apply -f -'
+  'kubectl --context east-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/east/ca-cert.pem --from-file="$CA_DIR"/east/ca-key.pem --from-file="$CA_DIR"/east/root-cert.pem --from-file="$CA_DIR"/east/cert-chain.pem --dry-run=client -o yaml | kubectl --context east-admin apply -f -'
   # Step 3
   'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-networks/ca}"'
-  'kubectl --context=west-admin apply -f west/namespaces.yaml'
+  'kubectl --context west-admin apply -f west/namespaces.yaml'
   'west/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context=west-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/west/ca-cert.pem --from-file="$CA_DIR"/west/ca-key.pem --from-file="$CA_DIR"/west/root-cert.pem --from-file="$CA_DIR"/west/cert-chain.pem --dry-run=client -o yaml | kubectl --context=west-admin apply -f -'
+  'kubectl --context west-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/west/ca-cert.pem --from-file="$CA_DIR"/west/ca-key.pem --from-file="$CA_DIR"/west/root-cert.pem --from-file="$CA_DIR"/west/cert-chain.pem --dry-run=client -o yaml | kubectl --context west-admin apply -f -'
   # Step 4
-  'istioctl install --context=central-admin -y -f central/istio/control-plane.yaml'
-  'kubectl --context=central-admin apply -f central/istio/peer-authentication.yaml'
+  'istioctl install --context central-admin -y -f central/istio/control-plane.yaml'
+  'kubectl --context central-admin apply -f central/istio/peer-authentication.yaml'
   # Step 5
-  'istioctl install --context=central-admin -y -f central/istio/eastwest-gateway.yaml'
+  'istioctl install --context central-admin -y -f central/istio/eastwest-gateway.yaml'
   'central/istio/eastwest-address.sh >/dev/null'
   # Step 6
-  'kubectl --context=central-admin apply -f central/istio/expose-istiod.yaml'
+  'kubectl --context central-admin apply -f central/istio/expose-istiod.yaml'
   # Step 7
-  'kubectl --context=central-admin apply -f central/istio/cross-network-gateway.yaml'
+  'kubectl --context central-admin apply -f central/istio/cross-network-gateway.yaml'
   # Step 8
-  'istioctl install --context=east-admin -y -f east/istio/control-plane.yaml'
+  'istioctl install --context east-admin -y -f east/istio/control-plane.yaml'
   # Step 9
-  'istioctl install --context=west-admin -y -f west/istio/control-plane.yaml'
+  'istioctl install --context west-admin -y -f west/istio/control-plane.yaml'
   # Step 10
-  'istioctl create-remote-secret --context=east-admin --name=east | kubectl apply --context=central-admin -f -'
+  'istioctl create-remote-secret --context east-admin --name=east | kubectl --context central-admin apply -f -'
   # Step 11
-  'istioctl create-remote-secret --context=west-admin --name=west | kubectl apply --context=central-admin -f -'
+  'istioctl create-remote-secret --context west-admin --name=west | kubectl --context central-admin apply -f -'
   # Step 12
-  'istioctl install --context=east-admin -y -f east/istio/eastwest-gateway.yaml'
+  'istioctl install --context east-admin -y -f east/istio/eastwest-gateway.yaml'
   # Step 13
-  'istioctl install --context=west-admin -y -f west/istio/eastwest-gateway.yaml'
+  'istioctl install --context west-admin -y -f west/istio/eastwest-gateway.yaml'
   # Step 14
   'kubectl --context central-admin apply -k central'
   'kubectl --context central-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/productpage-v1'

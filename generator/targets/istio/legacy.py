@@ -18,6 +18,8 @@ from ...model import Cluster, Topology
 from ...templating import render_template
 from ...yamlout import dump
 from ..base import Artifact, Kind, Phase, Step
+from ..namespaces import ISTIO_NAMESPACE
+from ..shell import Shell, kubectl
 from . import paths as p
 from .objects import note
 from .paths import q
@@ -72,6 +74,7 @@ def artifacts(t: Topology) -> Iterator[Artifact]:
             render_template(
                 "istio-remote-values.sh.j2", remote=remote.name, primary=primary.name,
                 context=primary.context, selectors=POD_SELECTORS, values=dump(remote_values()),
+                istio_namespace=ISTIO_NAMESPACE,
             ),
             Kind.SCRIPT,
             executable=True,
@@ -81,6 +84,7 @@ def artifacts(t: Topology) -> Iterator[Artifact]:
             render_template(
                 "istio-kubeconfig.sh.j2", remote=remote.name, primary=primary.name,
                 context=remote.context, path=p.path(remote, p.LEGACY_KUBECONFIG),
+                istio_namespace=ISTIO_NAMESPACE,
             ),
             Kind.SCRIPT,
             executable=True,
@@ -93,8 +97,8 @@ def _primary_step(cluster: Cluster) -> Step:
         f"Install the Istio 1.0 control plane on {cluster.name}",
         (
             REQUIRE_RELEASE,
-            f"{p.kubectl(cluster)} apply -f {RELEASE}/{CRDS}",
-            f"{p.kubectl(cluster)} apply -f {RELEASE}/{DEMO}",
+            kubectl(cluster, "apply", "-f", Shell(f"{RELEASE}/{q(CRDS)}")),
+            kubectl(cluster, "apply", "-f", Shell(f"{RELEASE}/{q(DEMO)}")),
         ),
         cluster.name,
         (
@@ -107,8 +111,8 @@ def _primary_step(cluster: Cluster) -> Step:
 
 
 def _remote_step(t: Topology, remote: Cluster, primary: Cluster) -> Step:
-    values = f'"$STATE_DIR"/{q(remote.name + "-istio-remote-values.yaml")}'
-    manifest = f'"$STATE_DIR"/{q(remote.name + "-istio-remote.yaml")}'
+    values = Shell(f'"$STATE_DIR"/{q(remote.name + "-istio-remote-values.yaml")}')
+    manifest = Shell(f'"$STATE_DIR"/{q(remote.name + "-istio-remote.yaml")}')
     return Step(
         Phase.ISTIO_REMOTE,
         f"Install istio-remote on {remote.name}, pointed at {primary.name}'s pod IPs",
@@ -117,9 +121,9 @@ def _remote_step(t: Topology, remote: Cluster, primary: Cluster) -> Step:
             p.state_dir(t),
             'mkdir -p "$STATE_DIR"',
             f"{q(p.path(remote, p.LEGACY_REMOTE_VALUES))} > {values}",
-            f"helm template istio-remote {RELEASE}/{REMOTE_CHART} --namespace istio-system "
+            f"helm template istio-remote {RELEASE}/{REMOTE_CHART} --namespace {ISTIO_NAMESPACE} "
             f"-f {values} > {manifest}",
-            f"{p.kubectl(remote)} apply -f {manifest}",
+            kubectl(remote, "apply", "-f", manifest),
         ),
         remote.name,
         (
@@ -131,18 +135,19 @@ def _remote_step(t: Topology, remote: Cluster, primary: Cluster) -> Step:
 
 
 def _secret_step(t: Topology, remote: Cluster, primary: Cluster) -> Step:
-    kubeconfig = f'"$STATE_DIR"/kubeconfigs/{q(remote.name)}'
-    on_primary = p.kubectl(primary)
-    name = q(remote.name)
+    kubeconfig = Shell(f'"$STATE_DIR"/kubeconfigs/{q(remote.name)}')
     return Step(
         Phase.ISTIO_SECRETS,
         f"Give {primary.name} the credentials of {remote.name}",
         (
             p.state_dir(t),
             f"{q(p.path(remote, p.LEGACY_KUBECONFIG))} {kubeconfig}",
-            f"{on_primary} -n istio-system delete secret {name} --ignore-not-found",
-            f"{on_primary} create secret generic {name} --from-file {kubeconfig} -n istio-system",
-            f"{on_primary} label secret {name} istio/multiCluster=true -n istio-system",
+            kubectl(primary, "-n", ISTIO_NAMESPACE, "delete", "secret", remote.name,
+                    "--ignore-not-found"),
+            kubectl(primary, "create", "secret", "generic", remote.name, "--from-file", kubeconfig,
+                    "-n", ISTIO_NAMESPACE),
+            kubectl(primary, "label", "secret", remote.name, "istio/multiCluster=true",
+                    "-n", ISTIO_NAMESPACE),
         ),
         primary.name,
         (

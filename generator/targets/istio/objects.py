@@ -21,7 +21,7 @@ EASTWEST_NAME = "istio-eastwestgateway"
 EASTWEST_LABELS = {"istio": "eastwestgateway", "app": EASTWEST_NAME}
 INGRESS_NAME = "istio-ingressgateway"
 INGRESS_LABELS = {"istio": "ingressgateway", "app": INGRESS_NAME}
-ISTIOD_HOST = "istiod.istio-system.svc.cluster.local"
+ISTIOD_HOST = f"istiod.{ISTIO_NAMESPACE}.svc.cluster.local"
 
 # Ports of the east-west gateway's Service: health, cross-network mTLS, istiod (xDS and CA),
 # istiod's injection and validation webhooks.

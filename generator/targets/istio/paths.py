@@ -6,6 +6,7 @@ import shlex
 
 from ...model import Cluster, Topology
 from ..namespaces import ISTIO_NAMESPACE
+from ..shell import istioctl
 
 q = shlex.quote
 
@@ -29,18 +30,15 @@ def path(cluster: Cluster, name: str) -> str:
     return f"{cluster.name}/{name}"
 
 
-def kubectl(cluster: Cluster) -> str:
-    return f"kubectl --context={q(cluster.context)}"
-
-
 def helm_install(cluster: Cluster, release: str, chart: str, file: str) -> str:
     """``helm install`` of one Istio chart into istio-system from one of the cluster's files."""
     return (f"helm install {release} {chart} -n {ISTIO_NAMESPACE} --kube-context "
             f"{q(cluster.context)} -f {q(path(cluster, file))}")
 
 
-def istioctl_install(cluster: Cluster, file: str) -> str:
-    return f"istioctl install --context={q(cluster.context)} -y -f {q(path(cluster, file))}"
+def istioctl_install(cluster: Cluster, file: str, *more: str) -> str:
+    """``istioctl install`` of one of the cluster's IstioOperator files."""
+    return istioctl(cluster, "install", "-y", "-f", path(cluster, file), *more)
 
 
 def address_variable(cluster: Cluster) -> str:

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 
 from ...model import Cluster, NetworkMode, Topology
 from ..base import Phase, Step
+from ..namespaces import ISTIO_NAMESPACE
+from ..shell import Shell, istioctl, kubectl, pipe
 from . import paths as p
 from .objects import has_remotes, is_ingress
 from .paths import q
@@ -31,16 +33,17 @@ def watched_clusters(t: Topology, primary: Cluster) -> tuple[Cluster, ...]:
 def root_ca_steps(t: Topology) -> Iterator[Step]:
     for cluster in t.clusters:
         folder = f'"$CA_DIR"/{q(cluster.name)}'
-        files = " ".join(f"--from-file={folder}/{name}" for name in CACERTS_FILES)
+        files = [Shell(f"--from-file={folder}/{name}") for name in CACERTS_FILES]
         yield Step(
             Phase.ROOT_CA,
             f"Plug the mesh's root CA into {cluster.name}",
             (
                 p.ca_dir(t),
-                f"{p.kubectl(cluster)} apply -f {q(p.path(cluster, 'namespaces.yaml'))}",
+                kubectl(cluster, "apply", "-f", p.path(cluster, "namespaces.yaml")),
                 f'{q(p.path(cluster, p.CACERTS))} "$CA_DIR"',
-                f"{p.kubectl(cluster)} -n istio-system create secret generic cacerts {files} "
-                f"--dry-run=client -o yaml | {p.kubectl(cluster)} apply -f -",
+                pipe(kubectl(cluster, "-n", ISTIO_NAMESPACE, "create", "secret", "generic",
+                             "cacerts", *files, "--dry-run=client", "-o", "yaml"),
+                     kubectl(cluster, "apply", "-f", "-")),
             ),
             cluster.name,
             (
@@ -50,7 +53,7 @@ def root_ca_steps(t: Topology) -> Iterator[Step]:
                 "The root and the intermediates are made once in $MESHGEN_CA_DIR (default "
                 f"~/.meshgen/{t.name}/ca), outside output/: they hold private keys. Istio's "
                 "tools/certs Makefile makes the same files if you prefer it.",
-                "The namespaces are applied first so that istio-system exists, with its "
+                f"The namespaces are applied first so that {ISTIO_NAMESPACE} exists, with its "
                 "network label, before Istio is installed.",
             ),
         )
@@ -69,7 +72,7 @@ def _primary_step(t: Topology, cluster: Cluster) -> Step:
         f"Install the Istio control plane on {cluster.name}",
         (
             p.istioctl_install(cluster, p.CONTROL_PLANE),
-            f"{p.kubectl(cluster)} apply -f {q(p.path(cluster, p.PEER_AUTHENTICATION))}",
+            kubectl(cluster, "apply", "-f", p.path(cluster, p.PEER_AUTHENTICATION)),
         ),
         cluster.name,
         (
@@ -109,7 +112,7 @@ def _expose_steps(t: Topology, cluster: Cluster) -> Iterator[Step]:
         yield Step(
             Phase.ISTIO_EXPOSE,
             f"Expose istiod of {cluster.name} through its east-west gateway",
-            (f"{p.kubectl(cluster)} apply -f {q(p.path(cluster, p.EXPOSE_ISTIOD))}",),
+            (kubectl(cluster, "apply", "-f", p.path(cluster, p.EXPOSE_ISTIOD)),),
             cluster.name,
             ("Remotes reach istiod (ports 15012 and 15017) at the gateway's stable address "
              "instead of a pod IP.",),
@@ -118,7 +121,7 @@ def _expose_steps(t: Topology, cluster: Cluster) -> Iterator[Step]:
         yield Step(
             Phase.ISTIO_EXPOSE,
             f"Expose the services of the mesh on the east-west gateways ({cluster.name})",
-            (f"{p.kubectl(cluster)} apply -f {q(p.path(cluster, p.CROSS_NETWORK))}",),
+            (kubectl(cluster, "apply", "-f", p.path(cluster, p.CROSS_NETWORK)),),
             cluster.name,
             ("The cross-network gateway passes mTLS traffic for *.local services through port "
              "15443 of every east-west gateway this istiod configures.",),
@@ -128,15 +131,17 @@ def _expose_steps(t: Topology, cluster: Cluster) -> Iterator[Step]:
 def _remote_step(t: Topology, cluster: Cluster) -> Step:
     primary = t.config_cluster_of(cluster)
     assert primary is not None
-    commands = [p.istioctl_install(cluster, p.CONTROL_PLANE)]
+    commands = []
+    address: list[str] = []
     helm_address = ""
     if primary.east_west_ip is None:
         variable = p.address_variable(primary)
         # Read again when this step runs on its own, without the gateway step before it.
         script = q(p.path(primary, p.EASTWEST_ADDRESS))
-        commands.insert(0, f'{variable}="${{{variable}:-$({script})}}"')
-        commands[-1] += f' --set values.global.remotePilotAddress="${variable}"'
+        commands.append(f'{variable}="${{{variable}:-$({script})}}"')
+        address = ["--set", Shell(f'values.global.remotePilotAddress="${variable}"')]
         helm_address = f' --set global.remotePilotAddress="${variable}"'
+    commands.append(p.istioctl_install(cluster, p.CONTROL_PLANE, *address))
     return Step(
         Phase.ISTIO_REMOTE,
         f"Install the remote profile on {cluster.name}",
@@ -158,8 +163,8 @@ def _secret_steps(t: Topology, primary: Cluster) -> Iterator[Step]:
         yield Step(
             Phase.ISTIO_SECRETS,
             f"Let istiod on {primary.name} read {other.name}",
-            (f"istioctl create-remote-secret --context={q(other.context)} --name={q(other.name)}"
-             f" | kubectl apply --context={q(primary.context)} -f -",),
+            (pipe(istioctl(other, "create-remote-secret", f"--name={other.name}"),
+                  kubectl(primary, "apply", "-f", "-")),),
             primary.name,
             (f"The remote secret holds a token for {other.name}'s API server; it goes straight "
              "from istioctl to the cluster and is never written to output/.",),

@@ -27,6 +27,7 @@ from ..base import (
     Step,
     Target,
 )
+from ..namespaces import ISTIO_NAMESPACE
 from . import legacy
 from . import objects as obj
 from . import paths as p
@@ -35,7 +36,8 @@ from . import steps as modern
 
 def _ca_script(cluster: Cluster) -> Artifact:
     path = p.path(cluster, p.CACERTS)
-    return Artifact(path, render_template("istio-cacerts.sh.j2", cluster=cluster.name, path=path),
+    return Artifact(path, render_template("istio-cacerts.sh.j2", cluster=cluster.name, path=path,
+                                          istio_namespace=ISTIO_NAMESPACE),
                     Kind.SCRIPT, executable=True)
 
 
@@ -82,7 +84,8 @@ def _eastwest(t: Topology, cluster: Cluster) -> Iterator[Artifact]:
         yield Artifact(
             path,
             render_template("istio-eastwest-address.sh.j2", cluster=cluster.name, path=path,
-                            context=cluster.context, expected=cluster.east_west_ip or ""),
+                            context=cluster.context, expected=cluster.east_west_ip or "",
+                            istio_namespace=ISTIO_NAMESPACE),
             Kind.SCRIPT,
             executable=True,
         )
