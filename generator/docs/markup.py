@@ -34,10 +34,6 @@ def md_code(text: object) -> str:
     return f"{ticks}{pad}{shown}{pad}{ticks}"
 
 
-def one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 class Cell:
     """An HTML fragment already escaped by its maker, placed in a table as is."""
 

@@ -8,8 +8,9 @@ from collections.abc import Sequence, Sized
 from ..model import Topology
 from ..targets.base import Phase, Step
 from ..targets.runbook import NumberedStep
+from ..text import one_line
 from .highlight import code_block
-from .markup import Cell, esc, fence, md_code, md_text, one_line, table
+from .markup import Cell, esc, fence, md_code, md_text, table
 
 LISTED_STEPS = 120
 """More steps than this and the overview summarises them by phase."""

@@ -15,6 +15,7 @@ from functools import partial
 
 from ..errors import Problem, dotted
 from ..model import Cluster, NetworkMode, Topology
+from ..text import one_line
 from .committed import Status
 from .deferred import Deferred, Part
 from .diagram import diagram_svg
@@ -28,7 +29,6 @@ from .markup import (
     md_code,
     md_table,
     md_text,
-    one_line,
     size_words,
     table,
 )

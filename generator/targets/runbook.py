@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ..model import SecretRef, Topology
 from ..templating import render_template
+from ..text import one_line
 from .base import Artifact, Kind, Phase, Step
 from .shell import INVOKED_FROM, key_file_word
 
@@ -91,13 +92,6 @@ def ordered(steps: Iterable[Step], reqs: Sequence[Requirement]) -> list[Numbered
             needs = sorted({*needs, *undeclared})
         numbered.append(NumberedStep(index, step, tuple(needs)))
     return numbered
-
-
-def one_line(text: str) -> str:
-    """Free text from the topology as one printable line (no control characters)."""
-    if text.isprintable():
-        return " ".join(text.split())
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
 
 
 def listing(numbered: Sequence[NumberedStep]) -> list[str]:

@@ -14,8 +14,8 @@ from typing import Any
 
 from ...model import seconds
 from ...templating import render_template
+from ...text import one_line
 from ...yamlout import plain
-from ..runbook import one_line
 from .ends import CHART, CHART_VERSION, LinkEnd, duration
 from .scripts import GATEWAY_SCRIPT, SWANCTL_CONF_DIR
 from .values import CHART_DEFAULTS, STRONGSWAN_DPD_DELAY

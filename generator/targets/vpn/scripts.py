@@ -14,8 +14,8 @@ import functools
 import shlex
 
 from ...templating import render_template
+from ...text import one_line
 from ..base import Artifact, Kind
-from ..runbook import one_line
 from ..shell import key_file_word
 from .ends import (
     CHART,
