@@ -1,7 +1,10 @@
-"""The public API: check topology files, render them, write or compare ``output/``.
+"""The public API: check topology files, render them, write, compare or verify ``output/``,
+start a new topology.
 
 Everything the command line does goes through these functions; they raise only
-:class:`~generator.errors.MeshgenError` subclasses for problems a user can fix.
+:class:`~generator.errors.MeshgenError` subclasses for problems a user can fix. Each function
+imports the modules it needs when it runs, so that the quick answers of the command line (an
+unchanged rebuild, ``new``, ``schema``) load neither the model, the checks nor the targets.
 """
 
 from __future__ import annotations
@@ -9,11 +12,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
-from .checks import run_checks
 from .errors import (
     InputError,
     MeshgenError,
@@ -21,23 +21,18 @@ from .errors import (
     Problem,
     Severity,
     TopologyInvalid,
+    UsageError,
     sort_key,
 )
-from .inputs.loader import LoadFailed, parse_source, read_source
-from .inputs.project import default_topologies
-from .inputs.schema import validate_structure
-from .model import Topology, build_model
-from .output.record import forget, remember
-from .output.writer import (
-    Difference,
-    RenderedTree,
-    WriteReport,
-    compare_tree,
-    generated_folder,
-    remove_tree,
-    render_tree,
-    write_tree,
-)
+from .inputs.project import DNS_LABEL_MAX, default_topologies, is_dns_label
+
+TYPE_CHECKING = False  # typing itself is not imported: an unchanged rebuild comes this way
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .model import Topology
+    from .output.writer import Difference, RenderedTree, WriteReport
+    from .verify.run import VerifyReport
 
 
 @dataclass(frozen=True)
@@ -64,6 +59,10 @@ class CheckedTopology:
 @functools.cache
 def catalogs() -> dict[str, dict[str, Any]]:
     """Bundled app definitions by name."""
+    from importlib import resources
+
+    from .inputs.loader import parse_source
+
     found: dict[str, dict[str, Any]] = {}
     for entry in sorted(resources.files("generator.catalog").iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
@@ -74,6 +73,11 @@ def catalogs() -> dict[str, dict[str, Any]]:
 
 def check_file(path: Path, display: str | None = None) -> CheckedTopology:
     """Load, schema-check, model and semantically check one topology file."""
+    from .checks import run_checks
+    from .inputs.loader import LoadFailed, read_source
+    from .inputs.schema import validate_structure
+    from .model import build_model
+
     shown = display if display is not None else str(path)
     try:
         document = read_source(path, shown)
@@ -124,6 +128,8 @@ def check_files(paths: Sequence[Path]) -> list[CheckedTopology]:
 
 
 def _locate_name(path: Path, display: str, problem: Problem) -> Problem:
+    from .inputs.loader import read_source
+
     return read_source(path, display).locate_problem(problem)
 
 
@@ -132,6 +138,14 @@ def _display(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def topology_files(named: Sequence[Path]) -> tuple[list[Path], bool]:
+    """The files named, or every topology in ``topologies/``; the flag is true in the second
+    case, where a build also prunes the output folders no topology owns any more."""
+    if named:
+        return list(named), False
+    return default_topologies(), True
 
 
 def require_valid(results: Iterable[CheckedTopology]) -> list[Topology]:
@@ -145,6 +159,7 @@ def require_valid(results: Iterable[CheckedTopology]) -> list[Topology]:
 
 def render(topology: Topology) -> RenderedTree:
     """Every file of ``output/<name>/`` for one valid topology, as bytes."""
+    from .output.writer import render_tree
     from .targets import render_artifacts
 
     artifacts = render_artifacts(topology)
@@ -162,6 +177,8 @@ class Plan:
 
 
 def plan(paths: Sequence[Path], output: Path, prune: bool) -> Plan:
+    from .output.writer import generated_folder
+
     topologies = require_valid(check_files(paths))
     trees = tuple(render(t) for t in topologies)
     stale: tuple[str, ...] = ()
@@ -177,6 +194,9 @@ def plan(paths: Sequence[Path], output: Path, prune: bool) -> Plan:
 
 def build(paths: Sequence[Path], output: Path, prune: bool = False) -> list[WriteReport]:
     """Write ``output/<name>/`` for every topology; nothing is written unless all are valid."""
+    from .output.record import forget, remember
+    from .output.writer import WriteReport, remove_tree, write_tree
+
     the_plan = plan(paths, output, prune)
     forget(output)
     reports = [write_tree(output, tree) for tree in the_plan.trees]
@@ -187,7 +207,18 @@ def build(paths: Sequence[Path], output: Path, prune: bool = False) -> list[Writ
     return reports
 
 
+def up_to_date(paths: Sequence[Path], output: Path, prune: bool = False
+               ) -> list[tuple[str, int]] | None:
+    """``(folder, file count)`` of each topology when a build would have nothing to do, told
+    from the record of the last build without reading or rendering any topology; else None."""
+    from .output.record import unchanged
+
+    return unchanged(paths, output, prune)
+
+
 def differences(paths: Sequence[Path], output: Path, prune: bool = False) -> list[Difference]:
+    from .output.writer import Difference, compare_tree
+
     the_plan = plan(paths, output, prune)
     found: list[Difference] = []
     for tree in the_plan.trees:
@@ -212,6 +243,54 @@ def check(paths: Sequence[Path], output: Path, prune: bool = False) -> None:
         )
 
 
+def verify(paths: Sequence[Path], output: Path, crds: Path | None = None,
+           strongswan_values: Path | None = None) -> VerifyReport:
+    """Every generated object of these topologies' output folders against its schema: the
+    Istio CRDs (``crds`` or ``$MESHGEN_ISTIO_CRDS``), the strongSwan chart's values
+    (``strongswan_values`` or ``$MESHGEN_STRONGSWAN_VALUES``) and Kubernetes' own."""
+    from .verify.run import verify_output
+
+    names = [t.name for t in require_valid(check_files(paths))]
+    return verify_output(output, names, crds=crds, strongswan_values=strongswan_values)
+
+
+def schema_text() -> str:
+    """The JSON Schema of topology files, as ``meshgen schema`` prints it."""
+    from .inputs.schema import schema_text as text
+
+    return text()
+
+
+def starter_topology(name: str) -> str:
+    """A commented starter topology named ``name`` (a DNS label)."""
+    from .templating import render_template
+
+    if not is_dns_label(name):
+        raise UsageError(f"'{name}' is not a DNS-1123 label (lower-case letters, digits, "
+                         f"'-'; at most {DNS_LABEL_MAX} characters)")
+    return render_template("new-topology.yaml.j2", name=name)
+
+
+def new_topology(name: str, target: Path | None = None, force: bool = False) -> Path:
+    """Write the starter topology ``name`` to ``target`` (default ``topologies/<name>.yaml``)
+    and return where it went."""
+    text = starter_topology(name)
+    target = target if target is not None else Path("topologies") / f"{name}.yaml"
+    write_new_file(target, text, force)
+    return target
+
+
+def write_new_file(target: Path, text: str, force: bool = False) -> None:
+    """Write ``text`` to ``target``; an existing file is replaced only with ``force``."""
+    if target.exists() and not force:
+        raise UsageError(f"{target} exists; pass --force to overwrite it")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+
 __all__ = [
     "CheckedTopology",
     "MeshgenError",
@@ -221,6 +300,13 @@ __all__ = [
     "check_files",
     "default_topologies",
     "differences",
+    "new_topology",
     "render",
     "require_valid",
+    "schema_text",
+    "starter_topology",
+    "topology_files",
+    "up_to_date",
+    "verify",
+    "write_new_file",
 ]

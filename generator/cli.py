@@ -1,19 +1,22 @@
 """The ``meshgen`` command line: argument parsing and printing only; the work is in ``api``.
 
 Modules are imported inside each command so that ``meshgen --help`` and ``--version`` stay fast.
+The parser keeps what it was given, for :mod:`generator.cli_reference` to describe.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__
+
+TYPE_CHECKING = False  # typing itself is not imported: it would slow the quick commands down
+if TYPE_CHECKING:
+    from typing import Any
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
@@ -71,6 +74,22 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         super().__init__(prog, max_help_position=32, width=100)
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser that keeps the arguments added to it after its own help option and,
+    for the program, its commands by name: what the command line reference describes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.arguments: list[argparse.Action] = []
+        self.commands: dict[str, Parser] = {}
+        super().__init__(*args, **kwargs)
+        self.arguments.clear()  # the help option every parser has
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        action = super().add_argument(*args, **kwargs)
+        self.arguments.append(action)
+        return action
+
+
 def _files_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "files", nargs="*", type=Path, metavar="FILE",
@@ -83,17 +102,18 @@ def _output_argument(parser: argparse.ArgumentParser) -> None:
                         help="output folder (default: output)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> Parser:
+    parser = Parser(
         prog="meshgen", description=DESCRIPTION, formatter_class=_Formatter,
         epilog="Run 'meshgen COMMAND --help' for the options and examples of each command.",
     )
     parser.add_argument("--version", action="version", version=f"meshgen {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name: str, summary: str) -> argparse.ArgumentParser:
+    def command(name: str, summary: str) -> Parser:
         sub = commands.add_parser(name, help=summary, description=summary,
                                   epilog=EXAMPLES[name], formatter_class=_Formatter)
+        parser.commands[name] = sub
         return sub
 
     p = command("validate", "Check topology files against the schema and the semantic rules.")
@@ -157,19 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _topology_paths(files: Sequence[Path]) -> tuple[list[Path], bool]:
-    """The files named, or every topology in topologies/ (then stale outputs are pruned)."""
-    from .inputs.project import default_topologies
-
-    if files:
-        return list(files), False
-    return default_topologies(), True
-
-
 def _validate(args: argparse.Namespace) -> int:
-    from .api import check_files
+    import json
 
-    paths, _ = _topology_paths(args.files)
+    from .api import check_files, topology_files
+
+    paths, _ = topology_files(args.files)
     results = check_files(paths)
     failed = any(r.errors or (args.strict and r.warnings) for r in results)
     if args.format == "json":
@@ -204,17 +217,15 @@ def _verdict(errors: int, warnings: int) -> str:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .output.record import unchanged
+    from .api import build, topology_files, up_to_date
 
-    paths, prune = _topology_paths(args.files)
-    done = unchanged(paths, args.output, prune)
+    paths, prune = topology_files(args.files)
+    done = up_to_date(paths, args.output, prune)
     if done is not None:
         if not args.quiet:
             for name, count in done:
                 print(f"{args.output}/{name}: up to date ({count} files)")
         return EXIT_OK
-    from .api import build
-
     reports = build(paths, args.output, prune=prune)
     if not args.quiet:
         for report in reports:
@@ -223,9 +234,9 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .api import differences
+    from .api import differences, topology_files
 
-    paths, prune = _topology_paths(args.files)
+    paths, prune = topology_files(args.files)
     found = differences(paths, args.output, prune=prune)
     if not found:
         print(f"{args.output}/ is up to date", file=sys.stderr)
@@ -240,9 +251,9 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from .api import differences
+    from .api import differences, topology_files
 
-    paths, prune = _topology_paths(args.files)
+    paths, prune = topology_files(args.files)
     found = differences(paths, args.output, prune=prune)
     for d in found:
         sys.stdout.write(d.diff)
@@ -250,54 +261,34 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from .inputs.schema import schema_text
+    from .api import schema_text, write_new_file
 
     text = schema_text()
     if args.output:
-        _write_new(args.output, text, force=True)
+        write_new_file(args.output, text, force=True)
     else:
         sys.stdout.write(text)
     return EXIT_OK
 
 
 def _new(args: argparse.Namespace) -> int:
-    from .errors import UsageError
-    from .inputs.project import DNS_LABEL_MAX, is_dns_label
-    from .templating import render_template
+    from .api import new_topology, starter_topology
 
-    if not is_dns_label(args.name):
-        raise UsageError(f"'{args.name}' is not a DNS-1123 label (lower-case letters, digits, "
-                         f"'-'; at most {DNS_LABEL_MAX} characters)")
-    text = render_template("new-topology.yaml.j2", name=args.name)
     if args.output == "-":
-        sys.stdout.write(text)
+        sys.stdout.write(starter_topology(args.name))
         return EXIT_OK
-    target = Path(args.output) if args.output else Path("topologies") / f"{args.name}.yaml"
-    _write_new(target, text, force=args.force)
+    target = new_topology(args.name, Path(args.output) if args.output else None, args.force)
     print(f"wrote {target}; next: meshgen validate {target}", file=sys.stderr)
     return EXIT_OK
 
 
-def _write_new(target: Path, text: str, force: bool) -> None:
-    from .errors import InputError, UsageError
-
-    if target.exists() and not force:
-        raise UsageError(f"{target} exists; pass --force to overwrite it")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
-
-
 def _verify(args: argparse.Namespace) -> int:
-    from .api import check_files, require_valid
-    from .verify.run import verify_output
+    import json
 
-    paths, _ = _topology_paths(args.files)
-    names = [t.name for t in require_valid(check_files(paths))]
-    report = verify_output(args.output, names, crds=args.crds,
-                           strongswan_values=args.strongswan_values)
+    from .api import topology_files, verify
+
+    paths, _ = topology_files(args.files)
+    report = verify(paths, args.output, crds=args.crds, strongswan_values=args.strongswan_values)
     if args.format == "json":
         print(json.dumps(report.as_dict(), indent=2))
     else:
@@ -342,6 +333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("MESHGEN_DEBUG"):
             raise
+        import textwrap
+
         message = textwrap.shorten(f"{type(exc).__name__}: {exc}", 300)
         print(f"meshgen: internal error: {message}\n"
               "this is a bug in meshgen; run again with MESHGEN_DEBUG=1 for the traceback",

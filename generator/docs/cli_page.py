@@ -1,84 +1,59 @@
-"""The command line reference, generated from the argument parser the ``meshgen`` command uses."""
+"""The command line reference, generated from the description the ``meshgen`` command gives of
+its own arguments (:func:`generator.cli_reference.reference`)."""
 
 from __future__ import annotations
 
-import argparse
-
-from ..cli import build_parser
+from ..cli_reference import CommandInfo, OptionInfo, reference
 from .markup import Cell, esc, fence, md_text, table
 
 
-def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return dict(action.choices)
-    return {}
-
-
-def _help(action: argparse.Action, prog: str) -> str:
-    text = action.help or ""
-    if "%(" in text:
-        text = text % {**vars(action), "prog": prog}
-    return text
-
-
-def _argument(action: argparse.Action) -> Cell:
-    if action.option_strings:
-        names = ", ".join(action.option_strings)
-        takes_value = action.nargs != 0
-        metavar = action.metavar
-        if metavar is None and takes_value:
-            metavar = ("{" + ",".join(str(c) for c in action.choices) + "}" if action.choices
-                       else action.dest.upper())
-        shown = f"{names} {metavar}" if takes_value and metavar else names
+def _argument(option: OptionInfo) -> Cell:
+    if option.flags:
+        names = ", ".join(option.flags)
+        shown = f"{names} {option.metavar}" if option.metavar else names
     else:
-        shown = str(action.metavar or action.dest)
-        if action.nargs in ("*", "?"):
-            shown = f"[{shown} ...]" if action.nargs == "*" else f"[{shown}]"
+        shown = str(option.metavar)
+        if option.optional:
+            shown = f"[{shown} ...]" if option.repeated else f"[{shown}]"
     return Cell(f"<code>{esc(shown)}</code>")
 
 
-def _arguments(parser: argparse.ArgumentParser) -> list[list[Cell | str]]:
-    rows: list[list[Cell | str]] = []
-    for action in parser._actions:
-        if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
-            continue
-        choices = ", ".join(str(c) for c in action.choices) if action.choices else ""
-        rows.append([_argument(action), _help(action, parser.prog), choices])
-    return rows
+def _arguments(command: CommandInfo) -> list[list[Cell | str]]:
+    return [[_argument(o), o.help, ", ".join(o.choices)] for o in command.options]
 
 
-def _command_section(name: str, parser: argparse.ArgumentParser) -> str:
+def _command_section(command: CommandInfo) -> str:
+    name = command.name
     parts = [f"## meshgen {md_text(name)} {{#{name}}}\n\n"]
-    if parser.description:
-        parts.append(md_text(" ".join(parser.description.split())) + "\n\n")
-    parts.append(fence(parser.format_usage().removeprefix("usage: ").strip(), "text"))
+    if command.summary:
+        parts.append(md_text(" ".join(command.summary.split())) + "\n\n")
+    parts.append(fence(command.usage, "text"))
     parts.append("\n")
-    rows = _arguments(parser)
+    rows = _arguments(command)
     if rows:
         parts.append(table(("Argument", "Meaning", "Choices"), rows, "meshgen-cli") + "\n")
-    if parser.epilog:
-        parts.append(fence(parser.epilog.strip(), "text"))
+    if command.examples:
+        parts.append(fence(command.examples.strip(), "text"))
         parts.append("\n")
     return "".join(parts)
 
 
 def cli_page() -> str:
-    parser = build_parser()
-    commands = _subcommands(parser)
+    described = reference()
+    program, commands = described.program, described.commands
     parts = [
         "# Command line reference\n\n",
         "Generated from the `meshgen` command's own argument parser; "
         "`meshgen COMMAND --help` prints the same.\n\n",
-        md_text(" ".join((parser.description or "").split())) + "\n\n",
-        fence(parser.format_usage().removeprefix("usage: ").strip(), "text"), "\n",
+        md_text(" ".join(program.summary.split())) + "\n\n",
+        fence(program.usage, "text"), "\n",
         table(("Command", "What it does"),
-              ([Cell(f'<a href="#{esc(n)}"><code>meshgen {esc(n)}</code></a>'),
-                " ".join((p.description or "").split())] for n, p in commands.items()),
+              ([Cell(f'<a href="#{esc(c.name)}"><code>meshgen {esc(c.name)}</code></a>'),
+                " ".join(c.summary.split())] for c in commands),
               "meshgen-cli"),
         "\n",
-        table(("Option", "Meaning", "Choices"), _arguments(parser), "meshgen-cli"),
+        table(("Option", "Meaning", "Choices"), _arguments(program), "meshgen-cli"),
         "\n",
     ]
-    parts.extend(_command_section(name, sub) for name, sub in commands.items())
+    parts.extend(_command_section(c) for c in commands)
     return "".join(parts)
