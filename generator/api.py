@@ -30,8 +30,10 @@ TYPE_CHECKING = False  # typing itself is not imported: an unchanged rebuild com
 if TYPE_CHECKING:
     from typing import Any
 
+    from .artifacts import RenderedTree
     from .model import Topology
-    from .output.writer import Difference, RenderedTree, WriteReport
+    from .output.tree import Difference
+    from .output.writer import WriteReport
     from .verify.run import VerifyReport
 
 
@@ -159,7 +161,7 @@ def require_valid(results: Iterable[CheckedTopology]) -> list[Topology]:
 
 def render(topology: Topology) -> RenderedTree:
     """Every file of ``output/<name>/`` for one valid topology, as bytes."""
-    from .output.writer import render_tree
+    from .artifacts import render_tree
     from .targets import render_artifacts
 
     artifacts = render_artifacts(topology)
@@ -217,17 +219,20 @@ def up_to_date(paths: Sequence[Path], output: Path, prune: bool = False
 
 
 def differences(paths: Sequence[Path], output: Path, prune: bool = False) -> list[Difference]:
-    from .output.writer import Difference, compare_tree
+    """What a build would change under ``output/``, each with its unified diff; paths start
+    with the topology's folder."""
+    from .output.tree import Difference, DifferenceKind, compare
 
     the_plan = plan(paths, output, prune)
     found: list[Difference] = []
     for tree in the_plan.trees:
         found.extend(
             Difference(f"{tree.name}/{d.path}", d.kind, d.diff)
-            for d in compare_tree(output, tree)
+            for d in compare(output / tree.name, tree, diffs=True).differences
         )
     for name in the_plan.stale:
-        found.append(Difference(name, "stale", f"output/{name}/ has no topology any more\n"))
+        found.append(Difference(name, DifferenceKind.STALE,
+                                f"output/{name}/ has no topology any more\n"))
     return found
 
 

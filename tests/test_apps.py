@@ -13,10 +13,11 @@ import yaml
 from referencing import Registry, Resource
 
 from generator.api import catalogs, check_file
+from generator.artifacts import Kind
 from generator.inputs.schema import topology_schema
 from generator.model import Topology
 from generator.targets import apps
-from generator.targets.base import Kind, Order, Phase
+from generator.targets.base import Order, Phase
 from tests.conftest import ROOT, SEED
 
 CATALOG = ROOT / "generator" / "catalog" / "bookinfo.yaml"

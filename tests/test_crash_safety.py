@@ -27,15 +27,10 @@ import pytest
 import yaml
 
 from generator.api import check_file, render
+from generator.artifacts import MANIFEST, RenderedTree
 from generator.output.record import RECORD
-from generator.output.writer import (
-    LOCK_NAME,
-    MANIFEST,
-    RETIRED_PREFIX,
-    STAGING_PREFIX,
-    RenderedTree,
-    read_tree,
-)
+from generator.output.tree import read_regular, walk
+from generator.output.writer import LOCK_NAME, RETIRED_PREFIX, STAGING_PREFIX
 from tests.test_bad_corpus import child_env
 
 SEED = 8_675_309
@@ -106,6 +101,12 @@ def as_disk(tree: RenderedTree) -> dict[str, tuple[bytes, int]]:
     return {path: (data, tree.mode(path)) for path, data in tree.files.items()}
 
 
+def read_disk(folder: Path) -> dict[str, tuple[bytes, int]]:
+    found = walk(folder)
+    assert found.skipped == ()
+    return {f.path: (read_regular(found.location(f)), f.permissions) for f in found.files}
+
+
 def check_consistent(output: Path, trees: dict[str, RenderedTree]) -> tuple[str, bool]:
     """Which tree ``output/big`` holds (failing on a mix) and whether staging was left."""
     # The lock and the build record (which only ever lets a later build skip work) are not
@@ -113,7 +114,7 @@ def check_consistent(output: Path, trees: dict[str, RenderedTree]) -> tuple[str,
     others = sorted(p.name for p in output.iterdir()
                     if p.name not in ("big", LOCK_NAME) and not p.name.startswith(RECORD))
     assert all(n.startswith((STAGING_PREFIX, RETIRED_PREFIX)) for n in others), others
-    on_disk = read_tree(output / "big")
+    on_disk = read_disk(output / "big")
     manifest = json.loads(on_disk[MANIFEST][0])
     listed = manifest["files"]
     assert set(listed) == set(on_disk) - {MANIFEST}, "files and MANIFEST.json disagree"

@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from generator.api import CheckedTopology, check_file, render
+from generator.artifacts import Artifact, Kind, RenderedTree
 from generator.model import Topology
-from generator.output.writer import RenderedTree
-from generator.targets.base import Artifact, Kind, Phase, Step
+from generator.targets.base import Phase, Step
 from generator.targets.istio import target as istio
 from generator.verify.run import verify_output
 from tests.conftest import SEED, TOPOLOGIES, require_program

@@ -12,9 +12,10 @@ import pytest
 import yaml
 
 from generator.api import check_file, render
+from generator.artifacts import Artifact, Kind
 from generator.model import Cluster, Role, Topology
 from generator.output.writer import write_tree
-from generator.targets.base import Artifact, Kind, Order
+from generator.targets.base import Order
 from generator.targets.kustomize import kustomizations
 from tests.conftest import TOPOLOGIES, require_program
 
@@ -81,7 +82,7 @@ def test_kustomization_orders_by_position_then_path() -> None:
         Artifact("a/istio/mesh.yaml", "", Kind.MANIFESTS, Order.MESH),
         Artifact("a/namespaces.yaml", "", Kind.MANIFESTS, Order.NAMESPACES),
         Artifact("a/traffic/01-x.yaml", "", Kind.MANIFESTS),
-        Artifact("a/vpn/b/values.yaml", "", Kind.helm_values("iks-charts/strongswan")),
+        Artifact("a/vpn/b/values.yaml", "", Kind.STRONGSWAN_VALUES),
         Artifact("b/namespaces.yaml", "", Kind.MANIFESTS, Order.NAMESPACES),
         Artifact("ab/namespaces.yaml", "", Kind.MANIFESTS, Order.NAMESPACES),
     ]

@@ -24,9 +24,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from generator.api import build, check_file, render
+from generator.artifacts import Artifact, Kind, RenderedTree, render_tree
 from generator.errors import TopologyInvalid
-from generator.output.writer import LOCK_NAME, RenderedTree, render_tree, write_tree
-from generator.targets.base import Artifact, Kind
+from generator.output.writer import LOCK_NAME, write_tree
 from tests.conftest import require_program
 from tests.strategies import Data, fuzz_settings, to_yaml, topologies
 from tests.test_bad_corpus import child_env

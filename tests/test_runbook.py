@@ -20,10 +20,11 @@ from typing import Any
 import pytest
 
 from generator.api import check_file, render
+from generator.artifacts import Kind
 from generator.model import Topology
 from generator.output.writer import write_tree
 from generator.targets import TARGETS, render_artifacts, runbook, runbook_steps
-from generator.targets.base import Kind, Phase, Step
+from generator.targets.base import Phase, Step
 from tests.conftest import SEED, TOPOLOGIES, require_program
 from tests.test_apps import model_of, seed, seed_data
 

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
+from generator.artifacts import Kind
 from generator.model import Topology
 from generator.targets import apps, traffic
-from generator.targets.base import Kind, Phase
+from generator.targets.base import Phase
 from tests.test_apps import INLINE_APP, model_of, seed, seed_data
 
 

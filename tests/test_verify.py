@@ -379,6 +379,17 @@ def test_missing_output_is_an_input_error(tmp_path: Path) -> None:
         find_sources(tmp_path / "absent", None, {})
 
 
+def test_a_kind_meshgen_does_not_write_is_a_finding(reference_dir: Path,
+                                                   tmp_path: Path) -> None:
+    kinds = {**KINDS, "c/vpn/values.yaml": "helm-values:other/chart", "c/istio/cacerts.sh": "sh"}
+    report = verify_output(output(tmp_path, GOOD, kinds), ["lab"],
+                           crds=reference_dir / "istio-1.30.3", environ={})
+    assert messages(report) == [
+        "lab/c/istio/cacerts.sh:1: -: : unknown kind 'sh' in MANIFEST.json",
+        "lab/c/vpn/values.yaml:1: -: : unknown kind 'helm-values:other/chart' in MANIFEST.json",
+    ]
+
+
 def test_listed_but_missing_file(reference_dir: Path, tmp_path: Path) -> None:
     root = output(tmp_path, GOOD)
     (root / "lab/c/app.yaml").unlink()

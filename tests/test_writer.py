@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from generator.artifacts import Artifact, Kind, RenderedTree, render_tree
 from generator.errors import InputError
 from generator.output import writer
-from generator.output.writer import compare_tree, read_tree, render_tree, write_tree
-from generator.targets.base import Artifact, Kind
+from generator.output.tree import compare
+from generator.output.writer import write_tree
 
 
-def tree(**files: str) -> writer.RenderedTree:
+def tree(**files: str) -> RenderedTree:
     artifacts = [
         Artifact(path.replace("__", "/").replace("_", "."), text, Kind.TEXT,
                  executable=path.endswith("_sh"))
@@ -120,27 +121,25 @@ def test_interrupted_swap_is_recovered(tmp_path: Path) -> None:
 def test_compare_reports_edits_missing_extra_and_mode(tmp_path: Path) -> None:
     rendered = tree(a_yaml="1\n", b_yaml="2\n", run_sh="#!/bin/sh\n")
     write_tree(tmp_path, rendered)
-    assert compare_tree(tmp_path, rendered) == []
     folder = tmp_path / "demo"
+    assert compare(folder, rendered).differences == ()
     (folder / "a.yaml").write_text("edited\n")
     (folder / "b.yaml").unlink()
     (folder / "stray.txt").write_text("x\n")
     (folder / "run.sh").chmod(0o644)
-    kinds = {d.path: d.kind for d in compare_tree(tmp_path, rendered)}
+    kinds = {d.path: d.kind for d in compare(folder, rendered).differences}
     assert kinds == {"a.yaml": "changed", "b.yaml": "missing", "stray.txt": "extra",
                      "run.sh": "mode"}
-    diff = next(d.diff for d in compare_tree(tmp_path, rendered) if d.path == "a.yaml")
+    diff = next(d.diff for d in compare(folder, rendered, diffs=True).differences
+                if d.path == "a.yaml")
     assert "-edited" in diff and "+1" in diff and diff.startswith("--- a/")
+    report = write_tree(tmp_path, rendered)
+    assert (report.added, report.changed, report.removed) == (
+        ["b.yaml"], ["a.yaml", "run.sh"], ["stray.txt"])
+    assert compare(folder, rendered).differences == ()
 
 
 @pytest.mark.parametrize("bad", ["../x", "/etc/passwd", "a//b", "a/./b", "a\\b", "", "a/.."])
 def test_paths_outside_the_folder_are_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="not a plain relative path"):
         render_tree("demo", "demo.yaml", "", [Artifact(bad, "x", Kind.TEXT)])
-
-
-def test_read_tree_sees_nested_files(tmp_path: Path) -> None:
-    (tmp_path / "a/b").mkdir(parents=True)
-    (tmp_path / "a/b/c.txt").write_bytes(b"x")
-    (tmp_path / "a/b/c.txt").chmod(0o640)
-    assert read_tree(tmp_path) == {"a/b/c.txt": (b"x", 0o640)}

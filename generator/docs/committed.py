@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import enum
 import json
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 
+from ..artifacts import MANIFEST
 from ..model import Topology
-from ..output.writer import MANIFEST, RenderedTree
+from ..output.tree import Difference, compare
 
 _LANGUAGES = {
     ".yaml": "yaml",
@@ -91,17 +90,11 @@ class GeneratedFile:
 
 
 @dataclass(frozen=True)
-class Differences:
-    path: str
-    kind: str  # missing | changed | extra | mode
-
-
-@dataclass(frozen=True)
 class OutputState:
     folder: Path
     status: Status
     files: tuple[GeneratedFile, ...]
-    differences: tuple[Differences, ...] = ()
+    differences: tuple[Difference, ...] = ()
     failure: str = ""
     """Why the topology could not be rendered for comparison, when it could not."""
 
@@ -179,50 +172,6 @@ def read_committed(folder: Path) -> tuple[GeneratedFile, ...] | None:
     return tuple(files)
 
 
-def _on_disk(folder: Path) -> Iterator[tuple[str, str]]:
-    """Every regular file under ``folder``: (relative posix path, absolute path)."""
-    stack = [(str(folder), "")]
-    while stack:
-        directory, prefix = stack.pop()
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append((entry.path, f"{prefix}{entry.name}/"))
-                else:
-                    yield prefix + entry.name, entry.path
-
-
-def _same(path: str, want: bytes, mode: int) -> str:
-    """'' when the file at ``path`` holds ``want`` with ``mode``, else how it differs."""
-    try:
-        info = os.stat(path, follow_symlinks=False)
-        if info.st_size != len(want):
-            return "changed"
-        with open(path, "rb") as handle:
-            if handle.read() != want:
-                return "changed"
-    except OSError:
-        return "changed"
-    return "mode" if info.st_mode & 0o777 != mode else ""
-
-
-def compare(folder: Path, tree: RenderedTree) -> tuple[Differences, ...]:
-    """How ``folder`` differs from ``tree``, one file at a time (nothing is diffed line by
-    line: the pages only say which files differ, and a diff of a large script is slow)."""
-    found: list[Differences] = []
-    seen: set[str] = set()
-    if folder.is_dir():
-        for path, absolute in _on_disk(folder):
-            seen.add(path)
-            want = tree.files.get(path)
-            if want is None:
-                found.append(Differences(path, "extra"))
-            elif kind := _same(absolute, want, tree.mode(path)):
-                found.append(Differences(path, kind))
-    found.extend(Differences(path, "missing") for path in tree.files if path not in seen)
-    return tuple(sorted(found, key=lambda d: d.path))
-
-
 def output_state(output_root: Path, name: str, topology: Topology | None) -> OutputState:
     """The committed files of ``name`` and how they compare with what ``topology`` renders.
 
@@ -247,5 +196,7 @@ def output_state(output_root: Path, name: str, topology: Topology | None) -> Out
             for path, data in tree.files.items()
         )
         return OutputState(folder, Status.MISSING, rendered)
-    found = compare(folder, tree)
+    # Which files differ, not how: a line diff of a large script is slow, and the pages only
+    # name the files.
+    found = compare(folder, tree).differences
     return OutputState(folder, Status.STALE if found else Status.CURRENT, committed, found)

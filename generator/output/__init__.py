@@ -1,6 +1,8 @@
-"""The output folder on disk: writing a rendered tree atomically, and the record of builds.
+"""The output folder on disk: one walk and one comparison, the atomic write, the build record.
 
-Owns ``output/<name>/`` once rendered: the atomic swap, the lock, recovery after a crash, and
-the build record that lets an unchanged rebuild skip its work. May import the artifact
-contract and :mod:`generator.errors`; never the model, the targets or anything above them.
+Owns ``output/<name>/`` once rendered: :mod:`.tree` walks a folder (regular files only) and
+compares it with a rendered tree; :mod:`.writer` swaps a new tree in atomically under a lock and
+recovers after a crash; :mod:`.record` lets an unchanged rebuild skip its work. May import the
+artifact contract (:mod:`generator.artifacts`, :mod:`generator.enums`) and
+:mod:`generator.errors`; never the model, the targets or anything above them.
 """

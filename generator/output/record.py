@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .. import __version__
+from .tree import walk
 
 RECORD = ".meshgen-record.json"
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -42,24 +43,13 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
-def tree_stats(folder: Path) -> FileStats:
-    """Relative path -> [size, mtime_ns, mode] of every file under ``folder``."""
-    found: FileStats = {}
-    stack = [(folder, "")]
-    while stack:
-        directory, prefix = stack.pop()
-        try:
-            entries = list(os.scandir(directory))
-        except OSError:
-            continue
-        for entry in entries:
-            rel = prefix + entry.name
-            if entry.is_dir(follow_symlinks=False):
-                stack.append((Path(entry.path), rel + "/"))
-            else:
-                st = entry.stat(follow_symlinks=False)
-                found[rel] = [st.st_size, st.st_mtime_ns, st.st_mode]
-    return found
+def tree_stats(folder: Path) -> FileStats | None:
+    """Relative path -> [size, mtime_ns, mode] of every file under ``folder``; None when the
+    walk passed over anything (a link or a special file there is never up to date)."""
+    found = walk(folder)
+    if found.skipped:
+        return None
+    return {f.path: [f.size, f.mtime_ns, f.mode] for f in found.files}
 
 
 def _digest(path: Path) -> str | None:
@@ -95,7 +85,8 @@ def unchanged(paths: Sequence[Path], output: Path, prune: bool) -> list[tuple[st
         if not isinstance(entry, dict) or entry.get("sha256") != _digest(path):
             return None
         name = str(entry.get("name", ""))
-        if not name or tree_stats(output / name) != entry.get("files"):
+        stats = tree_stats(output / name) if name else None
+        if stats is None or stats != entry.get("files"):
             return None
         done.append((name, len(entry["files"])))
     if prune:
@@ -115,8 +106,9 @@ def remember(paths: Iterable[Path], names: Iterable[str], digests: Iterable[str]
     """
     entries = {}
     for path, name, digest in zip(paths, names, digests, strict=True):
-        entries[_key(path)] = {"sha256": digest, "name": name,
-                               "files": tree_stats(output / name)}
+        stats = tree_stats(output / name)
+        if stats is not None:
+            entries[_key(path)] = {"sha256": digest, "name": name, "files": stats}
     record = {"fingerprint": fingerprint(), "topologies": entries}
     temporary = output / f"{RECORD}.{os.getpid()}"
     try:

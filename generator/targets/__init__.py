@@ -6,9 +6,10 @@ kustomizations and the runbook are made last, from what the others produced.
 
 from __future__ import annotations
 
+from ..artifacts import Artifact
 from ..model import Topology
 from . import apps, istio, namespaces, runbook, traffic, vpn
-from .base import Artifact, Kind, Order, Phase, Step, Target
+from .base import Order, Phase, Step, Target
 from .kustomize import kustomizations
 
 TARGETS: tuple[Target, ...] = (
@@ -34,5 +35,4 @@ def render_artifacts(topology: Topology) -> list[Artifact]:
     return artifacts
 
 
-__all__ = ["TARGETS", "Artifact", "Kind", "Order", "Phase", "Step", "Target", "render_artifacts",
-           "runbook_steps"]
+__all__ = ["TARGETS", "Order", "Phase", "Step", "Target", "render_artifacts", "runbook_steps"]

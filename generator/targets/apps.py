@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ..artifacts import Artifact, Kind
 from ..model import App, Cluster, Istio, Service, Topology, Workload
 from ..yamlout import Commented, dump_all
-from .base import Artifact, Kind, Order, Phase, Step, Target
+from .base import Order, Phase, Step, Target
 from .istio.apis import networking_api
 from .shell import kubectl
 

@@ -1,4 +1,8 @@
-"""What every target produces: files (artifacts) and runbook steps."""
+"""What a target is: a pure function from the model to files, plus the runbook steps that
+apply them, in phases; and the positions of manifests in a cluster's kustomization.
+
+The files themselves are :class:`~generator.artifacts.Artifact` values (the artifact contract).
+"""
 
 from __future__ import annotations
 
@@ -6,55 +10,8 @@ import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from ..artifacts import Artifact
 from ..model import SecretRef, Topology
-
-
-@dataclass(frozen=True, slots=True)
-class Artifact:
-    """One generated file.
-
-    ``path`` is relative to ``output/<topology>/`` with ``/`` separators. ``kind`` says what
-    the file holds, so ``meshgen verify`` knows which schema applies; it is recorded in
-    MANIFEST.json (see :class:`Kind`). ``kustomize`` is the position of a plain Kubernetes
-    manifest in its cluster's ``kustomization.yaml`` (lower first); files that kubectl must not
-    apply directly (Helm values, strongSwan configs, Istio config applied in stages, scripts)
-    leave it ``None``.
-    """
-
-    path: str
-    text: str
-    kind: str
-    kustomize: int | None = None
-    executable: bool = False
-
-    @property
-    def cluster(self) -> str | None:
-        head, sep, _ = self.path.partition("/")
-        return head if sep else None
-
-
-class Kind:
-    """Values of :attr:`Artifact.kind`."""
-
-    MANIFESTS = "manifests"
-    """YAML documents that are Kubernetes or Istio objects (apiVersion, kind, metadata)."""
-    KUSTOMIZATION = "kustomization"
-    HELM_VALUES = "helm-values:"
-    """Prefix: ``helm-values:<repo>/<chart>``, e.g. ``helm-values:istio/gateway``."""
-    ISTIO_OPERATOR = "istio-operator"
-    """An IstioOperator read by ``istioctl install -f`` (no CRD in the cluster)."""
-    STRONGSWAN = "strongswan-config"
-    SCRIPT = "script"
-    TEXT = "text"
-
-    @staticmethod
-    def helm_values(chart: str) -> str:
-        return Kind.HELM_VALUES + chart
-
-
-ISTIO_BASE_VALUES = Kind.helm_values("istio/base")
-ISTIOD_VALUES = Kind.helm_values("istio/istiod")
-ISTIO_GATEWAY_VALUES = Kind.helm_values("istio/gateway")
 
 
 class Phase(enum.IntEnum):

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from ..artifacts import Artifact, Kind
 from ..model import Topology
 from ..yamlout import dump
-from .base import Artifact, Kind
 
 
 def kustomizations(t: Topology, artifacts: Sequence[Artifact]) -> Iterator[Artifact]:

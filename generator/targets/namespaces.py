@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ..artifacts import Artifact, Kind
 from ..model import Cluster, Topology
 from ..yamlout import dump_all
-from .base import Artifact, Kind, Order, Target
+from .base import Order, Target
 
 ISTIO_NAMESPACE = "istio-system"
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ..artifacts import Artifact, Kind
 from ..model import SecretRef, Topology
 from ..templating import render_template
 from ..text import one_line
-from .base import Artifact, Kind, Phase, Step
+from .base import Phase, Step
 from .shell import INVOKED_FROM, key_file_word
 
 SCRIPT = "apply.sh"

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ..artifacts import Artifact, Kind
 from ..model import App, Cluster, HttpMatch, HttpRule, ServiceRoute, Stage, Topology
 from ..yamlout import dump_all
-from .base import Artifact, Kind, Phase, Step, Target
+from .base import Phase, Step, Target
 from .istio.apis import networking_api
 from .shell import kubectl
 

@@ -1,20 +1,21 @@
 """``meshgen verify``: every generated object against the schema that applies to it.
 
 ``MANIFEST.json`` of each output folder says what each file holds (see
-:class:`~generator.targets.base.Kind`):
+:class:`~generator.artifacts.Kind`):
 
 * ``manifests``: each document by its apiVersion and kind, against the strict JSON Schema of a
-  built-in Kubernetes kind (:mod:`.verify_kube`) or of an Istio CRD (:mod:`.verify_crds`). A
-  document no schema covers is a failure, never a pass.
-* ``istio-operator``: :mod:`.verify_operator`.
+  built-in Kubernetes kind (:mod:`.kube`) or of an Istio CRD (:mod:`.crds`). A document no
+  schema covers is a failure, never a pass.
+* ``istio-operator``: :mod:`.operator`.
 * ``helm-values:istio/gateway``: the chart's values.schema.json; ``helm-values:istio/istiod``,
   ``helm-values:istio/base`` and ``helm-values:iks-charts/strongswan``: key paths of the chart's
-  defaults (:mod:`.verify_values`).
+  defaults (:mod:`.values`).
 * ``kustomization``: every listed resource is a manifests file of the same folder.
 * scripts, strongSwan configs and text: not objects; counted, not checked here.
+* any other kind: a failure (meshgen writes none).
 
-Istio objects need the CRDs of the release being installed (:mod:`.verify_sources`); when they
-are missing the run stops with a usage error instead of passing what it could not check.
+Istio objects need the CRDs of the release being installed (:mod:`.sources`); when they are
+missing the run stops with a usage error instead of passing what it could not check.
 """
 
 from __future__ import annotations
@@ -29,11 +30,9 @@ from typing import Any
 import jsonschema
 import yaml
 
+from ..artifacts import MANIFEST, Chart, Kind
 from ..errors import InputError, UsageError, dotted
 from ..inputs.loader import FastLoader
-from ..output.writer import MANIFEST
-from ..targets.base import ISTIO_BASE_VALUES, ISTIO_GATEWAY_VALUES, ISTIOD_VALUES, Kind
-from ..targets.vpn.ends import CHART
 from .crds import CrdVersion, read_crds
 from .kube import KUBERNETES_VERSION, KubernetesSchemas, Validator, kubernetes_schemas
 from .operator import OperatorCheck, values_defaults
@@ -47,8 +46,7 @@ from .values import (
     shorten,
 )
 
-NOT_OBJECTS = frozenset({Kind.SCRIPT, Kind.STRONGSWAN, Kind.TEXT})
-STRONGSWAN = Kind.helm_values(CHART)
+NOT_OBJECTS = frozenset({Kind.SCRIPT, Kind.STRONGSWAN_CONFIG, Kind.TEXT})
 
 
 @dataclass(frozen=True, order=True)
@@ -153,13 +151,13 @@ class Checker:
             return self._crd_validators[key]
         return self.kubernetes.validator(api_version, kind)
 
-    def values_defaults(self, kind: str) -> Mapping[str, Any] | None:
+    def values_defaults(self, chart: Chart) -> Mapping[str, Any] | None:
         profile = {"profile": ANY}
-        if kind == ISTIOD_VALUES and self.istiod is not None:
+        if chart is Chart.ISTIOD and self.istiod is not None:
             return {**self.istiod, **profile}
-        if kind == ISTIO_BASE_VALUES and self.base is not None:
+        if chart is Chart.ISTIO_BASE and self.base is not None:
             return {**self.base, **profile}
-        if kind == STRONGSWAN:
+        if chart is Chart.STRONGSWAN:
             return self.strongswan
         return None
 
@@ -190,7 +188,7 @@ def _read_defaults(path: Path | None, internal: bool = True) -> dict[str, Any] |
 class _File:
     path: str
     """Relative to the output folder: <topology>/<cluster>/..."""
-    kind: str
+    kind: Kind
     documents: list[Any]
 
 
@@ -213,10 +211,15 @@ def _read_folder(root: Path, name: str, report: VerifyReport,
     """The object files of one output folder; ``kinds`` gets the kind of every file."""
     folder = root / name
     out = []
-    for path, kind in sorted(_manifest_entries(folder).items()):
+    for path, named in sorted(_manifest_entries(folder).items()):
         shown = f"{name}/{path}"
-        kinds[shown] = kind
+        kinds[shown] = named
         report.files += 1
+        kind = Kind.named(named)
+        if kind is None:
+            report.findings.append(Finding(shown, 1, "-", "", f"unknown kind '{named}' in "
+                                           "MANIFEST.json"))
+            continue
         if kind in NOT_OBJECTS:
             report.skipped.append((shown, "not Kubernetes objects"))
             continue
@@ -320,23 +323,21 @@ def _check_file(checker: Checker, file: _File, kinds: Mapping[str, str],
             report.skipped.append((file.path, "spec.values: no istiod/base chart defaults "
                                    "given with --crds"))
         return
-    if file.kind.startswith(Kind.HELM_VALUES):
-        chart = file.kind[len(Kind.HELM_VALUES):]
-        subject = f"values({chart})"
-        values = file.documents[0] if file.documents else {}
-        if file.kind == ISTIO_GATEWAY_VALUES and checker.gateway is not None:
-            report.objects += 1
-            add(1, subject, schema_problems(checker.gateway, values))
-            return
-        defaults = checker.values_defaults(file.kind)
-        if defaults is None:
-            report.skipped.append((file.path, f"no defaults or schema of chart {chart} given"))
-            return
+    chart = file.kind.chart
+    if chart is None:
+        return  # the kinds that are not objects were counted when the folder was read
+    subject = f"values({chart})"
+    values = file.documents[0] if file.documents else {}
+    if chart is Chart.ISTIO_GATEWAY and checker.gateway is not None:
         report.objects += 1
-        add(1, subject, key_path_problems(values, defaults))
+        add(1, subject, schema_problems(checker.gateway, values))
         return
-    report.findings.append(Finding(file.path, 1, "-", "", f"unknown kind '{file.kind}' in "
-                                   "MANIFEST.json"))
+    defaults = checker.values_defaults(chart)
+    if defaults is None:
+        report.skipped.append((file.path, f"no defaults or schema of chart {chart} given"))
+        return
+    report.objects += 1
+    add(1, subject, key_path_problems(values, defaults))
 
 
 def verify_output(output_dir: Path, names: Sequence[str], crds: Path | None = None,

@@ -26,8 +26,8 @@ import pytest
 import yaml
 
 from generator.api import check_file, render
+from generator.artifacts import RenderedTree
 from generator.model import Cluster, SecretRef, Topology, VpnLink
-from generator.output.writer import RenderedTree
 from generator.targets.vpn.ends import release_name
 from tests.conftest import TOPOLOGIES
 

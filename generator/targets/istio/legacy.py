@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ...artifacts import Artifact, Kind
 from ...model import Cluster, Topology
 from ...templating import render_template
 from ...yamlout import dump
-from ..base import Artifact, Kind, Phase, Step
+from ..base import Phase, Step
 from ..namespaces import ISTIO_NAMESPACE
 from ..shell import Shell, kubectl
 from . import paths as p

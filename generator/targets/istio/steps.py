@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
+from ...artifacts import Chart
 from ...model import Cluster, NetworkMode, Topology
 from ..base import Phase, Step
 from ..namespaces import ISTIO_NAMESPACE
@@ -61,11 +62,11 @@ def root_ca_steps(t: Topology) -> Iterator[Step]:
 
 def _primary_step(t: Topology, cluster: Cluster) -> Step:
     helm = [
-        p.helm_install(cluster, "istio-base", "istio/base", p.BASE_VALUES),
-        p.helm_install(cluster, "istiod", "istio/istiod", p.ISTIOD_VALUES) + " --wait",
+        p.helm_install(cluster, "istio-base", Chart.ISTIO_BASE, p.BASE_VALUES),
+        p.helm_install(cluster, "istiod", Chart.ISTIOD, p.ISTIOD_VALUES) + " --wait",
     ]
     if is_ingress(t, cluster):
-        helm.append(p.helm_install(cluster, "istio-ingressgateway", "istio/gateway",
+        helm.append(p.helm_install(cluster, "istio-ingressgateway", Chart.ISTIO_GATEWAY,
                                    p.INGRESS_VALUES))
     return Step(
         Phase.ISTIO_PRIMARY,
@@ -89,7 +90,7 @@ def _gateway_step(t: Topology, cluster: Cluster) -> Step:
         f"The east-west gateway of {cluster.name} (label istio: eastwestgateway, network "
         f"{cluster.network}).",
         "With Helm instead: "
-        + p.helm_install(cluster, "istio-eastwestgateway", "istio/gateway", p.EASTWEST_VALUES)
+        + p.helm_install(cluster, "istio-eastwestgateway", Chart.ISTIO_GATEWAY, p.EASTWEST_VALUES)
         + ".",
     ]
     script = q(p.path(cluster, p.EASTWEST_ADDRESS))
@@ -151,8 +152,8 @@ def _remote_step(t: Topology, cluster: Cluster) -> Step:
             f"{cluster.name}'s sidecars get their configuration and certificates from istiod on "
             f"{primary.name}, through {primary.name}'s east-west gateway.",
             "With Helm instead: "
-            + p.helm_install(cluster, "istio-base", "istio/base", p.BASE_VALUES) + "; "
-            + p.helm_install(cluster, "istiod", "istio/istiod", p.ISTIOD_VALUES)
+            + p.helm_install(cluster, "istio-base", Chart.ISTIO_BASE, p.BASE_VALUES) + "; "
+            + p.helm_install(cluster, "istiod", Chart.ISTIOD, p.ISTIOD_VALUES)
             + f"{helm_address}.",
         ),
     )

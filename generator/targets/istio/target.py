@@ -14,19 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ...artifacts import Artifact, Kind
 from ...model import Cluster, NetworkMode, Topology
 from ...templating import render_template
 from ...yamlout import dump, dump_all
-from ..base import (
-    ISTIO_BASE_VALUES,
-    ISTIO_GATEWAY_VALUES,
-    ISTIOD_VALUES,
-    Artifact,
-    Kind,
-    Order,
-    Step,
-    Target,
-)
+from ..base import Order, Step, Target
 from ..namespaces import ISTIO_NAMESPACE
 from . import legacy
 from . import objects as obj
@@ -44,9 +36,9 @@ def _ca_script(cluster: Cluster) -> Artifact:
 def _chart_values(t: Topology, cluster: Cluster) -> Iterator[Artifact]:
     """Helm values for istio/base and istio/istiod: the same pair on primaries and remotes."""
     yield Artifact(p.path(cluster, p.BASE_VALUES), dump(obj.base_values(cluster)),
-                   ISTIO_BASE_VALUES)
+                   Kind.ISTIO_BASE_VALUES)
     yield Artifact(p.path(cluster, p.ISTIOD_VALUES), dump(obj.istiod_values(t, cluster)),
-                   ISTIOD_VALUES)
+                   Kind.ISTIOD_VALUES)
 
 
 def _primary(t: Topology, cluster: Cluster) -> Iterator[Artifact]:
@@ -55,7 +47,7 @@ def _primary(t: Topology, cluster: Cluster) -> Iterator[Artifact]:
     yield from _chart_values(t, cluster)
     if obj.is_ingress(t, cluster):
         yield Artifact(p.path(cluster, p.INGRESS_VALUES), dump(obj.ingress_gateway_values()),
-                       ISTIO_GATEWAY_VALUES)
+                       Kind.ISTIO_GATEWAY_VALUES)
     if obj.has_remotes(t, cluster):
         yield Artifact(p.path(cluster, p.EXPOSE_ISTIOD), dump_all(obj.expose_istiod(t.istio)),
                        Kind.MANIFESTS, Order.MESH)
@@ -78,7 +70,7 @@ def _eastwest(t: Topology, cluster: Cluster) -> Iterator[Artifact]:
     yield Artifact(p.path(cluster, p.EASTWEST), dump(obj.eastwest_operator(cluster)),
                    Kind.ISTIO_OPERATOR)
     yield Artifact(p.path(cluster, p.EASTWEST_VALUES), dump(obj.eastwest_gateway_values(cluster)),
-                   ISTIO_GATEWAY_VALUES)
+                   Kind.ISTIO_GATEWAY_VALUES)
     if obj.has_remotes(t, cluster):
         path = p.path(cluster, p.EASTWEST_ADDRESS)
         yield Artifact(

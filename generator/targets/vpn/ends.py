@@ -11,11 +11,12 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ...artifacts import Chart
 from ...model import Cluster, Topology, VpnLink
 
-CHART = "iks-charts/strongswan"
+CHART = Chart.STRONGSWAN
 CHART_VERSION = "2.10.7"
-CHART_REPO_NAME = "iks-charts"
+CHART_REPO_NAME = CHART.repository
 CHART_REPO_URL = "https://icr.io/helm/iks-charts"
 NAMESPACE = "kube-system"
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import functools
 import shlex
 
+from ...artifacts import Artifact, Kind
 from ...templating import render_template
 from ...text import one_line
-from ..base import Artifact, Kind
 from ..shell import key_file_word
 from .ends import (
     CHART,

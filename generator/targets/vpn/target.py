@@ -11,16 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ...artifacts import Artifact, Kind
 from ...model import Topology
 from ...yamlout import dump
-from ..base import Artifact, Kind, Target
+from ..base import Target
 from . import steps
 from .configs import chart_ipsec_conf, swanctl_conf
 from .ends import CHART, link_ends
 from .scripts import gateway_script, gateway_script_path, helpers
 from .values import chart_values
-
-CHART_VALUES = Kind.helm_values(CHART)
 
 
 def artifacts(t: Topology) -> Iterator[Artifact]:
@@ -29,10 +28,10 @@ def artifacts(t: Topology) -> Iterator[Artifact]:
         yield from helpers()
     for end in ends:
         values = chart_values(end)
-        yield Artifact(f"{end.folder}/values.yaml", dump(values), CHART_VALUES)
+        yield Artifact(f"{end.folder}/values.yaml", dump(values), CHART.values)
         yield Artifact(f"{end.folder}/ipsec.conf", chart_ipsec_conf(values.value),
-                       Kind.STRONGSWAN)
-        yield Artifact(f"{end.folder}/swanctl.conf", swanctl_conf(end), Kind.STRONGSWAN)
+                       Kind.STRONGSWAN_CONFIG)
+        yield Artifact(f"{end.folder}/swanctl.conf", swanctl_conf(end), Kind.STRONGSWAN_CONFIG)
         yield Artifact(gateway_script_path(end), gateway_script(end), Kind.SCRIPT,
                        executable=True)
 

@@ -1,0 +1,251 @@
+"""An output folder as it is on disk: one walk over it, and one comparison with a rendered tree.
+
+The walk finds regular files only. It reads nothing but the folder listings and each entry's
+own status (``lstat``): a symbolic link, FIFO, socket or device is never opened or followed,
+and a folder that cannot be listed is not entered. Each such entry is collected in
+:attr:`Walk.skipped`, the one place that says what the walk passed over.
+
+The comparison says how a folder differs from a :class:`~generator.artifacts.RenderedTree`,
+one file at a time: sizes first, then bytes, then permission bits, so only one file's bytes
+are held at once. It makes unified diffs only when asked (``meshgen check`` and ``diff``
+print them; the writer, the build record and the docs need only the kinds).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..enums import StrEnum
+
+TYPE_CHECKING = False  # the build record walks from the quick path of an unchanged rebuild
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import ParamSpec
+
+    from ..artifacts import RenderedTree
+
+    P = ParamSpec("P")
+
+
+class DifferenceKind(StrEnum):
+    MISSING = "missing"
+    """The tree has the file; the folder does not."""
+    CHANGED = "changed"
+    """Both have it, with other bytes (or the folder's is not a regular file)."""
+    EXTRA = "extra"
+    """The folder has an entry the tree does not."""
+    MODE = "mode"
+    """Same bytes, other permission bits."""
+    STALE = "stale"
+    """A whole generated folder whose topology is gone."""
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    path: str
+    kind: DifferenceKind
+    diff: str = ""
+    """A unified diff (or a line saying what differs); empty unless diffs were asked for."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """One regular file: ``path`` relative to the folder with ``/`` separators, and its lstat."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    mode: int
+    """``st_mode``: type and permission bits."""
+
+    @property
+    def permissions(self) -> int:
+        return self.mode & 0o777
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An entry the walk did not read: ``path`` ('' for the folder itself) and what it is."""
+
+    path: str
+    what: str
+
+
+@dataclass(frozen=True)
+class Walk:
+    folder: Path
+    files: tuple[FileEntry, ...]
+    """Sorted by path."""
+    skipped: tuple[Skipped, ...]
+    """Sorted by path."""
+
+    def location(self, entry: FileEntry) -> str:
+        return f"{self.folder}/{entry.path}"
+
+
+def _what(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def walk(folder: Path) -> Walk:
+    """Every regular file under ``folder``; a missing folder holds none."""
+    files: list[FileEntry] = []
+    skipped: list[Skipped] = []
+    try:
+        top = os.lstat(folder)
+    except FileNotFoundError:
+        return Walk(folder, (), ())
+    except OSError as exc:
+        return Walk(folder, (), (Skipped("", f"a folder that cannot be read ({exc.strerror})"),))
+    if not stat.S_ISDIR(top.st_mode):
+        return Walk(folder, (), (Skipped("", f"{_what(top.st_mode)}, not a folder"),))
+    stack = [(os.fspath(folder), "")]
+    while stack:
+        directory, prefix = stack.pop()
+        try:
+            with os.scandir(directory) as listing:
+                entries = list(listing)
+        except OSError as exc:
+            skipped.append(Skipped(prefix.rstrip("/"),
+                                   f"a folder that cannot be read ({exc.strerror})"))
+            continue
+        for entry in entries:
+            rel = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):  # from the listing: no system call
+                stack.append((entry.path, rel + "/"))
+                continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue  # gone since the folder was listed
+            if stat.S_ISREG(info.st_mode):
+                files.append(FileEntry(rel, info.st_size, info.st_mtime_ns, info.st_mode))
+            else:
+                skipped.append(Skipped(rel, _what(info.st_mode)))
+    files.sort(key=lambda f: f.path)
+    skipped.sort(key=lambda s: s.path)
+    return Walk(folder, tuple(files), tuple(skipped))
+
+
+def read_regular(location: str) -> bytes:
+    """The bytes of a regular file, never through a symbolic link and never blocking on a FIFO
+    that took the file's place after the walk; OSError otherwise."""
+    fd = os.open(location, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", location)
+        chunks = [os.read(fd, info.st_size + 1)]
+        while chunks[-1]:  # until the end, should the file have grown since
+            chunks.append(os.read(fd, 1 << 20))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How a folder differs from a rendered tree."""
+
+    differences: tuple[Difference, ...]
+    """Sorted by path."""
+    unchanged: frozenset[str]
+    """Files of the tree the folder already holds, bytes and mode."""
+    skipped: tuple[Skipped, ...]
+    """What the walk passed over; each is among the differences, except the folder itself
+    (whose files are then all missing)."""
+
+
+def compare(folder: Path, tree: RenderedTree, diffs: bool = False) -> Comparison:
+    """How ``folder`` differs from ``tree``; with ``diffs``, each difference carries its diff.
+
+    Without diffs a file whose size differs is not read at all.
+    """
+    found = walk(folder)
+    label = f"{folder.parent.name}/{tree.name}"
+    out: list[Difference] = []
+    unchanged: set[str] = set()
+
+    def add(path: str, kind: DifferenceKind, diff: Callable[P, str], *args: P.args,
+            **kwargs: P.kwargs) -> None:
+        out.append(Difference(path, kind, diff(*args, **kwargs) if diffs else ""))
+
+    for entry in found.files:
+        path, shown = entry.path, f"{label}/{entry.path}"
+        want = tree.files.get(path)
+        if want is None:
+            add(path, DifferenceKind.EXTRA, _removed, found.location(entry), shown)
+        elif entry.size != len(want) and not diffs:
+            out.append(Difference(path, DifferenceKind.CHANGED))  # no need to read it
+        else:
+            have = _read(found.location(entry))
+            if have != want:
+                add(path, DifferenceKind.CHANGED, _changed, have, want, shown)
+            elif entry.permissions != tree.mode(path):
+                add(path, DifferenceKind.MODE, _mode_line, shown, entry.permissions,
+                    tree.mode(path))
+            else:
+                unchanged.add(path)
+    seen = {entry.path for entry in found.files}
+    for skip in found.skipped:
+        if skip.path:
+            seen.add(skip.path)
+            kind = DifferenceKind.CHANGED if skip.path in tree.files else DifferenceKind.EXTRA
+            add(skip.path, kind, _not_regular_line, f"{label}/{skip.path}", skip.what)
+    for path, want in tree.files.items():
+        if path not in seen:
+            add(path, DifferenceKind.MISSING, _unified, b"", want, f"{label}/{path}", True)
+    out.sort(key=lambda d: d.path)
+    return Comparison(tuple(out), frozenset(unchanged), found.skipped)
+
+
+def _read(location: str) -> bytes | OSError:
+    try:
+        return read_regular(location)
+    except OSError as exc:
+        return exc
+
+
+def _changed(have: bytes | OSError, want: bytes, shown: str, created: bool | None = None) -> str:
+    if isinstance(have, OSError):
+        return f"cannot read {shown}: {have.strerror or have}\n"
+    return _unified(have, want, shown, created)
+
+
+def _removed(location: str, shown: str) -> str:
+    return _changed(_read(location), b"", shown, created=False)
+
+
+def _mode_line(shown: str, have: int, want: int) -> str:
+    return f"mode of {shown} is {have:o}, expected {want:o}\n"
+
+
+def _not_regular_line(shown: str, what: str) -> str:
+    return f"{shown} is {what}, not a regular file\n"
+
+
+def _unified(old: bytes, new: bytes, label: str, created: bool | None = None) -> str:
+    import difflib
+
+    try:
+        a = old.decode("utf-8").splitlines(keepends=True)
+        b = new.decode("utf-8").splitlines(keepends=True)
+    except UnicodeDecodeError:
+        return f"Binary files differ: {label}\n"
+    from_label = "/dev/null" if created is True else f"a/{label}"
+    to_label = "/dev/null" if created is False else f"b/{label}"
+    lines = difflib.unified_diff(a, b, from_label, to_label)
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+                   for line in lines)

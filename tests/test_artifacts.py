@@ -1,0 +1,96 @@
+"""The artifact contract: kinds and charts as MANIFEST.json names them, and who may import it."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from generator.artifacts import MANIFEST, Artifact, Chart, Kind, render_tree
+from tests.conftest import ROOT
+
+GENERATOR = ROOT / "generator"
+
+
+def test_kinds_are_written_as_before() -> None:
+    """The values are what every committed MANIFEST.json holds: renaming one changes output."""
+    assert [k.value for k in Kind] == [
+        "manifests", "kustomization", "istio-operator", "strongswan-config", "script", "text",
+        "helm-values:istio/base", "helm-values:istio/istiod", "helm-values:istio/gateway",
+        "helm-values:iks-charts/strongswan"]
+
+
+def test_each_chart_has_one_kind_of_values_and_back() -> None:
+    assert [(c.value, c.repository) for c in Chart] == [
+        ("istio/base", "istio"), ("istio/istiod", "istio"), ("istio/gateway", "istio"),
+        ("iks-charts/strongswan", "iks-charts")]
+    assert {c.values for c in Chart} == {k for k in Kind if k.chart is not None}
+    assert all(chart.values.chart is chart for chart in Chart)
+    assert Kind.MANIFESTS.chart is None and Kind.SCRIPT.chart is None
+
+
+def test_a_kind_reads_as_its_value_everywhere() -> None:
+    kind = Kind.ISTIOD_VALUES
+    assert (str(kind), f"{kind}", f"{kind:>24}", json.dumps(kind)) == (
+        "helm-values:istio/istiod", "helm-values:istio/istiod",
+        "helm-values:istio/istiod", '"helm-values:istio/istiod"')
+    assert f"{Chart.STRONGSWAN} 2.10.7" == "iks-charts/strongswan 2.10.7"
+    assert kind == "helm-values:istio/istiod"
+
+
+def test_a_kind_is_named_or_not() -> None:
+    assert Kind.named("helm-values:istio/gateway") is Kind.ISTIO_GATEWAY_VALUES
+    assert Kind.named("helm-values:other/chart") is None
+    assert Kind.named("") is None
+
+
+def test_the_manifest_records_each_kind() -> None:
+    tree = render_tree("lab", "lab.yaml", "0" * 64, [
+        Artifact("east/vpn/west/values.yaml", "a: 1\n", Chart.STRONGSWAN.values),
+        Artifact("apply.sh", "#!/bin/sh\n", Kind.SCRIPT, executable=True)])
+    manifest = json.loads(tree.files[MANIFEST])
+    assert {path: entry["kind"] for path, entry in manifest["files"].items()} == {
+        "apply.sh": "script", "east/vpn/west/values.yaml": "helm-values:iks-charts/strongswan"}
+    assert tree.kinds["apply.sh"] is Kind.SCRIPT
+
+
+def imported(path: Path) -> set[str]:
+    """The generator modules one file imports, as dotted names."""
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    package = list(parts[:-1])  # the package a relative import starts from
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            start = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*start, *([node.module] if node.module else [])])
+            if node.module is None:  # "from . import x" names modules
+                found.update(f"{module}.{a.name}" for a in node.names)
+            else:
+                found.add(module)
+    return {m for m in found if m == "generator" or m.startswith("generator.")}
+
+
+def below(module: str, allowed: tuple[str, ...]) -> bool:
+    return any(module == a or module.startswith(a + ".") for a in allowed)
+
+
+@pytest.mark.parametrize(("where", "allowed"), [
+    ("artifacts.py", ("generator", "generator.enums")),
+    ("enums.py", ()),
+    ("output", ("generator", "generator.artifacts", "generator.enums", "generator.errors",
+                "generator.output")),
+    ("verify", ("generator.artifacts", "generator.errors", "generator.inputs.loader",
+                "generator.verify")),
+])
+def test_the_contract_is_imported_downward(where: str, allowed: tuple[str, ...]) -> None:
+    """The contract imports nothing above it; the writer, the record and verify learn kinds,
+    charts and trees from it, never from the model or the targets."""
+    path = GENERATOR / where
+    files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    wrong = {f"{f.relative_to(ROOT)}: {m}" for f in files for m in imported(f)
+             if not below(m, allowed)}
+    assert not wrong, sorted(wrong)
