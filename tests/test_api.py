@@ -17,7 +17,7 @@ from generator.cli_reference import reference
 from generator.errors import InputError, TopologyInvalid, UsageError
 from generator.inputs.project import DNS_LABEL_MAX
 from generator.verify.sources import CRDS_ENV
-from tests.conftest import ROOT, SEED
+from tests.helpers import ROOT, SEED
 
 GENERATOR = ROOT / "generator"
 

@@ -12,37 +12,16 @@ import pytest
 import yaml
 from referencing import Registry, Resource
 
-from generator.api import catalogs, check_file
+from generator.api import catalogs
 from generator.artifacts import Kind
 from generator.inputs.schema import topology_schema
 from generator.model import Topology
 from generator.targets import apps
 from generator.targets.base import Order, Phase
-from tests.conftest import ROOT, SEED
+from tests.helpers import INLINE_APP, ROOT, model_of, seed, seed_data
 
 CATALOG = ROOT / "generator" / "catalog" / "bookinfo.yaml"
 BOOKINFO_SERVICES = ("details", "ratings", "reviews", "productpage")
-
-
-def seed() -> Topology:
-    checked = check_file(SEED)
-    assert checked.valid, checked.problems
-    assert checked.topology is not None
-    return checked.topology
-
-
-def model_of(tmp_path: Path, data: dict[str, Any]) -> Topology:
-    path = tmp_path / f"{data['name']}.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    checked = check_file(path)
-    assert checked.valid, [str(p) for p in checked.problems]
-    assert checked.topology is not None
-    return checked.topology
-
-
-def seed_data() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(SEED.read_text(encoding="utf-8"))
-    return data
 
 
 def documents(t: Topology) -> dict[str, list[dict[str, Any]]]:
@@ -203,25 +182,6 @@ def test_stubs_only_where_a_caller_lacks_its_callee(
 
 
 # --- an app defined in the topology --------------------------------------------------------
-
-
-INLINE_APP: dict[str, Any] = {
-    "name": "shop",
-    "ingress": "icp",
-    "services": [
-        {"name": "web", "ports": [{"port": 80, "targetPort": 8080}, {"name": "grpc-admin",
-                                                                      "port": 9090}],
-         "calls": ["cart"],
-         "versions": [{"name": "v1", "image": "example.org/web:1.0", "replicas": 2}]},
-        {"name": "cart", "ports": [{"port": 7000, "name": "tcp-redis"}],
-         "serviceAccount": "carts",
-         "versions": [{"name": "v1", "image": "example.org/cart:1.0",
-                       "env": {"MODE": "fast", "LEVEL": "3"}},
-                      {"name": "v2", "image": "example.org/cart:2.0"}]},
-    ],
-    "entry": {"service": "web", "uris": [{"prefix": "/"}, {"regex": "^/api/v[0-9]+/"}]},
-    "placement": {"icp": ["cart-v1"], "iks": ["web-v1", "cart-v2"]},
-}
 
 
 def inline_topology(tmp_path: Path) -> Topology:

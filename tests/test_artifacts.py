@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from generator.artifacts import MANIFEST, Artifact, Chart, Kind, render_tree
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 GENERATOR = ROOT / "generator"
 

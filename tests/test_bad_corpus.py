@@ -1,126 +1,38 @@
 """The bad-input corpus: every topology in ``tests/bad/`` is refused, precisely and cheaply.
 
 Each file names the errors it must produce in its header (see ``tests/bad/README.md``). Cases
-that cannot be committed as files are made at test time (:data:`GENERATED`). Every case runs
-in-process through :func:`generator.api.check_file` and as a real ``python -m generator``
-child for ``validate`` and ``build``; the child's wall time and peak memory are measured with
-``os.wait4``.
+that cannot be committed as files are made at test time (``GENERATED`` in
+:mod:`tests.helpers`). Every case runs in-process through :func:`generator.api.check_file`
+and as a real ``python -m generator`` child for ``validate`` and ``build``; the child's wall
+time and peak memory are measured with ``os.wait4``.
 """
 
 from __future__ import annotations
 
 import collections
-import os
 import re
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from generator.api import build, check_file
+from tests.helpers import (
+    BAD,
+    BAD_CASES,
+    VALID,
+    CliRun,
+    Expected,
+    committed_cases,
+    expectations,
+    run_cli,
+    write_case,
+)
 
-BAD = Path(__file__).resolve().parent / "bad"
-EXPECT = re.compile(rb"^# expect: ([a-z0-9-]+) line ([0-9]+)$", re.MULTILINE)
 WHY = re.compile(rb"^# why: \S", re.MULTILINE)
 MAX_SECONDS = 1.0
 MAX_RSS_BYTES = 200 * 1024 * 1024
-
-Expected = collections.Counter[tuple[str, int]]
-
-VALID = """\
-name: lab
-clusters:
-  - name: east
-    role: primary
-    podCIDR: 10.1.0.0/16
-    serviceCIDR: 10.0.0.0/24
-    vpnGateway: 203.0.113.10
-  - name: west
-    role: remote
-    podCIDR: 172.30.0.0/16
-    serviceCIDR: 172.21.0.0/16
-    vpnGateway: 198.51.100.20
-vpn:
-  - between: [west, east]
-    psk: {env: LAB_PSK}
-apps:
-  - name: bookinfo
-    catalog: bookinfo
-    namespace: default
-    ingress: east
-    placement:
-      east: [productpage-v1, details-v1, ratings-v1, reviews-v1, reviews-v2]
-      west: [reviews-v3]
-traffic:
-  - name: all-v1
-    routes: {productpage: v1, details: v1, ratings: v1, reviews: v1}
-"""
-
-
-def _fifty_megabytes(path: Path) -> list[tuple[str, int]]:
-    with path.open("wb") as handle:
-        handle.write(VALID.encode())
-        handle.write(b"description: ")
-        chunk = b"x" * (1024 * 1024)
-        for _ in range(50):
-            handle.write(chunk)
-        handle.write(b"\n")
-    return [("file-too-large", 1)]
-
-
-def _utf16(path: Path) -> list[tuple[str, int]]:
-    path.write_bytes(VALID.encode("utf-16"))
-    return [("not-utf8", 1)]
-
-
-def _directory(path: Path) -> list[tuple[str, int]]:
-    path.mkdir()
-    return [("unreadable", 1)]
-
-
-def _spokes_that_talk(path: Path, count: int = 400) -> list[tuple[str, int]]:
-    """A hub with hundreds of spokes, each running all of Bookinfo: every spoke calls every
-    other, and no two spokes are linked. One error per spoke (listing the clusters it cannot
-    reach), not one per pair, and quickly."""
-    lines = ["name: lab", "clusters:"]
-    for i in range(count):
-        lines += [f"  - name: c{i}", f"    role: {'primary' if i == 0 else 'remote'}",
-                  f"    podCIDR: 10.{i // 256}.{i % 256}.0/24",
-                  f"    serviceCIDR: 11.{i // 256}.{i % 256}.0/24",
-                  f"    vpnGateway: 100.64.{i // 250}.{i % 250 + 1}"]
-    lines.append("vpn:")
-    lines += [f"  - {{between: [c0, c{i}], psk: {{env: LAB_PSK}}}}" for i in range(1, count)]
-    lines += ["apps:", "  - name: bookinfo", "    catalog: bookinfo", "    placement:"]
-    first_placement = len(lines) + 1
-    lines += [f"      c{i}: [productpage-v1, details-v1, reviews-v2, ratings-v1]"
-              for i in range(count)]
-    path.write_text("\n".join(lines) + "\n")
-    # The hub is linked to all; the last spoke has been reported by every other one.
-    return [("link-missing", first_placement + i) for i in range(1, count - 1)]
-
-
-GENERATED: dict[str, Callable[[Path], list[tuple[str, int]]]] = {
-    "generated-50-megabytes": _fifty_megabytes,
-    "generated-utf16": _utf16,
-    "generated-directory": _directory,
-    "generated-400-spokes-that-talk": _spokes_that_talk,
-}
-
-
-def expectations(raw: bytes) -> Expected:
-    return collections.Counter((m.group(1).decode(), int(m.group(2))) for m in EXPECT.finditer(raw))
-
-
-def committed_cases() -> list[str]:
-    return sorted(p.name for p in BAD.glob("*.yaml"))
-
-
-CASES = committed_cases() + sorted(GENERATED)
 
 
 @dataclass(frozen=True)
@@ -132,61 +44,9 @@ class Case:
 @pytest.fixture
 def case(request: pytest.FixtureRequest, tmp_path: Path) -> Case:
     """The case named by the test's ``name`` parameter, as a file in a fresh folder."""
-    name: str = request.param
-    if name in GENERATED:
-        path = tmp_path / "topologies" / f"{name}.yaml"
-        path.parent.mkdir()
-        return Case(path, collections.Counter(GENERATED[name](path)))
-    source = BAD / name
-    path = tmp_path / "topologies" / name
-    path.parent.mkdir()
-    raw = source.read_bytes()
-    path.write_bytes(raw)
-    return Case(path, expectations(raw))
-
-
-# --- running the real command line, measured ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float
-    max_rss_bytes: int
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "MESHGEN_DEBUG"}
-    env.update(extra)
-    return env
-
-
-def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Run:
-    """``python -m generator ARGS`` as a child; its own wall time and peak RSS.
-
-    The usage comes from ``os.wait4`` for this one child: ``getrusage(RUSAGE_CHILDREN)``
-    keeps the largest ``ru_maxrss`` of every child waited for so far, so it could not tell
-    one case from the next.
-    """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.monotonic()
-        child = subprocess.Popen([sys.executable, "-m", "generator", *args], cwd=cwd,
-                                 stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                 env=env if env is not None else child_env())
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.monotonic() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Run(child.returncode, out.read().decode("utf-8", "replace"),
-                   err.read().decode("utf-8", "replace"), seconds,
-                   usage.ru_maxrss * 1024)  # Linux reports kilobytes
+    folder = tmp_path / "topologies"
+    folder.mkdir()
+    return Case(*write_case(request.param, folder))
 
 
 def located_errors(text: str, display: str) -> Expected:
@@ -196,7 +56,7 @@ def located_errors(text: str, display: str) -> Expected:
     return collections.Counter((m.group(3), int(m.group(1))) for m in pattern.finditer(text))
 
 
-def assert_refused_well(run: Run, display: str, expected: Expected) -> None:
+def assert_refused_well(run: CliRun, display: str, expected: Expected) -> None:
     assert "Traceback" not in run.output, run.output
     assert "internal error" not in run.output, run.output
     assert run.returncode == 1, run.output
@@ -242,7 +102,7 @@ def built_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pa
 
 
 def test_corpus_is_broad() -> None:
-    assert len(CASES) >= 40
+    assert len(BAD_CASES) >= 40
     for name in committed_cases():
         raw = (BAD / name).read_bytes()
         assert expectations(raw), f"{name} has no '# expect: <rule> line <n>' header"
@@ -255,7 +115,7 @@ def test_corpus_is_broad() -> None:
     assert {"cidr-overlap", "unknown-reference", "weights-sum", "link-missing"} <= rules
 
 
-@pytest.mark.parametrize("case", CASES, indirect=True)
+@pytest.mark.parametrize("case", BAD_CASES, indirect=True)
 def test_check_file_reports_exactly_the_expected_errors(case: Case) -> None:
     result = check_file(case.path, case.path.name)
     assert not result.valid
@@ -265,7 +125,7 @@ def test_check_file_reports_exactly_the_expected_errors(case: Case) -> None:
     assert found == case.expected, "\n".join(p.format() for p in result.problems)
 
 
-@pytest.mark.parametrize("case", CASES, indirect=True)
+@pytest.mark.parametrize("case", BAD_CASES, indirect=True)
 def test_validate_refuses_with_located_errors_quickly(case: Case) -> None:
     project = case.path.parent.parent
     display = f"topologies/{case.path.name}"
@@ -273,7 +133,7 @@ def test_validate_refuses_with_located_errors_quickly(case: Case) -> None:
     assert_refused_well(run, display, case.expected)
 
 
-@pytest.mark.parametrize("case", CASES, indirect=True)
+@pytest.mark.parametrize("case", BAD_CASES, indirect=True)
 def test_build_refuses_and_leaves_output_untouched(
     case: Case, built_project: tuple[Path, Snapshot]
 ) -> None:

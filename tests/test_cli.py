@@ -11,7 +11,7 @@ import pytest
 
 from generator import __version__
 from generator.cli import EXAMPLES, main
-from tests.conftest import ROOT, SEED, TOPOLOGIES
+from tests.helpers import ROOT, SEED, TOPOLOGIES
 
 
 def run(*args: str, cwd: Path, env: dict[str, str] | None = None

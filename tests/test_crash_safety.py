@@ -31,7 +31,7 @@ from generator.artifacts import MANIFEST, RenderedTree
 from generator.output.record import RECORD
 from generator.output.tree import read_regular, walk
 from generator.output.writer import LOCK_NAME, RETIRED_PREFIX, STAGING_PREFIX
-from tests.test_bad_corpus import child_env
+from tests.helpers import child_env
 
 SEED = 8_675_309
 RANDOM_KILLS = 32

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import TOPOLOGIES
+from tests.helpers import TOPOLOGIES
 
 
 def build_in(folder: Path, env: dict[str, str]) -> dict[str, tuple[bytes, int]]:

@@ -10,7 +10,6 @@ import html
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -31,7 +30,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.api import build, check_file
+from generator.api import check_file
 from generator.cli import build_parser, main
 from generator.docs.ahead import Ahead, workers_to_fork
 from generator.docs.committed import Status, language_of
@@ -46,36 +45,26 @@ from generator.docs.routes import describe_stage
 from generator.docs.sources import collect
 from generator.docs.topology_page import topology_page
 from generator.inputs.schema import topology_schema
-from tests.conftest import ROOT, SEED, TOPOLOGIES, write_tree
+from tests.helpers import (
+    HOSTILE,
+    LIMITS,
+    PLACEHOLDER,
+    ROOT,
+    SEED,
+    TOPOLOGIES,
+    WIDE,
+    hostile_topology,
+    make_project,
+    require_success,
+    run_mkdocs,
+    seed_data,
+    wide_topology,
+    write_tree,
+)
 from tests.strategies import mutants, to_yaml, topologies
 
-MKDOCS = (sys.executable, "-m", "mkdocs")
-HOSTILE = "<script>alert(1)</script>"
-PLACEHOLDER = "<!-- meshgen:block 0 -->"  # what marks where a page's long blocks go
 SECRET_VALUE = "psk-value-that-must-never-show"
 SERVE_LIMIT = 60.0  # seconds; only stops a hung server, not a measure of speed
-
-
-def seed_data() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(SEED.read_text("utf-8"))
-    return data
-
-
-def hostile_topology() -> str:
-    """The seed with markup in every free-text field a topology allows."""
-    data = seed_data()
-    data["name"] = "hostile"
-    data["description"] = f"{HOSTILE} & <img src=x onerror=alert(2)> | *bold* === \"tab\""
-    data["clusters"][0]["description"] = "<script>alert(3)</script>"
-    data["clusters"][0]["context"] = "<b>icp-admin</b>"
-    data["clusters"][1]["description"] = PLACEHOLDER
-    data["traffic"][1]["description"] = "<script>alert(4)</script> [link](javascript:alert(6))"
-    data["traffic"][1]["routes"]["reviews"][0]["match"]["headers"]["end-user"]["exact"] = (
-        "<script>alert(5)</script>")
-    # Valid, with a warning the page must show.
-    data["vpn"][0]["ike"] = "aes128-sha1-modp2048"
-    data["vpn"][0]["allowWeakCrypto"] = True
-    return yaml.safe_dump(data, sort_keys=False)
 
 
 def invalid_topology() -> str:
@@ -83,37 +72,6 @@ def invalid_topology() -> str:
     data["name"] = "broken"
     data["clusters"][1]["podCIDR"] = data["clusters"][0]["podCIDR"]
     return yaml.safe_dump(data, sort_keys=False)
-
-
-def make_project(base: Path, topologies: dict[str, str], built: tuple[str, ...],
-                 plugin_options: dict[str, Any] | None = None) -> Path:
-    """A project folder with this project's mkdocs.yml and docs/, the given topologies, and
-    output/ built for the files named in ``built``; ``plugin_options`` are added to the
-    meshgen plugin's settings."""
-    base.mkdir(parents=True, exist_ok=True)
-    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text("utf-8"))
-    for plugin in config["plugins"]:
-        if isinstance(plugin, dict) and "meshgen" in plugin:
-            plugin["meshgen"].update(plugin_options or {})
-    (base / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
-    shutil.copytree(ROOT / "docs", base / "docs")
-    write_tree(base, {"topologies": topologies})
-    if built:
-        build([base / "topologies" / name for name in built], base / "output")
-    return base
-
-
-def run_mkdocs(project: Path, site: Path, env: dict[str, str] | None = None
-               ) -> subprocess.CompletedProcess[str]:
-    """``mkdocs build --strict`` exactly as a person would run it."""
-    return subprocess.run(
-        [*MKDOCS, "build", "--strict", "--site-dir", str(site)],
-        cwd=project, capture_output=True, text=True, env=env, check=False)
-
-
-def require_success(result: subprocess.CompletedProcess[str]) -> None:
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert not re.search(r"^(WARNING|ERROR)\b", result.stderr, re.M), result.stderr
 
 
 @pytest.fixture(scope="module")
@@ -480,65 +438,7 @@ def test_serve_rebuilds_when_a_topology_changes(tmp_path: Path) -> None:
 
 # --- at scale: pages follow clusters, long sections get compact forms -----------------------
 
-# Small, so the seed's apply.sh and MANIFEST.json are shown in part, the seed's cluster pages
-# show only their first files, and the hub's page lists its later steps by title.
-LIMITS = {"file_bytes": 4096, "page_bytes": 12 * 1024, "step_bytes": 2048}
 SHOWN_BYTES = LIMITS["file_bytes"]
-WIDE = 31  # more than the nav lists, the tables keep a column each for, the row diagram draws
-
-
-def wide_topology(count: int) -> dict[str, Any]:
-    """A hub and ``count - 1`` spokes, each spoke starting its own tunnel to the hub."""
-    spokes = [f"spoke-{k:02d}" for k in range(1, count)]
-    clusters: list[dict[str, Any]] = [
-        {"name": "hub", "role": "primary", "context": "hub-admin", "podCIDR": "10.0.0.0/16",
-         "serviceCIDR": "10.255.0.0/24", "vpnGateway": "203.0.113.1"}]
-    vpn = []
-    for k, name in enumerate(spokes, start=1):
-        clusters.append({"name": name, "role": "remote", "context": f"{name}-admin",
-                         "podCIDR": f"10.{k}.0.0/16", "serviceCIDR": f"172.16.{k}.0/24",
-                         "vpnGateway": f"198.51.100.{k}"})
-        link: dict[str, Any] = {"between": [name, "hub"], "psk": {"env": f"SPOKE_{k:02d}_PSK"}}
-        if k > 1:  # the hub listens for each spoke on an address of its own
-            link["listenAddress"] = f"203.0.113.{k + 1}"
-        vpn.append(link)
-    jason = [{"match": {"headers": {"end-user": {"exact": "jason"}}}, "to": "v2"}, {"to": "v3"}]
-    return {
-        "name": f"wide-{count}", "description": f"A hub and {count - 1} spokes.",
-        "clusters": clusters, "vpn": vpn,
-        "apps": [{"name": "bookinfo", "catalog": "bookinfo", "namespace": "bookinfo",
-                  "ingress": "hub",
-                  "placement": {"hub": ["productpage-v1", "details-v1", "ratings-v1",
-                                        "reviews-v1"],
-                                spokes[0]: ["reviews-v2"], spokes[1]: ["reviews-v3"]}}],
-        "traffic": [{"name": "all-v1", "routes": {"reviews": "v1"}},
-                    {"name": "jason-v2", "routes": {"reviews": jason}}],
-    }
-
-
-def seed_with_more() -> dict[str, Any]:
-    """The seed's two clusters with more workloads placed and more traffic stages."""
-    data = seed_data()
-    data["name"] = "seed-more"
-    data["apps"][0]["placement"]["iks"] += ["reviews-v1", "reviews-v2", "ratings-v1"]
-    data["traffic"] += [{"name": "reviews-v2", "routes": {"reviews": "v2"}},
-                        {"name": "reviews-thirds",
-                         "routes": {"reviews": {"v1": 34, "v2": 33, "v3": 33}}}]
-    return data
-
-
-@pytest.fixture(scope="module")
-def large_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    project = make_project(
-        tmp_path_factory.mktemp("project"),
-        {"seed.yaml": SEED.read_text("utf-8"),
-         "seed-more.yaml": yaml.safe_dump(seed_with_more(), sort_keys=False),
-         "wide.yaml": yaml.safe_dump(wide_topology(WIDE), sort_keys=False)},
-        built=("seed.yaml", "seed-more.yaml", "wide.yaml"),
-        plugin_options=LIMITS)
-    site = tmp_path_factory.mktemp("site")
-    require_success(run_mkdocs(project, site))
-    return project, site
 
 
 def pages_of(site: Path, slug: str) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 import generator.api
 from generator.cli import main
 from generator.output import record as freshness
-from tests.conftest import SEED
+from tests.helpers import SEED
 
 
 @pytest.fixture

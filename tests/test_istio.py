@@ -17,7 +17,7 @@ from generator.model import Topology
 from generator.targets.base import Phase, Step
 from generator.targets.istio import target as istio
 from generator.verify.run import verify_output
-from tests.conftest import SEED, TOPOLOGIES, require_program
+from tests.helpers import SEED, TOPOLOGIES, require_program
 
 EXAMPLES = sorted(TOPOLOGIES.glob("*.yaml"))
 THREE_NETWORKS = TOPOLOGIES / "three-networks.yaml"

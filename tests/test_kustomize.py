@@ -17,7 +17,7 @@ from generator.model import Cluster, Role, Topology
 from generator.output.writer import write_tree
 from generator.targets.base import Order
 from generator.targets.kustomize import kustomizations
-from tests.conftest import TOPOLOGIES, require_program
+from tests.helpers import TOPOLOGIES, require_program
 
 EXAMPLES = sorted(TOPOLOGIES.glob("*.yaml"))
 

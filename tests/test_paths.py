@@ -27,10 +27,8 @@ from generator.api import build, check_file, render
 from generator.artifacts import Artifact, Kind, RenderedTree, render_tree
 from generator.errors import TopologyInvalid
 from generator.output.writer import LOCK_NAME, write_tree
-from tests.conftest import require_program
+from tests.helpers import child_env, install_recorders, require_program
 from tests.strategies import Data, fuzz_settings, to_yaml, topologies
-from tests.test_bad_corpus import child_env
-from tests.test_secrets import install_recorders
 
 DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 

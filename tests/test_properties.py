@@ -24,9 +24,8 @@ from hypothesis import strategies as st
 from generator.api import check_file, render
 from generator.cli import main
 from generator.output.writer import write_tree
-from tests.conftest import TOPOLOGIES
+from tests.helpers import TOPOLOGIES, run_cli
 from tests.strategies import Data, fuzz_settings, mutants, mutate, to_yaml, topologies
-from tests.test_bad_corpus import run_cli
 
 
 def committed_texts() -> list[str]:

@@ -25,8 +25,7 @@ from generator.model import Topology
 from generator.output.writer import write_tree
 from generator.targets import TARGETS, render_artifacts, runbook, runbook_steps
 from generator.targets.base import Phase, Step
-from tests.conftest import SEED, TOPOLOGIES, require_program
-from tests.test_apps import model_of, seed, seed_data
+from tests.helpers import SEED, TOPOLOGIES, model_of, require_program, seed, seed_data
 
 SECRET = "s3cr3t-Value-4f9c1e"
 EXAMPLES = sorted(TOPOLOGIES.glob("*.yaml"))

@@ -10,7 +10,7 @@ import yaml
 
 from generator.api import catalogs
 from generator.inputs.schema import topology_schema, validate_structure
-from tests.conftest import ROOT, SEED
+from tests.helpers import ROOT, SEED
 
 
 def walk(node: Any, path: str = "#") -> Iterator[tuple[str, dict[str, Any]]]:

@@ -26,12 +26,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, require_program
-from tests.test_bad_corpus import child_env, run_cli
+from tests.helpers import ROOT, child_env, install_recorders, require_program, run_cli
 
 NAME = "secret-mesh"
-RECORDED_TOOLS = ("kubectl", "helm", "istioctl", "swanctl")
-GATEWAY_IP = "203.0.113.99"
 
 
 @dataclass(frozen=True)
@@ -194,49 +191,6 @@ def test_dry_run_prints_no_secret(secret_project: SecretProject) -> None:
     assert done.stdout.strip(), "the dry run printed no commands"
     assert not leaks(done.stdout + done.stderr, secret_project.psks)
     assert _tree(secret_project.output) == before
-
-
-RECORDER = '''\
-#!{python}
-"""Stands in for {{tool}}: records what it was handed, answers address queries."""
-import json, os, stat, sys
-
-argv = sys.argv[1:]
-candidates = []
-for arg in argv:
-    candidates.append(arg)
-    if "=" in arg:
-        candidates.append(arg.split("=", 1)[1])
-        candidates.append(arg.rsplit("=", 1)[1])
-files = []
-for candidate in dict.fromkeys(candidates):
-    if candidate and candidate != "-" and os.path.exists(candidate) \\
-            and not os.path.isdir(candidate):
-        info = os.stat(candidate)
-        with open(candidate, "rb") as handle:
-            content = handle.read(1 << 20)
-        files.append({{"path": candidate, "real": os.path.realpath(candidate),
-                      "mode": stat.S_IMODE(info.st_mode), "regular": stat.S_ISREG(info.st_mode),
-                      "content": content.decode("latin-1")}})
-stdin = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.buffer.read().decode(
-    "latin-1")
-with open(os.environ["RECORDER_LOG"], "a") as log:
-    log.write(json.dumps({{"tool": os.path.basename(sys.argv[0]), "argv": argv,
-                          "cwd": os.getcwd(), "files": files, "stdin": stdin}}) + "\\n")
-query = " ".join(argv)
-if "jsonpath" in query and "hostname" not in query:
-    print("{gateway}")
-'''
-
-
-def install_recorders(folder: Path) -> Path:
-    folder.mkdir()
-    for tool in RECORDED_TOOLS:
-        path = folder / tool
-        path.write_text(RECORDER.format(python=sys.executable, gateway=GATEWAY_IP)
-                        .replace("{tool}", tool))
-        path.chmod(0o755)
-    return folder
 
 
 def _holds_secret(text: str, psks: tuple[str, ...]) -> bool:

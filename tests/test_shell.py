@@ -12,7 +12,7 @@ from generator.api import check_file, render
 from generator.model import Cluster, Topology
 from generator.targets import runbook_steps
 from generator.targets.shell import Shell, command, istioctl, kubectl, pipe
-from tests.conftest import ROOT, SEED, TOPOLOGIES
+from tests.helpers import ROOT, SEED, TOPOLOGIES
 
 EXAMPLES = sorted(TOPOLOGIES.glob("*.yaml"))
 HOSTILE = "ctx; touch pwned $(id) `id` 'q' \"d\""

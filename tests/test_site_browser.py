@@ -23,10 +23,15 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TOPOLOGIES, unavailable
-from tests.test_docs import WIDE, large_site
-
-__all__ = ["large_site"]  # a fixture shared with test_docs
+from tests.helpers import (
+    SEED,
+    WIDE,
+    hostile_topology,
+    make_project,
+    require_success,
+    run_mkdocs,
+    unavailable,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -218,11 +223,9 @@ def browser(tmp_path: Path) -> Iterator[DevTools]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A site built by ``mkdocs build --strict`` from the seed and a hostile topology."""
-    from tests.test_docs import hostile_topology, make_project, require_success, run_mkdocs
-
     project = make_project(
         tmp_path_factory.mktemp("project"),
-        {"icp-iks-bookinfo.yaml": (TOPOLOGIES / "icp-iks-bookinfo.yaml").read_text("utf-8"),
+        {"icp-iks-bookinfo.yaml": SEED.read_text("utf-8"),
          "hostile.yaml": hostile_topology()},
         built=("icp-iks-bookinfo.yaml", "hostile.yaml"),
     )

@@ -15,7 +15,7 @@ from generator.docs.deferred import fill_now
 from generator.docs.sources import collect
 from generator.docs.topology_page import topology_page
 from generator.text import one_line
-from tests.conftest import SEED, write_tree
+from tests.helpers import SEED, write_tree
 
 
 @pytest.mark.parametrize(("text", "shown"), [

@@ -14,7 +14,7 @@ from generator.artifacts import Kind
 from generator.model import Topology
 from generator.targets import apps, traffic
 from generator.targets.base import Phase
-from tests.test_apps import INLINE_APP, model_of, seed, seed_data
+from tests.helpers import INLINE_APP, model_of, seed, seed_data
 
 
 def files_of(t: Topology) -> dict[str, list[dict[str, Any]]]:

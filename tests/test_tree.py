@@ -31,8 +31,8 @@ from generator.output.tree import (
     walk,
 )
 from generator.output.writer import write_tree
-from tests.conftest import SEED
-from tests.conftest import write_tree as write_files
+from tests.helpers import SEED
+from tests.helpers import write_tree as write_files
 
 
 def rendered(**files: str) -> RenderedTree:

@@ -19,7 +19,7 @@ from generator.verify.kube import kubernetes_schemas, schema_file_name
 from generator.verify.run import VerifyReport, verify_output
 from generator.verify.sources import CRDS_ENV, find_sources
 from generator.verify.values import ANY, chart_defaults, key_path_problems
-from tests.conftest import SEED, write_tree
+from tests.helpers import SEED, write_tree
 
 GATEWAY = """\
 apiVersion: networking.istio.io/v1

@@ -33,7 +33,7 @@ from generator.targets.vpn.ends import (
     release_name,
 )
 from generator.targets.vpn.steps import install_command
-from tests.conftest import SEED, TOPOLOGIES, require_program
+from tests.helpers import SEED, TOPOLOGIES, require_program
 
 DURATION = re.compile(r"^[0-9]+[smh]?$")
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_program, require_root, unavailable
+from tests.helpers import require_program, require_root, unavailable
 
 from .netlab import CHARON, PLUGIN_DIR, REQUIRED_PLUGINS, STARTER, Lab
 

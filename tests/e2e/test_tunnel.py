@@ -29,7 +29,7 @@ from generator.api import check_file, render
 from generator.artifacts import RenderedTree
 from generator.model import Cluster, SecretRef, Topology, VpnLink
 from generator.targets.vpn.ends import release_name
-from tests.conftest import TOPOLOGIES
+from tests.helpers import TOPOLOGIES
 
 from .chart import chart_sections, parse_ipsec_conf
 from .netlab import ChildSa, Lab, LabError, Site, host_in, wait_for
