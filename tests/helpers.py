@@ -86,8 +86,14 @@ def write_tree(base: Path, tree: Mapping[str, str | bytes | Mapping]) -> None:  
 
 # --- topologies -------------------------------------------------------------------------------
 
+# Two clusters of the seed's shape (a primary and a remote on one flat network, one link),
+# Bookinfo split between them and two traffic stages. Tests make their cases by editing it.
 VALID = """\
 name: lab
+istio:
+  version: "1.30.3"
+  model: primary-remote
+  network: flat
 clusters:
   - name: east
     role: primary
@@ -101,6 +107,8 @@ clusters:
     vpnGateway: 198.51.100.20
 vpn:
   - between: [west, east]
+    ike: aes256gcm16-prfsha384-ecp384
+    esp: aes256gcm16-ecp384
     psk: {env: LAB_PSK}
 apps:
   - name: bookinfo
@@ -113,7 +121,27 @@ apps:
 traffic:
   - name: all-v1
     routes: {productpage: v1, details: v1, ratings: v1, reviews: v1}
+  - name: jason
+    routes:
+      reviews:
+        - match: {headers: {end-user: {exact: jason}}}
+          to: v2
+        - to: v3
 """
+
+
+def edited(text: str, *pairs: tuple[str, str]) -> str:
+    """``text`` with each ``(old, new)`` replaced once; every ``old`` must be there."""
+    for old, new in pairs:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return text
+
+
+def valid_data() -> dict[str, Any]:
+    """:data:`VALID` as plain data, a fresh copy each time."""
+    data: dict[str, Any] = yaml.safe_load(VALID)
+    return data
 
 
 def seed_data() -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """One bad topology per rule: each must be reported under its rule name at the right line.
 
-Each case edits a valid base topology; the line the error must point at carries the comment
-``# HERE``.
+Each case edits the valid topology of the tests (:data:`tests.helpers.VALID`); the line the
+error must point at carries the comment ``# HERE``.
 """
 
 from __future__ import annotations
@@ -12,55 +12,11 @@ import pytest
 
 from generator.api import check_file
 from generator.errors import Severity
-
-BASE = """\
-name: lab
-istio:
-  version: "1.30.3"
-  model: primary-remote
-  network: flat
-clusters:
-  - name: east
-    role: primary
-    podCIDR: 10.1.0.0/16
-    serviceCIDR: 10.0.0.0/24
-    vpnGateway: 203.0.113.10
-  - name: west
-    role: remote
-    podCIDR: 172.30.0.0/16
-    serviceCIDR: 172.21.0.0/16
-    vpnGateway: 198.51.100.20
-vpn:
-  - between: [west, east]
-    ike: aes256gcm16-prfsha384-ecp384
-    esp: aes256gcm16-ecp384
-    psk: {env: LAB_PSK}
-apps:
-  - name: bookinfo
-    catalog: bookinfo
-    namespace: default
-    ingress: east
-    placement:
-      east: [productpage-v1, details-v1, ratings-v1, reviews-v1, reviews-v2]
-      west: [reviews-v3]
-traffic:
-  - name: all-v1
-    routes: {productpage: v1, details: v1, ratings: v1, reviews: v1}
-  - name: jason
-    routes:
-      reviews:
-        - match: {headers: {end-user: {exact: jason}}}
-          to: v2
-        - to: v3
-"""
+from tests.helpers import VALID, edited
 
 
 def edit(*pairs: tuple[str, str]) -> str:
-    text = BASE
-    for old, new in pairs:
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    return text
+    return edited(VALID, *pairs)
 
 
 CASES: dict[str, tuple[str, str]] = {
@@ -167,7 +123,7 @@ def test_rule_is_reported_at_its_line(case: str, tmp_path: Path) -> None:
 
 def test_base_is_valid(tmp_path: Path) -> None:
     path = tmp_path / "lab.yaml"
-    path.write_text(BASE)
+    path.write_text(VALID)
     result = check_file(path)
     assert result.valid, [p.format() for p in result.problems]
     assert result.problems == ()

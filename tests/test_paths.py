@@ -27,7 +27,7 @@ from generator.api import build, check_file, render
 from generator.artifacts import Artifact, Kind, RenderedTree, render_tree
 from generator.errors import TopologyInvalid
 from generator.output.writer import LOCK_NAME, write_tree
-from tests.helpers import child_env, install_recorders, require_program
+from tests.helpers import child_env, install_recorders, require_program, valid_data
 from tests.strategies import Data, fuzz_settings, to_yaml, topologies
 
 DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
@@ -36,15 +36,10 @@ HOSTILE = ["../evil", "..", ".", "/etc", "a/b", "a\\b", "", "x" * 64, "a\x00b", 
            "trail-", "Upper", "a.b", "a b", "~", "$(id)", "`id`", "a\nb", "é", "\u202egnp",
            "con:", "*"]
 
+# The valid topology of the tests with an app defined in it, so that service and version
+# names are the topology's own.
 BASE: Data = {
-    "name": "lab",
-    "clusters": [
-        {"name": "east", "role": "primary", "podCIDR": "10.1.0.0/16",
-         "serviceCIDR": "10.0.0.0/24", "vpnGateway": "203.0.113.10"},
-        {"name": "west", "role": "remote", "podCIDR": "172.30.0.0/16",
-         "serviceCIDR": "172.21.0.0/16", "vpnGateway": "198.51.100.20"},
-    ],
-    "vpn": [{"between": ["west", "east"], "psk": {"env": "LAB_PSK"}}],
+    **valid_data(),
     "apps": [{
         "name": "shop",
         "services": [{"name": "cart", "ports": [{"port": 8080}],

@@ -33,7 +33,7 @@ from generator.targets.vpn.ends import (
     release_name,
 )
 from generator.targets.vpn.steps import install_command
-from tests.helpers import SEED, TOPOLOGIES, require_program
+from tests.helpers import SEED, TOPOLOGIES, VALID, edited, require_program
 
 DURATION = re.compile(r"^[0-9]+[smh]?$")
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -470,25 +470,10 @@ def test_check_helper_stops_when_the_peer_has_no_vpn_pod(fake_tools: Path, tmp_p
 
 # --- checks ---------------------------------------------------------------------------------
 
-PER_CLUSTER_LAB = """\
-name: lab
-istio:
-  network: per-cluster
-clusters:
-  - name: east
-    role: primary
-    podCIDR: 10.1.0.0/16
-    serviceCIDR: 10.0.0.0/24
-    vpnGateway: 203.0.113.10
-  - name: west
-    role: remote
-    podCIDR: 10.1.128.0/17
-    serviceCIDR: 172.21.0.0/16
-    vpnGateway: 198.51.100.20
-vpn:
-  - between: [west, east]  # HERE
-    psk: {env: LAB_PSK}
-"""
+# West's pods inside east's pod range: allowed on per-cluster networks, but not through a link.
+PER_CLUSTER_LAB = edited(VALID, ("  network: flat\n", "  network: per-cluster\n"),
+                         ("    podCIDR: 172.30.0.0/16\n", "    podCIDR: 10.1.128.0/17\n"),
+                         ("  - between: [west, east]\n", "  - between: [west, east]  # HERE\n"))
 
 SHARED_LISTENER = """\
 name: lab
