@@ -17,13 +17,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from generator.api import check_file, render
 from generator.cli import main
 from generator.output.writer import write_tree
+from generator.verify.run import verify_output
 from tests.helpers import TOPOLOGIES, run_cli
 from tests.strategies import Data, fuzz_settings, mutants, mutate, to_yaml, topologies
 
@@ -58,10 +58,6 @@ def test_random_valid_topologies_validate_and_render_identically(data: Data) -> 
 @fuzz_settings(6)
 @given(topologies(max_clusters=6))
 def test_random_valid_topologies_pass_verify(reference_dir: Path, data: Data) -> None:
-    try:
-        from generator.verify.run import verify_output
-    except ImportError:
-        pytest.skip("generator.verify (meshgen verify) is not written yet")
     with tempfile.TemporaryDirectory() as scratch:
         checked = _checked(to_yaml(data), Path(scratch))
         assert checked.topology is not None and not checked.errors
