@@ -7,7 +7,9 @@
 Each stage runs ``python -m generator ...`` as its own process in a scratch project under
 ``benchmarks/.work/`` and is measured as wall time and peak resident memory of that process
 (``os.wait4``). ``verify`` needs the Istio CRDs and chart values: from ``MESHGEN_ISTIO_CRDS``
-and ``MESHGEN_STRONGSWAN_VALUES``, or a ``shared/reference`` folder beside the project.
+and ``MESHGEN_STRONGSWAN_VALUES``, or a ``shared/reference`` folder beside the project. The
+refusal of bad input runs every case of the tests' bad-input corpus (``tests/bad/`` and the
+cases the tests make, such as a 50 MB file), so it needs the test extras installed.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(ROOT))  # the tests' bad-input corpus
 
 from synthetic import synthetic  # noqa: E402
 
@@ -170,6 +173,40 @@ def seed(runs: int = 5) -> list[str]:
     ]
 
 
+def bad_input() -> list[str]:
+    """``validate`` and ``build`` refusing every case of the bad-input corpus: the slowest run
+    of each command and the largest peak (the tests check what is reported, this how fast)."""
+    # Imported here: the other stages are measured before this process has grown by it.
+    from tests.helpers import BAD_CASES, VALID, write_case
+
+    work = RUN / "bad"
+    (work / "topologies").mkdir(parents=True)
+    (work / "valid").mkdir()
+    (work / "valid" / "lab.yaml").write_text(VALID, encoding="utf-8")
+    built = measure(meshgen("build", "-q", "-o", "output", "valid/lab.yaml"), work)
+    assert built.code == 0, "the valid topology of the tests did not build"
+    slowest: dict[str, tuple[float, str]] = {}
+    largest = (0.0, "")
+    wrong: list[str] = []
+    for name in BAD_CASES:
+        path, _ = write_case(name, work / "topologies")
+        shown = f"topologies/{path.name}"
+        for command in (("validate", shown), ("build", shown, "-o", "output")):
+            run = measure(meshgen(*command), work)
+            if run.code != 1:  # a refusal exits 1; the tests say why it did not
+                wrong.append(f"{command[0]} {name}: exit {run.code}")
+            slowest[command[0]] = max(slowest.get(command[0], (0.0, "")), (run.seconds, name))
+            largest = max(largest, (run.peak_mb, f"{name}, {command[0]}"))
+    rows = [f"| bad input ({len(BAD_CASES)} files): `meshgen {command}`, slowest | "
+            f"{seconds:.2f} s ({name}) | target < 1 s |"
+            for command, (seconds, name) in slowest.items()]
+    rows.append(f"| bad input: peak memory, largest | {largest[0]:.0f} MB ({largest[1]}) "
+                "| target < 200 MB |")
+    if wrong:
+        rows.append(f"| bad input: not refused with exit 1 | {'; '.join(wrong)} | none |")
+    return rows
+
+
 def case(name: str, env: dict[str, str] | None, docs: bool) -> tuple[str, float]:
     clusters, primaries, vpn = CASES[name]
     data = synthetic(clusters, primaries, vpn)
@@ -234,7 +271,7 @@ def main() -> int:
     env = reference_env()
     print(f"Machine: {machine()}\n")
     print("| measure | result | target |\n|---|---|---|")
-    for row in startup() + seed():
+    for row in startup() + seed() + bad_input():
         print(row, flush=True)
     print("\nEach cell: wall time / peak memory of the process.\n")
     print("| topology | files | validate | build (cold) | build (unchanged) | check | verify "

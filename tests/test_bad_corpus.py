@@ -1,10 +1,10 @@
-"""The bad-input corpus: every topology in ``tests/bad/`` is refused, precisely and cheaply.
+"""The bad-input corpus: every topology in ``tests/bad/`` is refused, precisely.
 
 Each file names the errors it must produce in its header (see ``tests/bad/README.md``). Cases
 that cannot be committed as files are made at test time (``GENERATED`` in
 :mod:`tests.helpers`). Every case runs in-process through :func:`generator.api.check_file`
-and as a real ``python -m generator`` child for ``validate`` and ``build``; the child's wall
-time and peak memory are measured with ``os.wait4``.
+and as a real ``python -m generator`` child for ``validate`` and ``build``. How fast and in how
+little memory the children refuse them is measured by ``benchmarks/run.py``.
 """
 
 from __future__ import annotations
@@ -31,8 +31,6 @@ from tests.helpers import (
 )
 
 WHY = re.compile(rb"^# why: \S", re.MULTILINE)
-MAX_SECONDS = 1.0
-MAX_RSS_BYTES = 200 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -64,8 +62,6 @@ def assert_refused_well(run: CliRun, display: str, expected: Expected) -> None:
     unlocated = [line for line in run.output.splitlines()
                  if "error[" in line and not line.startswith(f"{display}:")]
     assert unlocated == []
-    assert run.seconds < MAX_SECONDS, f"took {run.seconds:.2f} s"
-    assert run.max_rss_bytes < MAX_RSS_BYTES, f"peak RSS {run.max_rss_bytes >> 20} MB"
 
 
 # --- output/ before and after ---------------------------------------------------------------
@@ -126,7 +122,7 @@ def test_check_file_reports_exactly_the_expected_errors(case: Case) -> None:
 
 
 @pytest.mark.parametrize("case", BAD_CASES, indirect=True)
-def test_validate_refuses_with_located_errors_quickly(case: Case) -> None:
+def test_validate_refuses_with_located_errors(case: Case) -> None:
     project = case.path.parent.parent
     display = f"topologies/{case.path.name}"
     run = run_cli("validate", display, cwd=project)
