@@ -26,7 +26,6 @@ from generator.output.writer import write_tree
 from generator.targets.base import Phase, Step
 from generator.targets.vpn import target as vpn
 from generator.targets.vpn.ends import (
-    RELEASE_LIMIT,
     LinkEnd,
     chart_fullname,
     link_ends,
@@ -244,18 +243,27 @@ def test_a_cluster_with_two_peers_gets_one_release_each() -> None:
         for link in t.links_of(c.name))
 
 
+# A peer name too long for "vpn-<peer>" in 35 characters keeps the start of that name and adds
+# the first eight hex digits of the SHA-256 of the peer name (here from sha256sum).
+LONG_EAST = "a" * 40 + "-east"
+LONG_EAST_RELEASE = "vpn-" + "a" * 22 + "-32a382dc"
+
+
 def test_release_names_fit_the_charts_limits() -> None:
-    shared = "a" * 40
-    names = [release_name(f"{shared}-east"), release_name(f"{shared}-west"),
-             release_name("icp"), release_name("x" * 31), release_name("x" * 32)]
-    assert names[2:4] == ["vpn-icp", "vpn-" + "x" * 31]
-    assert len(set(names)) == len(names)
-    fullnames = {chart_fullname(n) for n in names}
-    assert len(fullnames) == len(names)
+    expected = {
+        "icp": "vpn-icp",
+        "x" * 31: "vpn-" + "x" * 31,  # 35 characters: still whole
+        "x" * 32: "vpn-" + "x" * 22 + "-c62e4615",
+        LONG_EAST: LONG_EAST_RELEASE,
+        "a" * 40 + "-west": "vpn-" + "a" * 22 + "-bec2156c",
+    }
+    names = [release_name(peer) for peer in expected]
+    assert names == list(expected.values())
     for name in names:
-        assert len(name) <= RELEASE_LIMIT and DNS_LABEL.match(name), name
-        assert len(chart_fullname(name)) <= 63
-    assert release_name(f"{shared}-east") == release_name(f"{shared}-east")
+        assert len(name) <= 35 and DNS_LABEL.match(name), name
+    # The chart's objects are "<release cut to 35, no trailing '-'>-strongswan".
+    assert [chart_fullname(n) for n in names] == [f"{n}-strongswan" for n in names]
+    assert chart_fullname("vpn-" + "x" * 30 + "-tail") == "vpn-" + "x" * 30 + "-strongswan"
 
 
 # --- the runbook ----------------------------------------------------------------------------
@@ -438,7 +446,7 @@ def test_install_helper_refuses_bad_arguments(fake_tools: Path, tmp_path: Path,
 
 @pytest.mark.parametrize("release", [
     "vpn-icp",
-    release_name("a" * 40 + "-east"),
+    LONG_EAST_RELEASE,
     "vpn-" + "x" * 30 + "-tail",  # cut to 35 characters it ends in '-', which the chart drops
 ])
 def test_check_helper_tests_the_release_and_pings_the_peer(
@@ -537,7 +545,13 @@ def test_a_hub_that_starts_every_tunnel_is_fine(project: Path) -> None:
 def test_vpn_files_are_the_same_in_another_process() -> None:
     mesh = TOPOLOGIES / "three-cluster-mesh.yaml"
     here = {n: c for n, c in files(mesh).items() if "/vpn/" in n}
-    assert here and render(topology(mesh)).files.keys() >= here.keys()
+    # Both ends of each of the three links, each with the chart's values and ipsec.conf, a
+    # swanctl.conf and the script that installs it on a gateway.
+    ends = [("dallas", "frankfurt"), ("dallas", "tokyo"), ("frankfurt", "dallas"),
+            ("frankfurt", "tokyo"), ("tokyo", "dallas"), ("tokyo", "frankfurt")]
+    assert sorted(here) == [f"{local}/vpn/{peer}/{name}" for local, peer in ends
+                            for name in ("install-gateway.sh", "ipsec.conf", "swanctl.conf",
+                                         "values.yaml")]
     script = (
         "import hashlib, sys\n"
         "from pathlib import Path\n"
