@@ -201,5 +201,4 @@ def test_killed_builds_leave_the_old_or_the_new_tree(
     record_property("kills", tally.summary())
     with capsys.disabled():
         print(f"\ncrash safety: {tally.summary()}")
-    assert tally.kills >= 30
     assert tally.mid_write >= 1, tally.summary()

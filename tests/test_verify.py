@@ -415,7 +415,8 @@ def test_command_reports_text_and_json(reference_dir: Path, project: Path,
     crds = str(reference_dir / "istio-1.30.3")
     assert main(["verify", "--crds", crds]) == 0
     err = capsys.readouterr().err
-    assert re.search(r"verified \d+ objects in \d+ files: all pass .* ms per object", err)
+    passed = re.search(r"verified (\d+) objects in (\d+) files: all pass .* ms per object", err)
+    assert passed, err
 
     gateway = project / "output/icp-iks-bookinfo/icp/istio/expose-istiod.yaml"
     gateway.write_text(gateway.read_text().replace("number: 15017", "number: high"))
@@ -435,4 +436,7 @@ def test_command_reports_text_and_json(reference_dir: Path, project: Path,
         "file": "icp-iks-bookinfo/icp/istio/expose-istiod.yaml", "document": 1,
         "subject": "Gateway/istiod-gateway", "path": "spec.servers[1].port.number",
         "message": "'high' is not of type 'integer'"}]
-    assert report["timing"]["per_object_ms"] >= 0
+    # The same objects and files as the passing run counted, and the two timing figures.
+    assert (report["objects"], report["files"]) == (int(passed[1]), int(passed[2]))
+    assert sorted(report["timing"]) == ["load_ms", "per_object_ms"]
+    assert all(isinstance(v, (int, float)) for v in report["timing"].values())
