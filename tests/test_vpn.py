@@ -32,18 +32,14 @@ from generator.targets.vpn.ends import (
     release_name,
 )
 from generator.targets.vpn.steps import install_command
-from tests.helpers import SEED, TOPOLOGIES, VALID, edited, require_program
+from tests.helpers import SEED, TOPOLOGIES, VALID, edited, require_program, topology_of
 
 DURATION = re.compile(r"^[0-9]+[smh]?$")
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 TOPOLOGY_FILES = sorted(TOPOLOGIES.glob("*.yaml"))
 
 
-@functools.cache
-def topology(path: Path) -> Topology:
-    checked = check_file(path)
-    assert checked.valid and checked.topology is not None, [p.format() for p in checked.problems]
-    return checked.topology
+topology = functools.cache(topology_of)
 
 
 @functools.cache

@@ -29,7 +29,7 @@ from generator.api import check_file, render
 from generator.artifacts import RenderedTree
 from generator.model import Cluster, SecretRef, Topology, VpnLink
 from generator.targets.vpn.ends import release_name
-from tests.helpers import TOPOLOGIES
+from tests.helpers import TOPOLOGIES, topology_of
 
 from .chart import chart_sections, parse_ipsec_conf
 from .netlab import ChildSa, Lab, LabError, Site, host_in, wait_for
@@ -47,13 +47,6 @@ SEED = "icp-iks-bookinfo"
 
 
 @functools.cache
-def topology_of(path: Path) -> Topology:
-    checked = check_file(path)
-    assert checked.valid, "\n".join(p.format() for p in checked.problems)
-    assert checked.topology is not None
-    return checked.topology
-
-
 def tree_of(t: Topology) -> RenderedTree:
     """The rendered tree: once per topology file, afresh for a changed copy (no source)."""
     if t.source:
