@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import find_reference, large_project, require_success, run_mkdocs, unavailable
+from tests.helpers import (
+    SEED,
+    find_reference,
+    large_project,
+    require_success,
+    run_mkdocs,
+    unavailable,
+)
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +34,13 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     (tmp_path / "topologies").mkdir()
     monkeypatch.chdir(tmp_path)
     yield tmp_path
+
+
+@pytest.fixture
+def seeded(project: Path) -> Path:
+    """:func:`project` holding the seed topology."""
+    shutil.copy(SEED, project / "topologies" / SEED.name)
+    return project
 
 
 @pytest.fixture(scope="module")

@@ -22,12 +22,6 @@ from tests.helpers import ROOT, SEED
 GENERATOR = ROOT / "generator"
 
 
-@pytest.fixture
-def seeded(project: Path) -> Path:
-    shutil.copy(SEED, project / "topologies" / SEED.name)
-    return project
-
-
 # --- the command line only parses and prints --------------------------------------------------
 
 

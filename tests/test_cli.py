@@ -20,12 +20,6 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None
                           capture_output=True, env={**os.environ, **(env or {})}, timeout=120)
 
 
-@pytest.fixture
-def seeded(project: Path) -> Path:
-    shutil.copy(SEED, project / "topologies" / SEED.name)
-    return project
-
-
 def test_version_and_help(tmp_path: Path) -> None:
     done = run("--version", cwd=tmp_path)
     assert (done.returncode, done.stdout.strip()) == (0, f"meshgen {__version__}")

@@ -8,24 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from generator.api import check_file, render
-from generator.model import Cluster, Topology
+from generator.api import render
+from generator.model import Cluster
 from generator.targets import runbook_steps
 from generator.targets.shell import Shell, command, istioctl, kubectl, pipe
-from tests.helpers import ROOT, SEED, TOPOLOGIES
+from tests.helpers import ROOT, SEED, TOPOLOGIES, topology_of
 
 EXAMPLES = sorted(TOPOLOGIES.glob("*.yaml"))
 HOSTILE = "ctx; touch pwned $(id) `id` 'q' \"d\""
 
 
-def example(path: Path) -> Topology:
-    result = check_file(path)
-    assert result.topology is not None and not result.errors, path
-    return result.topology
-
-
 def cluster(context: str) -> Cluster:
-    return dataclasses.replace(example(SEED).clusters[0], context=context)
+    return dataclasses.replace(topology_of(SEED).clusters[0], context=context)
 
 
 def test_words_are_quoted_as_shlex_join_quotes_them() -> None:
@@ -70,7 +64,7 @@ def _tool_words(line: str) -> list[list[str]]:
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_every_runbook_command_names_its_context_one_way(path: Path) -> None:
-    t = example(path)
+    t = topology_of(path)
     contexts = {c.context for c in t.clusters}
     seen = 0
     for step in runbook_steps(t):
@@ -86,7 +80,7 @@ def test_every_runbook_command_names_its_context_one_way(path: Path) -> None:
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_no_apply_sh_spells_context_with_an_equals_sign(path: Path) -> None:
-    t = example(path)
+    t = topology_of(path)
     rendered = render(t).files["apply.sh"].decode()
     committed = (ROOT / "output" / t.name / "apply.sh").read_text(encoding="utf-8")
     for text in (rendered, committed):

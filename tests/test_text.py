@@ -15,7 +15,7 @@ from generator.docs.deferred import fill_now
 from generator.docs.sources import collect
 from generator.docs.topology_page import topology_page
 from generator.text import one_line
-from tests.helpers import SEED, write_tree
+from tests.helpers import seed_data, write_tree
 
 
 @pytest.mark.parametrize(("text", "shown"), [
@@ -40,7 +40,7 @@ def test_one_line_is_one_printable_line(text: str) -> None:
 
 
 def test_the_site_and_the_runbook_show_a_description_alike(tmp_path: Path) -> None:
-    data = yaml.safe_load(SEED.read_text("utf-8"))
+    data = seed_data()
     data["description"] = "Two\x1b[31m lines,\nwith a bell\x07 and\u200bzero width"
     write_tree(tmp_path, {"topologies": {"seed.yaml": yaml.safe_dump(data)}})
     (doc,) = collect(tmp_path / "topologies", tmp_path / "output", tmp_path)
