@@ -16,7 +16,7 @@ from ...model import seconds
 from ...templating import render_template
 from ...text import one_line
 from ...yamlout import plain
-from .ends import CHART, CHART_VERSION, LinkEnd, duration
+from .ends import CHART, CHART_VERSION, LinkEnd, chart_close_action, duration
 from .scripts import GATEWAY_SCRIPT, SWANCTL_CONF_DIR
 from .values import CHART_DEFAULTS, STRONGSWAN_DPD_DELAY
 
@@ -46,9 +46,6 @@ def chart_ipsec_conf(values: Mapping[str, Any]) -> str:
     """ipsec.conf as the chart's config map renders it from these values."""
     v = merged_values(values)
     ipsec, local, remote = v["ipsec"], v["local"], v["remote"]
-    close = ipsec["closeaction"]
-    if close == "auto":
-        close = "restart" if ipsec["auto"] == "start" else "none"
     options = ipsec.get("additionalOptions") or ""
     return render_template(
         "ipsec.conf.j2",
@@ -56,7 +53,7 @@ def chart_ipsec_conf(values: Mapping[str, Any]) -> str:
         ipsec=ipsec,
         esp=_joined(ipsec["esp"]) if ipsec.get("esp") else "",
         ike=_joined(ipsec["ike"]) if ipsec.get("ike") else "",
-        closeaction=close,
+        closeaction=chart_close_action(ipsec["closeaction"], ipsec["auto"] == "start"),
         additional=str(options).splitlines() if options else [],
         leftsubnet=_joined(local["subnet"]),
         leftid=local["id"],

@@ -37,6 +37,14 @@ def release_name(peer: str) -> str:
     return f"{head}-{digest}"
 
 
+def chart_close_action(setting: str, initiates: bool) -> str:
+    """The close action a chart release runs for a ``closeaction`` setting: the chart resolves
+    ``auto`` to restart on the end that starts the tunnel and none on the end that listens."""
+    if setting == "auto":
+        return "restart" if initiates else "none"
+    return setting
+
+
 def chart_fullname(release: str) -> str:
     """Name of the release's Deployment and Service, as the chart's helper makes it."""
     return f"{release[:RELEASE_LIMIT].rstrip('-')}{SUFFIX}"
@@ -84,10 +92,8 @@ class LinkEnd:
 
     @property
     def close_action(self) -> str:
-        """The chart's ``closeaction``, with ``auto`` resolved the way the chart does."""
-        if self.link.close_action == "auto":
-            return "restart" if self.initiates else "none"
-        return self.link.close_action
+        """The close action this end runs, ``auto`` resolved."""
+        return chart_close_action(self.link.close_action, self.initiates)
 
 
 def link_ends(t: Topology) -> Iterator[LinkEnd]:
