@@ -9,7 +9,6 @@ unchanged rebuild, ``new``, ``schema``) load neither the model, the checks nor t
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +27,6 @@ from .inputs.project import DNS_LABEL_MAX, default_topologies, is_dns_label
 
 TYPE_CHECKING = False  # typing itself is not imported: an unchanged rebuild comes this way
 if TYPE_CHECKING:
-    from typing import Any
-
     from .artifacts import RenderedTree
     from .model import Topology
     from .output.tree import Difference
@@ -58,23 +55,9 @@ class CheckedTopology:
         return self.topology is not None and not self.errors
 
 
-@functools.cache
-def catalogs() -> dict[str, dict[str, Any]]:
-    """Bundled app definitions by name."""
-    from importlib import resources
-
-    from .inputs.loader import parse_source
-
-    found: dict[str, dict[str, Any]] = {}
-    for entry in sorted(resources.files("generator.catalog").iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".yaml"):
-            doc = parse_source(entry.read_bytes(), f"catalog/{entry.name}")
-            found[entry.name.removesuffix(".yaml")] = doc.data
-    return found
-
-
 def check_file(path: Path, display: str | None = None) -> CheckedTopology:
     """Load, schema-check, model and semantically check one topology file."""
+    from .catalog import catalogs
     from .checks import run_checks
     from .inputs.loader import LoadFailed, read_source
     from .inputs.schema import validate_structure

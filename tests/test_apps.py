@@ -12,8 +12,8 @@ import pytest
 import yaml
 from referencing import Registry, Resource
 
-from generator.api import catalogs
 from generator.artifacts import Kind
+from generator.catalog import catalogs
 from generator.inputs.schema import topology_schema
 from generator.model import Topology
 from generator.targets import apps

@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 import yaml
 
-from generator.api import catalogs
+from generator.catalog import catalogs
 from generator.inputs.schema import topology_schema, validate_structure
 from tests.helpers import ROOT, SEED
 
