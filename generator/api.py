@@ -72,15 +72,8 @@ def check_file(path: Path, display: str | None = None) -> CheckedTopology:
     # Unknown fields are ignored by the model, so they don't take their entry out of it.
     broken = frozenset(p.path for p in problems
                        if p.severity is Severity.ERROR and p.rule != "unknown-field")
-    topology: Topology | None
-    try:
-        topology = build_model(document.data, catalogs(), broken, path.name, document.sha256)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        if not problems:
-            raise
-        topology = None  # the schema errors explain it; semantic checks need a model
-    if topology is not None:
-        problems = problems + run_checks(topology)
+    topology = build_model(document.data, catalogs(), broken, path.name, document.sha256)
+    problems = problems + run_checks(topology)
     located = sorted((document.locate_problem(p) for p in problems), key=sort_key)
     return CheckedTopology(shown, topology, tuple(located))
 

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from generator.api import check_file, render
-from generator.model import SecretRef, Topology
+from generator.model import SecretKind, SecretRef, Topology
 from generator.output.writer import write_tree
 from generator.targets.base import Phase, Step
 from generator.targets.vpn import target as vpn
@@ -142,7 +142,7 @@ def test_no_secret_anywhere(path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     t = topology(path)
     planted = "planted-key-4b1d9"
     for link in t.vpn:
-        if link.psk.kind == "env":
+        if link.psk.is_env:
             monkeypatch.setenv(link.psk.name, planted)
     rendered = render(t).files
     for name, content in rendered.items():
@@ -279,7 +279,7 @@ def test_steps_install_listeners_first_then_check_every_cluster() -> None:
         assert command == (f"./vpn-install.sh --context {step.cluster}-admin --release {release} "
                            f"--values {step.cluster}/vpn/{release[4:]}/values.yaml "
                            "--psk-env ICP_IKS_PSK")
-        assert step.secrets == (SecretRef("env", "ICP_IKS_PSK"),)
+        assert step.secrets == (SecretRef(SecretKind.ENV, "ICP_IKS_PSK"),)
     assert not [s for s in found if s.optional], "the gateway alternative is a script per end"
     checks = [s for s in found if s.phase is Phase.VPN_CHECK]
     assert [(s.cluster, s.commands) for s in checks] == [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..errors import Problem
-from ..model import Topology
+from ..model import RouteForm, Topology
 from .registry import check
 
 
@@ -31,7 +31,7 @@ def stages_resolve(t: Topology) -> Iterator[Problem]:
                             "unknown-reference",
                             f"{route.service} {dest.version} "
                             + ("is not placed in any cluster" if exists else "does not exist"),
-                            (*rule.at, "to") if route.form == "rules" else rule.at,
+                            (*rule.at, "to") if route.form is RouteForm.RULES else rule.at,
                             f"deployed versions of {route.service}: "
                             f"{', '.join(deployed) or 'none'}",
                         )
@@ -47,7 +47,7 @@ def weights_sum(t: Topology) -> Iterator[Problem]:
                     yield Problem(
                         "weights-sum",
                         f"weights add up to {sum(weights)}, not 100",
-                        (*rule.at, "to") if route.form == "rules" else rule.at,
+                        (*rule.at, "to") if route.form is RouteForm.RULES else rule.at,
                         "Istio refuses a weighted route whose weights do not sum to 100",
                     )
 
@@ -56,7 +56,7 @@ def weights_sum(t: Topology) -> Iterator[Problem]:
 def catch_all_last(t: Topology) -> Iterator[Problem]:
     for stage in t.traffic:
         for route in stage.routes:
-            if route.form != "rules":
+            if route.form is not RouteForm.RULES:
                 continue
             for rule in route.rules[:-1]:
                 if rule.match is None:

@@ -3,13 +3,23 @@
 
 from __future__ import annotations
 
-from ..model import Destination, HttpMatch, HttpRule, ServiceRoute, Stage, StringMatch, Topology
+from ..model import (
+    Destination,
+    HttpMatch,
+    HttpRule,
+    MatchKind,
+    ServiceRoute,
+    Stage,
+    StringMatch,
+    Topology,
+)
 
-_COMPARISONS = {"exact": "= {}", "prefix": "starting with {}", "regex": "matching regex {}"}
+_COMPARISONS = {MatchKind.EXACT: "= {}", MatchKind.PREFIX: "starting with {}",
+                MatchKind.REGEX: "matching regex {}"}
 
 
 def _compare(match: StringMatch) -> str:
-    return _COMPARISONS.get(match.kind, match.kind + " {}").format(match.value)
+    return _COMPARISONS[match.kind].format(match.value)
 
 
 def condition(match: HttpMatch) -> str:

@@ -164,13 +164,12 @@ def _clusters(t: Topology, pages: _Pages) -> str:
 def _east_west_needed(t: Topology, c: Cluster) -> bool:
     if t.istio.legacy:
         return False
-    return t.istio.network is NetworkMode.PER_CLUSTER or (
-        c.is_primary and bool(t.remotes_of(c.name)))
+    return t.istio.network is NetworkMode.PER_CLUSTER or t.has_remotes(c)
 
 
 def _address(t: Topology, c: Cluster) -> str:
     if c.is_primary:
-        if t.istio.legacy and t.remotes_of(c.name):
+        if t.istio.legacy and t.has_remotes(c):
             return "control plane pod IPs, read at install time for the remotes"
         if _east_west_needed(t, c):
             where = c.east_west_ip or "address read after the gateway is up"
@@ -197,7 +196,7 @@ def _istio(t: Topology, pages: _Pages) -> str:
         ["Mesh ID", code(i.mesh_id)],
         ["Model", code(i.model.value)],
         ["Network", code(i.network.value)],
-        ["Mutual TLS", code("strict" if i.mtls_strict else "permissive")],
+        ["Mutual TLS", code(i.mtls.value)],
         ["Install", install],
     ]
     rows: list[list[Cell | str]] = []

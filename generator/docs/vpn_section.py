@@ -31,7 +31,7 @@ def compact(t: Topology) -> bool:
 
 
 def secret_words(link: VpnLink) -> str:
-    if link.psk.kind == "env":
+    if link.psk.is_env:
         return f"environment variable {link.psk.name} when the runbook runs"
     return f"file {link.psk.name} when the runbook runs"
 
@@ -92,7 +92,7 @@ def _differences(link: VpnLink, usual: dict[str, str]) -> str:
 
 
 def _psk(link: VpnLink) -> Cell:
-    return Cell(f"{esc(link.psk.kind)} <code>{esc(link.psk.name)}</code>")
+    return Cell(f"{esc(link.psk.kind.value)} <code>{esc(link.psk.name)}</code>")
 
 
 def _compact_table(t: Topology) -> str:

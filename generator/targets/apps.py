@@ -183,7 +183,7 @@ def ingress_documents(istio: Istio, app: App) -> list[dict[str, Any]]:
             "hosts": ["*"],
             "gateways": [gateway_name(app)],
             "http": [{
-                "match": [{"uri": {m.kind: m.value}} for m in entry.uris],
+                "match": [{"uri": {m.kind.value: m.value}} for m in entry.uris],
                 "route": [{"destination": destination}],
             }],
         },

@@ -33,18 +33,17 @@ class Requirement:
 
     @property
     def label(self) -> str:
-        if self.ref.kind == "env":
+        if self.ref.is_env:
             return f"environment variable {self.ref.name} ({self.purpose})"
-        where = "" if self.ref.name.startswith(("/", "~")) else (
-            ", relative to the folder apply.sh is started from")
+        where = ", relative to the folder apply.sh is started from" if self.ref.relative else ""
         return f"file {self.ref.name} ({self.purpose}{where})"
 
     @property
     def test(self) -> str:
         """A bash test that holds when the requirement is met; it never expands the value."""
-        if self.ref.kind == "env":
+        if self.ref.is_env:
             return f'[[ -n "${{{self.ref.name}:-}}" ]]'
-        return f"[[ -r {key_file_word(self.ref.name)} ]]"
+        return f"[[ -r {key_file_word(self.ref)} ]]"
 
 
 def requirements(t: Topology) -> list[Requirement]:

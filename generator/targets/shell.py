@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shlex
 
-from ..model import Cluster
+from ..model import Cluster, SecretRef
 
 INVOKED_FROM = "MESHGEN_INVOKED_FROM"
 """Set by apply.sh to the folder it was started from, before it changes to its own."""
@@ -41,15 +41,16 @@ def pipe(*commands: str) -> str:
     return " | ".join(commands)
 
 
-def key_file_word(path: str) -> Shell:
-    """A key file path as one bash word that never expands its content: ``~/`` is the home
+def key_file_word(key: SecretRef) -> Shell:
+    """A key file's path as one bash word that never expands its content: ``~/`` is the home
     folder; a relative path is read from the folder apply.sh was started from, so a key kept
     beside the topologies is never looked for inside output/."""
+    path = key.name
+    if key.relative:
+        # Outside apply.sh (a step copied into a shell) the current folder stands in.
+        return Shell(f'"${{{INVOKED_FROM}:-$PWD}}"/' + shlex.quote(path))
     if path == "~":
         return Shell('"$HOME"')
     if path.startswith("~/"):
         return Shell('"$HOME"/' + shlex.quote(path[2:]))
-    if path.startswith("/"):
-        return Shell(shlex.quote(path))
-    # Outside apply.sh (a step copied into a shell) the current folder stands in.
-    return Shell(f'"${{{INVOKED_FROM}:-$PWD}}"/' + shlex.quote(path))
+    return Shell(shlex.quote(path))

@@ -62,9 +62,9 @@ def destination_rules(t: Topology) -> list[dict[str, Any]]:
 def _match(match: HttpMatch) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if match.uri is not None:
-        out["uri"] = {match.uri.kind: match.uri.value}
+        out["uri"] = {match.uri.kind.value: match.uri.value}
     if match.headers:
-        out["headers"] = {name: {m.kind: m.value} for name, m in match.headers}
+        out["headers"] = {name: {m.kind.value: m.value} for name, m in match.headers}
     return out
 
 

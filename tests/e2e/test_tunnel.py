@@ -27,7 +27,7 @@ import yaml
 
 from generator.api import check_file, render
 from generator.artifacts import RenderedTree
-from generator.model import Cluster, SecretRef, Topology, VpnLink
+from generator.model import Cluster, SecretKind, SecretRef, Topology, VpnLink
 from generator.targets.vpn.ends import release_name
 from tests.helpers import TOPOLOGIES, topology_of
 
@@ -344,7 +344,7 @@ def test_gateway_scripts_set_up_the_tunnel(lab: Lab, path: Path, index: int) -> 
     traffic."""
     t = topology_of(path)
     link = t.vpn[index]
-    if link.psk.kind != "env":
+    if not link.psk.is_env:
         pytest.skip("the key of this link is a file of the operator's")
     key = secrets.token_urlsafe(24)
     run_gateway_scripts(lab, t, link, key, lab.folder, {link.psk.name: key})
@@ -355,7 +355,7 @@ def test_gateway_scripts_read_a_key_file(lab: Lab, path: Path, index: int) -> No
     """With psk: {file: <relative path>} the scripts read the key from where they are started;
     the newline of `echo KEY > file` is not part of the key."""
     t = topology_of(path)
-    link = dataclasses.replace(t.vpn[index], psk=SecretRef("file", "keys/link.psk"))
+    link = dataclasses.replace(t.vpn[index], psk=SecretRef(SecretKind.FILE, "keys/link.psk"))
     t = dataclasses.replace(t, vpn=tuple(link if k == index else x for k, x in enumerate(t.vpn)),
                             source="")
     key = secrets.token_urlsafe(24)

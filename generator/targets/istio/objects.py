@@ -42,14 +42,6 @@ def injection_path(cluster: Cluster) -> str:
     return f"/inject/cluster/{cluster.name}/net/{cluster.network}"
 
 
-def has_remotes(t: Topology, cluster: Cluster) -> bool:
-    return cluster.is_primary and bool(t.remotes_of(cluster.name))
-
-
-def is_ingress(t: Topology, cluster: Cluster) -> bool:
-    return any(app.ingress == cluster.name for app in t.apps)
-
-
 def _metadata(name: str) -> dict[str, Any]:
     return {"name": name, "namespace": ISTIO_NAMESPACE}
 
@@ -90,7 +82,7 @@ def _pilot_address(t: Topology, cluster: Cluster) -> tuple[str | None, str]:
 def _primary_globals(t: Topology, cluster: Cluster) -> dict[str, Any]:
     """A primary's global values: the mesh's, and externalIstiod where it serves remotes."""
     global_values = _mesh_globals(t, cluster)
-    if has_remotes(t, cluster):
+    if t.has_remotes(cluster):
         global_values["externalIstiod"] = note(True, _EXTERNAL_ISTIOD)
     return global_values
 
@@ -114,8 +106,8 @@ def _remote_values(t: Topology, cluster: Cluster, global_values: dict[str, Any],
 
 def primary_operator(t: Topology, cluster: Cluster) -> dict[str, Any]:
     global_values = _primary_globals(t, cluster)
-    ingress: dict[str, Any] = {"name": INGRESS_NAME, "enabled": is_ingress(t, cluster)}
-    if is_ingress(t, cluster):
+    ingress: dict[str, Any] = {"name": INGRESS_NAME, "enabled": t.is_ingress(cluster)}
+    if t.is_ingress(cluster):
         ingress["label"] = dict(INGRESS_LABELS)
     spec: dict[str, Any] = {
         "profile": "default",

@@ -15,7 +15,6 @@ from ..base import Phase, Step
 from ..namespaces import ISTIO_NAMESPACE
 from ..shell import Shell, istioctl, kubectl, pipe
 from . import paths as p
-from .objects import has_remotes, is_ingress
 from .paths import q
 
 CACERTS_FILES = ("ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem")
@@ -23,7 +22,7 @@ CACERTS_FILES = ("ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem")
 
 def needs_eastwest(t: Topology, cluster: Cluster) -> bool:
     """An east-west gateway exposes istiod to remotes and, across networks, the services."""
-    return has_remotes(t, cluster) or t.istio.network is NetworkMode.PER_CLUSTER
+    return t.has_remotes(cluster) or t.istio.network is NetworkMode.PER_CLUSTER
 
 
 def watched_clusters(t: Topology, primary: Cluster) -> tuple[Cluster, ...]:
@@ -65,7 +64,7 @@ def _primary_step(t: Topology, cluster: Cluster) -> Step:
         p.helm_install(cluster, "istio-base", Chart.ISTIO_BASE, p.BASE_VALUES),
         p.helm_install(cluster, "istiod", Chart.ISTIOD, p.ISTIOD_VALUES) + " --wait",
     ]
-    if is_ingress(t, cluster):
+    if t.is_ingress(cluster):
         helm.append(p.helm_install(cluster, "istio-ingressgateway", Chart.ISTIO_GATEWAY,
                                    p.INGRESS_VALUES))
     return Step(
@@ -94,12 +93,12 @@ def _gateway_step(t: Topology, cluster: Cluster) -> Step:
         + ".",
     ]
     script = q(p.path(cluster, p.EASTWEST_ADDRESS))
-    if has_remotes(t, cluster) and cluster.east_west_ip:
+    if t.has_remotes(cluster) and cluster.east_west_ip:
         commands.append(f"{script} >/dev/null")
         notes.append(f"The remotes of {cluster.name} are given its address, "
                      f"{cluster.east_west_ip} (eastWestGatewayIP); the script waits for the "
                      "gateway's load balancer and stops if it got another address.")
-    elif has_remotes(t, cluster):
+    elif t.has_remotes(cluster):
         variable = p.address_variable(cluster)
         commands.append(f'{variable}="$({script})"')
         notes.append(f"The script waits for the gateway's load balancer and its address goes "
@@ -109,7 +108,7 @@ def _gateway_step(t: Topology, cluster: Cluster) -> Step:
 
 
 def _expose_steps(t: Topology, cluster: Cluster) -> Iterator[Step]:
-    if has_remotes(t, cluster):
+    if t.has_remotes(cluster):
         yield Step(
             Phase.ISTIO_EXPOSE,
             f"Expose istiod of {cluster.name} through its east-west gateway",

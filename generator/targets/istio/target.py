@@ -45,10 +45,10 @@ def _primary(t: Topology, cluster: Cluster) -> Iterator[Artifact]:
     yield Artifact(p.path(cluster, p.CONTROL_PLANE), dump(obj.primary_operator(t, cluster)),
                    Kind.ISTIO_OPERATOR)
     yield from _chart_values(t, cluster)
-    if obj.is_ingress(t, cluster):
+    if t.is_ingress(cluster):
         yield Artifact(p.path(cluster, p.INGRESS_VALUES), dump(obj.ingress_gateway_values()),
                        Kind.ISTIO_GATEWAY_VALUES)
-    if obj.has_remotes(t, cluster):
+    if t.has_remotes(cluster):
         yield Artifact(p.path(cluster, p.EXPOSE_ISTIOD), dump_all(obj.expose_istiod(t.istio)),
                        Kind.MANIFESTS, Order.MESH)
     if t.istio.network is NetworkMode.PER_CLUSTER:
@@ -71,7 +71,7 @@ def _eastwest(t: Topology, cluster: Cluster) -> Iterator[Artifact]:
                    Kind.ISTIO_OPERATOR)
     yield Artifact(p.path(cluster, p.EASTWEST_VALUES), dump(obj.eastwest_gateway_values(cluster)),
                    Kind.ISTIO_GATEWAY_VALUES)
-    if obj.has_remotes(t, cluster):
+    if t.has_remotes(cluster):
         path = p.path(cluster, p.EASTWEST_ADDRESS)
         yield Artifact(
             path,

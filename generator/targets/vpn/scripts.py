@@ -66,8 +66,7 @@ def gateway_script(end: LinkEnd) -> str:
         address=(end.local.vpn_gateway or "its own address") if end.initiates
         else end.listen_address,
         conf_dir=SWANCTL_CONF_DIR,
-        psk_env=shlex.quote(psk.name) if psk.kind == "env" else "''",
-        psk_path=key_file_word(psk.name) if psk.kind == "file" else "''",
+        psk_env=shlex.quote(psk.name) if psk.is_env else "''",
+        psk_path="''" if psk.is_env else key_file_word(psk),
         psk_file_shown=one_line(psk.name),
-        relative=psk.kind == "file" and not psk.name.startswith(("/", "~")),
     )

@@ -20,9 +20,9 @@ q = shlex.quote
 
 
 def psk_option(psk: SecretRef) -> str:
-    if psk.kind == "env":
+    if psk.is_env:
         return f"--psk-env {q(psk.name)}"
-    return f"--psk-file {key_file_word(psk.name)}"
+    return f"--psk-file {key_file_word(psk)}"
 
 
 def install_command(end: LinkEnd) -> str:

@@ -1,0 +1,71 @@
+"""The model: the typed, immutable topology every check, target and page reads.
+
+Owns the objects (:mod:`.objects`), the one source of a topology's defaults (:mod:`.defaults`)
+and the builder that makes the model from schema-checked data, leaving out the parts that
+failed the schema (:mod:`.build`). May import :mod:`generator.errors` only; checks, targets,
+docs and the API import it.
+"""
+
+from .build import build_model
+from .defaults import schema_defaults
+from .objects import (
+    FLAT_NETWORK,
+    App,
+    Cluster,
+    Destination,
+    Entry,
+    HttpMatch,
+    HttpRule,
+    Istio,
+    MatchKind,
+    MeshModel,
+    Mtls,
+    NetworkMode,
+    Placement,
+    Port,
+    Role,
+    RouteForm,
+    SecretKind,
+    SecretRef,
+    Service,
+    ServiceRoute,
+    Stage,
+    StringMatch,
+    Topology,
+    Version,
+    VpnLink,
+    Workload,
+    seconds,
+)
+
+__all__ = [
+    "FLAT_NETWORK",
+    "App",
+    "Cluster",
+    "Destination",
+    "Entry",
+    "HttpMatch",
+    "HttpRule",
+    "Istio",
+    "MatchKind",
+    "MeshModel",
+    "Mtls",
+    "NetworkMode",
+    "Placement",
+    "Port",
+    "Role",
+    "RouteForm",
+    "SecretKind",
+    "SecretRef",
+    "Service",
+    "ServiceRoute",
+    "Stage",
+    "StringMatch",
+    "Topology",
+    "Version",
+    "VpnLink",
+    "Workload",
+    "build_model",
+    "schema_defaults",
+    "seconds",
+]

@@ -1,0 +1,447 @@
+"""The model's objects: the typed, immutable topology every check and target reads.
+
+Each object remembers ``at``, the field path it came from, so a check can point at the line
+that caused a problem. A field that a topology may leave out says so with :func:`written`: the
+key it is read from and the default that stands in when it is left out (see
+:mod:`.defaults` for why the defaults live here). Questions several readers ask (which clusters
+a primary drives, which cluster an app enters by) are answered here, once, from cached tables.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TypeVar
+
+from ..errors import FieldPath
+
+T = TypeVar("T")
+
+FLAT_NETWORK = "network1"
+"""The network every cluster of a flat mesh is on, unless the topology names one."""
+
+WRITTEN = "written as"
+"""Metadata key of a field read from a topology: the key (dotted below a nested mapping)."""
+
+
+def written(key: str, default: T) -> T:
+    """A field read from ``key`` of its object in the topology, ``default`` when left out.
+
+    ``schemas/topology.schema.json`` restates the default; a test holds the two together.
+    """
+    return field(default=default, metadata={WRITTEN: key})
+
+
+class Role(str, enum.Enum):
+    PRIMARY = "primary"
+    REMOTE = "remote"
+
+
+class MeshModel(str, enum.Enum):
+    PRIMARY_REMOTE = "primary-remote"
+    MULTI_PRIMARY = "multi-primary"
+
+
+class NetworkMode(str, enum.Enum):
+    FLAT = "flat"
+    PER_CLUSTER = "per-cluster"
+
+
+class Mtls(str, enum.Enum):
+    STRICT = "strict"
+    PERMISSIVE = "permissive"
+
+
+@dataclass(frozen=True, slots=True)
+class Istio:
+    version: str = written("version", "1.30.3")
+    mesh_id: str = written("meshID", "mesh1")
+    model: MeshModel = written("model", MeshModel.PRIMARY_REMOTE)
+    network: NetworkMode = written("network", NetworkMode.FLAT)
+    mtls: Mtls = written("mtls", Mtls.STRICT)
+    mtls_given: bool = False
+    at: FieldPath = ("istio",)
+
+    @property
+    def mtls_strict(self) -> bool:
+        return self.mtls is Mtls.STRICT
+
+    @property
+    def legacy(self) -> bool:
+        """True for the Istio 1.0 install (remotes reach the control plane by pod IP)."""
+        return self.version == "1.0" or self.version.startswith("1.0.")
+
+    @property
+    def minor(self) -> int:
+        return int(self.version.split(".")[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    name: str
+    role: Role
+    pod_cidr: str
+    service_cidr: str
+    provider: str = written("provider", "generic")
+    context: str = ""
+    primary: str | None = None
+    """The primary driving this remote: as written, or implied when the mesh has one."""
+    primary_given: bool = False
+    vpn_gateway: str | None = None
+    network: str = FLAT_NETWORK
+    east_west_ip: str | None = None
+    description: str = ""
+    at: FieldPath = ()
+
+    @property
+    def is_primary(self) -> bool:
+        return self.role is Role.PRIMARY
+
+    @property
+    def cidrs(self) -> tuple[str, str]:
+        """Service then pod range, the order the strongSwan chart's subnet lists use."""
+        return (self.service_cidr, self.pod_cidr)
+
+
+class SecretKind(str, enum.Enum):
+    ENV = "env"
+    FILE = "file"
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRef:
+    """Where a secret is read at apply time: ``env`` (a variable) or ``file`` (a path)."""
+
+    kind: SecretKind
+    name: str
+
+    def __str__(self) -> str:
+        return f"{{{self.kind.value}: {self.name}}}"
+
+    @property
+    def is_env(self) -> bool:
+        return self.kind is SecretKind.ENV
+
+    @property
+    def relative(self) -> bool:
+        """True for a file that is neither absolute nor under ``~/``: it is read from the
+        folder apply.sh is started from."""
+        path = self.name
+        return self.kind is SecretKind.FILE and not (
+            path.startswith("/") or path == "~" or path.startswith("~/"))
+
+
+def seconds(duration: str) -> int:
+    """Seconds in a duration of the chart's form: an integer with an optional s, m or h."""
+    unit = duration[-1]
+    if unit.isdigit():
+        return int(duration)
+    return int(duration[:-1]) * {"s": 1, "m": 60, "h": 3600}[unit]
+
+
+@dataclass(frozen=True, slots=True)
+class VpnLink:
+    initiator: str
+    responder: str
+    psk: SecretRef
+    between: tuple[str, str] = ("", "")
+    key_exchange: str = written("keyExchange", "ikev2")
+    ike: str = written("ike", "aes256gcm16-prfsha384-ecp384")
+    esp: str = written("esp", "aes256gcm16-ecp384")
+    ike_lifetime: str = written("ikeLifetime", "3h")
+    lifetime: str = written("lifetime", "1h")
+    margin_time: str = written("marginTime", "9m")
+    dpd_action: str = written("dpd.action", "restart")
+    dpd_delay: str = written("dpd.delay", "30s")
+    close_action: str = written("closeAction", "auto")
+    """``auto`` leaves it to the chart: restart on the initiating end, none on the other."""
+    allow_weak_crypto: bool = written("allowWeakCrypto", False)
+    listen_address: str | None = None
+    """Where the listening end is reached for this link, when not its cluster's vpnGateway."""
+    at: FieldPath = ()
+
+    @property
+    def name(self) -> str:
+        return f"{self.between[0]}-{self.between[1]}"
+
+    def peer_of(self, cluster: str) -> str:
+        return self.responder if cluster == self.initiator else self.initiator
+
+
+@dataclass(frozen=True, slots=True)
+class Port:
+    port: int
+    name: str = written("name", "http")
+    target_port: int | None = None
+
+    @property
+    def container_port(self) -> int:
+        return self.target_port or self.port
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    name: str
+    image: str
+    calls: tuple[str, ...] = ()
+    replicas: int = written("replicas", 1)
+    env: tuple[tuple[str, str], ...] = ()
+    empty_dirs: tuple[tuple[str, str], ...] = ()
+    at: FieldPath = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    name: str
+    ports: tuple[Port, ...]
+    service_account: str
+    versions: tuple[Version, ...]
+    at: FieldPath = ()
+
+    def version(self, name: str) -> Version | None:
+        return next((v for v in self.versions if v.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """One version of one service: the unit that is placed on a cluster."""
+
+    service: Service
+    version: Version
+
+    @property
+    def name(self) -> str:
+        return f"{self.service.name}-{self.version.name}"
+
+
+class MatchKind(str, enum.Enum):
+    EXACT = "exact"
+    PREFIX = "prefix"
+    REGEX = "regex"
+
+
+@dataclass(frozen=True, slots=True)
+class StringMatch:
+    kind: MatchKind
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    service: str
+    port: int | None
+    uris: tuple[StringMatch, ...]
+    at: FieldPath = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    cluster: str
+    workloads: tuple[str, ...]
+    at: FieldPath = ()
+
+
+@dataclass(frozen=True)
+class App:
+    name: str
+    namespace: str
+    services: tuple[Service, ...]
+    placement: tuple[Placement, ...]
+    catalog: str | None = None
+    ingress: str | None = None
+    entry: Entry | None = None
+    description: str = ""
+    at: FieldPath = ()
+
+    @cached_property
+    def workloads(self) -> dict[str, Workload]:
+        return {
+            f"{s.name}-{v.name}": Workload(s, v) for s in self.services for v in s.versions
+        }
+
+    @cached_property
+    def _services(self) -> dict[str, Service]:
+        return {s.name: s for s in reversed(self.services)}  # the first of a name wins
+
+    def service(self, name: str) -> Service | None:
+        return self._services.get(name)
+
+    @cached_property
+    def _placed(self) -> dict[str, tuple[Workload, ...]]:
+        """Cluster -> known workloads placed there, in the order written."""
+        known = self.workloads
+        table: dict[str, list[Workload]] = {}
+        for p in self.placement:
+            table.setdefault(p.cluster, []).extend(known[n] for n in p.workloads if n in known)
+        return {cluster: tuple(found) for cluster, found in table.items()}
+
+    @cached_property
+    def _service_clusters(self) -> dict[str, tuple[str, ...]]:
+        """Service -> clusters that run a version of it, in placement order."""
+        table: dict[str, list[str]] = {}
+        for cluster, placed in self._placed.items():
+            for service in dict.fromkeys(w.service.name for w in placed):
+                table.setdefault(service, []).append(cluster)
+        return {service: tuple(clusters) for service, clusters in table.items()}
+
+    def placed_in(self, cluster: str) -> tuple[Workload, ...]:
+        return self._placed.get(cluster, ())
+
+    def clusters_running(self, workload: str) -> tuple[str, ...]:
+        return tuple(p.cluster for p in self.placement if workload in p.workloads)
+
+    def clusters_of_service(self, service: str) -> tuple[str, ...]:
+        return self._service_clusters.get(service, ())
+
+    def deployed_versions(self, service: str) -> tuple[str, ...]:
+        """Versions of ``service`` that run somewhere, in catalog order."""
+        svc = self.service(service)
+        if svc is None:
+            return ()
+        placed = {n for p in self.placement for n in p.workloads}
+        return tuple(v.name for v in svc.versions if f"{svc.name}-{v.name}" in placed)
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    version: str
+    weight: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HttpMatch:
+    headers: tuple[tuple[str, StringMatch], ...] = ()
+    uri: StringMatch | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRule:
+    destinations: tuple[Destination, ...]
+    match: HttpMatch | None = None
+    at: FieldPath = ()
+
+
+class RouteForm(str, enum.Enum):
+    """How a stage writes one service's routing: a version, a weighted split, or rules."""
+
+    VERSION = "version"
+    SPLIT = "split"
+    RULES = "rules"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRoute:
+    """How one stage routes one service, in the form it was written."""
+
+    service: str
+    form: RouteForm
+    rules: tuple[HttpRule, ...]
+    at: FieldPath = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    name: str
+    routes: tuple[ServiceRoute, ...]
+    description: str = ""
+    at: FieldPath = ()
+
+
+@dataclass(frozen=True)
+class Topology:
+    name: str
+    clusters: tuple[Cluster, ...]
+    istio: Istio = field(default_factory=Istio)
+    vpn: tuple[VpnLink, ...] = written("vpn", ())
+    apps: tuple[App, ...] = written("apps", ())
+    traffic: tuple[Stage, ...] = written("traffic", ())
+    description: str = ""
+    source: str = ""
+    """File name of the topology, as written in generated headers."""
+    source_sha256: str = ""
+    incomplete: frozenset[str] = frozenset()
+    """Sections with entries left out because they failed the schema."""
+    failed: frozenset[FieldPath] = frozenset()
+    """Paths of values that failed the schema and were left out (defaults stand in for them)."""
+
+    @cached_property
+    def _by_name(self) -> dict[str, Cluster]:
+        return {c.name: c for c in self.clusters}
+
+    def cluster(self, name: str) -> Cluster | None:
+        return self._by_name.get(name)
+
+    @cached_property
+    def primaries(self) -> tuple[Cluster, ...]:
+        return tuple(c for c in self.clusters if c.is_primary)
+
+    @cached_property
+    def remotes(self) -> tuple[Cluster, ...]:
+        return tuple(c for c in self.clusters if not c.is_primary)
+
+    @cached_property
+    def _remotes_by_primary(self) -> dict[str | None, tuple[Cluster, ...]]:
+        table: dict[str | None, list[Cluster]] = {}
+        for c in self.remotes:
+            table.setdefault(c.primary, []).append(c)
+        return {primary: tuple(found) for primary, found in table.items()}
+
+    def remotes_of(self, primary: str) -> tuple[Cluster, ...]:
+        return self._remotes_by_primary.get(primary, ())
+
+    def has_remotes(self, cluster: Cluster) -> bool:
+        """True for a primary whose istiod also drives remotes."""
+        return cluster.is_primary and bool(self.remotes_of(cluster.name))
+
+    @cached_property
+    def _ingresses(self) -> frozenset[str]:
+        return frozenset(app.ingress for app in self.apps if app.ingress is not None)
+
+    def is_ingress(self, cluster: Cluster) -> bool:
+        """True for a cluster whose ingress gateway some app enters by."""
+        return cluster.name in self._ingresses
+
+    def config_cluster_of(self, cluster: Cluster) -> Cluster | None:
+        """The cluster whose istiod serves ``cluster`` (itself for a primary)."""
+        return cluster if cluster.is_primary else self.cluster(cluster.primary or "")
+
+    @cached_property
+    def links_by_cluster(self) -> dict[str, tuple[VpnLink, ...]]:
+        table: dict[str, list[VpnLink]] = {c.name: [] for c in self.clusters}
+        for link in self.vpn:
+            for end in (link.initiator, link.responder):
+                table.setdefault(end, []).append(link)
+        return {k: tuple(v) for k, v in table.items()}
+
+    def listen_address(self, link: VpnLink) -> str | None:
+        """The address the initiator connects to: the link's own, else the responder's
+        vpnGateway."""
+        if link.listen_address:
+            return link.listen_address
+        responder = self.cluster(link.responder)
+        return responder.vpn_gateway if responder else None
+
+    def links_of(self, cluster: str) -> tuple[VpnLink, ...]:
+        return self.links_by_cluster.get(cluster, ())
+
+    @cached_property
+    def _service_owners(self) -> dict[str, App]:
+        owners: dict[str, App] = {}
+        for app in self.apps:
+            for service in app.services:
+                owners.setdefault(service.name, app)  # the first app that has it
+        return owners
+
+    def service_owner(self, service: str) -> App | None:
+        return self._service_owners.get(service)
+
+    def lost(self, path: FieldPath) -> bool:
+        """True when the value at ``path`` (or something in it) failed the schema."""
+        return any_under(self.failed, path)
+
+
+def any_under(paths: frozenset[FieldPath], prefix: FieldPath) -> bool:
+    """True when one of ``paths`` is ``prefix`` or lies below it."""
+    n = len(prefix)
+    return any(p[:n] == prefix for p in paths)
