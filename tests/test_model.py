@@ -32,6 +32,8 @@ from generator.model.defaults import PLACES, as_json
 from generator.model.objects import WRITTEN
 from generator.targets.runbook import Requirement
 from generator.targets.shell import INVOKED_FROM, key_file_word
+from generator.targets.vpn.ends import link_ends
+from generator.targets.vpn.scripts import gateway_script
 from tests.conftest import ROOT, SEED
 
 SCHEMA_FILE = ROOT / "schemas" / "topology.schema.json"
@@ -228,6 +230,10 @@ def test_a_relative_key_file_is_read_from_where_apply_sh_starts(
     label = Requirement(ref, "a key").label
     assert label.endswith("relative to the folder apply.sh is started from)") == relative
     assert key_file_word(ref).startswith(f'"${{{INVOKED_FROM}:-$PWD}}"/') == relative
+    t = built(MINIMAL)
+    link = dataclasses.replace(t.vpn[0], psk=ref)
+    script = gateway_script(next(link_ends(dataclasses.replace(t, vpn=(link,)))))
+    assert ("(relative to the folder it is started from)" in script) == relative
 
 
 def test_the_builder_reads_both_kinds_of_key_reference() -> None:
