@@ -3,7 +3,6 @@ discriminators and the questions the model answers."""
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 from collections.abc import Iterator
@@ -34,26 +33,23 @@ from generator.targets.runbook import Requirement
 from generator.targets.shell import INVOKED_FROM, key_file_word
 from generator.targets.vpn.ends import link_ends
 from generator.targets.vpn.scripts import gateway_script
-from tests.conftest import ROOT, SEED
+from tests.helpers import ROOT, seed, valid_data
 
 SCHEMA_FILE = ROOT / "schemas" / "topology.schema.json"
 
-MINIMAL: dict[str, Any] = {
-    "name": "lab",
-    "clusters": [
-        {"name": "east", "role": "primary", "podCIDR": "10.1.0.0/16",
-         "serviceCIDR": "10.0.0.0/24", "vpnGateway": "203.0.113.10"},
-        {"name": "west", "role": "remote", "podCIDR": "172.30.0.0/16",
-         "serviceCIDR": "172.21.0.0/16", "vpnGateway": "198.51.100.20"},
-    ],
-    "vpn": [{"between": ["west", "east"], "psk": {"env": "LAB_PSK"}}],
-    "apps": [{
+def minimal() -> dict[str, Any]:
+    """The tests' valid topology with every defaulted value left out, an app defined in it
+    (one service, one port, one version) and a stage in each form of route."""
+    data = valid_data()
+    del data["istio"]
+    data["vpn"] = [{"between": ["west", "east"], "psk": {"env": "LAB_PSK"}}]
+    data["apps"] = [{
         "name": "shop",
         "services": [{"name": "web", "ports": [{"port": 8080}],
                       "versions": [{"name": "v1", "image": "example/web:1"}]}],
         "placement": {"east": ["web-v1"]},
-    }],
-    "traffic": [
+    }]
+    data["traffic"] = [
         {"name": "all-v1", "routes": {"web": "v1"}},
         {"name": "half", "routes": {"web": {"v1": 100}}},
         {"name": "ruled", "routes": {"web": [
@@ -61,8 +57,8 @@ MINIMAL: dict[str, Any] = {
                        "uri": {"prefix": "/api"}}, "to": "v1"},
             {"to": "v1"},
         ]}},
-    ],
-}
+    ]
+    return data
 
 
 def built(data: dict[str, Any], broken: frozenset[tuple[str | int, ...]] = frozenset()
@@ -115,9 +111,9 @@ def test_every_object_with_defaults_has_a_place() -> None:
 
 def test_what_is_left_out_gets_the_schemas_default() -> None:
     stated = dict(file_defaults(json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))))
-    full = built(MINIMAL)
+    full = built(minimal())
     service = full.apps[0].services[0]
-    found = {Topology: built({"name": "lab", "clusters": MINIMAL["clusters"]}),
+    found = {Topology: built({"name": "lab", "clusters": minimal()["clusters"]}),
              Istio: full.istio, type(full.clusters[0]): full.clusters[0],
              type(full.vpn[0]): full.vpn[0], type(service.ports[0]): service.ports[0],
              type(service.versions[0]): service.versions[0]}
@@ -131,7 +127,7 @@ def test_what_is_left_out_gets_the_schemas_default() -> None:
 
 
 def test_what_is_written_wins_over_the_default() -> None:
-    data = copy.deepcopy(MINIMAL)
+    data = minimal()
     data["istio"] = {"mtls": "permissive", "model": "multi-primary", "meshID": "m2"}
     data["vpn"][0].update({"closeAction": "hold", "dpd": {"delay": "10s"},
                            "allowWeakCrypto": True})
@@ -147,7 +143,7 @@ def test_what_is_written_wins_over_the_default() -> None:
 
 
 def test_a_part_without_a_value_it_needs_is_left_out() -> None:
-    data = copy.deepcopy(MINIMAL)
+    data = minimal()
     del data["clusters"][1]["podCIDR"]
     t = built(data, frozenset({("clusters", 1, "podCIDR")}))
     assert [c.name for c in t.clusters] == ["east"]
@@ -157,7 +153,7 @@ def test_a_part_without_a_value_it_needs_is_left_out() -> None:
 def test_a_value_of_the_wrong_type_the_schema_did_not_name_leaves_its_part_out() -> None:
     """The schema reports one failure of a oneOf; a weight written as text next to it reaches
     the builder, which leaves the stage out instead of handing a check a string to add up."""
-    data = copy.deepcopy(MINIMAL)
+    data = minimal()
     data["traffic"][1]["routes"]["web"] = {"v1": "100%"}
     data["istio"] = {"mtls": 1}
     t = built(data)
@@ -167,7 +163,7 @@ def test_a_value_of_the_wrong_type_the_schema_did_not_name_leaves_its_part_out()
 
 
 def test_a_masked_wrong_type_is_reported_not_a_crash(tmp_path: Path) -> None:
-    data = copy.deepcopy(MINIMAL)
+    data = minimal()
     data["traffic"][2]["routes"]["web"][0]["match"]["headers"]["end-user"] = {"exacxt": "j"}
     data["traffic"][2]["routes"]["web"][1]["to"] = {"v1": "50%"}
     result = checked(tmp_path, data)
@@ -176,7 +172,7 @@ def test_a_masked_wrong_type_is_reported_not_a_crash(tmp_path: Path) -> None:
 
 
 def test_a_comparison_of_an_unknown_kind_is_left_out_and_the_rule_keeps_its_match() -> None:
-    data = copy.deepcopy(MINIMAL)
+    data = minimal()
     data["traffic"][2]["routes"]["web"][0]["match"]["headers"]["end-user"] = {"exacxt": "j"}
     (route,) = built(data).traffic[2].routes
     match = route.rules[0].match
@@ -191,7 +187,7 @@ def test_a_bug_in_the_builder_surfaces_even_beside_schema_errors(
         raise KeyError("a bug, not a schema failure")
 
     monkeypatch.setattr(generator.model.build, "_stage", buggy)
-    data = copy.deepcopy(MINIMAL)
+    data = minimal()
     data["clusters"][1]["role"] = "spare"  # a schema error, so the bug has company
     with pytest.raises(KeyError, match="a bug"):
         checked(tmp_path, data)
@@ -203,7 +199,7 @@ def test_a_bug_in_the_builder_surfaces_even_beside_schema_errors(
 
 
 def test_route_forms_and_match_kinds() -> None:
-    t = built(MINIMAL)
+    t = built(minimal())
     assert [s.routes[0].form for s in t.traffic] == [RouteForm.VERSION, RouteForm.SPLIT,
                                                      RouteForm.RULES]
     match = t.traffic[2].routes[0].rules[0].match
@@ -230,14 +226,14 @@ def test_a_relative_key_file_is_read_from_where_apply_sh_starts(
     label = Requirement(ref, "a key").label
     assert label.endswith("relative to the folder apply.sh is started from)") == relative
     assert key_file_word(ref).startswith(f'"${{{INVOKED_FROM}:-$PWD}}"/') == relative
-    t = built(MINIMAL)
+    t = built(minimal())
     link = dataclasses.replace(t.vpn[0], psk=ref)
     script = gateway_script(next(link_ends(dataclasses.replace(t, vpn=(link,)))))
     assert ("(relative to the folder it is started from)" in script) == relative
 
 
 def test_the_builder_reads_both_kinds_of_key_reference() -> None:
-    data = copy.deepcopy(MINIMAL)
+    data = minimal()
     data["vpn"].append({"between": ["east", "west"], "psk": {"file": "keys/lab.psk"}})
     refs = [link.psk for link in built(data).vpn]
     assert refs == [SecretRef(SecretKind.ENV, "LAB_PSK"), SecretRef(SecretKind.FILE,
@@ -248,15 +244,13 @@ def test_the_builder_reads_both_kinds_of_key_reference() -> None:
 
 
 def test_which_primaries_drive_remotes_and_which_clusters_are_ingresses() -> None:
-    result = check_file(SEED)
-    assert result.topology is not None
-    t = result.topology
+    t = seed()
     icp, iks = t.cluster("icp"), t.cluster("iks")
     assert icp is not None and iks is not None
     assert (t.has_remotes(icp), t.has_remotes(iks)) == (True, False)
     assert (t.is_ingress(icp), t.is_ingress(iks)) == (True, False)
     assert t.remotes_of("icp") == (iks,)
-    data = copy.deepcopy(MINIMAL)
+    data = minimal()
     data["clusters"][1]["role"] = "primary"
     data["istio"] = {"model": "multi-primary"}
     data["apps"][0]["ingress"] = "west"
