@@ -2,6 +2,7 @@
 
 - where the project is, and skip-or-fail for a missing tool (fail when ``CI`` is set);
 - file trees written from dicts;
+- the generator modules a file imports, for the rules of who may import what;
 - :data:`VALID`, the small valid topology the tests edit, and models of it and of the seed;
 - ``python -m generator`` as a child process, bounded in time;
 - the bad-input corpus: the files in ``tests/bad/`` and the cases made at test time;
@@ -11,6 +12,7 @@
 
 from __future__ import annotations
 
+import ast
 import collections
 import os
 import re
@@ -80,6 +82,34 @@ def write_tree(base: Path, tree: Mapping[str, str | bytes | Mapping]) -> None:  
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content, encoding="utf-8")
+
+
+# --- which modules import which ---------------------------------------------------------------
+
+GENERATOR = ROOT / "generator"
+
+
+def imported(path: Path) -> set[str]:
+    """The generator modules one file imports, as dotted names."""
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    package = list(parts[:-1])  # the package a relative import starts from
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            start = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*start, *([node.module] if node.module else [])])
+            if node.module is None:  # "from . import x" names modules
+                found.update(f"{module}.{a.name}" for a in node.names)
+            else:
+                found.add(module)
+    return {m for m in found if m == "generator" or m.startswith("generator.")}
+
+
+def below(module: str, allowed: tuple[str, ...]) -> bool:
+    """True when ``module`` is one of ``allowed`` or inside one of them."""
+    return any(module == a or module.startswith(a + ".") for a in allowed)
 
 
 # --- topologies -------------------------------------------------------------------------------

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 import json
-from pathlib import Path
 
 import pytest
 
 from generator.artifacts import MANIFEST, Artifact, Chart, Kind, render_tree
-from tests.helpers import ROOT
-
-GENERATOR = ROOT / "generator"
+from tests.helpers import GENERATOR, ROOT, below, imported
 
 
 def test_kinds_are_written_as_before() -> None:
@@ -54,28 +50,6 @@ def test_the_manifest_records_each_kind() -> None:
     assert {path: entry["kind"] for path, entry in manifest["files"].items()} == {
         "apply.sh": "script", "east/vpn/west/values.yaml": "helm-values:iks-charts/strongswan"}
     assert tree.kinds["apply.sh"] is Kind.SCRIPT
-
-
-def imported(path: Path) -> set[str]:
-    """The generator modules one file imports, as dotted names."""
-    parts = path.relative_to(ROOT).with_suffix("").parts
-    package = list(parts[:-1])  # the package a relative import starts from
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            start = package[: len(package) - node.level + 1] if node.level else []
-            module = ".".join([*start, *([node.module] if node.module else [])])
-            if node.module is None:  # "from . import x" names modules
-                found.update(f"{module}.{a.name}" for a in node.names)
-            else:
-                found.add(module)
-    return {m for m in found if m == "generator" or m.startswith("generator.")}
-
-
-def below(module: str, allowed: tuple[str, ...]) -> bool:
-    return any(module == a or module.startswith(a + ".") for a in allowed)
 
 
 @pytest.mark.parametrize(("where", "allowed"), [

@@ -9,11 +9,11 @@ a primary drives, which cluster an app enters by) are answered here, once, from 
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeVar
 
+from ..enums import StrEnum
 from ..errors import FieldPath
 
 T = TypeVar("T")
@@ -33,22 +33,22 @@ def written(key: str, default: T) -> T:
     return field(default=default, metadata={WRITTEN: key})
 
 
-class Role(str, enum.Enum):
+class Role(StrEnum):
     PRIMARY = "primary"
     REMOTE = "remote"
 
 
-class MeshModel(str, enum.Enum):
+class MeshModel(StrEnum):
     PRIMARY_REMOTE = "primary-remote"
     MULTI_PRIMARY = "multi-primary"
 
 
-class NetworkMode(str, enum.Enum):
+class NetworkMode(StrEnum):
     FLAT = "flat"
     PER_CLUSTER = "per-cluster"
 
 
-class Mtls(str, enum.Enum):
+class Mtls(StrEnum):
     STRICT = "strict"
     PERMISSIVE = "permissive"
 
@@ -104,7 +104,7 @@ class Cluster:
         return (self.service_cidr, self.pod_cidr)
 
 
-class SecretKind(str, enum.Enum):
+class SecretKind(StrEnum):
     ENV = "env"
     FILE = "file"
 
@@ -215,7 +215,7 @@ class Workload:
         return f"{self.service.name}-{self.version.name}"
 
 
-class MatchKind(str, enum.Enum):
+class MatchKind(StrEnum):
     EXACT = "exact"
     PREFIX = "prefix"
     REGEX = "regex"
@@ -322,7 +322,7 @@ class HttpRule:
     at: FieldPath = ()
 
 
-class RouteForm(str, enum.Enum):
+class RouteForm(StrEnum):
     """How a stage writes one service's routing: a version, a weighted split, or rules."""
 
     VERSION = "version"
