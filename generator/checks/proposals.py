@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from ..errors import Problem, Severity
-from ..model import Topology
+from ..model import DEFAULT_ESP, DEFAULT_IKE, Topology
 from .registry import check
 
 # Known algorithm keywords of strongSwan's proposal syntax, as the parser accepts them.
@@ -76,13 +76,13 @@ def proposals_valid(t: Topology) -> Iterator[Problem]:
             at = (*link.at, key)
             for message in errors:
                 yield Problem("proposal-invalid", message, at,
-                              "write strongSwan proposals such as aes256gcm16-prfsha384-ecp384")
+                              f"write strongSwan proposals such as {DEFAULT_IKE}")
             if weak and not link.allow_weak_crypto:
                 yield Problem(
                     "weak-crypto",
                     f"{key} proposal uses weak algorithms: {', '.join(weak)}",
                     at,
-                    "use aes256gcm16-prfsha384-ecp384 (ike) / aes256gcm16-ecp384 (esp), or set "
+                    f"use {DEFAULT_IKE} (ike) / {DEFAULT_ESP} (esp), or set "
                     "allowWeakCrypto: true on this link if the peer can do nothing better",
                 )
             elif weak:

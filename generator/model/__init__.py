@@ -9,6 +9,8 @@ failed the schema (:mod:`.build`). May import :mod:`generator.errors` and
 from .build import build_model
 from .defaults import schema_defaults
 from .objects import (
+    DEFAULT_ESP,
+    DEFAULT_IKE,
     FLAT_NETWORK,
     App,
     Cluster,
@@ -39,6 +41,8 @@ from .objects import (
 )
 
 __all__ = [
+    "DEFAULT_ESP",
+    "DEFAULT_IKE",
     "FLAT_NETWORK",
     "App",
     "Cluster",

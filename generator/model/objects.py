@@ -20,6 +20,9 @@ T = TypeVar("T")
 
 FLAT_NETWORK = "network1"
 """The network every cluster of a flat mesh is on, unless the topology names one."""
+# The proposals of a link that names none, and the ones a weak proposal is told to use.
+DEFAULT_IKE = "aes256gcm16-prfsha384-ecp384"
+DEFAULT_ESP = "aes256gcm16-ecp384"
 
 WRITTEN = "written as"
 """Metadata key of a field read from a topology: the key (dotted below a nested mapping)."""
@@ -147,8 +150,8 @@ class VpnLink:
     psk: SecretRef
     between: tuple[str, str] = ("", "")
     key_exchange: str = written("keyExchange", "ikev2")
-    ike: str = written("ike", "aes256gcm16-prfsha384-ecp384")
-    esp: str = written("esp", "aes256gcm16-ecp384")
+    ike: str = written("ike", DEFAULT_IKE)
+    esp: str = written("esp", DEFAULT_ESP)
     ike_lifetime: str = written("ikeLifetime", "3h")
     lifetime: str = written("lifetime", "1h")
     margin_time: str = written("marginTime", "9m")
