@@ -5,6 +5,9 @@ Everything the command line does goes through these functions; they raise only
 :class:`~generator.errors.MeshgenError` subclasses for problems a user can fix. Each function
 imports the modules it needs when it runs, so that the quick answers of the command line (an
 unchanged rebuild, ``new``, ``schema``) load neither the model, the checks nor the targets.
+
+May import: ``inputs``, ``model``, ``catalog``, ``checks``, ``rules``, ``artifacts``,
+``targets``, ``output``, ``verify``, ``templating``, ``errors``, ``enums``, ``text``.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ Targets make :class:`Artifact` values; :func:`render_tree` turns them into the b
 puts a tree on disk, ``meshgen verify`` reads the kind of each file back from MANIFEST.json and
 the docs show them: all of them learn the kinds, the charts and the file names from here.
 Imports nothing of meshgen but the version and :mod:`generator.enums`.
+
+May import: ``enums`` (and the package's version).
 """
 
 from __future__ import annotations

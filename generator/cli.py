@@ -2,6 +2,8 @@
 
 Modules are imported inside each command so that ``meshgen --help`` and ``--version`` stay fast.
 The parser keeps what it was given, for :mod:`generator.cli_reference` to describe.
+
+May import: ``api``, ``errors``, ``docs.command`` (``meshgen docs`` runs MkDocs).
 """
 
 from __future__ import annotations

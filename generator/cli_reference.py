@@ -1,8 +1,12 @@
-"""The ``meshgen`` command line as plain data, for the site's reference page: each command
-with its summary, usage line, arguments and examples, read from the parser the command uses.
+"""The ``meshgen`` command line as plain data, for the site's reference page.
+
+Each command with its summary, usage line, arguments and examples, read from the parser the
+command uses.
 
 Kept apart from :mod:`generator.cli`, which the quick commands import, because dataclasses are
 slow to import.
+
+May import: ``cli`` (the parser it describes).
 """
 
 from __future__ import annotations

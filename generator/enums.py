@@ -3,6 +3,8 @@
 Python 3.10 has no ``enum.StrEnum``, and a plain ``(str, Enum)`` member formats differently
 across versions (``format()`` gives the value on 3.10, ``Class.MEMBER`` from 3.11 on). Members
 of :class:`StrEnum` are their value in ``str()``, f-strings, JSON and comparisons everywhere.
+
+May import: nothing of meshgen.
 """
 
 from __future__ import annotations

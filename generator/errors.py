@@ -4,6 +4,8 @@ Every failure a user can cause derives from :class:`MeshgenError` and carries a 
 a terminal; the CLI prints it and exits with :attr:`MeshgenError.exit_code`. Problems found in a
 topology are collected as :class:`Problem` values and raised together in one
 :class:`TopologyInvalid`, never one at a time.
+
+May import: nothing of meshgen.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 A test holds this table and the code together: each rule the code can report is listed here,
 and each rule listed here is one the code reports.
+
+May import: ``inputs`` (the loader's limits).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Jinja for text formats (strongSwan configs, shell, Markdown); YAML is never templated."""
+"""Jinja for text formats (strongSwan configs, shell, Markdown); YAML is never templated.
+
+May import: nothing of meshgen.
+"""
 
 from __future__ import annotations
 

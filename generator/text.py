@@ -1,5 +1,9 @@
-"""Text helpers for free text from a topology; this module imports nothing of meshgen, so every
-layer (targets, docs) may use it."""
+"""Text helpers for free text from a topology.
+
+It imports nothing of meshgen, so every layer (targets, docs) may use it.
+
+May import: nothing of meshgen.
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,8 @@ Block style, keys in the order the data gives them, two-space indentation with i
 sequences, no line folding, and comments where a value is wrapped in :class:`Commented`.
 Quoting of each scalar is decided by PyYAML (so what is written reads back as the same value);
 the layout is written here so that comments can sit next to the keys they explain.
+
+May import: nothing of meshgen.
 """
 
 from __future__ import annotations

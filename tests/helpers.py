@@ -107,11 +107,6 @@ def imported(path: Path) -> set[str]:
     return {m for m in found if m == "generator" or m.startswith("generator.")}
 
 
-def below(module: str, allowed: tuple[str, ...]) -> bool:
-    """True when ``module`` is one of ``allowed`` or inside one of them."""
-    return any(module == a or module.startswith(a + ".") for a in allowed)
-
-
 # --- topologies -------------------------------------------------------------------------------
 
 # Two clusters of the seed's shape (a primary and a remote on one flat network, one link),

@@ -3,7 +3,6 @@ schema; and the command line's own description of its arguments."""
 
 from __future__ import annotations
 
-import ast
 import re
 import shutil
 from pathlib import Path
@@ -20,23 +19,6 @@ from generator.verify.sources import CRDS_ENV
 from tests.helpers import ROOT, SEED
 
 GENERATOR = ROOT / "generator"
-
-
-# --- the command line only parses and prints --------------------------------------------------
-
-
-def _imported(module: Path) -> set[str]:
-    """Modules of meshgen that ``module`` imports, anywhere in it, relative to generator/."""
-    found = set()
-    for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            found.add(node.module or "")
-    return found
-
-
-def test_the_command_line_imports_only_the_api() -> None:
-    # errors: what it prints; docs.command: meshgen docs runs MkDocs, which sits above the API.
-    assert _imported(GENERATOR / "cli.py") == {"", "api", "errors", "docs.command"}
 
 
 # --- build and its shortcut ---------------------------------------------------------------------

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from generator.artifacts import MANIFEST, Artifact, Chart, Kind, render_tree
-from tests.helpers import GENERATOR, ROOT, below, imported
 
 
 def test_kinds_are_written_as_before() -> None:
@@ -50,21 +47,3 @@ def test_the_manifest_records_each_kind() -> None:
     assert {path: entry["kind"] for path, entry in manifest["files"].items()} == {
         "apply.sh": "script", "east/vpn/west/values.yaml": "helm-values:iks-charts/strongswan"}
     assert tree.kinds["apply.sh"] is Kind.SCRIPT
-
-
-@pytest.mark.parametrize(("where", "allowed"), [
-    ("artifacts.py", ("generator", "generator.enums")),
-    ("enums.py", ()),
-    ("output", ("generator", "generator.artifacts", "generator.enums", "generator.errors",
-                "generator.output")),
-    ("verify", ("generator.artifacts", "generator.errors", "generator.inputs.loader",
-                "generator.verify")),
-])
-def test_the_contract_is_imported_downward(where: str, allowed: tuple[str, ...]) -> None:
-    """The contract imports nothing above it; the writer, the record and verify learn kinds,
-    charts and trees from it, never from the model or the targets."""
-    path = GENERATOR / where
-    files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
-    wrong = {f"{f.relative_to(ROOT)}: {m}" for f in files for m in imported(f)
-             if not below(m, allowed)}
-    assert not wrong, sorted(wrong)

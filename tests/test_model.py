@@ -33,7 +33,7 @@ from generator.targets.runbook import Requirement
 from generator.targets.shell import INVOKED_FROM, key_file_word
 from generator.targets.vpn.ends import link_ends
 from generator.targets.vpn.scripts import gateway_script
-from tests.helpers import GENERATOR, ROOT, below, imported, seed, valid_data
+from tests.helpers import ROOT, seed, valid_data
 
 SCHEMA_FILE = ROOT / "schemas" / "topology.schema.json"
 
@@ -257,17 +257,3 @@ def test_which_primaries_drive_remotes_and_which_clusters_are_ingresses() -> Non
     t = built(data)
     assert [t.has_remotes(c) for c in t.clusters] == [False, False]
     assert [t.is_ingress(c) for c in t.clusters] == [False, True]
-
-
-# --- who may import what -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("where", "allowed"), [
-    ("model", ("generator.model", "generator.errors", "generator.enums")),
-    ("catalog", ("generator.catalog", "generator.inputs", "generator.errors")),
-])
-def test_the_model_and_the_catalog_import_downward(where: str, allowed: tuple[str, ...]) -> None:
-    """The model knows nothing of checks, targets or the API; the catalog only reads files."""
-    wrong = {f"{f.relative_to(ROOT)}: {m}" for f in sorted((GENERATOR / where).rglob("*.py"))
-             for m in imported(f) if not below(m, allowed)}
-    assert not wrong, sorted(wrong)

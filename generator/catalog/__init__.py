@@ -1,7 +1,9 @@
 """Bundled app definitions (Bookinfo), as data in the same shape as an app's ``services``.
 
 Owns the ``*.yaml`` files beside this module and :func:`catalogs`, which reads them with the
-topology loader. May import :mod:`generator.inputs` and :mod:`generator.errors` only.
+topology loader.
+
+May import: ``inputs``, ``errors``.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ Each check is a small generator of :class:`~generator.errors.Problem` values; th
 each problem is stable and documented. Every check runs and every problem is reported together.
 A check that needs a whole section (say, all clusters to count primaries) declares it and stands
 aside when that section lost entries to schema errors. One module per area registers its checks.
+
+May import: ``model``, ``errors``, ``enums``.
 """
 
 from . import addresses, apps, mesh, names, proposals, traffic, vpn

@@ -2,5 +2,7 @@
 
 Owns the loader (bytes to data with a source map, every node's line and column), the JSON
 Schema check (structural problems, located) and the project lookup (where topologies live,
-how they may be named). May import :mod:`generator.errors` only; everything else imports it.
+how they may be named). Everything else may import it.
+
+May import: ``errors``.
 """

@@ -2,8 +2,10 @@
 
 Owns the objects (:mod:`.objects`), the one source of a topology's defaults (:mod:`.defaults`)
 and the builder that makes the model from schema-checked data, leaving out the parts that
-failed the schema (:mod:`.build`). May import :mod:`generator.errors` and
-:mod:`generator.enums` only; checks, targets, docs and the API import it.
+failed the schema (:mod:`.build`). Checks, targets, docs and the API
+import it.
+
+May import: ``errors``, ``enums``.
 """
 
 from .build import build_model

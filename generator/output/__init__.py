@@ -2,7 +2,8 @@
 
 Owns ``output/<name>/`` once rendered: :mod:`.tree` walks a folder (regular files only) and
 compares it with a rendered tree; :mod:`.writer` swaps a new tree in atomically under a lock and
-recovers after a crash; :mod:`.record` lets an unchanged rebuild skip its work. May import the
-artifact contract (:mod:`generator.artifacts`, :mod:`generator.enums`) and
-:mod:`generator.errors`; never the model, the targets or anything above them.
+recovers after a crash; :mod:`.record` lets an unchanged rebuild skip its work. It knows files and
+trees, never the model or the targets.
+
+May import: ``artifacts``, ``enums``, ``errors``.
 """

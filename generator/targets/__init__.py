@@ -2,6 +2,9 @@
 
 Each domain module (VPN, Istio, apps, traffic) exposes a :class:`~.base.Target`. The
 kustomizations and the runbook are made last, from what the others produced.
+
+May import: ``model``, ``artifacts``, ``enums``, ``errors``, ``templating``, ``text``,
+``yamlout``.
 """
 
 from __future__ import annotations

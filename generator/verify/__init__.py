@@ -2,6 +2,8 @@
 
 Owns the strict Kubernetes schemas (:mod:`.kube`), the Istio CRDs made strict (:mod:`.crds`),
 IstioOperator checks (:mod:`.operator`), chart values (:mod:`.values`), where those schemas come
-from (:mod:`.sources`) and the run over an output folder (:mod:`.run`). May import the artifact
-contract, the inputs' YAML loader and :mod:`generator.errors`; never the model or the targets.
+from (:mod:`.sources`) and the run over an output folder (:mod:`.run`). It learns what each file
+holds from MANIFEST.json, never from the model or the targets.
+
+May import: ``artifacts``, ``enums``, ``errors``, ``inputs.loader``.
 """
