@@ -58,7 +58,7 @@ def test_catalog_holds_the_bookinfo_facts() -> None:
         assert service["serviceAccount"] == f"bookinfo-{name}"
         for version in service["versions"]:
             assert version["image"] == (
-                f"docker.io/istio/examples-bookinfo-{name}-{version['name']}:1.20.3")
+                f"registry.istio.io/release/examples-bookinfo-{name}-{version['name']}:1.20.3")
     assert [v["name"] for v in services["reviews"]["versions"]] == ["v1", "v2", "v3"]
     t = seed()
     app = t.apps[0]
@@ -118,7 +118,7 @@ def test_objects_follow_the_bookinfo_sample() -> None:
                     "serviceAccountName": "bookinfo-reviews",
                     "containers": [{
                         "name": "reviews",
-                        "image": "docker.io/istio/examples-bookinfo-reviews-v3:1.20.3",
+                        "image": "registry.istio.io/release/examples-bookinfo-reviews-v3:1.20.3",
                         "imagePullPolicy": "IfNotPresent",
                         "env": [{"name": "LOG_DIR", "value": "/tmp/logs"}],
                         "ports": [{"containerPort": 9080}],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import subprocess
 from collections.abc import Iterable
@@ -91,7 +92,8 @@ def test_every_example_builds_with_an_istio_install_per_cluster(path: Path) -> N
     t = topology(path)
     tree = render(t)
     for cluster in t.clusters:
-        assert f"{cluster.name}/istio/cacerts.sh" in tree.files
+        has_ca = cluster.is_primary and not t.istio.legacy
+        assert (f"{cluster.name}/istio/cacerts.sh" in tree.files) == has_ca
         if not t.istio.legacy:
             assert f"{cluster.name}/istio/control-plane.yaml" in tree.files
             assert tree.kinds[f"{cluster.name}/istio/control-plane.yaml"] == Kind.ISTIO_OPERATOR
@@ -240,7 +242,7 @@ def test_runbook_phases_and_contexts() -> None:
     t = topology(SEED)
     ordered = steps(t)
     assert [s.phase for s in ordered] == [
-        Phase.ROOT_CA, Phase.ROOT_CA, Phase.ISTIO_PRIMARY, Phase.ISTIO_GATEWAY,
+        Phase.ROOT_CA, Phase.ISTIO_PRIMARY, Phase.ISTIO_GATEWAY,
         Phase.ISTIO_EXPOSE, Phase.ISTIO_REMOTE, Phase.ISTIO_SECRETS]
     for step in ordered:
         cluster = t.cluster(step.cluster or "")
@@ -257,30 +259,30 @@ def test_values_from_the_topology_are_shell_quoted(tmp_path: Path) -> None:
     assert "--context iks&admin" not in joined
 
 
-def test_root_ca_step_for_every_cluster() -> None:
-    t = topology(SEED)
+def test_root_ca_step_for_every_cluster_running_istiod() -> None:
+    t = topology(MULTI_PRIMARY)
     ca = [s for s in steps(t) if s.phase is Phase.ROOT_CA]
-    assert [s.cluster for s in ca] == ["icp", "iks"]
+    assert [s.cluster for s in ca] == ["east", "west"]
     for step in ca:
         joined = " ".join(step.commands)
         assert "create secret generic cacerts" in joined
         for name in ("ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem"):
             assert f"/{step.cluster}/{name}" in joined
-        assert "$HOME/.meshgen/icp-iks-bookinfo/ca" in joined  # outside output/
+        assert "$HOME/.meshgen/multi-primary/ca" in joined  # outside output/
 
 
 def test_cacerts_script_makes_one_root_for_the_mesh(tmp_path: Path) -> None:
     require_program("openssl", package="openssl")
-    t = topology(SEED)
+    t = topology(MULTI_PRIMARY)
     tree = render(t)
     write(tree, tmp_path / "out")
     ca_dir = tmp_path / "ca"
-    for cluster in ("icp", "iks", "icp"):  # the second run for icp changes nothing
+    for cluster in ("east", "west", "east"):  # the second run for east changes nothing
         script = tmp_path / "out" / t.name / cluster / "istio/cacerts.sh"
         subprocess.run([str(script), str(ca_dir)], check=True, cwd=tmp_path / "out" / t.name,
                        capture_output=True)
     root = (ca_dir / "root-cert.pem").read_bytes()
-    for cluster in ("icp", "iks"):
+    for cluster in ("east", "west"):
         folder = ca_dir / cluster
         assert (folder / "root-cert.pem").read_bytes() == root
         chain = (folder / "cert-chain.pem").read_text()
@@ -291,8 +293,8 @@ def test_cacerts_script_makes_one_root_for_the_mesh(tmp_path: Path) -> None:
                                "-text"], check=True, capture_output=True, text=True).stdout
         assert "CA:TRUE, pathlen:0" in text
         assert (folder / "ca-key.pem").stat().st_mode & 0o077 == 0
-    icp = (ca_dir / "icp/ca-cert.pem").read_bytes()
-    assert icp != (ca_dir / "iks/ca-cert.pem").read_bytes()
+    east = (ca_dir / "east/ca-cert.pem").read_bytes()
+    assert east != (ca_dir / "west/ca-cert.pem").read_bytes()
 
 
 def test_scripts_are_shellcheck_clean(tmp_path: Path) -> None:
@@ -491,3 +493,118 @@ def test_istio_objects_use_the_api_version_the_release_serves(tmp_path: Path, ve
     assert {kind for _, kind in versions} >= {"Gateway", "VirtualService", "DestinationRule",
                                                "PeerAuthentication"}
     assert {api.split("/")[1] for api, _ in versions} == {served}
+
+
+# --- read against Istio 1.30.3's own charts and guides ---------------------------------------
+
+
+def _pod_labels_of_the_gateway_chart(values: dict[str, Any]) -> list[str]:
+    """Label keys of the gateway pod as the 1.30.3 ``istio/gateway`` chart writes them
+    (templates/deployment.yaml): every ``labels`` entry but app and istio, then the network
+    label that ``networkGateway`` adds."""
+    keys = ["sidecar.istio.io/inject", "app", "istio", "app.kubernetes.io/name"]
+    keys += [k for k in values.get("labels", {}) if k not in ("app", "istio")]
+    if values.get("networkGateway"):
+        keys.append("topology.istio.io/network")
+    return keys
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_the_gateway_chart_writes_the_network_label_once(path: Path) -> None:
+    """A key written twice is a duplicate that kustomize and GitOps post-renderers refuse."""
+    t = topology(path)
+    values = [doc(a) for p, a in files(t).items() if p.endswith("eastwest-gateway-values.yaml")]
+    for value in values:
+        keys = _pod_labels_of_the_gateway_chart(value)
+        assert len(keys) == len(set(keys)), keys
+        assert value["networkGateway"]
+        # The chart's own labels from the name are the ones the Gateways select.
+        assert value["name"] == "istio-eastwestgateway"
+
+
+def test_a_reserved_eastwest_address_is_asked_of_the_cloud() -> None:
+    out = files(topology(THREE_NETWORKS))
+    (gateway,) = doc(out["central/istio/eastwest-gateway.yaml"])["spec"]["components"][
+        "ingressGateways"]
+    assert gateway["k8s"]["service"]["loadBalancerIP"] == "203.0.113.50"
+    assert doc(out["central/istio/eastwest-gateway-values.yaml"])["service"] == {
+        "loadBalancerIP": "203.0.113.50"}
+    for remote in ("east", "west"):  # no address given: the cloud picks one
+        (gateway,) = doc(out[f"{remote}/istio/eastwest-gateway.yaml"])["spec"]["components"][
+            "ingressGateways"]
+        assert "loadBalancerIP" not in gateway["k8s"]["service"]
+        assert "service" not in doc(out[f"{remote}/istio/eastwest-gateway-values.yaml"])
+
+
+def test_the_requested_address_passes_the_chart_schema(reference_dir: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    import json
+    schema = json.loads((reference_dir / "istio-1.30.3" / "gateway-values.schema.json")
+                        .read_text(encoding="utf-8"))
+    values = doc(files(topology(THREE_NETWORKS))["central/istio/eastwest-gateway-values.yaml"])
+    validator = jsonschema.Draft7Validator(schema)
+    assert [e.message for e in validator.iter_errors(values)] == []
+
+
+HELM_REPO = "helm repo add istio https://istio-release.storage.googleapis.com/charts"
+
+
+@pytest.mark.parametrize("path", [p for p in EXAMPLES if "1-0" not in p.stem],
+                         ids=lambda p: p.stem)
+def test_helm_installs_are_pinned_to_the_topology_release(path: Path) -> None:
+    t = topology(path)
+    notes = [n for s in steps(t) for n in s.notes]
+    installs = [part.strip() for n in notes for part in n.split(";")
+                if "helm install" in part]
+    assert installs
+    for install in installs:
+        assert re.search(r"helm install \S+ istio/\S+ ", install), install
+        assert f" --version {t.istio.version}" in install, install
+    first = next(i for i, n in enumerate(notes) if "helm install" in n)
+    assert HELM_REPO in notes[first]
+
+
+def test_remotes_of_one_control_plane_hold_no_ca_key() -> None:
+    """In primary-remote a remote runs no istiod: its workloads get their certificates from
+    the primary, so no intermediate CA key is put there."""
+    for path in (SEED, TOPOLOGIES / "three-cluster-mesh.yaml", THREE_NETWORKS):
+        t = topology(path)
+        out = files(t)
+        ca = [s for s in steps(t) if s.phase is Phase.ROOT_CA]
+        assert [s.cluster for s in ca] == [c.name for c in t.primaries]
+        for remote in t.remotes:
+            assert f"{remote.name}/istio/cacerts.sh" not in out
+            assert not any("ca-key.pem" in c and f"--context {remote.context} " in c
+                           for c in commands(t))
+    t = topology(MULTI_PRIMARY)  # every cluster runs istiod: each keeps its own
+    assert [s.cluster for s in steps(t) if s.phase is Phase.ROOT_CA] == ["east", "west"]
+
+
+def test_remotes_get_their_namespaces_before_the_remote_profile() -> None:
+    t = topology(SEED)
+    ordered = commands(t)
+    namespaces = ordered.index("kubectl --context iks-admin apply -f iks/namespaces.yaml")
+    install = next(i for i, c in enumerate(ordered)
+                   if c.startswith("istioctl install --context iks-admin"))
+    assert namespaces < install
+
+
+def test_istio_1_0_makes_no_claim_of_a_shared_root(tmp_path: Path) -> None:
+    """Istio 1.0's security.selfSigned defaults to true, which makes Citadel ignore cacerts:
+    no cacerts steps, no cacerts scripts and no word of Citadel using a shared root."""
+    t = legacy_seed(tmp_path)
+    assert not [s for s in steps(t) if s.phase is Phase.ROOT_CA]
+    assert not [p for p in files(t) if p.endswith("cacerts.sh")]
+    assert not any("cacerts" in c for c in commands(t))
+    citadel = [n for s in steps(t) for n in s.notes if "Citadel" in n]
+    assert citadel and all("self-signed" in n and "selfSigned" in n for n in citadel)
+
+
+def test_remote_gateways_are_labelled_as_gateways() -> None:
+    """Steps are listed under a phase that says what they do."""
+    t = topology(THREE_NETWORKS)
+    for step in steps(t):
+        if step.title.startswith("Install the east-west gateway"):
+            assert "gateway" in step.phase.name.lower(), (step.title, step.phase)
+        if step.title.startswith("Let istiod"):
+            assert step.phase is Phase.ISTIO_SECRETS

@@ -24,6 +24,7 @@ PHASE_WORDS = {
     Phase.ISTIO_EXPOSE: "Exposing istiod and services",
     Phase.ISTIO_REMOTE: "Istio on remotes",
     Phase.ISTIO_SECRETS: "Remote secrets",
+    Phase.ISTIO_REMOTE_GATEWAY: "East-west gateways of remotes",
     Phase.APPS: "Apps",
     Phase.DESTINATION_RULES: "Destination rules",
     Phase.TRAFFIC_FIRST: "First traffic stage",

@@ -17,11 +17,11 @@ MESHGEN_INVOKED_FROM="${MESHGEN_INVOKED_FROM:-$PWD}"
 export MESHGEN_INVOKED_FROM
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 
-readonly STEP_COUNT=32
+readonly STEP_COUNT=29
 readonly STAGE_COUNT=2
 # Index 0 is unused so that step N is element N.
-readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 )
-readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 )
+readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 )
+readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 )
 
 _usage() {
   printf '%s\n' \
@@ -75,26 +75,23 @@ _list_steps() {
     '10  vpn-check          spoke-b  Check the tunnel from spoke-b to hub' \
     '11  vpn-check          spoke-c  Check the tunnel from spoke-c to hub' \
     '12  root-ca            hub      Plug the mesh'"'"'s root CA into hub' \
-    '13  root-ca            spoke-a  Plug the mesh'"'"'s root CA into spoke-a' \
-    '14  root-ca            spoke-b  Plug the mesh'"'"'s root CA into spoke-b' \
-    '15  root-ca            spoke-c  Plug the mesh'"'"'s root CA into spoke-c' \
-    '16  istio-primary      hub      Install the Istio control plane on hub' \
-    '17  istio-gateway      hub      Install the east-west gateway on hub' \
-    '18  istio-expose       hub      Expose istiod of hub through its east-west gateway' \
-    '19  istio-remote       spoke-a  Install the remote profile on spoke-a' \
-    '20  istio-remote       spoke-b  Install the remote profile on spoke-b' \
-    '21  istio-remote       spoke-c  Install the remote profile on spoke-c' \
-    '22  istio-secrets      hub      Let istiod on hub read spoke-a' \
-    '23  istio-secrets      hub      Let istiod on hub read spoke-b' \
-    '24  istio-secrets      hub      Let istiod on hub read spoke-c' \
-    '25  apps               hub      Apply hub/ (namespaces and bookinfo)' \
-    '26  apps               spoke-a  Apply spoke-a/ (namespaces and bookinfo)' \
-    '27  apps               spoke-b  Apply spoke-b/ (namespaces and bookinfo)' \
-    '28  apps               spoke-c  Apply spoke-c/ (namespaces and bookinfo)' \
-    '29  apps               hub      Expose bookinfo through the ingress gateway of hub' \
-    '30  destination-rules  hub      DestinationRules: one subset per deployed version' \
-    '31  traffic-first      hub      Traffic stage 1 of 2: all-v1' \
-    '32  traffic-later      hub      Traffic stage 2 of 2: reviews-thirds  [optional: --stage 2]'
+    '13  istio-primary      hub      Install the Istio control plane on hub' \
+    '14  istio-gateway      hub      Install the east-west gateway on hub' \
+    '15  istio-expose       hub      Expose istiod of hub through its east-west gateway' \
+    '16  istio-remote       spoke-a  Install the remote profile on spoke-a' \
+    '17  istio-remote       spoke-b  Install the remote profile on spoke-b' \
+    '18  istio-remote       spoke-c  Install the remote profile on spoke-c' \
+    '19  istio-secrets      hub      Let istiod on hub read spoke-a' \
+    '20  istio-secrets      hub      Let istiod on hub read spoke-b' \
+    '21  istio-secrets      hub      Let istiod on hub read spoke-c' \
+    '22  apps               hub      Apply hub/ (namespaces and bookinfo)' \
+    '23  apps               spoke-a  Apply spoke-a/ (namespaces and bookinfo)' \
+    '24  apps               spoke-b  Apply spoke-b/ (namespaces and bookinfo)' \
+    '25  apps               spoke-c  Apply spoke-c/ (namespaces and bookinfo)' \
+    '26  apps               hub      Expose bookinfo through the ingress gateway of hub' \
+    '27  destination-rules  hub      DestinationRules: one subset per deployed version' \
+    '28  traffic-first      hub      Traffic stage 1 of 2: all-v1' \
+    '29  traffic-later      hub      Traffic stage 2 of 2: reviews-thirds  [optional: --stage 2]'
 }
 
 _usage_error() {
@@ -222,9 +219,6 @@ readonly STEP_TITLE=(''
   'Check the tunnel from spoke-b to hub'
   'Check the tunnel from spoke-c to hub'
   'Plug the mesh'"'"'s root CA into hub'
-  'Plug the mesh'"'"'s root CA into spoke-a'
-  'Plug the mesh'"'"'s root CA into spoke-b'
-  'Plug the mesh'"'"'s root CA into spoke-c'
   'Install the Istio control plane on hub'
   'Install the east-west gateway on hub'
   'Expose istiod of hub through its east-west gateway'
@@ -256,9 +250,6 @@ readonly STEP_CLUSTER=(''
   spoke-b
   spoke-c
   hub
-  spoke-a
-  spoke-b
-  spoke-c
   hub
   hub
   hub
@@ -296,30 +287,21 @@ Then spoke-a'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the 
 Then spoke-b'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the ping crosses the tunnel only if both pod ranges are routed through it without SNAT.'
   'For each tunnel, vpn-check.sh runs helm test (the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED).
 Then spoke-c'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the ping crosses the tunnel only if both pod ranges are routed through it without SNAT.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/hub-and-spoke/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/hub-and-spoke/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/hub-and-spoke/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
+  'istiod signs workload certificates with an intermediate CA under the mesh'"'"'s one root, so workloads of different clusters trust each other. Remotes run no istiod and get no CA key: their workloads'"'"' certificates come from their primary.
 The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/hub-and-spoke/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
 The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
   'istiod for mesh mesh1, cluster hub, network network1; then the mesh-wide mutual TLS policy.
-With Helm instead of istioctl: helm install istio-base istio/base -n istio-system --kube-context hub-admin -f hub/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context hub-admin -f hub/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway -n istio-system --kube-context hub-admin -f hub/istio/ingress-gateway-values.yaml.'
+With Helm instead of istioctl: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context hub-admin -f hub/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context hub-admin -f hub/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway --version 1.30.3 -n istio-system --kube-context hub-admin -f hub/istio/ingress-gateway-values.yaml.'
   'The east-west gateway of hub (label istio: eastwestgateway, network network1).
-With Helm instead: helm install istio-eastwestgateway istio/gateway -n istio-system --kube-context hub-admin -f hub/istio/eastwest-gateway-values.yaml.
+With Helm instead: helm install istio-eastwestgateway istio/gateway --version 1.30.3 -n istio-system --kube-context hub-admin -f hub/istio/eastwest-gateway-values.yaml.
 The script waits for the gateway'"'"'s load balancer and its address goes into EASTWEST_HUB, for the install of the remotes of hub.'
   'Remotes reach istiod (ports 15012 and 15017) at the gateway'"'"'s stable address instead of a pod IP.'
   'spoke-a'"'"'s sidecars get their configuration and certificates from istiod on hub, through hub'"'"'s east-west gateway.
-With Helm instead: helm install istio-base istio/base -n istio-system --kube-context spoke-a-admin -f spoke-a/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context spoke-a-admin -f spoke-a/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_HUB".'
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context spoke-a-admin -f spoke-a/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context spoke-a-admin -f spoke-a/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_HUB".'
   'spoke-b'"'"'s sidecars get their configuration and certificates from istiod on hub, through hub'"'"'s east-west gateway.
-With Helm instead: helm install istio-base istio/base -n istio-system --kube-context spoke-b-admin -f spoke-b/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context spoke-b-admin -f spoke-b/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_HUB".'
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context spoke-b-admin -f spoke-b/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context spoke-b-admin -f spoke-b/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_HUB".'
   'spoke-c'"'"'s sidecars get their configuration and certificates from istiod on hub, through hub'"'"'s east-west gateway.
-With Helm instead: helm install istio-base istio/base -n istio-system --kube-context spoke-c-admin -f spoke-c/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context spoke-c-admin -f spoke-c/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_HUB".'
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context spoke-c-admin -f spoke-c/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context spoke-c-admin -f spoke-c/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_HUB".'
   'The remote secret holds a token for spoke-a'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
   'The remote secret holds a token for spoke-b'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
   'The remote secret holds a token for spoke-c'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
@@ -333,7 +315,7 @@ With Helm instead: helm install istio-base istio/base -n istio-system --kube-con
   'Reviews spread over the three spokes.'
 )
 # The numbers of the requirements each step uses.
-readonly STEP_NEEDS=('' '' 1 1 2 2 3 3 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
+readonly STEP_NEEDS=('' '' 1 1 2 2 3 3 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
 readonly REQUIREMENT_LABEL=(''
   'environment variable HUB_SPOKE_A_PSK (pre-shared key of VPN link spoke-a-hub)'
   'environment variable HUB_SPOKE_B_PSK (pre-shared key of VPN link spoke-b-hub)'
@@ -346,7 +328,7 @@ readonly REQUIREMENT_TEST=(''
   '[[ -n "${HUB_SPOKE_C_PSK:-}" ]]'
 )
 # Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
-readonly STEP_FIRST=(0 0 2 3 4 5 6 7 8 11 12 13 14 18 22 26 30 32 34 35 37 39 41 42 43 44 46 48 50 52 53 54 55 56)
+readonly STEP_FIRST=(0 0 2 3 4 5 6 7 8 11 12 13 14 18 20 22 23 26 29 32 33 34 35 37 39 41 43 44 45 46 47)
 readonly STEP_COMMANDS=(
   # Step 1
   'helm repo add iks-charts https://icr.io/helm/iks-charts --force-update'
@@ -379,62 +361,50 @@ readonly STEP_COMMANDS=(
   'hub/istio/cacerts.sh "$CA_DIR"'
   'kubectl --context hub-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/hub/ca-cert.pem --from-file="$CA_DIR"/hub/ca-key.pem --from-file="$CA_DIR"/hub/root-cert.pem --from-file="$CA_DIR"/hub/cert-chain.pem --dry-run=client -o yaml | kubectl --context hub-admin apply -f -'
   # Step 13
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"'
-  'kubectl --context spoke-a-admin apply -f spoke-a/namespaces.yaml'
-  'spoke-a/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context spoke-a-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/spoke-a/ca-cert.pem --from-file="$CA_DIR"/spoke-a/ca-key.pem --from-file="$CA_DIR"/spoke-a/root-cert.pem --from-file="$CA_DIR"/spoke-a/cert-chain.pem --dry-run=client -o yaml | kubectl --context spoke-a-admin apply -f -'
-  # Step 14
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"'
-  'kubectl --context spoke-b-admin apply -f spoke-b/namespaces.yaml'
-  'spoke-b/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context spoke-b-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/spoke-b/ca-cert.pem --from-file="$CA_DIR"/spoke-b/ca-key.pem --from-file="$CA_DIR"/spoke-b/root-cert.pem --from-file="$CA_DIR"/spoke-b/cert-chain.pem --dry-run=client -o yaml | kubectl --context spoke-b-admin apply -f -'
-  # Step 15
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/hub-and-spoke/ca}"'
-  'kubectl --context spoke-c-admin apply -f spoke-c/namespaces.yaml'
-  'spoke-c/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context spoke-c-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/spoke-c/ca-cert.pem --from-file="$CA_DIR"/spoke-c/ca-key.pem --from-file="$CA_DIR"/spoke-c/root-cert.pem --from-file="$CA_DIR"/spoke-c/cert-chain.pem --dry-run=client -o yaml | kubectl --context spoke-c-admin apply -f -'
-  # Step 16
   'istioctl install --context hub-admin -y -f hub/istio/control-plane.yaml'
   'kubectl --context hub-admin apply -f hub/istio/peer-authentication.yaml'
-  # Step 17
+  # Step 14
   'istioctl install --context hub-admin -y -f hub/istio/eastwest-gateway.yaml'
   'EASTWEST_HUB="$(hub/istio/eastwest-address.sh)"'
-  # Step 18
+  # Step 15
   'kubectl --context hub-admin apply -f hub/istio/expose-istiod.yaml'
-  # Step 19
+  # Step 16
+  'kubectl --context spoke-a-admin apply -f spoke-a/namespaces.yaml'
   'EASTWEST_HUB="${EASTWEST_HUB:-$(hub/istio/eastwest-address.sh)}"'
   'istioctl install --context spoke-a-admin -y -f spoke-a/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"'
-  # Step 20
+  # Step 17
+  'kubectl --context spoke-b-admin apply -f spoke-b/namespaces.yaml'
   'EASTWEST_HUB="${EASTWEST_HUB:-$(hub/istio/eastwest-address.sh)}"'
   'istioctl install --context spoke-b-admin -y -f spoke-b/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"'
-  # Step 21
+  # Step 18
+  'kubectl --context spoke-c-admin apply -f spoke-c/namespaces.yaml'
   'EASTWEST_HUB="${EASTWEST_HUB:-$(hub/istio/eastwest-address.sh)}"'
   'istioctl install --context spoke-c-admin -y -f spoke-c/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"'
-  # Step 22
+  # Step 19
   'istioctl create-remote-secret --context spoke-a-admin --name=spoke-a | kubectl --context hub-admin apply -f -'
-  # Step 23
+  # Step 20
   'istioctl create-remote-secret --context spoke-b-admin --name=spoke-b | kubectl --context hub-admin apply -f -'
-  # Step 24
+  # Step 21
   'istioctl create-remote-secret --context spoke-c-admin --name=spoke-c | kubectl --context hub-admin apply -f -'
-  # Step 25
+  # Step 22
   'kubectl --context hub-admin apply -k hub'
   'kubectl --context hub-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/ratings-v1 deployment/productpage-v1'
-  # Step 26
+  # Step 23
   'kubectl --context spoke-a-admin apply -k spoke-a'
   'kubectl --context spoke-a-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v1'
-  # Step 27
+  # Step 24
   'kubectl --context spoke-b-admin apply -k spoke-b'
   'kubectl --context spoke-b-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v2'
-  # Step 28
+  # Step 25
   'kubectl --context spoke-c-admin apply -k spoke-c'
   'kubectl --context spoke-c-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v3'
-  # Step 29
+  # Step 26
   'kubectl --context hub-admin apply -f hub/traffic/ingress-bookinfo.yaml'
-  # Step 30
+  # Step 27
   'kubectl --context hub-admin apply -f hub/traffic/destination-rules.yaml'
-  # Step 31
+  # Step 28
   'kubectl --context hub-admin apply -f hub/traffic/01-all-v1.yaml'
-  # Step 32
+  # Step 29
   'kubectl --context hub-admin replace -f hub/traffic/02-reviews-thirds.yaml'
 )
 

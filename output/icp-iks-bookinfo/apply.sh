@@ -17,11 +17,11 @@ MESHGEN_INVOKED_FROM="${MESHGEN_INVOKED_FROM:-$PWD}"
 export MESHGEN_INVOKED_FROM
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 
-readonly STEP_COUNT=19
+readonly STEP_COUNT=18
 readonly STAGE_COUNT=3
 # Index 0 is unused so that step N is element N.
-readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
-readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 )
+readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
+readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 )
 
 _usage() {
   printf '%s\n' \
@@ -68,19 +68,18 @@ _list_steps() {
     ' 4  vpn-check          icp      Check the tunnel from icp to iks' \
     ' 5  vpn-check          iks      Check the tunnel from iks to icp' \
     ' 6  root-ca            icp      Plug the mesh'"'"'s root CA into icp' \
-    ' 7  root-ca            iks      Plug the mesh'"'"'s root CA into iks' \
-    ' 8  istio-primary      icp      Install the Istio control plane on icp' \
-    ' 9  istio-gateway      icp      Install the east-west gateway on icp' \
-    '10  istio-expose       icp      Expose istiod of icp through its east-west gateway' \
-    '11  istio-remote       iks      Install the remote profile on iks' \
-    '12  istio-secrets      icp      Let istiod on icp read iks' \
-    '13  apps               icp      Apply icp/ (namespaces and bookinfo)' \
-    '14  apps               iks      Apply iks/ (namespaces and bookinfo)' \
-    '15  apps               icp      Expose bookinfo through the ingress gateway of icp' \
-    '16  destination-rules  icp      DestinationRules: one subset per deployed version' \
-    '17  traffic-first      icp      Traffic stage 1 of 3: all-v1' \
-    '18  traffic-later      icp      Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]' \
-    '19  traffic-later      icp      Traffic stage 3 of 3: reviews-50-v3  [optional: --stage 3]'
+    ' 7  istio-primary      icp      Install the Istio control plane on icp' \
+    ' 8  istio-gateway      icp      Install the east-west gateway on icp' \
+    ' 9  istio-expose       icp      Expose istiod of icp through its east-west gateway' \
+    '10  istio-remote       iks      Install the remote profile on iks' \
+    '11  istio-secrets      icp      Let istiod on icp read iks' \
+    '12  apps               icp      Apply icp/ (namespaces and bookinfo)' \
+    '13  apps               iks      Apply iks/ (namespaces and bookinfo)' \
+    '14  apps               icp      Expose bookinfo through the ingress gateway of icp' \
+    '15  destination-rules  icp      DestinationRules: one subset per deployed version' \
+    '16  traffic-first      icp      Traffic stage 1 of 3: all-v1' \
+    '17  traffic-later      icp      Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]' \
+    '18  traffic-later      icp      Traffic stage 3 of 3: reviews-50-v3  [optional: --stage 3]'
 }
 
 _usage_error() {
@@ -202,7 +201,6 @@ readonly STEP_TITLE=(''
   'Check the tunnel from icp to iks'
   'Check the tunnel from iks to icp'
   'Plug the mesh'"'"'s root CA into icp'
-  'Plug the mesh'"'"'s root CA into iks'
   'Install the Istio control plane on icp'
   'Install the east-west gateway on icp'
   'Expose istiod of icp through its east-west gateway'
@@ -223,7 +221,6 @@ readonly STEP_CLUSTER=(''
   icp
   iks
   icp
-  iks
   icp
   icp
   icp
@@ -248,20 +245,17 @@ Where an end runs on a strongSwan gateway host rather than in its cluster, run <
 Then icp'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the ping crosses the tunnel only if both pod ranges are routed through it without SNAT.'
   'For each tunnel, vpn-check.sh runs helm test (the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED).
 Then iks'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the ping crosses the tunnel only if both pod ranges are routed through it without SNAT.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/icp-iks-bookinfo/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
+  'istiod signs workload certificates with an intermediate CA under the mesh'"'"'s one root, so workloads of different clusters trust each other. Remotes run no istiod and get no CA key: their workloads'"'"' certificates come from their primary.
 The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/icp-iks-bookinfo/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
 The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
   'istiod for mesh mesh1, cluster icp, network network1; then the mesh-wide mutual TLS policy.
-With Helm instead of istioctl: helm install istio-base istio/base -n istio-system --kube-context icp-admin -f icp/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context icp-admin -f icp/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway -n istio-system --kube-context icp-admin -f icp/istio/ingress-gateway-values.yaml.'
+With Helm instead of istioctl: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context icp-admin -f icp/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context icp-admin -f icp/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway --version 1.30.3 -n istio-system --kube-context icp-admin -f icp/istio/ingress-gateway-values.yaml.'
   'The east-west gateway of icp (label istio: eastwestgateway, network network1).
-With Helm instead: helm install istio-eastwestgateway istio/gateway -n istio-system --kube-context icp-admin -f icp/istio/eastwest-gateway-values.yaml.
+With Helm instead: helm install istio-eastwestgateway istio/gateway --version 1.30.3 -n istio-system --kube-context icp-admin -f icp/istio/eastwest-gateway-values.yaml.
 The script waits for the gateway'"'"'s load balancer and its address goes into EASTWEST_ICP, for the install of the remotes of icp.'
   'Remotes reach istiod (ports 15012 and 15017) at the gateway'"'"'s stable address instead of a pod IP.'
   'iks'"'"'s sidecars get their configuration and certificates from istiod on icp, through icp'"'"'s east-west gateway.
-With Helm instead: helm install istio-base istio/base -n istio-system --kube-context iks-admin -f iks/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context iks-admin -f iks/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_ICP".'
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context iks-admin -f iks/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context iks-admin -f iks/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_ICP".'
   'The remote secret holds a token for iks'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
   'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
   'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
@@ -272,7 +266,7 @@ With Helm instead: helm install istio-base istio/base -n istio-system --kube-con
   'Half of the requests to reviews v1, half to v3.'
 )
 # The numbers of the requirements each step uses.
-readonly STEP_NEEDS=('' '' 1 1 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
+readonly STEP_NEEDS=('' '' 1 1 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
 readonly REQUIREMENT_LABEL=(''
   'environment variable ICP_IKS_PSK (pre-shared key of VPN link iks-icp)'
 )
@@ -281,7 +275,7 @@ readonly REQUIREMENT_TEST=(''
   '[[ -n "${ICP_IKS_PSK:-}" ]]'
 )
 # Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
-readonly STEP_FIRST=(0 0 2 3 4 5 6 10 14 16 18 19 21 22 24 26 27 28 29 30 31)
+readonly STEP_FIRST=(0 0 2 3 4 5 6 10 12 14 15 18 19 21 23 24 25 26 27 28)
 readonly STEP_COMMANDS=(
   # Step 1
   'helm repo add iks-charts https://icr.io/helm/iks-charts --force-update'
@@ -300,38 +294,34 @@ readonly STEP_COMMANDS=(
   'icp/istio/cacerts.sh "$CA_DIR"'
   'kubectl --context icp-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/icp/ca-cert.pem --from-file="$CA_DIR"/icp/ca-key.pem --from-file="$CA_DIR"/icp/root-cert.pem --from-file="$CA_DIR"/icp/cert-chain.pem --dry-run=client -o yaml | kubectl --context icp-admin apply -f -'
   # Step 7
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/icp-iks-bookinfo/ca}"'
-  'kubectl --context iks-admin apply -f iks/namespaces.yaml'
-  'iks/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context iks-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/iks/ca-cert.pem --from-file="$CA_DIR"/iks/ca-key.pem --from-file="$CA_DIR"/iks/root-cert.pem --from-file="$CA_DIR"/iks/cert-chain.pem --dry-run=client -o yaml | kubectl --context iks-admin apply -f -'
-  # Step 8
   'istioctl install --context icp-admin -y -f icp/istio/control-plane.yaml'
   'kubectl --context icp-admin apply -f icp/istio/peer-authentication.yaml'
-  # Step 9
+  # Step 8
   'istioctl install --context icp-admin -y -f icp/istio/eastwest-gateway.yaml'
   'EASTWEST_ICP="$(icp/istio/eastwest-address.sh)"'
-  # Step 10
+  # Step 9
   'kubectl --context icp-admin apply -f icp/istio/expose-istiod.yaml'
-  # Step 11
+  # Step 10
+  'kubectl --context iks-admin apply -f iks/namespaces.yaml'
   'EASTWEST_ICP="${EASTWEST_ICP:-$(icp/istio/eastwest-address.sh)}"'
   'istioctl install --context iks-admin -y -f iks/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_ICP"'
-  # Step 12
+  # Step 11
   'istioctl create-remote-secret --context iks-admin --name=iks | kubectl --context icp-admin apply -f -'
-  # Step 13
+  # Step 12
   'kubectl --context icp-admin apply -k icp'
   'kubectl --context icp-admin --namespace default wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/ratings-v1 deployment/reviews-v1 deployment/reviews-v2 deployment/productpage-v1'
-  # Step 14
+  # Step 13
   'kubectl --context iks-admin apply -k iks'
   'kubectl --context iks-admin --namespace default wait --for=condition=Available --timeout=300s deployment/reviews-v3'
-  # Step 15
+  # Step 14
   'kubectl --context icp-admin apply -f icp/traffic/ingress-bookinfo.yaml'
-  # Step 16
+  # Step 15
   'kubectl --context icp-admin apply -f icp/traffic/destination-rules.yaml'
-  # Step 17
+  # Step 16
   'kubectl --context icp-admin apply -f icp/traffic/01-all-v1.yaml'
-  # Step 18
+  # Step 17
   'kubectl --context icp-admin replace -f icp/traffic/02-reviews-jason-v2-v3.yaml'
-  # Step 19
+  # Step 18
   'kubectl --context icp-admin replace -f icp/traffic/03-reviews-50-v3.yaml'
 )
 

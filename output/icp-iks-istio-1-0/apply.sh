@@ -17,11 +17,11 @@ MESHGEN_INVOKED_FROM="${MESHGEN_INVOKED_FROM:-$PWD}"
 export MESHGEN_INVOKED_FROM
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 
-readonly STEP_COUNT=17
+readonly STEP_COUNT=15
 readonly STAGE_COUNT=3
 # Index 0 is unused so that step N is element N.
-readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
-readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 )
+readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
+readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 )
 
 _usage() {
   printf '%s\n' \
@@ -67,18 +67,16 @@ _list_steps() {
     ' 3  vpn                iks      strongSwan on iks: tunnel to icp (vpn-icp)' \
     ' 4  vpn-check          icp      Check the tunnel from icp to iks' \
     ' 5  vpn-check          iks      Check the tunnel from iks to icp' \
-    ' 6  root-ca            icp      Plug the mesh'"'"'s root CA into icp' \
-    ' 7  root-ca            iks      Plug the mesh'"'"'s root CA into iks' \
-    ' 8  istio-primary      icp      Install the Istio 1.0 control plane on icp' \
-    ' 9  istio-remote       iks      Install istio-remote on iks, pointed at icp'"'"'s pod IPs' \
-    '10  istio-secrets      icp      Give icp the credentials of iks' \
-    '11  apps               icp      Apply icp/ (namespaces and bookinfo)' \
-    '12  apps               iks      Apply iks/ (namespaces and bookinfo)' \
-    '13  apps               icp      Expose bookinfo through the ingress gateway of icp' \
-    '14  destination-rules  icp      DestinationRules: one subset per deployed version' \
-    '15  traffic-first      icp      Traffic stage 1 of 3: all-v1' \
-    '16  traffic-later      icp      Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]' \
-    '17  traffic-later      icp      Traffic stage 3 of 3: reviews-50-v3  [optional: --stage 3]'
+    ' 6  istio-primary      icp      Install the Istio 1.0 control plane on icp' \
+    ' 7  istio-remote       iks      Install istio-remote on iks, pointed at icp'"'"'s pod IPs' \
+    ' 8  istio-secrets      icp      Give icp the credentials of iks' \
+    ' 9  apps               icp      Apply icp/ (namespaces and bookinfo)' \
+    '10  apps               iks      Apply iks/ (namespaces and bookinfo)' \
+    '11  apps               icp      Expose bookinfo through the ingress gateway of icp' \
+    '12  destination-rules  icp      DestinationRules: one subset per deployed version' \
+    '13  traffic-first      icp      Traffic stage 1 of 3: all-v1' \
+    '14  traffic-later      icp      Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]' \
+    '15  traffic-later      icp      Traffic stage 3 of 3: reviews-50-v3  [optional: --stage 3]'
 }
 
 _usage_error() {
@@ -199,8 +197,6 @@ readonly STEP_TITLE=(''
   'strongSwan on iks: tunnel to icp (vpn-icp)'
   'Check the tunnel from icp to iks'
   'Check the tunnel from iks to icp'
-  'Plug the mesh'"'"'s root CA into icp'
-  'Plug the mesh'"'"'s root CA into iks'
   'Install the Istio 1.0 control plane on icp'
   'Install istio-remote on iks, pointed at icp'"'"'s pod IPs'
   'Give icp the credentials of iks'
@@ -214,8 +210,6 @@ readonly STEP_TITLE=(''
 )
 readonly STEP_CLUSTER=(''
   -
-  icp
-  iks
   icp
   iks
   icp
@@ -242,14 +236,9 @@ Where an end runs on a strongSwan gateway host rather than in its cluster, run <
 Then icp'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the ping crosses the tunnel only if both pod ranges are routed through it without SNAT.'
   'For each tunnel, vpn-check.sh runs helm test (the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED).
 Then iks'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the ping crosses the tunnel only if both pod ranges are routed through it without SNAT.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/icp-iks-istio-1-0/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/icp-iks-istio-1-0/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
   'The CRDs first, then the whole demo control plane, from the Istio 1.0 release folder in $ISTIO_1_0_DIR.
-istio-demo.yaml leaves mutual TLS off, as the article ran it: istio.mtls has no effect on an Istio 1.0 install.'
+istio-demo.yaml leaves mutual TLS off, as the article ran it: istio.mtls has no effect on an Istio 1.0 install.
+Citadel keeps the self-signed root it makes in each cluster (Istio 1.0'"'"'s security.selfSigned defaults to true, which ignores a cacerts secret): with mutual TLS off the clusters need no shared root.'
   'The script reads the pilot, policy, statsd, telemetry and zipkin pod IPs on icp and writes the istio-remote chart values.
 Pod IPs change when a pod restarts: after any restart of a control plane pod on the primary, run this step again (istio/istio#4822). Istio 1.20+ installs avoid this with an east-west gateway.'
   'The kubeconfig of iks'"'"'s istio-multi service account is built in $STATE_DIR/kubeconfigs, outside output/: it holds a token.'
@@ -262,7 +251,7 @@ Pod IPs change when a pod restarts: after any restart of a control plane pod on 
   'Half of the requests to reviews v1, half to v3.'
 )
 # The numbers of the requirements each step uses.
-readonly STEP_NEEDS=('' '' 1 1 '' '' '' '' '' '' '' '' '' '' '' '' '' '')
+readonly STEP_NEEDS=('' '' 1 1 '' '' '' '' '' '' '' '' '' '' '' '')
 readonly REQUIREMENT_LABEL=(''
   'environment variable ICP_IKS_PSK (pre-shared key of VPN link iks-icp)'
 )
@@ -271,7 +260,7 @@ readonly REQUIREMENT_TEST=(''
   '[[ -n "${ICP_IKS_PSK:-}" ]]'
 )
 # Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
-readonly STEP_FIRST=(0 0 2 3 4 5 6 10 14 17 23 28 30 32 33 34 35 36 37)
+readonly STEP_FIRST=(0 0 2 3 4 5 6 9 16 21 23 25 26 27 28 29 30)
 readonly STEP_COMMANDS=(
   # Step 1
   'helm repo add iks-charts https://icr.io/helm/iks-charts --force-update'
@@ -285,47 +274,38 @@ readonly STEP_COMMANDS=(
   # Step 5
   './vpn-check.sh --context iks-admin --release vpn-icp --peer-context icp-admin --peer-release vpn-iks'
   # Step 6
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/icp-iks-istio-1-0/ca}"'
-  'kubectl --context icp-admin apply -f icp/namespaces.yaml'
-  'icp/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context icp-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/icp/ca-cert.pem --from-file="$CA_DIR"/icp/ca-key.pem --from-file="$CA_DIR"/icp/root-cert.pem --from-file="$CA_DIR"/icp/cert-chain.pem --dry-run=client -o yaml | kubectl --context icp-admin apply -f -'
-  # Step 7
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/icp-iks-istio-1-0/ca}"'
-  'kubectl --context iks-admin apply -f iks/namespaces.yaml'
-  'iks/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context iks-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/iks/ca-cert.pem --from-file="$CA_DIR"/iks/ca-key.pem --from-file="$CA_DIR"/iks/root-cert.pem --from-file="$CA_DIR"/iks/cert-chain.pem --dry-run=client -o yaml | kubectl --context iks-admin apply -f -'
-  # Step 8
   ': "${ISTIO_1_0_DIR:?set ISTIO_1_0_DIR to an unpacked Istio 1.0 release folder}"'
   'kubectl --context icp-admin apply -f "$ISTIO_1_0_DIR"/install/kubernetes/helm/istio/templates/crds.yaml'
   'kubectl --context icp-admin apply -f "$ISTIO_1_0_DIR"/install/kubernetes/istio-demo.yaml'
-  # Step 9
+  # Step 7
   ': "${ISTIO_1_0_DIR:?set ISTIO_1_0_DIR to an unpacked Istio 1.0 release folder}"'
+  'kubectl --context iks-admin apply -f iks/namespaces.yaml'
   'STATE_DIR="${MESHGEN_STATE_DIR:-$HOME/.meshgen/icp-iks-istio-1-0}"'
   'mkdir -p "$STATE_DIR"'
   'iks/istio/istio-remote-values.sh > "$STATE_DIR"/iks-istio-remote-values.yaml'
   'helm template istio-remote "$ISTIO_1_0_DIR"/install/kubernetes/helm/istio-remote --namespace istio-system -f "$STATE_DIR"/iks-istio-remote-values.yaml > "$STATE_DIR"/iks-istio-remote.yaml'
   'kubectl --context iks-admin apply -f "$STATE_DIR"/iks-istio-remote.yaml'
-  # Step 10
+  # Step 8
   'STATE_DIR="${MESHGEN_STATE_DIR:-$HOME/.meshgen/icp-iks-istio-1-0}"'
   'iks/istio/kubeconfig.sh "$STATE_DIR"/kubeconfigs/iks'
   'kubectl --context icp-admin -n istio-system delete secret iks --ignore-not-found'
   'kubectl --context icp-admin create secret generic iks --from-file "$STATE_DIR"/kubeconfigs/iks -n istio-system'
   'kubectl --context icp-admin label secret iks istio/multiCluster=true -n istio-system'
-  # Step 11
+  # Step 9
   'kubectl --context icp-admin apply -k icp'
   'kubectl --context icp-admin --namespace default wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/ratings-v1 deployment/reviews-v1 deployment/reviews-v2 deployment/productpage-v1'
-  # Step 12
+  # Step 10
   'kubectl --context iks-admin apply -k iks'
   'kubectl --context iks-admin --namespace default wait --for=condition=Available --timeout=300s deployment/reviews-v3'
-  # Step 13
+  # Step 11
   'kubectl --context icp-admin apply -f icp/traffic/ingress-bookinfo.yaml'
-  # Step 14
+  # Step 12
   'kubectl --context icp-admin apply -f icp/traffic/destination-rules.yaml'
-  # Step 15
+  # Step 13
   'kubectl --context icp-admin apply -f icp/traffic/01-all-v1.yaml'
-  # Step 16
+  # Step 14
   'kubectl --context icp-admin replace -f icp/traffic/02-reviews-jason-v2-v3.yaml'
-  # Step 17
+  # Step 15
   'kubectl --context icp-admin replace -f icp/traffic/03-reviews-50-v3.yaml'
 )
 

@@ -17,11 +17,11 @@ MESHGEN_INVOKED_FROM="${MESHGEN_INVOKED_FROM:-$PWD}"
 export MESHGEN_INVOKED_FROM
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 
-readonly STEP_COUNT=28
+readonly STEP_COUNT=26
 readonly STAGE_COUNT=3
 # Index 0 is unused so that step N is element N.
-readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
-readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 )
+readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
+readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 )
 
 _usage() {
   printf '%s\n' \
@@ -75,23 +75,21 @@ _list_steps() {
     ' 9  vpn-check          frankfurt  Check the tunnels from frankfurt to dallas, tokyo' \
     '10  vpn-check          tokyo      Check the tunnels from tokyo to frankfurt, dallas' \
     '11  root-ca            dallas     Plug the mesh'"'"'s root CA into dallas' \
-    '12  root-ca            frankfurt  Plug the mesh'"'"'s root CA into frankfurt' \
-    '13  root-ca            tokyo      Plug the mesh'"'"'s root CA into tokyo' \
-    '14  istio-primary      dallas     Install the Istio control plane on dallas' \
-    '15  istio-gateway      dallas     Install the east-west gateway on dallas' \
-    '16  istio-expose       dallas     Expose istiod of dallas through its east-west gateway' \
-    '17  istio-remote       frankfurt  Install the remote profile on frankfurt' \
-    '18  istio-remote       tokyo      Install the remote profile on tokyo' \
-    '19  istio-secrets      dallas     Let istiod on dallas read frankfurt' \
-    '20  istio-secrets      dallas     Let istiod on dallas read tokyo' \
-    '21  apps               dallas     Apply dallas/ (namespaces and bookinfo)' \
-    '22  apps               frankfurt  Apply frankfurt/ (namespaces and bookinfo)' \
-    '23  apps               tokyo      Apply tokyo/ (namespaces and bookinfo)' \
-    '24  apps               dallas     Expose bookinfo through the ingress gateway of dallas' \
-    '25  destination-rules  dallas     DestinationRules: one subset per deployed version' \
-    '26  traffic-first      dallas     Traffic stage 1 of 3: all-v1' \
-    '27  traffic-later      dallas     Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]' \
-    '28  traffic-later      dallas     Traffic stage 3 of 3: reviews-thirds  [optional: --stage 3]'
+    '12  istio-primary      dallas     Install the Istio control plane on dallas' \
+    '13  istio-gateway      dallas     Install the east-west gateway on dallas' \
+    '14  istio-expose       dallas     Expose istiod of dallas through its east-west gateway' \
+    '15  istio-remote       frankfurt  Install the remote profile on frankfurt' \
+    '16  istio-remote       tokyo      Install the remote profile on tokyo' \
+    '17  istio-secrets      dallas     Let istiod on dallas read frankfurt' \
+    '18  istio-secrets      dallas     Let istiod on dallas read tokyo' \
+    '19  apps               dallas     Apply dallas/ (namespaces and bookinfo)' \
+    '20  apps               frankfurt  Apply frankfurt/ (namespaces and bookinfo)' \
+    '21  apps               tokyo      Apply tokyo/ (namespaces and bookinfo)' \
+    '22  apps               dallas     Expose bookinfo through the ingress gateway of dallas' \
+    '23  destination-rules  dallas     DestinationRules: one subset per deployed version' \
+    '24  traffic-first      dallas     Traffic stage 1 of 3: all-v1' \
+    '25  traffic-later      dallas     Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]' \
+    '26  traffic-later      dallas     Traffic stage 3 of 3: reviews-thirds  [optional: --stage 3]'
 }
 
 _usage_error() {
@@ -218,8 +216,6 @@ readonly STEP_TITLE=(''
   'Check the tunnels from frankfurt to dallas, tokyo'
   'Check the tunnels from tokyo to frankfurt, dallas'
   'Plug the mesh'"'"'s root CA into dallas'
-  'Plug the mesh'"'"'s root CA into frankfurt'
-  'Plug the mesh'"'"'s root CA into tokyo'
   'Install the Istio control plane on dallas'
   'Install the east-west gateway on dallas'
   'Expose istiod of dallas through its east-west gateway'
@@ -248,8 +244,6 @@ readonly STEP_CLUSTER=(''
   frankfurt
   tokyo
   dallas
-  frankfurt
-  tokyo
   dallas
   dallas
   dallas
@@ -283,25 +277,19 @@ Then dallas'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the p
 Then frankfurt'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the ping crosses the tunnel only if both pod ranges are routed through it without SNAT.'
   'For each tunnel, vpn-check.sh runs helm test (the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED).
 Then tokyo'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the ping crosses the tunnel only if both pod ranges are routed through it without SNAT.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/three-cluster-mesh/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/three-cluster-mesh/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
+  'istiod signs workload certificates with an intermediate CA under the mesh'"'"'s one root, so workloads of different clusters trust each other. Remotes run no istiod and get no CA key: their workloads'"'"' certificates come from their primary.
 The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/three-cluster-mesh/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
 The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
   'istiod for mesh mesh1, cluster dallas, network network1; then the mesh-wide mutual TLS policy.
-With Helm instead of istioctl: helm install istio-base istio/base -n istio-system --kube-context dallas-admin -f dallas/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context dallas-admin -f dallas/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway -n istio-system --kube-context dallas-admin -f dallas/istio/ingress-gateway-values.yaml.'
+With Helm instead of istioctl: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context dallas-admin -f dallas/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context dallas-admin -f dallas/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway --version 1.30.3 -n istio-system --kube-context dallas-admin -f dallas/istio/ingress-gateway-values.yaml.'
   'The east-west gateway of dallas (label istio: eastwestgateway, network network1).
-With Helm instead: helm install istio-eastwestgateway istio/gateway -n istio-system --kube-context dallas-admin -f dallas/istio/eastwest-gateway-values.yaml.
+With Helm instead: helm install istio-eastwestgateway istio/gateway --version 1.30.3 -n istio-system --kube-context dallas-admin -f dallas/istio/eastwest-gateway-values.yaml.
 The script waits for the gateway'"'"'s load balancer and its address goes into EASTWEST_DALLAS, for the install of the remotes of dallas.'
   'Remotes reach istiod (ports 15012 and 15017) at the gateway'"'"'s stable address instead of a pod IP.'
   'frankfurt'"'"'s sidecars get their configuration and certificates from istiod on dallas, through dallas'"'"'s east-west gateway.
-With Helm instead: helm install istio-base istio/base -n istio-system --kube-context frankfurt-admin -f frankfurt/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context frankfurt-admin -f frankfurt/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_DALLAS".'
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context frankfurt-admin -f frankfurt/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context frankfurt-admin -f frankfurt/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_DALLAS".'
   'tokyo'"'"'s sidecars get their configuration and certificates from istiod on dallas, through dallas'"'"'s east-west gateway.
-With Helm instead: helm install istio-base istio/base -n istio-system --kube-context tokyo-admin -f tokyo/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context tokyo-admin -f tokyo/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_DALLAS".'
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context tokyo-admin -f tokyo/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context tokyo-admin -f tokyo/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_DALLAS".'
   'The remote secret holds a token for frankfurt'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
   'The remote secret holds a token for tokyo'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
   'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
@@ -314,7 +302,7 @@ With Helm instead: helm install istio-base istio/base -n istio-system --kube-con
   'Reviews spread over the three clusters.'
 )
 # The numbers of the requirements each step uses.
-readonly STEP_NEEDS=('' '' 1 1 2 2 3 3 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
+readonly STEP_NEEDS=('' '' 1 1 2 2 3 3 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
 readonly REQUIREMENT_LABEL=(''
   'environment variable DALLAS_FRANKFURT_PSK (pre-shared key of VPN link dallas-frankfurt)'
   'environment variable FRANKFURT_TOKYO_PSK (pre-shared key of VPN link frankfurt-tokyo)'
@@ -327,7 +315,7 @@ readonly REQUIREMENT_TEST=(''
   '[[ -n "${TOKYO_DALLAS_PSK:-}" ]]'
 )
 # Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
-readonly STEP_FIRST=(0 0 2 3 4 5 6 7 8 10 12 14 18 22 26 28 30 31 33 35 36 37 39 41 43 44 45 46 47 48)
+readonly STEP_FIRST=(0 0 2 3 4 5 6 7 8 10 12 14 18 20 22 23 26 29 30 31 33 35 37 38 39 40 41 42)
 readonly STEP_COMMANDS=(
   # Step 1
   'helm repo add iks-charts https://icr.io/helm/iks-charts --force-update'
@@ -359,51 +347,43 @@ readonly STEP_COMMANDS=(
   'dallas/istio/cacerts.sh "$CA_DIR"'
   'kubectl --context dallas-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/dallas/ca-cert.pem --from-file="$CA_DIR"/dallas/ca-key.pem --from-file="$CA_DIR"/dallas/root-cert.pem --from-file="$CA_DIR"/dallas/cert-chain.pem --dry-run=client -o yaml | kubectl --context dallas-admin apply -f -'
   # Step 12
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-cluster-mesh/ca}"'
-  'kubectl --context frankfurt-admin apply -f frankfurt/namespaces.yaml'
-  'frankfurt/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context frankfurt-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/frankfurt/ca-cert.pem --from-file="$CA_DIR"/frankfurt/ca-key.pem --from-file="$CA_DIR"/frankfurt/root-cert.pem --from-file="$CA_DIR"/frankfurt/cert-chain.pem --dry-run=client -o yaml | kubectl --context frankfurt-admin apply -f -'
-  # Step 13
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-cluster-mesh/ca}"'
-  'kubectl --context tokyo-admin apply -f tokyo/namespaces.yaml'
-  'tokyo/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context tokyo-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/tokyo/ca-cert.pem --from-file="$CA_DIR"/tokyo/ca-key.pem --from-file="$CA_DIR"/tokyo/root-cert.pem --from-file="$CA_DIR"/tokyo/cert-chain.pem --dry-run=client -o yaml | kubectl --context tokyo-admin apply -f -'
-  # Step 14
   'istioctl install --context dallas-admin -y -f dallas/istio/control-plane.yaml'
   'kubectl --context dallas-admin apply -f dallas/istio/peer-authentication.yaml'
-  # Step 15
+  # Step 13
   'istioctl install --context dallas-admin -y -f dallas/istio/eastwest-gateway.yaml'
   'EASTWEST_DALLAS="$(dallas/istio/eastwest-address.sh)"'
-  # Step 16
+  # Step 14
   'kubectl --context dallas-admin apply -f dallas/istio/expose-istiod.yaml'
-  # Step 17
+  # Step 15
+  'kubectl --context frankfurt-admin apply -f frankfurt/namespaces.yaml'
   'EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"'
   'istioctl install --context frankfurt-admin -y -f frankfurt/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
-  # Step 18
+  # Step 16
+  'kubectl --context tokyo-admin apply -f tokyo/namespaces.yaml'
   'EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"'
   'istioctl install --context tokyo-admin -y -f tokyo/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
-  # Step 19
+  # Step 17
   'istioctl create-remote-secret --context frankfurt-admin --name=frankfurt | kubectl --context dallas-admin apply -f -'
-  # Step 20
+  # Step 18
   'istioctl create-remote-secret --context tokyo-admin --name=tokyo | kubectl --context dallas-admin apply -f -'
-  # Step 21
+  # Step 19
   'kubectl --context dallas-admin apply -k dallas'
   'kubectl --context dallas-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/reviews-v1 deployment/productpage-v1'
-  # Step 22
+  # Step 20
   'kubectl --context frankfurt-admin apply -k frankfurt'
   'kubectl --context frankfurt-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v2'
-  # Step 23
+  # Step 21
   'kubectl --context tokyo-admin apply -k tokyo'
   'kubectl --context tokyo-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/ratings-v1 deployment/reviews-v3'
-  # Step 24
+  # Step 22
   'kubectl --context dallas-admin apply -f dallas/traffic/ingress-bookinfo.yaml'
-  # Step 25
+  # Step 23
   'kubectl --context dallas-admin apply -f dallas/traffic/destination-rules.yaml'
-  # Step 26
+  # Step 24
   'kubectl --context dallas-admin apply -f dallas/traffic/01-all-v1.yaml'
-  # Step 27
+  # Step 25
   'kubectl --context dallas-admin replace -f dallas/traffic/02-reviews-jason-v2-v3.yaml'
-  # Step 28
+  # Step 26
   'kubectl --context dallas-admin replace -f dallas/traffic/03-reviews-thirds.yaml'
 )
 

@@ -17,11 +17,11 @@ MESHGEN_INVOKED_FROM="${MESHGEN_INVOKED_FROM:-$PWD}"
 export MESHGEN_INVOKED_FROM
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 
-readonly STEP_COUNT=20
+readonly STEP_COUNT=18
 readonly STAGE_COUNT=2
 # Index 0 is unused so that step N is element N.
-readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 )
-readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 )
+readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 )
+readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 )
 
 _usage() {
   printf '%s\n' \
@@ -60,27 +60,25 @@ _usage() {
 
 _list_steps() {
   printf '%s\n' \
-    ' #  phase              cluster  step' \
-    ' 1  root-ca            central  Plug the mesh'"'"'s root CA into central' \
-    ' 2  root-ca            east     Plug the mesh'"'"'s root CA into east' \
-    ' 3  root-ca            west     Plug the mesh'"'"'s root CA into west' \
-    ' 4  istio-primary      central  Install the Istio control plane on central' \
-    ' 5  istio-gateway      central  Install the east-west gateway on central' \
-    ' 6  istio-expose       central  Expose istiod of central through its east-west gateway' \
-    ' 7  istio-expose       central  Expose the services of the mesh on the east-west gateways (central)' \
-    ' 8  istio-remote       east     Install the remote profile on east' \
-    ' 9  istio-remote       west     Install the remote profile on west' \
-    '10  istio-secrets      central  Let istiod on central read east' \
-    '11  istio-secrets      central  Let istiod on central read west' \
-    '12  istio-secrets      east     Install the east-west gateway on east' \
-    '13  istio-secrets      west     Install the east-west gateway on west' \
-    '14  apps               central  Apply central/ (namespaces and bookinfo)' \
-    '15  apps               east     Apply east/ (namespaces and bookinfo)' \
-    '16  apps               west     Apply west/ (namespaces and bookinfo)' \
-    '17  apps               central  Expose bookinfo through the ingress gateway of central' \
-    '18  destination-rules  central  DestinationRules: one subset per deployed version' \
-    '19  traffic-first      central  Traffic stage 1 of 2: all-v1' \
-    '20  traffic-later      central  Traffic stage 2 of 2: reviews-jason-v2-v3  [optional: --stage 2]'
+    ' #  phase                 cluster  step' \
+    ' 1  root-ca               central  Plug the mesh'"'"'s root CA into central' \
+    ' 2  istio-primary         central  Install the Istio control plane on central' \
+    ' 3  istio-gateway         central  Install the east-west gateway on central' \
+    ' 4  istio-expose          central  Expose istiod of central through its east-west gateway' \
+    ' 5  istio-expose          central  Expose the services of the mesh on the east-west gateways (central)' \
+    ' 6  istio-remote          east     Install the remote profile on east' \
+    ' 7  istio-remote          west     Install the remote profile on west' \
+    ' 8  istio-secrets         central  Let istiod on central read east' \
+    ' 9  istio-secrets         central  Let istiod on central read west' \
+    '10  istio-remote-gateway  east     Install the east-west gateway on east' \
+    '11  istio-remote-gateway  west     Install the east-west gateway on west' \
+    '12  apps                  central  Apply central/ (namespaces and bookinfo)' \
+    '13  apps                  east     Apply east/ (namespaces and bookinfo)' \
+    '14  apps                  west     Apply west/ (namespaces and bookinfo)' \
+    '15  apps                  central  Expose bookinfo through the ingress gateway of central' \
+    '16  destination-rules     central  DestinationRules: one subset per deployed version' \
+    '17  traffic-first         central  Traffic stage 1 of 2: all-v1' \
+    '18  traffic-later         central  Traffic stage 2 of 2: reviews-jason-v2-v3  [optional: --stage 2]'
 }
 
 _usage_error() {
@@ -197,8 +195,6 @@ fi
 # What the steps are and do: read only when steps are printed or run.
 readonly STEP_TITLE=(''
   'Plug the mesh'"'"'s root CA into central'
-  'Plug the mesh'"'"'s root CA into east'
-  'Plug the mesh'"'"'s root CA into west'
   'Install the Istio control plane on central'
   'Install the east-west gateway on central'
   'Expose istiod of central through its east-west gateway'
@@ -219,8 +215,6 @@ readonly STEP_TITLE=(''
 )
 readonly STEP_CLUSTER=(''
   central
-  east
-  west
   central
   central
   central
@@ -240,32 +234,26 @@ readonly STEP_CLUSTER=(''
   central
 )
 readonly STEP_NOTES=(''
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/three-networks/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/three-networks/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
+  'istiod signs workload certificates with an intermediate CA under the mesh'"'"'s one root, so workloads of different clusters trust each other. Remotes run no istiod and get no CA key: their workloads'"'"' certificates come from their primary.
 The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/three-networks/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
 The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
   'istiod for mesh mesh1, cluster central, network network1; then the mesh-wide mutual TLS policy.
-With Helm instead of istioctl: helm install istio-base istio/base -n istio-system --kube-context central-admin -f central/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context central-admin -f central/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway -n istio-system --kube-context central-admin -f central/istio/ingress-gateway-values.yaml.'
+With Helm instead of istioctl: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context central-admin -f central/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context central-admin -f central/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway --version 1.30.3 -n istio-system --kube-context central-admin -f central/istio/ingress-gateway-values.yaml.'
   'The east-west gateway of central (label istio: eastwestgateway, network network1).
-With Helm instead: helm install istio-eastwestgateway istio/gateway -n istio-system --kube-context central-admin -f central/istio/eastwest-gateway-values.yaml.
+With Helm instead: helm install istio-eastwestgateway istio/gateway --version 1.30.3 -n istio-system --kube-context central-admin -f central/istio/eastwest-gateway-values.yaml.
 The remotes of central are given its address, 203.0.113.50 (eastWestGatewayIP); the script waits for the gateway'"'"'s load balancer and stops if it got another address.'
   'Remotes reach istiod (ports 15012 and 15017) at the gateway'"'"'s stable address instead of a pod IP.'
   'The cross-network gateway passes mTLS traffic for *.local services through port 15443 of every east-west gateway this istiod configures.'
   'east'"'"'s sidecars get their configuration and certificates from istiod on central, through central'"'"'s east-west gateway.
-With Helm instead: helm install istio-base istio/base -n istio-system --kube-context east-admin -f east/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context east-admin -f east/istio/istiod-values.yaml.'
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context east-admin -f east/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context east-admin -f east/istio/istiod-values.yaml.'
   'west'"'"'s sidecars get their configuration and certificates from istiod on central, through central'"'"'s east-west gateway.
-With Helm instead: helm install istio-base istio/base -n istio-system --kube-context west-admin -f west/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context west-admin -f west/istio/istiod-values.yaml.'
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context west-admin -f west/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context west-admin -f west/istio/istiod-values.yaml.'
   'The remote secret holds a token for east'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
   'The remote secret holds a token for west'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
   'The east-west gateway of east (label istio: eastwestgateway, network network2).
-With Helm instead: helm install istio-eastwestgateway istio/gateway -n istio-system --kube-context east-admin -f east/istio/eastwest-gateway-values.yaml.'
+With Helm instead: helm install istio-eastwestgateway istio/gateway --version 1.30.3 -n istio-system --kube-context east-admin -f east/istio/eastwest-gateway-values.yaml.'
   'The east-west gateway of west (label istio: eastwestgateway, network network3).
-With Helm instead: helm install istio-eastwestgateway istio/gateway -n istio-system --kube-context west-admin -f west/istio/eastwest-gateway-values.yaml.'
+With Helm instead: helm install istio-eastwestgateway istio/gateway --version 1.30.3 -n istio-system --kube-context west-admin -f west/istio/eastwest-gateway-values.yaml.'
   'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
   'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
   'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
@@ -275,14 +263,14 @@ With Helm instead: helm install istio-eastwestgateway istio/gateway -n istio-sys
   'User jason sees reviews v2 (network2); everyone else v3 (network3).'
 )
 # The numbers of the requirements each step uses.
-readonly STEP_NEEDS=('' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
+readonly STEP_NEEDS=('' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
 readonly REQUIREMENT_LABEL=(''
 )
 # Tests that hold when a requirement is met; they never expand a secret into a command line.
 readonly REQUIREMENT_TEST=(''
 )
 # Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
-readonly STEP_FIRST=(0 0 4 8 12 14 16 17 18 19 20 21 22 23 24 26 28 30 31 32 33 34)
+readonly STEP_FIRST=(0 0 4 6 8 9 10 12 14 15 16 17 18 20 22 24 25 26 27 28)
 readonly STEP_COMMANDS=(
   # Step 1
   'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-networks/ca}"'
@@ -290,53 +278,45 @@ readonly STEP_COMMANDS=(
   'central/istio/cacerts.sh "$CA_DIR"'
   'kubectl --context central-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/central/ca-cert.pem --from-file="$CA_DIR"/central/ca-key.pem --from-file="$CA_DIR"/central/root-cert.pem --from-file="$CA_DIR"/central/cert-chain.pem --dry-run=client -o yaml | kubectl --context central-admin apply -f -'
   # Step 2
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-networks/ca}"'
-  'kubectl --context east-admin apply -f east/namespaces.yaml'
-  'east/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context east-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/east/ca-cert.pem --from-file="$CA_DIR"/east/ca-key.pem --from-file="$CA_DIR"/east/root-cert.pem --from-file="$CA_DIR"/east/cert-chain.pem --dry-run=client -o yaml | kubectl --context east-admin apply -f -'
-  # Step 3
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-networks/ca}"'
-  'kubectl --context west-admin apply -f west/namespaces.yaml'
-  'west/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context west-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/west/ca-cert.pem --from-file="$CA_DIR"/west/ca-key.pem --from-file="$CA_DIR"/west/root-cert.pem --from-file="$CA_DIR"/west/cert-chain.pem --dry-run=client -o yaml | kubectl --context west-admin apply -f -'
-  # Step 4
   'istioctl install --context central-admin -y -f central/istio/control-plane.yaml'
   'kubectl --context central-admin apply -f central/istio/peer-authentication.yaml'
-  # Step 5
+  # Step 3
   'istioctl install --context central-admin -y -f central/istio/eastwest-gateway.yaml'
   'central/istio/eastwest-address.sh >/dev/null'
-  # Step 6
+  # Step 4
   'kubectl --context central-admin apply -f central/istio/expose-istiod.yaml'
-  # Step 7
+  # Step 5
   'kubectl --context central-admin apply -f central/istio/cross-network-gateway.yaml'
-  # Step 8
+  # Step 6
+  'kubectl --context east-admin apply -f east/namespaces.yaml'
   'istioctl install --context east-admin -y -f east/istio/control-plane.yaml'
-  # Step 9
+  # Step 7
+  'kubectl --context west-admin apply -f west/namespaces.yaml'
   'istioctl install --context west-admin -y -f west/istio/control-plane.yaml'
-  # Step 10
+  # Step 8
   'istioctl create-remote-secret --context east-admin --name=east | kubectl --context central-admin apply -f -'
-  # Step 11
+  # Step 9
   'istioctl create-remote-secret --context west-admin --name=west | kubectl --context central-admin apply -f -'
-  # Step 12
+  # Step 10
   'istioctl install --context east-admin -y -f east/istio/eastwest-gateway.yaml'
-  # Step 13
+  # Step 11
   'istioctl install --context west-admin -y -f west/istio/eastwest-gateway.yaml'
-  # Step 14
+  # Step 12
   'kubectl --context central-admin apply -k central'
   'kubectl --context central-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/productpage-v1'
-  # Step 15
+  # Step 13
   'kubectl --context east-admin apply -k east'
   'kubectl --context east-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/ratings-v1 deployment/reviews-v1 deployment/reviews-v2'
-  # Step 16
+  # Step 14
   'kubectl --context west-admin apply -k west'
   'kubectl --context west-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/ratings-v1 deployment/reviews-v3'
-  # Step 17
+  # Step 15
   'kubectl --context central-admin apply -f central/traffic/ingress-bookinfo.yaml'
-  # Step 18
+  # Step 16
   'kubectl --context central-admin apply -f central/traffic/destination-rules.yaml'
-  # Step 19
+  # Step 17
   'kubectl --context central-admin apply -f central/traffic/01-all-v1.yaml'
-  # Step 20
+  # Step 18
   'kubectl --context central-admin replace -f central/traffic/02-reviews-jason-v2-v3.yaml'
 )
 

@@ -24,7 +24,7 @@ from ..shell import Shell, kubectl
 from . import paths as p
 from .objects import note
 from .paths import q
-from .steps import root_ca_steps
+from .steps import apply_namespaces
 
 RELEASE = '"$ISTIO_1_0_DIR"'
 REQUIRE_RELEASE = (
@@ -107,6 +107,9 @@ def _primary_step(cluster: Cluster) -> Step:
             "folder in $ISTIO_1_0_DIR.",
             "istio-demo.yaml leaves mutual TLS off, as the article ran it: istio.mtls has no "
             "effect on an Istio 1.0 install.",
+            "Citadel keeps the self-signed root it makes in each cluster (Istio 1.0's "
+            "security.selfSigned defaults to true, which ignores a cacerts secret): with mutual "
+            "TLS off the clusters need no shared root.",
         ),
     )
 
@@ -119,6 +122,7 @@ def _remote_step(t: Topology, remote: Cluster, primary: Cluster) -> Step:
         f"Install istio-remote on {remote.name}, pointed at {primary.name}'s pod IPs",
         (
             REQUIRE_RELEASE,
+            apply_namespaces(remote),
             p.state_dir(t),
             'mkdir -p "$STATE_DIR"',
             f"{q(p.path(remote, p.LEGACY_REMOTE_VALUES))} > {values}",
@@ -159,7 +163,6 @@ def _secret_step(t: Topology, remote: Cluster, primary: Cluster) -> Step:
 
 
 def steps(t: Topology) -> Iterator[Step]:
-    yield from root_ca_steps(t)
     for cluster in t.primaries:
         yield _primary_step(cluster)
     for remote in t.remotes:

@@ -137,6 +137,15 @@ def remote_operator(t: Topology, cluster: Cluster) -> dict[str, Any]:
     }
 
 
+def _requested_address(cluster: Cluster) -> dict[str, Any]:
+    """The gateway Service's ``loadBalancerIP`` when the topology reserves an address for it:
+    remotes are told that address, so the cloud must be asked for it, not left to pick one."""
+    if not cluster.east_west_ip:
+        return {}
+    return {"loadBalancerIP": note(cluster.east_west_ip, "eastWestGatewayIP of the topology, "
+                                   "asked of the cloud's load balancer")}
+
+
 def eastwest_operator(cluster: Cluster) -> dict[str, Any]:
     labels = {**EASTWEST_LABELS, "topology.istio.io/network": cluster.network}
     gateway = {
@@ -151,6 +160,7 @@ def eastwest_operator(cluster: Cluster) -> dict[str, Any]:
             "service": {
                 "ports": [{"name": name, "port": port, "targetPort": port}
                           for name, port in EASTWEST_PORTS],
+                **_requested_address(cluster),
             },
         },
     }
@@ -192,12 +202,17 @@ def istiod_values(t: Topology, cluster: Cluster) -> dict[str, Any]:
 
 
 def eastwest_gateway_values(cluster: Cluster) -> dict[str, Any]:
-    return {
+    # The chart labels the gateway app/istio from its name, and networkGateway adds the network
+    # label: written again under labels it would be a duplicate key in the pod's labels.
+    values: dict[str, Any] = {
         "name": EASTWEST_NAME,
         "networkGateway": note(cluster.network, "makes this the network's gateway: adds "
                                     "ports 15443, 15012 and 15017 and the network label"),
-        "labels": {**EASTWEST_LABELS, "topology.istio.io/network": cluster.network},
     }
+    requested = _requested_address(cluster)
+    if requested:
+        values["service"] = requested
+    return values
 
 
 def ingress_gateway_values() -> dict[str, Any]:

@@ -30,10 +30,16 @@ def path(cluster: Cluster, name: str) -> str:
     return f"{cluster.name}/{name}"
 
 
-def helm_install(cluster: Cluster, release: str, chart: str, file: str) -> str:
-    """``helm install`` of one Istio chart into istio-system from one of the cluster's files."""
-    return (f"helm install {release} {chart} -n {ISTIO_NAMESPACE} --kube-context "
-            f"{q(cluster.context)} -f {q(path(cluster, file))}")
+CHARTS_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
+"""Where Istio publishes its Helm charts, one version per release."""
+HELM_REPO_ADD = f"helm repo add istio {CHARTS_REPOSITORY}"
+
+
+def helm_install(t: Topology, cluster: Cluster, release: str, chart: str, file: str) -> str:
+    """``helm install`` of one Istio chart, at the topology's Istio version, into istio-system
+    from one of the cluster's files."""
+    return (f"helm install {release} {chart} --version {q(t.istio.version)} -n "
+            f"{ISTIO_NAMESPACE} --kube-context {q(cluster.context)} -f {q(path(cluster, file))}")
 
 
 def istioctl_install(cluster: Cluster, file: str, *more: str) -> str:

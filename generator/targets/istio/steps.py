@@ -30,8 +30,26 @@ def watched_clusters(t: Topology, primary: Cluster) -> tuple[Cluster, ...]:
     return tuple(c for c in t.clusters if c.name != primary.name)
 
 
+def apply_namespaces(cluster: Cluster) -> str:
+    """Applies the cluster's namespaces, so that istio-system exists, with its labels and
+    annotations, before Istio is installed there."""
+    return kubectl(cluster, "apply", "-f", p.path(cluster, "namespaces.yaml"))
+
+
+def runs_istiod(t: Topology, cluster: Cluster) -> bool:
+    """True for a cluster with an istiod of its own, the only kind that needs a CA key.
+
+    A remote's workloads get their certificates from the istiod of its primary. Istio 1.0's
+    Citadel is left self-signed (``security.selfSigned`` defaults to true, which ignores a
+    cacerts secret), as the article ran it: mutual TLS is off in istio-demo.yaml.
+    """
+    return cluster.is_primary and not t.istio.legacy
+
+
 def root_ca_steps(t: Topology) -> Iterator[Step]:
     for cluster in t.clusters:
+        if not runs_istiod(t, cluster):
+            continue
         folder = f'"$CA_DIR"/{q(cluster.name)}'
         files = [Shell(f"--from-file={folder}/{name}") for name in CACERTS_FILES]
         yield Step(
@@ -39,7 +57,7 @@ def root_ca_steps(t: Topology) -> Iterator[Step]:
             f"Plug the mesh's root CA into {cluster.name}",
             (
                 p.ca_dir(t),
-                kubectl(cluster, "apply", "-f", p.path(cluster, "namespaces.yaml")),
+                apply_namespaces(cluster),
                 f'{q(p.path(cluster, p.CACERTS))} "$CA_DIR"',
                 pipe(kubectl(cluster, "-n", ISTIO_NAMESPACE, "create", "secret", "generic",
                              "cacerts", *files, "--dry-run=client", "-o", "yaml"),
@@ -47,9 +65,10 @@ def root_ca_steps(t: Topology) -> Iterator[Step]:
             ),
             cluster.name,
             (
-                "Istio's CA in every cluster (istiod; Citadel in Istio 1.0) signs workload "
-                "certificates with an intermediate CA under one root, so workloads of different "
-                "clusters trust each other.",
+                "istiod signs workload certificates with an intermediate CA under the mesh's "
+                "one root, so workloads of different clusters trust each other. Remotes run no "
+                "istiod and get no CA key: their workloads' certificates come from their "
+                "primary.",
                 "The root and the intermediates are made once in $MESHGEN_CA_DIR (default "
                 f"~/.meshgen/{t.name}/ca), outside output/: they hold private keys. Istio's "
                 "tools/certs Makefile makes the same files if you prefer it.",
@@ -61,11 +80,12 @@ def root_ca_steps(t: Topology) -> Iterator[Step]:
 
 def _primary_step(t: Topology, cluster: Cluster) -> Step:
     helm = [
-        p.helm_install(cluster, "istio-base", Chart.ISTIO_BASE, p.BASE_VALUES),
-        p.helm_install(cluster, "istiod", Chart.ISTIOD, p.ISTIOD_VALUES) + " --wait",
+        p.HELM_REPO_ADD,
+        p.helm_install(t, cluster, "istio-base", Chart.ISTIO_BASE, p.BASE_VALUES),
+        p.helm_install(t, cluster, "istiod", Chart.ISTIOD, p.ISTIOD_VALUES) + " --wait",
     ]
     if t.is_ingress(cluster):
-        helm.append(p.helm_install(cluster, "istio-ingressgateway", Chart.ISTIO_GATEWAY,
+        helm.append(p.helm_install(t, cluster, "istio-ingressgateway", Chart.ISTIO_GATEWAY,
                                    p.INGRESS_VALUES))
     return Step(
         Phase.ISTIO_PRIMARY,
@@ -89,7 +109,8 @@ def _gateway_step(t: Topology, cluster: Cluster) -> Step:
         f"The east-west gateway of {cluster.name} (label istio: eastwestgateway, network "
         f"{cluster.network}).",
         "With Helm instead: "
-        + p.helm_install(cluster, "istio-eastwestgateway", Chart.ISTIO_GATEWAY, p.EASTWEST_VALUES)
+        + p.helm_install(t, cluster, "istio-eastwestgateway", Chart.ISTIO_GATEWAY,
+                         p.EASTWEST_VALUES)
         + ".",
     ]
     script = q(p.path(cluster, p.EASTWEST_ADDRESS))
@@ -141,6 +162,7 @@ def _remote_step(t: Topology, cluster: Cluster) -> Step:
         commands.append(f'{variable}="${{{variable}:-$({script})}}"')
         address = ["--set", Shell(f'values.global.remotePilotAddress="${variable}"')]
         helm_address = f' --set global.remotePilotAddress="${variable}"'
+    commands.insert(0, apply_namespaces(cluster))
     commands.append(p.istioctl_install(cluster, p.CONTROL_PLANE, *address))
     return Step(
         Phase.ISTIO_REMOTE,
@@ -150,9 +172,9 @@ def _remote_step(t: Topology, cluster: Cluster) -> Step:
         (
             f"{cluster.name}'s sidecars get their configuration and certificates from istiod on "
             f"{primary.name}, through {primary.name}'s east-west gateway.",
-            "With Helm instead: "
-            + p.helm_install(cluster, "istio-base", Chart.ISTIO_BASE, p.BASE_VALUES) + "; "
-            + p.helm_install(cluster, "istiod", Chart.ISTIOD, p.ISTIOD_VALUES)
+            f"With Helm instead: {p.HELM_REPO_ADD}; "
+            + p.helm_install(t, cluster, "istio-base", Chart.ISTIO_BASE, p.BASE_VALUES) + "; "
+            + p.helm_install(t, cluster, "istiod", Chart.ISTIOD, p.ISTIOD_VALUES)
             + f"{helm_address}.",
         ),
     )
@@ -189,4 +211,5 @@ def steps(t: Topology) -> Iterator[Step]:
     # istiod, which needs the remote secret first: so it comes after the secrets.
     for cluster in t.remotes:
         if needs_eastwest(t, cluster):
-            yield dataclasses.replace(_gateway_step(t, cluster), phase=Phase.ISTIO_SECRETS)
+            yield dataclasses.replace(_gateway_step(t, cluster),
+                                      phase=Phase.ISTIO_REMOTE_GATEWAY)

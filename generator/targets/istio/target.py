@@ -85,7 +85,8 @@ def _eastwest(t: Topology, cluster: Cluster) -> Iterator[Artifact]:
 
 def artifacts(t: Topology) -> Iterator[Artifact]:
     for cluster in t.clusters:
-        yield _ca_script(cluster)
+        if modern.runs_istiod(t, cluster):
+            yield _ca_script(cluster)
         if t.istio.legacy:
             continue
         if cluster.is_primary:
