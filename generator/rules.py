@@ -93,6 +93,17 @@ RULES: dict[str, Rule] = {
     "ingress-entry": Rule("check", "An app has an ingress but no entry (what the gateway "
                                    "serves)."),
     "callee-not-placed": Rule("check", "A placed workload calls a service no cluster runs."),
+    "delivery-repository": Rule("check", "A GitOps controller that needs the repository's URL "
+                                         "(Argo CD) is chosen, but delivery.repository.url is "
+                                         "not given."),
+    "delivery-key-reference": Rule("check", "Flux reads each link's pre-shared key from a "
+                                            "Secret named after the key's reference; this "
+                                            "reference makes no valid Secret name, or the same "
+                                            "name as another reference."),
+    "delivery-address": Rule("check", "Argo CD cannot read a load balancer's address from a "
+                                      "cluster: a primary with remotes needs eastWestGatewayIP "
+                                      "so that the remotes' values in git hold it."),
+    "active-stage": Rule("check", "The activeStage of the delivery names no traffic stage."),
     "weights-sum": Rule("check", "The weights of a split do not add up to 100."),
     "catch-all-not-last": Rule("check", "A rule without match comes before other rules, which "
                                         "could then never apply."),

@@ -10,7 +10,8 @@ from generator.artifacts import MANIFEST, Artifact, Chart, Kind, render_tree
 def test_kinds_are_written_as_before() -> None:
     """The values are what every committed MANIFEST.json holds: renaming one changes output."""
     assert [k.value for k in Kind] == [
-        "manifests", "kustomization", "istio-operator", "strongswan-config", "script", "text",
+        "manifests", "kustomization", "flux", "argocd", "istio-operator", "strongswan-config",
+        "script", "text",
         "helm-values:istio/base", "helm-values:istio/istiod", "helm-values:istio/gateway",
         "helm-values:iks-charts/strongswan"]
 

@@ -116,7 +116,8 @@ def test_what_is_left_out_gets_the_schemas_default() -> None:
     found = {Topology: built({"name": "lab", "clusters": minimal()["clusters"]}),
              Istio: full.istio, type(full.clusters[0]): full.clusters[0],
              type(full.vpn[0]): full.vpn[0], type(service.ports[0]): service.ports[0],
-             type(service.versions[0]): service.versions[0]}
+             type(service.versions[0]): service.versions[0],
+             type(full.delivery): full.delivery}
     assert set(found) == set(PLACES)
     for cls, obj in found.items():
         for f in dataclasses.fields(cls):

@@ -22,7 +22,7 @@ from generator.api import check_file, render
 from generator.artifacts import Kind
 from generator.model import Topology
 from generator.output.writer import write_tree
-from generator.targets import TARGETS, render_artifacts, runbook, runbook_steps
+from generator.targets import render_artifacts, runbook, runbook_steps
 from generator.targets.base import Phase, Step
 from tests.helpers import SEED, TOPOLOGIES, model_of, require_program, seed, seed_data
 
@@ -390,7 +390,7 @@ def test_each_command_is_written_once(source: Path) -> None:
     t = check_file(source).topology
     assert t is not None
     text = runbook.render(t, runbook_steps(t))
-    commands = [c for target in TARGETS for s in target.steps(t) for c in s.commands]
+    commands = [c for s in runbook_steps(t) for c in s.commands]
     assert commands
     for command in set(commands):
         assert text.count(f"\n  {shlex.quote(command)}\n") == commands.count(command), command

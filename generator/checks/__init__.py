@@ -8,7 +8,7 @@ aside when that section lost entries to schema errors. One module per area regis
 May import: ``model``, ``errors``, ``enums``.
 """
 
-from . import addresses, apps, mesh, names, proposals, traffic, vpn
+from . import addresses, apps, delivery, mesh, names, proposals, traffic, vpn
 from .proposals import proposal_problems
 from .registry import CHECKS, run_checks
 
@@ -16,6 +16,7 @@ __all__ = [
     "CHECKS",
     "addresses",
     "apps",
+    "delivery",
     "mesh",
     "names",
     "proposal_problems",

@@ -26,6 +26,8 @@ from .objects import (
     WRITTEN,
     App,
     Cluster,
+    Controller,
+    Delivery,
     Destination,
     Entry,
     HttpMatch,
@@ -114,6 +116,10 @@ def build_model(
         incomplete.add("istio")
         istio = Istio()
 
+    delivery = _delivery(data.get("delivery"), broken)
+    if any_under(broken, ("delivery",)):
+        incomplete.add("delivery")
+
     lone_primary = _lone_primary(data.get("clusters"))
     clusters = built("clusters", lambda i, c: _cluster(i, c, istio, lone_primary))
     links = built("vpn", _link)
@@ -128,6 +134,7 @@ def build_model(
         vpn=links,
         apps=apps,
         traffic=stages,
+        delivery=delivery,
         source=source,
         source_sha256=source_sha256,
         incomplete=frozenset(incomplete),
@@ -202,6 +209,37 @@ def _written(cls: type, raw: Raw) -> dict[str, Any]:
 
 def _istio(raw: Raw) -> Istio:
     return Istio(mtls_given="mtls" in raw, **_written(Istio, raw))
+
+
+def _delivery(raw: object, broken: frozenset[FieldPath]) -> Delivery:
+    """The delivery as written; a value that failed the schema is read as left out."""
+    if not isinstance(raw, Mapping):
+        return Delivery()
+
+    def value(*path: str) -> object:
+        holder: object = raw
+        for part in path:
+            if not isinstance(holder, Mapping):
+                return None
+            holder = holder.get(part)
+        return None if any_under(broken, ("delivery", *path)) else holder
+
+    controllers = value("gitops")
+    gitops = tuple(dict.fromkeys(
+        Controller(c) for c in (controllers if isinstance(controllers, list) else ())
+        if c in _CONTROLLERS))
+    url, branch, path, stage = (value("repository", "url"), value("repository", "branch"),
+                                value("repository", "path"), value("activeStage"))
+    given: dict[str, Any] = {}
+    if isinstance(branch, str):
+        given["branch"] = branch
+    if isinstance(path, str):
+        given["path"] = path
+    return Delivery(gitops=gitops, repository_url=url if isinstance(url, str) else None,
+                    active_stage=stage if isinstance(stage, str) else None, **given)
+
+
+_CONTROLLERS = frozenset(c.value for c in Controller)
 
 
 def _lone_primary(raw: object) -> str | None:

@@ -20,7 +20,7 @@ import enum
 from dataclasses import fields
 from typing import Any
 
-from .objects import WRITTEN, Cluster, Istio, Port, Topology, Version, VpnLink
+from .objects import WRITTEN, Cluster, Delivery, Istio, Port, Topology, Version, VpnLink
 
 PLACES: dict[type[Any], str] = {
     Topology: "",
@@ -29,6 +29,7 @@ PLACES: dict[type[Any], str] = {
     VpnLink: "vpn[]",
     Port: "apps[].services[].ports[]",
     Version: "apps[].services[].versions[]",
+    Delivery: "delivery",
 }
 """Where each object with defaulted fields is written, in the schema reference's notation."""
 

@@ -9,6 +9,7 @@ a primary drives, which cluster an app enters by) are answered here, once, from 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeVar
@@ -127,12 +128,25 @@ class SecretRef:
         return self.kind is SecretKind.ENV
 
     @property
+    def secret_name(self) -> str | None:
+        """The Kubernetes Secret a GitOps controller reads this key from: the variable's name,
+        or the file's base name, in lower case with ``_`` as ``-`` (``ICP_IKS_PSK`` ->
+        ``icp-iks-psk``). None when that is not a valid Secret name."""
+        base = self.name if self.is_env else self.name.rstrip("/").rpartition("/")[2]
+        name = base.lower().replace("_", "-")
+        return name if len(name) <= _SECRET_NAME_MAX and _SECRET_NAME.fullmatch(name) else None
+
+    @property
     def relative(self) -> bool:
         """True for a file that is neither absolute nor under ``~/``: it is read from the
         folder apply.sh is started from."""
         path = self.name
         return self.kind is SecretKind.FILE and not (
             path.startswith("/") or path == "~" or path.startswith("~/"))
+
+
+_SECRET_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_SECRET_NAME_MAX = 253
 
 
 def seconds(duration: str) -> int:
@@ -351,6 +365,35 @@ class Stage:
     at: FieldPath = ()
 
 
+class Controller(StrEnum):
+    """A GitOps controller that reconciles the output from git, besides the runbook."""
+
+    FLUX = "flux"
+    ARGOCD = "argocd"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """How the output reaches the clusters: the runbook always, GitOps controllers in addition."""
+
+    gitops: tuple[Controller, ...] = written("gitops", ())
+    repository_url: str | None = None
+    """The git repository the controllers read; None when the topology names none."""
+    branch: str = written("repository.branch", "main")
+    path: str = written("repository.path", "output")
+    """The folder inside the repository that holds meshgen's output (one folder a topology)."""
+    active_stage: str | None = None
+    """The traffic stage the controllers reconcile, as written; None means the first."""
+    at: FieldPath = ("delivery",)
+
+    def uses(self, controller: Controller) -> bool:
+        return controller in self.gitops
+
+    def in_repository(self, path: str) -> str:
+        """``path`` (relative to the output folder) as a path from the repository's root."""
+        return f"{self.path}/{path}"
+
+
 @dataclass(frozen=True)
 class Topology:
     name: str
@@ -359,6 +402,7 @@ class Topology:
     vpn: tuple[VpnLink, ...] = written("vpn", ())
     apps: tuple[App, ...] = written("apps", ())
     traffic: tuple[Stage, ...] = written("traffic", ())
+    delivery: Delivery = field(default_factory=Delivery)
     description: str = ""
     source: str = ""
     """File name of the topology, as written in generated headers."""
@@ -438,6 +482,16 @@ class Topology:
 
     def service_owner(self, service: str) -> App | None:
         return self._service_owners.get(service)
+
+    @cached_property
+    def active_stage(self) -> tuple[int, Stage] | None:
+        """The traffic stage GitOps controllers reconcile (number from 1, stage): the one the
+        delivery names, else the first; None when there is none of that name."""
+        wanted = self.delivery.active_stage
+        for number, stage in enumerate(self.traffic, start=1):
+            if wanted is None or stage.name == wanted:
+                return number, stage
+        return None
 
     def lost(self, path: FieldPath) -> bool:
         """True when the value at ``path`` (or something in it) failed the schema."""

@@ -1,7 +1,7 @@
 """Targets: pure functions from the model to files.
 
 Each domain module (VPN, Istio, apps, traffic) exposes a :class:`~.base.Target`. The
-kustomizations and the runbook are made last, from what the others produced.
+kustomizations, the GitOps trees and the runbook are made last, from what the others produced.
 
 May import: ``model``, ``artifacts``, ``enums``, ``errors``, ``templating``, ``text``,
 ``yamlout``.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..artifacts import Artifact
 from ..model import Topology
-from . import apps, istio, namespaces, runbook, traffic, vpn
+from . import apps, gitops, istio, namespaces, runbook, traffic, vpn
 from .base import Order, Phase, Step, Target
 from .kustomize import kustomizations
 
@@ -26,7 +26,9 @@ TARGETS: tuple[Target, ...] = (
 
 def runbook_steps(topology: Topology) -> list[Step]:
     """Every target's steps, in target order (the runbook orders them by phase)."""
-    return [s for target in TARGETS for s in target.steps(topology)]
+    steps = [s for target in TARGETS for s in target.steps(topology)]
+    steps.extend(gitops.bootstrap_steps(topology))
+    return steps
 
 
 def render_artifacts(topology: Topology) -> list[Artifact]:
@@ -34,6 +36,7 @@ def render_artifacts(topology: Topology) -> list[Artifact]:
     artifacts = [a for target in TARGETS for a in target.artifacts(topology)]
     steps = runbook_steps(topology)
     artifacts.extend(kustomizations(topology, artifacts))
+    artifacts.extend(gitops.artifacts(topology, artifacts))
     artifacts.extend(runbook.artifacts(topology, steps))
     return artifacts
 

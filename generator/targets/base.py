@@ -15,8 +15,14 @@ from ..model import SecretRef, Topology
 
 
 class Phase(enum.IntEnum):
-    """Order of the runbook; steps of one phase keep the order their target gives."""
+    """Order of the runbook; steps of one phase keep the order their target gives.
 
+    The first two are for GitOps delivery only and run only when asked for (``--phase``): what
+    no controller can do, and the Secrets Flux reads the pre-shared keys from.
+    """
+
+    BOOTSTRAP = 5
+    FLUX_SECRETS = 6
     VPN = 10
     VPN_CHECK = 20
     ROOT_CA = 30
@@ -42,7 +48,8 @@ class Step:
     cluster: str | None = None
     notes: tuple[str, ...] = ()
     optional: bool = False
-    """A later stage the operator runs when ready, not part of the default run."""
+    """Not part of the default run: a later traffic stage the operator runs when ready, or a
+    step of GitOps delivery (run by its phase)."""
     stage: int | None = None
     """The traffic stage (1 = the first) the step applies; the runbook selects steps by it."""
     secrets: tuple[SecretRef, ...] = ()

@@ -22,6 +22,8 @@ from .base import Phase, Step
 from .shell import INVOKED_FROM, key_file_word
 
 SCRIPT = "apply.sh"
+BY_PHASE = frozenset({Phase.BOOTSTRAP, Phase.FLUX_SECRETS})
+"""Phases whose steps are run by naming the phase (``--phase bootstrap``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +108,8 @@ def listing(numbered: Sequence[NumberedStep]) -> list[str]:
     for n in numbered:
         title = n.title
         if n.step.optional:
-            how = f"--stage {n.step.stage}" if n.step.stage else f"--step {n.number}"
+            how = f"--stage {n.step.stage}" if n.step.stage else (
+                f"--phase {n.phase}" if n.step.phase in BY_PHASE else f"--step {n.number}")
             title += f"  [optional: {how}]"
         lines.append(f"{n.number:>{number_width}}  {n.phase:<{phase_width}}  "
                      f"{n.step.cluster or '-':<{cluster_width}}  {title}")
@@ -147,6 +150,7 @@ def render(t: Topology, steps: Iterable[Step]) -> str:
         stage_count=stage_count,
         one_line=one_line,
         starts=command_starts(numbered),
+        phase_option=bool(t.delivery.gitops),
     )
 
 

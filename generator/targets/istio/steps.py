@@ -180,7 +180,7 @@ def _remote_step(t: Topology, cluster: Cluster) -> Step:
     )
 
 
-def _secret_steps(t: Topology, primary: Cluster) -> Iterator[Step]:
+def remote_secret_steps(t: Topology, primary: Cluster) -> Iterator[Step]:
     for other in watched_clusters(t, primary):
         yield Step(
             Phase.ISTIO_SECRETS,
@@ -206,7 +206,7 @@ def steps(t: Topology) -> Iterator[Step]:
         if t.config_cluster_of(cluster) is not None:
             yield _remote_step(t, cluster)
     for cluster in t.primaries:
-        yield from _secret_steps(t, cluster)
+        yield from remote_secret_steps(t, cluster)
     # A remote's own gateway is injected by, and gets its certificate from, the primary's
     # istiod, which needs the remote secret first: so it comes after the secrets.
     for cluster in t.remotes:

@@ -1,0 +1,32 @@
+"""GitOps trees: what Flux and Argo CD reconcile from git, beside the runbook.
+
+Owns ``output/<name>/flux/`` (:mod:`.flux`) and ``output/<name>/argocd/`` (:mod:`.argocd`), and
+the runbook's ``bootstrap`` phase (:mod:`.bootstrap`): the steps no controller can do. Both
+trees deliver the files the other targets wrote, never copies of them: Flux through
+kustomizations that name those files (and turn Helm values files into ConfigMaps), Argo CD
+through sources that name them in the repository. What goes in each cluster's units is decided
+once, in :mod:`.units`. May import the model, the artifact contract, the other targets' names
+and paths, ``targets.base`` and ``targets.shell``, the templating and YAML helpers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from ...artifacts import Artifact
+from ...model import Controller, Topology
+from . import argocd, flux
+from .bootstrap import helper
+from .bootstrap import steps as bootstrap_steps
+
+
+def artifacts(t: Topology, written: Sequence[Artifact]) -> Iterator[Artifact]:
+    """The trees of the controllers the topology chooses, from the files the others wrote."""
+    if t.delivery.uses(Controller.FLUX):
+        yield from flux.artifacts(t, written)
+        yield from helper(t)
+    if t.delivery.uses(Controller.ARGOCD):
+        yield from argocd.artifacts(t, written)
+
+
+__all__ = ["artifacts", "bootstrap_steps"]
