@@ -228,14 +228,17 @@ def check(paths: Sequence[Path], output: Path, prune: bool = False) -> None:
 
 
 def verify(paths: Sequence[Path], output: Path, crds: Path | None = None,
-           strongswan_values: Path | None = None) -> VerifyReport:
+           strongswan_values: Path | None = None,
+           gitops_schemas: Path | None = None) -> VerifyReport:
     """Every generated object of these topologies' output folders against its schema: the
     Istio CRDs (``crds`` or ``$MESHGEN_ISTIO_CRDS``), the strongSwan chart's values
-    (``strongswan_values`` or ``$MESHGEN_STRONGSWAN_VALUES``) and Kubernetes' own."""
+    (``strongswan_values`` or ``$MESHGEN_STRONGSWAN_VALUES``), the Flux and Argo CD CRD
+    schemas (``gitops_schemas`` or ``$MESHGEN_GITOPS_SCHEMAS``) and Kubernetes' own."""
     from .verify.run import verify_output
 
     names = [t.name for t in require_valid(check_files(paths))]
-    return verify_output(output, names, crds=crds, strongswan_values=strongswan_values)
+    return verify_output(output, names, crds=crds, strongswan_values=strongswan_values,
+                         gitops_schemas=gitops_schemas)
 
 
 def schema_text() -> str:

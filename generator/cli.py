@@ -163,6 +163,10 @@ def build_parser() -> Parser:
     p.add_argument("--strongswan-values", type=Path, metavar="PATH",
                    help="the strongSwan chart's values.yaml (or its folder), to check the VPN "
                    "values against (default: $MESHGEN_STRONGSWAN_VALUES)")
+    p.add_argument("--gitops-schemas", type=Path, metavar="DIR",
+                   help="a folder of the Flux and Argo CD CRD schemas "
+                   "(<group>_<kind>_<version>.json), to check the GitOps trees against "
+                   "(default: $MESHGEN_GITOPS_SCHEMAS)")
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="report format (default: text)")
     p.set_defaults(run=_verify)
@@ -290,7 +294,8 @@ def _verify(args: argparse.Namespace) -> int:
     from .api import topology_files, verify
 
     paths, _ = topology_files(args.files)
-    report = verify(paths, args.output, crds=args.crds, strongswan_values=args.strongswan_values)
+    report = verify(paths, args.output, crds=args.crds, strongswan_values=args.strongswan_values,
+                    gitops_schemas=args.gitops_schemas)
     if args.format == "json":
         print(json.dumps(report.as_dict(), indent=2))
     else:

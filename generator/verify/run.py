@@ -10,7 +10,10 @@
 * ``helm-values:istio/gateway``: the chart's values.schema.json; ``helm-values:istio/istiod``,
   ``helm-values:istio/base`` and ``helm-values:iks-charts/strongswan``: key paths of the chart's
   defaults (:mod:`.values`).
-* ``kustomization``: every listed resource is a manifests file of the same folder.
+* ``flux`` and ``argocd``: each document against the strict schema of its controller's CRD
+  (:mod:`.gitops`); they need the folder of those schemas, like Istio objects need the CRDs.
+* ``kustomization``: every listed resource is a generated file of the same topology that holds
+  objects (manifests, Flux objects), and every generated ConfigMap is made from a values file.
 * scripts, strongSwan configs and text: not objects; counted, not checked here.
 * any other kind: a failure (meshgen writes none).
 
@@ -21,6 +24,7 @@ missing the run stops with a usage error instead of passing what it could not ch
 from __future__ import annotations
 
 import json
+import posixpath
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,9 +38,10 @@ from ..artifacts import MANIFEST, Chart, Kind
 from ..errors import InputError, UsageError, dotted
 from ..inputs.loader import FastLoader
 from .crds import CrdVersion, read_crds
+from .gitops import GitOpsSchemas
 from .kube import KUBERNETES_VERSION, KubernetesSchemas, Validator, kubernetes_schemas
 from .operator import OperatorCheck, values_defaults
-from .sources import CRDS_ENV, Sources, find_sources
+from .sources import CRDS_ENV, GITOPS_ENV, Sources, find_sources
 from .values import (
     ANY,
     ValuesProblem,
@@ -47,6 +52,9 @@ from .values import (
 )
 
 NOT_OBJECTS = frozenset({Kind.SCRIPT, Kind.STRONGSWAN_CONFIG, Kind.TEXT})
+GITOPS = frozenset({Kind.FLUX, Kind.ARGOCD})
+APPLIED = frozenset({Kind.MANIFESTS, Kind.FLUX})
+"""Kinds of file a kustomization may list as a resource."""
 
 
 @dataclass(frozen=True, order=True)
@@ -141,6 +149,9 @@ class Checker:
         tree = (values_defaults(self.istiod, self.base)
                 if self.istiod is not None and self.base is not None else None)
         self.operator = OperatorCheck(self.kubernetes, tree)
+        self.gitops = (GitOpsSchemas(sources.gitops_schemas, sources.gitops_from,
+                                     self.kubernetes.registry)
+                       if sources.gitops_schemas is not None else None)
 
     def object_validator(self, api_version: str, kind: str) -> Validator | None:
         key = (api_version, kind)
@@ -263,6 +274,20 @@ def _require_crds(files: Sequence[_File], sources: Sources) -> None:
         )
 
 
+def _require_gitops(files: Sequence[_File], sources: Sources) -> None:
+    if sources.gitops_schemas is not None:
+        return
+    needing = [f.path for f in files if f.kind in GITOPS]
+    if needing:
+        shown = "\n  ".join(needing[:5]) + ("\n  ..." if len(needing) > 5 else "")
+        raise UsageError(
+            f"{len(needing)} file{'s' if len(needing) != 1 else ''} of Flux or Argo CD objects "
+            f"need the schemas of their CRDs to be checked:\n  {shown}\npass --gitops-schemas "
+            f"DIR (a folder of <group>_<kind>_<version>.json schemas, as CRD catalogues publish "
+            f"them) or set {GITOPS_ENV}"
+        )
+
+
 # --- checking -------------------------------------------------------------------------------
 
 
@@ -286,19 +311,52 @@ def _object_problems(checker: Checker, document: Any) -> Iterator[ValuesProblem]
     yield from schema_problems(validator, document)
 
 
+def _resolved(folder: str, relative: str) -> str | None:
+    """``relative`` from ``folder`` (both under one topology's folder), or None when it leaves
+    that topology's folder."""
+    top = folder.partition("/")[0]
+    path = posixpath.normpath(f"{folder}/{relative}")
+    return path if path.startswith(f"{top}/") else None
+
+
+def _gitops_problems(schemas: GitOpsSchemas, document: Any) -> Iterator[ValuesProblem]:
+    if not isinstance(document, Mapping):
+        yield (), "not a Kubernetes object (a mapping with apiVersion and kind)"
+        return
+    api_version, kind = document.get("apiVersion"), document.get("kind")
+    if not isinstance(api_version, str) or not isinstance(kind, str):
+        yield (), "apiVersion and kind are required"
+        return
+    validator = schemas.validator(api_version, kind)
+    if validator is None:
+        yield (), f"no schema for {api_version} {kind} in {schemas.shown} {schemas.folder}"
+        return
+    yield from schema_problems(validator, document)
+
+
 def _kustomization_problems(file: _File, kinds: Mapping[str, str]) -> Iterator[ValuesProblem]:
+    folder = file.path.rpartition("/")[0]
     for document in file.documents:
         resources = document.get("resources") if isinstance(document, Mapping) else None
         if not isinstance(resources, list):
             yield ("resources",), "a kustomization lists its resources"
             continue
-        folder = file.path.rpartition("/")[0]
         for i, resource in enumerate(resources):
-            kind = kinds.get(f"{folder}/{resource}")
+            path = _resolved(folder, str(resource))
+            kind = kinds.get(path) if path else None
             if kind is None:
-                yield ("resources", i), f"{resource} is not a generated file of this folder"
-            elif kind != Kind.MANIFESTS:
-                yield ("resources", i), f"{resource} holds {kind}, not manifests kubectl applies"
+                yield ("resources", i), f"{resource} is not a generated file of this topology"
+            elif kind not in APPLIED:
+                yield ("resources", i), f"{resource} holds {kind}, not objects kubectl applies"
+        generators = document.get("configMapGenerator") or []
+        for i, generator in enumerate(generators if isinstance(generators, list) else []):
+            sources = generator.get("files") if isinstance(generator, Mapping) else None
+            for j, entry in enumerate(sources if isinstance(sources, list) else []):
+                path = _resolved(folder, str(entry).partition("=")[2] or str(entry))
+                kind = Kind.named(kinds.get(path, "")) if path else None
+                if kind is None or kind.chart is None:
+                    yield (("configMapGenerator", i, "files", j),
+                           f"{entry} is not a generated values file of this topology")
 
 
 def _check_file(checker: Checker, file: _File, kinds: Mapping[str, str],
@@ -314,6 +372,11 @@ def _check_file(checker: Checker, file: _File, kinds: Mapping[str, str],
         for index, document in enumerate(file.documents, 1):
             report.objects += 1
             add(index, _subject(document), _object_problems(checker, document))
+        return
+    if file.kind in GITOPS and checker.gitops is not None:
+        for index, document in enumerate(file.documents, 1):
+            report.objects += 1
+            add(index, _subject(document), _gitops_problems(checker.gitops, document))
         return
     if file.kind == Kind.ISTIO_OPERATOR:
         for index, document in enumerate(file.documents, 1):
@@ -342,14 +405,17 @@ def _check_file(checker: Checker, file: _File, kinds: Mapping[str, str],
 
 def verify_output(output_dir: Path, names: Sequence[str], crds: Path | None = None,
                   strongswan_values: Path | None = None,
-                  environ: Mapping[str, str] | None = None) -> VerifyReport:
+                  environ: Mapping[str, str] | None = None,
+                  gitops_schemas: Path | None = None) -> VerifyReport:
     """Check every object of ``output_dir/<name>/`` for each name."""
     report = VerifyReport()
     started = time.perf_counter()
-    sources = find_sources(crds, strongswan_values, environ)
+    sources = find_sources(crds, strongswan_values, environ, gitops_schemas)
     kinds: dict[str, str] = {}
     files = [f for name in names for f in _read_folder(output_dir, name, report, kinds)]
-    _require_crds(files, sources)  # before the schemas are loaded: a usage error is quick
+    # Before the schemas are loaded: a usage error is quick.
+    _require_crds(files, sources)
+    _require_gitops(files, sources)
     checker = Checker(sources)
     report.load_seconds = time.perf_counter() - started
     started = time.perf_counter()

@@ -5,6 +5,8 @@ operator installs. ``--crds PATH`` (else ``$MESHGEN_ISTIO_CRDS``) names either a
 folder: an unpacked Istio release, or a folder holding ``crd-all.gen.yaml`` and the chart
 files under the flat names below. ``--strongswan-values PATH`` (else
 ``$MESHGEN_STRONGSWAN_VALUES``) names the strongSwan chart's ``values.yaml`` or its folder.
+``--gitops-schemas DIR`` (else ``$MESHGEN_GITOPS_SCHEMAS``) names the folder of the Flux and
+Argo CD CRD schemas (see :mod:`.gitops`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ..errors import UsageError
 
 CRDS_ENV = "MESHGEN_ISTIO_CRDS"
 STRONGSWAN_ENV = "MESHGEN_STRONGSWAN_VALUES"
+GITOPS_ENV = "MESHGEN_GITOPS_SCHEMAS"
 
 # Each role: where an Istio release keeps the file, then the flat name beside the CRDs.
 _RELEASE_FILES = {
@@ -42,6 +45,9 @@ class Sources:
     strongswan_defaults: Path | None = None
     crds_from: str = ""
     """How the CRDs were chosen (for messages): the option or the environment variable."""
+    gitops_schemas: Path | None = None
+    gitops_from: str = ""
+    """How the GitOps schemas were chosen (for messages)."""
 
 
 def _find(folder: Path, role: str) -> Path | None:
@@ -53,8 +59,12 @@ def _find(folder: Path, role: str) -> Path | None:
 
 
 def find_sources(crds: Path | None, strongswan: Path | None,
-                 environ: Mapping[str, str] | None = None) -> Sources:
+                 environ: Mapping[str, str] | None = None,
+                 gitops: Path | None = None) -> Sources:
     env = os.environ if environ is None else environ
+    gitops_from = "--gitops-schemas"
+    if gitops is None and env.get(GITOPS_ENV):
+        gitops, gitops_from = Path(env[GITOPS_ENV]), f"${GITOPS_ENV}"
     crds_from = "--crds"
     if crds is None and env.get(CRDS_ENV):
         crds, crds_from = Path(env[CRDS_ENV]), f"${CRDS_ENV}"
@@ -86,4 +96,6 @@ def find_sources(crds: Path | None, strongswan: Path | None,
         base_defaults=found["base_defaults"],
         strongswan_defaults=strongswan_defaults,
         crds_from=crds_from if crds is not None else "",
+        gitops_schemas=gitops,
+        gitops_from=gitops_from if gitops is not None else "",
     )
