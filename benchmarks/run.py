@@ -6,8 +6,9 @@
 
 Each stage runs ``python -m generator ...`` as its own process in a scratch project under
 ``benchmarks/.work/`` and is measured as wall time and peak resident memory of that process
-(``os.wait4``). ``verify`` needs the Istio CRDs and chart values: from ``MESHGEN_ISTIO_CRDS``
-and ``MESHGEN_STRONGSWAN_VALUES``, or a ``shared/reference`` folder beside the project. The
+(``os.wait4``). ``verify`` needs the Istio CRDs, chart values and GitOps CRD schemas: from
+``MESHGEN_ISTIO_CRDS``, ``MESHGEN_STRONGSWAN_VALUES`` and ``MESHGEN_GITOPS_SCHEMAS``, or a
+``shared/reference`` folder beside the project. The
 refusal of bad input runs every case of the tests' bad-input corpus (``tests/bad/`` and the
 cases the tests make, such as a 50 MB file), so it needs the test extras installed.
 """
@@ -35,16 +36,17 @@ sys.path.insert(1, str(ROOT))  # the tests' bad-input corpus
 
 from synthetic import synthetic  # noqa: E402
 
-CASES = {
+CASES: dict[str, tuple[int, int, str] | tuple[int, int, str, bool]] = {
     "10-mesh-1p": (10, 1, "mesh"),
     "10-hub-3p": (10, 3, "hub"),
     "100-mesh-1p": (100, 1, "mesh"),
+    "100-mesh-1p-gitops": (100, 1, "mesh", True),
     "100-hub-1p": (100, 1, "hub"),
     "100-hub-5p": (100, 5, "hub"),
     "200-hub-1p": (200, 1, "hub"),
     "200-hub-5p": (200, 5, "hub"),
 }
-QUICK = ("10-mesh-1p", "10-hub-3p", "100-mesh-1p", "100-hub-1p")
+QUICK = ("10-mesh-1p", "10-hub-3p", "100-mesh-1p", "100-mesh-1p-gitops", "100-hub-1p")
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,8 @@ def settle() -> None:
 def reference_env() -> dict[str, str] | None:
     env = {}
     for variable, folder in (("MESHGEN_ISTIO_CRDS", "istio-1.30.3"),
-                             ("MESHGEN_STRONGSWAN_VALUES", "iks-strongswan-2.10.7")):
+                             ("MESHGEN_STRONGSWAN_VALUES", "iks-strongswan-2.10.7"),
+                             ("MESHGEN_GITOPS_SCHEMAS", "gitops")):
         if os.environ.get(variable):
             env[variable] = os.environ[variable]
             continue
@@ -106,7 +109,7 @@ def reference_env() -> dict[str, str] | None:
             if (base / folder).is_dir():
                 env[variable] = str(base / folder)
                 break
-    return env if len(env) == 2 else None
+    return env if len(env) == 3 else None
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
@@ -208,8 +211,8 @@ def bad_input() -> list[str]:
 
 
 def case(name: str, env: dict[str, str] | None, docs: bool) -> tuple[str, float]:
-    clusters, primaries, vpn = CASES[name]
-    data = synthetic(clusters, primaries, vpn)
+    data = synthetic(*CASES[name])
+    clusters, primaries, vpn = CASES[name][:3]
     work = project(name, data)
     size = (work / "topologies" / f"{data['name']}.yaml").stat().st_size
     cells: list[str] = []

@@ -18,8 +18,11 @@ def cluster_name(i: int) -> str:
     return f"c{i:03d}"
 
 
-def synthetic(clusters: int, primaries: int = 1, vpn: str = "mesh") -> dict[str, Any]:
-    """A valid topology as data. ``vpn`` is ``mesh`` (every pair linked) or ``hub``."""
+def synthetic(clusters: int, primaries: int = 1, vpn: str = "mesh",
+              gitops: bool = False) -> dict[str, Any]:
+    """A valid topology as data. ``vpn`` is ``mesh`` (every pair linked) or ``hub``. With
+    ``gitops`` it is delivered by Flux and Argo CD too (each primary then names its east-west
+    gateway's address, which Argo CD needs)."""
     if vpn not in ("mesh", "hub"):
         raise ValueError("vpn is mesh or hub")
     names = [cluster_name(i) for i in range(clusters)]
@@ -91,7 +94,7 @@ def synthetic(clusters: int, primaries: int = 1, vpn: str = "mesh") -> dict[str,
             {"to": "v1"},
         ] for s in routed}},
     ]
-    return {
+    data: dict[str, Any] = {
         "name": f"synthetic-{clusters}-{vpn}-{primaries}p",
         "description": f"{clusters} clusters, {vpn} VPN, {primaries} primaries (benchmark)",
         "istio": {"model": "multi-primary" if primaries > 1 else "primary-remote"},
@@ -107,3 +110,11 @@ def synthetic(clusters: int, primaries: int = 1, vpn: str = "mesh") -> dict[str,
         }],
         "traffic": stages,
     }
+    if gitops:
+        data["name"] += "-gitops"
+        for i, entry in enumerate(data_clusters[:primaries]):
+            entry["eastWestGatewayIP"] = str(ipaddress.ip_address("100.127.255.1") + i)
+        data["delivery"] = {"gitops": ["flux", "argocd"],
+                            "repository": {"url": "https://git.example/fleet.git"},
+                            "activeStage": "canary"}
+    return data

@@ -291,7 +291,10 @@ def _require_gitops(files: Sequence[_File], sources: Sources) -> None:
 # --- checking -------------------------------------------------------------------------------
 
 
-def _object_problems(checker: Checker, document: Any) -> Iterator[ValuesProblem]:
+def _object_problems(checker: Checker, document: Any,
+                     gitops: GitOpsSchemas | None = None) -> Iterator[ValuesProblem]:
+    """Problems of one object: against ``gitops`` (a Flux or Argo CD object) when given,
+    else against Kubernetes' own schemas and the Istio CRDs."""
     if not isinstance(document, Mapping):
         yield (), "not a Kubernetes object (a mapping with apiVersion and kind)"
         return
@@ -302,10 +305,14 @@ def _object_problems(checker: Checker, document: Any) -> Iterator[ValuesProblem]
     metadata = document.get("metadata")
     if not isinstance(metadata, Mapping) or not metadata.get("name"):
         yield ("metadata",), "metadata.name is required"
-    validator = checker.object_validator(api_version, kind)
-    if validator is None:
+    if gitops is not None:
+        validator = gitops.validator(api_version, kind)
+        where = f"{gitops.shown} {gitops.folder}"
+    else:
+        validator = checker.object_validator(api_version, kind)
         where = (f"the CRDs from {checker.sources.crds_from}" if is_istio(api_version)
                  else f"Kubernetes {KUBERNETES_VERSION} or the CRDs given")
+    if validator is None:
         yield (), f"no schema for {api_version} {kind} in {where}"
         return
     yield from schema_problems(validator, document)
@@ -317,21 +324,6 @@ def _resolved(folder: str, relative: str) -> str | None:
     top = folder.partition("/")[0]
     path = posixpath.normpath(f"{folder}/{relative}")
     return path if path.startswith(f"{top}/") else None
-
-
-def _gitops_problems(schemas: GitOpsSchemas, document: Any) -> Iterator[ValuesProblem]:
-    if not isinstance(document, Mapping):
-        yield (), "not a Kubernetes object (a mapping with apiVersion and kind)"
-        return
-    api_version, kind = document.get("apiVersion"), document.get("kind")
-    if not isinstance(api_version, str) or not isinstance(kind, str):
-        yield (), "apiVersion and kind are required"
-        return
-    validator = schemas.validator(api_version, kind)
-    if validator is None:
-        yield (), f"no schema for {api_version} {kind} in {schemas.shown} {schemas.folder}"
-        return
-    yield from schema_problems(validator, document)
 
 
 def _kustomization_problems(file: _File, kinds: Mapping[str, str]) -> Iterator[ValuesProblem]:
@@ -376,7 +368,7 @@ def _check_file(checker: Checker, file: _File, kinds: Mapping[str, str],
     if file.kind in GITOPS and checker.gitops is not None:
         for index, document in enumerate(file.documents, 1):
             report.objects += 1
-            add(index, _subject(document), _gitops_problems(checker.gitops, document))
+            add(index, _subject(document), _object_problems(checker, document, checker.gitops))
         return
     if file.kind == Kind.ISTIO_OPERATOR:
         for index, document in enumerate(file.documents, 1):
