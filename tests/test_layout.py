@@ -13,7 +13,7 @@ import pytest
 from tests.helpers import ROOT, imported
 
 GENERATOR = ROOT / "generator"
-SUB_UNITS = ("targets.vpn", "targets.istio")
+SUB_UNITS = ("targets.vpn", "targets.istio", "targets.gitops")
 """Packages inside a package that keep rules of their own."""
 MADE_LAST = ("generator.targets.runbook", "generator.targets.kustomize")
 """Made from what the other targets produce: only the targets' registry imports them."""

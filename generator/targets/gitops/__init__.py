@@ -1,12 +1,16 @@
 """GitOps trees: what Flux and Argo CD reconcile from git, beside the runbook.
 
-Owns ``output/<name>/flux/`` (:mod:`.flux`) and ``output/<name>/argocd/`` (:mod:`.argocd`), and
-the runbook's ``bootstrap`` phase (:mod:`.bootstrap`): the steps no controller can do. Both
-trees deliver the files the other targets wrote, never copies of them: Flux through
-kustomizations that name those files (and turn Helm values files into ConfigMaps), Argo CD
-through sources that name them in the repository. What goes in each cluster's units is decided
-once, in :mod:`.units`. May import the model, the artifact contract, the other targets' names
-and paths, ``targets.base`` and ``targets.shell``, the templating and YAML helpers.
+Owns ``output/<name>/flux/`` (:mod:`.flux`), ``output/<name>/argocd/`` (:mod:`.argocd`) and
+the runbook's ``bootstrap`` and ``flux-secrets`` phases (:mod:`.bootstrap`): the steps no
+controller can do. Both trees deliver the files the other targets wrote, never copies of them:
+Flux through kustomizations that name those files (and turn Helm values files into
+ConfigMaps), Argo CD through sources that name them in the repository. What goes in each
+cluster's units is decided once, in :mod:`.units`. It reads the other targets' names and paths,
+never the kustomizations or the runbook (made last).
+
+May import: ``model``, ``artifacts``, ``enums``, ``templating``, ``text``, ``yamlout``,
+``targets.base``, ``targets.shell``, ``targets.namespaces``, ``targets.istio``,
+``targets.traffic``, ``targets.vpn``.
 """
 
 from __future__ import annotations
