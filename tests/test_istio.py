@@ -106,7 +106,7 @@ def test_every_example_passes_the_strict_checks(path: Path, reference_dir: Path,
     write(render(t), tmp_path)
     report = verify_output(tmp_path, [t.name], crds=reference_dir / "istio-1.30.3",
                            strongswan_values=reference_dir / "iks-strongswan-2.10.7",
-                           environ={})
+                           environ={}, gitops_schemas=reference_dir / "gitops")
     assert report.ok, "\n".join(report.lines())
     assert {reason for _, reason in report.skipped} <= {"not Kubernetes objects"}
     istio_objects = [
