@@ -314,8 +314,8 @@ def test_kustomization_lists_only_manifests(reference_dir: Path, tmp_path: Path)
     report = run(reference_dir, tmp_path, **{
         "c__kustomization.yaml": "resources: [app.yaml, istio/istiod-values.yaml, gone.yaml]\n"})
     assert [f.message for f in report.findings] == [
-        "istio/istiod-values.yaml holds helm-values:istio/istiod, not manifests kubectl applies",
-        "gone.yaml is not a generated file of this folder",
+        "istio/istiod-values.yaml holds helm-values:istio/istiod, not objects kubectl applies",
+        "gone.yaml is not a generated file of this topology",
     ]
 
 
