@@ -17,12 +17,12 @@ MESHGEN_INVOKED_FROM="${MESHGEN_INVOKED_FROM:-$PWD}"
 export MESHGEN_INVOKED_FROM
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 
-readonly STEP_COUNT=25
+readonly STEP_COUNT=23
 readonly STAGE_COUNT=3
 # Index 0 is unused so that step N is element N.
-readonly STEP_OPTIONAL=('' 1 1 1 1 1 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
-readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 )
-readonly STEP_PHASE=('' bootstrap bootstrap bootstrap bootstrap flux-secrets flux-secrets vpn vpn vpn vpn-check vpn-check root-ca root-ca istio-primary istio-gateway istio-expose istio-remote istio-secrets apps apps apps destination-rules traffic-first traffic-later traffic-later )
+readonly STEP_OPTIONAL=('' 1 1 1 1 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
+readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 )
+readonly STEP_PHASE=('' bootstrap bootstrap bootstrap flux-secrets flux-secrets vpn vpn vpn vpn-check vpn-check root-ca istio-primary istio-gateway istio-expose istio-remote istio-secrets apps apps apps destination-rules traffic-first traffic-later traffic-later )
 
 _usage() {
   printf '%s\n' \
@@ -66,30 +66,28 @@ _list_steps() {
   printf '%s\n' \
     ' #  phase              cluster  step' \
     ' 1  bootstrap          icp      Plug the mesh'"'"'s root CA into icp  [optional: --phase bootstrap]' \
-    ' 2  bootstrap          iks      Plug the mesh'"'"'s root CA into iks  [optional: --phase bootstrap]' \
-    ' 3  bootstrap          icp      Check the address of the east-west gateway of icp  [optional: --phase bootstrap]' \
-    ' 4  bootstrap          icp      Let istiod on icp read iks  [optional: --phase bootstrap]' \
-    ' 5  flux-secrets       icp      Secrets of the pre-shared keys for Flux on icp  [optional: --phase flux-secrets]' \
-    ' 6  flux-secrets       iks      Secrets of the pre-shared keys for Flux on iks  [optional: --phase flux-secrets]' \
-    ' 7  vpn                -        Add the Helm repository of the strongSwan chart' \
-    ' 8  vpn                icp      strongSwan on icp: tunnel to iks (vpn-iks)' \
-    ' 9  vpn                iks      strongSwan on iks: tunnel to icp (vpn-icp)' \
-    '10  vpn-check          icp      Check the tunnel from icp to iks' \
-    '11  vpn-check          iks      Check the tunnel from iks to icp' \
-    '12  root-ca            icp      Plug the mesh'"'"'s root CA into icp' \
-    '13  root-ca            iks      Plug the mesh'"'"'s root CA into iks' \
-    '14  istio-primary      icp      Install the Istio control plane on icp' \
-    '15  istio-gateway      icp      Install the east-west gateway on icp' \
-    '16  istio-expose       icp      Expose istiod of icp through its east-west gateway' \
-    '17  istio-remote       iks      Install the remote profile on iks' \
-    '18  istio-secrets      icp      Let istiod on icp read iks' \
-    '19  apps               icp      Apply icp/ (namespaces and bookinfo)' \
-    '20  apps               iks      Apply iks/ (namespaces and bookinfo)' \
-    '21  apps               icp      Expose bookinfo through the ingress gateway of icp' \
-    '22  destination-rules  icp      DestinationRules: one subset per deployed version' \
-    '23  traffic-first      icp      Traffic stage 1 of 3: all-v1' \
-    '24  traffic-later      icp      Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]' \
-    '25  traffic-later      icp      Traffic stage 3 of 3: reviews-50-v3  [optional: --stage 3]'
+    ' 2  bootstrap          icp      Check the address of the east-west gateway of icp  [optional: --phase bootstrap]' \
+    ' 3  bootstrap          icp      Let istiod on icp read iks  [optional: --phase bootstrap]' \
+    ' 4  flux-secrets       icp      Secrets of the pre-shared keys for Flux on icp  [optional: --phase flux-secrets]' \
+    ' 5  flux-secrets       iks      Secrets of the pre-shared keys for Flux on iks  [optional: --phase flux-secrets]' \
+    ' 6  vpn                -        Add the Helm repository of the strongSwan chart' \
+    ' 7  vpn                icp      strongSwan on icp: tunnel to iks (vpn-iks)' \
+    ' 8  vpn                iks      strongSwan on iks: tunnel to icp (vpn-icp)' \
+    ' 9  vpn-check          icp      Check the tunnel from icp to iks' \
+    '10  vpn-check          iks      Check the tunnel from iks to icp' \
+    '11  root-ca            icp      Plug the mesh'"'"'s root CA into icp' \
+    '12  istio-primary      icp      Install the Istio control plane on icp' \
+    '13  istio-gateway      icp      Install the east-west gateway on icp' \
+    '14  istio-expose       icp      Expose istiod of icp through its east-west gateway' \
+    '15  istio-remote       iks      Install the remote profile on iks' \
+    '16  istio-secrets      icp      Let istiod on icp read iks' \
+    '17  apps               icp      Apply icp/ (namespaces and bookinfo)' \
+    '18  apps               iks      Apply iks/ (namespaces and bookinfo)' \
+    '19  apps               icp      Expose bookinfo through the ingress gateway of icp' \
+    '20  destination-rules  icp      DestinationRules: one subset per deployed version' \
+    '21  traffic-first      icp      Traffic stage 1 of 3: all-v1' \
+    '22  traffic-later      icp      Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]' \
+    '23  traffic-later      icp      Traffic stage 3 of 3: reviews-50-v3  [optional: --stage 3]'
 }
 
 _usage_error() {
@@ -219,7 +217,6 @@ fi
 # What the steps are and do: read only when steps are printed or run.
 readonly STEP_TITLE=(''
   'Plug the mesh'"'"'s root CA into icp'
-  'Plug the mesh'"'"'s root CA into iks'
   'Check the address of the east-west gateway of icp'
   'Let istiod on icp read iks'
   'Secrets of the pre-shared keys for Flux on icp'
@@ -230,7 +227,6 @@ readonly STEP_TITLE=(''
   'Check the tunnel from icp to iks'
   'Check the tunnel from iks to icp'
   'Plug the mesh'"'"'s root CA into icp'
-  'Plug the mesh'"'"'s root CA into iks'
   'Install the Istio control plane on icp'
   'Install the east-west gateway on icp'
   'Expose istiod of icp through its east-west gateway'
@@ -246,7 +242,6 @@ readonly STEP_TITLE=(''
 )
 readonly STEP_CLUSTER=(''
   icp
-  iks
   icp
   icp
   icp
@@ -257,7 +252,6 @@ readonly STEP_CLUSTER=(''
   icp
   iks
   icp
-  iks
   icp
   icp
   icp
@@ -272,10 +266,7 @@ readonly STEP_CLUSTER=(''
   icp
 )
 readonly STEP_NOTES=(''
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/gitops-bookinfo/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
+  'istiod signs workload certificates with an intermediate CA under the mesh'"'"'s one root, so workloads of different clusters trust each other. Remotes run no istiod and get no CA key: their workloads'"'"' certificates come from their primary.
 The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/gitops-bookinfo/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
 The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
   'Waits until the controller has installed the east-west gateway of icp and its load balancer has an address, and stops unless it is 203.0.113.15 (eastWestGatewayIP), the address the remotes'"'"' values in git name.'
@@ -293,20 +284,17 @@ Where an end runs on a strongSwan gateway host rather than in its cluster, run <
 Then icp'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the ping crosses the tunnel only if both pod ranges are routed through it without SNAT.'
   'For each tunnel, vpn-check.sh runs helm test (the chart'"'"'s check-config and check-state tests: the config is valid and the tunnel ESTABLISHED).
 Then iks'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the ping crosses the tunnel only if both pod ranges are routed through it without SNAT.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
-The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/gitops-bookinfo/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
-The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
-  'Istio'"'"'s CA in every cluster (istiod; Citadel in Istio 1.0) signs workload certificates with an intermediate CA under one root, so workloads of different clusters trust each other.
+  'istiod signs workload certificates with an intermediate CA under the mesh'"'"'s one root, so workloads of different clusters trust each other. Remotes run no istiod and get no CA key: their workloads'"'"' certificates come from their primary.
 The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.meshgen/gitops-bookinfo/ca), outside output/: they hold private keys. Istio'"'"'s tools/certs Makefile makes the same files if you prefer it.
 The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
   'istiod for mesh mesh1, cluster icp, network network1; then the mesh-wide mutual TLS policy.
-With Helm instead of istioctl: helm install istio-base istio/base -n istio-system --kube-context icp-admin -f icp/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context icp-admin -f icp/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway -n istio-system --kube-context icp-admin -f icp/istio/ingress-gateway-values.yaml.'
+With Helm instead of istioctl: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context icp-admin -f icp/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context icp-admin -f icp/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway --version 1.30.3 -n istio-system --kube-context icp-admin -f icp/istio/ingress-gateway-values.yaml.'
   'The east-west gateway of icp (label istio: eastwestgateway, network network1).
-With Helm instead: helm install istio-eastwestgateway istio/gateway -n istio-system --kube-context icp-admin -f icp/istio/eastwest-gateway-values.yaml.
+With Helm instead: helm install istio-eastwestgateway istio/gateway --version 1.30.3 -n istio-system --kube-context icp-admin -f icp/istio/eastwest-gateway-values.yaml.
 The remotes of icp are given its address, 203.0.113.15 (eastWestGatewayIP); the script waits for the gateway'"'"'s load balancer and stops if it got another address.'
   'Remotes reach istiod (ports 15012 and 15017) at the gateway'"'"'s stable address instead of a pod IP.'
   'iks'"'"'s sidecars get their configuration and certificates from istiod on icp, through icp'"'"'s east-west gateway.
-With Helm instead: helm install istio-base istio/base -n istio-system --kube-context iks-admin -f iks/istio/base-values.yaml; helm install istiod istio/istiod -n istio-system --kube-context iks-admin -f iks/istio/istiod-values.yaml.'
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context iks-admin -f iks/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context iks-admin -f iks/istio/istiod-values.yaml.'
   'The remote secret holds a token for iks'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
   'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
   'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
@@ -317,7 +305,7 @@ With Helm instead: helm install istio-base istio/base -n istio-system --kube-con
   'Half of the requests to reviews v1, half to v3.'
 )
 # The numbers of the requirements each step uses.
-readonly STEP_NEEDS=('' '' '' '' '' 1 1 '' 1 1 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
+readonly STEP_NEEDS=('' '' '' '' 1 1 '' 1 1 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
 readonly REQUIREMENT_LABEL=(''
   'environment variable ICP_IKS_PSK (pre-shared key of VPN link iks-icp)'
 )
@@ -326,7 +314,7 @@ readonly REQUIREMENT_TEST=(''
   '[[ -n "${ICP_IKS_PSK:-}" ]]'
 )
 # Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
-readonly STEP_FIRST=(0 0 4 8 9 11 12 13 15 16 17 18 19 23 27 29 31 32 33 34 36 38 39 40 41 42 43)
+readonly STEP_FIRST=(0 0 4 5 7 8 9 11 12 13 14 15 19 21 23 24 26 27 29 31 32 33 34 35 36)
 readonly STEP_COMMANDS=(
   # Step 1
   'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/gitops-bookinfo/ca}"'
@@ -334,67 +322,58 @@ readonly STEP_COMMANDS=(
   'icp/istio/cacerts.sh "$CA_DIR"'
   'kubectl --context icp-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/icp/ca-cert.pem --from-file="$CA_DIR"/icp/ca-key.pem --from-file="$CA_DIR"/icp/root-cert.pem --from-file="$CA_DIR"/icp/cert-chain.pem --dry-run=client -o yaml | kubectl --context icp-admin apply -f -'
   # Step 2
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/gitops-bookinfo/ca}"'
-  'kubectl --context iks-admin apply -f iks/namespaces.yaml'
-  'iks/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context iks-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/iks/ca-cert.pem --from-file="$CA_DIR"/iks/ca-key.pem --from-file="$CA_DIR"/iks/root-cert.pem --from-file="$CA_DIR"/iks/cert-chain.pem --dry-run=client -o yaml | kubectl --context iks-admin apply -f -'
-  # Step 3
   'icp/istio/eastwest-address.sh >/dev/null'
-  # Step 4
+  # Step 3
   'kubectl --context iks-admin -n istio-system wait --for=create serviceaccount/istio-reader-service-account --timeout=15m'
   'istioctl create-remote-secret --context iks-admin --name=iks | kubectl --context icp-admin apply -f -'
-  # Step 5
+  # Step 4
   './flux-secret.sh --context icp-admin --name icp-iks-psk --psk-env ICP_IKS_PSK'
-  # Step 6
+  # Step 5
   './flux-secret.sh --context iks-admin --name icp-iks-psk --psk-env ICP_IKS_PSK'
-  # Step 7
+  # Step 6
   'helm repo add iks-charts https://icr.io/helm/iks-charts --force-update'
   'helm repo update iks-charts'
-  # Step 8
+  # Step 7
   './vpn-install.sh --context icp-admin --release vpn-iks --values icp/vpn/iks/values.yaml --psk-env ICP_IKS_PSK'
-  # Step 9
+  # Step 8
   './vpn-install.sh --context iks-admin --release vpn-icp --values iks/vpn/icp/values.yaml --psk-env ICP_IKS_PSK'
-  # Step 10
+  # Step 9
   './vpn-check.sh --context icp-admin --release vpn-iks --peer-context iks-admin --peer-release vpn-icp'
-  # Step 11
+  # Step 10
   './vpn-check.sh --context iks-admin --release vpn-icp --peer-context icp-admin --peer-release vpn-iks'
-  # Step 12
+  # Step 11
   'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/gitops-bookinfo/ca}"'
   'kubectl --context icp-admin apply -f icp/namespaces.yaml'
   'icp/istio/cacerts.sh "$CA_DIR"'
   'kubectl --context icp-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/icp/ca-cert.pem --from-file="$CA_DIR"/icp/ca-key.pem --from-file="$CA_DIR"/icp/root-cert.pem --from-file="$CA_DIR"/icp/cert-chain.pem --dry-run=client -o yaml | kubectl --context icp-admin apply -f -'
-  # Step 13
-  'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/gitops-bookinfo/ca}"'
-  'kubectl --context iks-admin apply -f iks/namespaces.yaml'
-  'iks/istio/cacerts.sh "$CA_DIR"'
-  'kubectl --context iks-admin -n istio-system create secret generic cacerts --from-file="$CA_DIR"/iks/ca-cert.pem --from-file="$CA_DIR"/iks/ca-key.pem --from-file="$CA_DIR"/iks/root-cert.pem --from-file="$CA_DIR"/iks/cert-chain.pem --dry-run=client -o yaml | kubectl --context iks-admin apply -f -'
-  # Step 14
+  # Step 12
   'istioctl install --context icp-admin -y -f icp/istio/control-plane.yaml'
   'kubectl --context icp-admin apply -f icp/istio/peer-authentication.yaml'
-  # Step 15
+  # Step 13
   'istioctl install --context icp-admin -y -f icp/istio/eastwest-gateway.yaml'
   'icp/istio/eastwest-address.sh >/dev/null'
-  # Step 16
+  # Step 14
   'kubectl --context icp-admin apply -f icp/istio/expose-istiod.yaml'
-  # Step 17
+  # Step 15
+  'kubectl --context iks-admin apply -f iks/namespaces.yaml'
   'istioctl install --context iks-admin -y -f iks/istio/control-plane.yaml'
-  # Step 18
+  # Step 16
   'istioctl create-remote-secret --context iks-admin --name=iks | kubectl --context icp-admin apply -f -'
-  # Step 19
+  # Step 17
   'kubectl --context icp-admin apply -k icp'
   'kubectl --context icp-admin --namespace default wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/ratings-v1 deployment/reviews-v1 deployment/reviews-v2 deployment/productpage-v1'
-  # Step 20
+  # Step 18
   'kubectl --context iks-admin apply -k iks'
   'kubectl --context iks-admin --namespace default wait --for=condition=Available --timeout=300s deployment/reviews-v3'
-  # Step 21
+  # Step 19
   'kubectl --context icp-admin apply -f icp/traffic/ingress-bookinfo.yaml'
-  # Step 22
+  # Step 20
   'kubectl --context icp-admin apply -f icp/traffic/destination-rules.yaml'
-  # Step 23
+  # Step 21
   'kubectl --context icp-admin apply -f icp/traffic/01-all-v1.yaml'
-  # Step 24
+  # Step 22
   'kubectl --context icp-admin replace -f icp/traffic/02-reviews-jason-v2-v3.yaml'
-  # Step 25
+  # Step 23
   'kubectl --context icp-admin replace -f icp/traffic/03-reviews-50-v3.yaml'
 )
 

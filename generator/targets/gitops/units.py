@@ -84,7 +84,7 @@ def _istio_releases(t: Topology, cluster: Cluster, files: set[str]) -> tuple[Rel
                                 own, 2, "istiod"))
     if needs_eastwest(t, cluster):
         # As in the runbook: a remote's own gateway waits for the remote secrets.
-        phase = Phase.ISTIO_GATEWAY if cluster.is_primary else Phase.ISTIO_SECRETS
+        phase = Phase.ISTIO_GATEWAY if cluster.is_primary else Phase.ISTIO_REMOTE_GATEWAY
         releases.append(Release(EASTWEST_NAME, "gateway", values(istio_paths.EASTWEST_VALUES),
                                 phase, 0, "istiod"))
     return tuple(releases)
