@@ -158,33 +158,38 @@ class Plan:
 
 
 def plan(paths: Sequence[Path], output: Path, prune: bool) -> Plan:
-    from .output.writer import generated_folder
+    from .output.folders import folders_in, generated_folder
 
     topologies = require_valid(check_files(paths))
     trees = tuple(render(t) for t in topologies)
     stale: tuple[str, ...] = ()
-    if prune and output.is_dir():
+    if prune:
         names = {t.name for t in trees}
-        stale = tuple(sorted(
-            d.name for d in output.iterdir()
-            if d.is_dir() and not d.name.startswith(".") and d.name not in names
-            and generated_folder(d)
-        ))
+        stale = tuple(name for name in folders_in(output)
+                      if name not in names and generated_folder(output / name))
     return Plan(trees, tuple(t.source_sha256 for t in topologies), stale)
 
 
 def build(paths: Sequence[Path], output: Path, prune: bool = False) -> list[WriteReport]:
-    """Write ``output/<name>/`` for every topology; nothing is written unless all are valid."""
+    """Write ``output/<name>/`` for every topology; nothing is written unless all are valid
+    and no folder holds an entry meshgen did not write (a link, a FIFO, ...).
+
+    The trees and the build record are written in one locked section, so the record always
+    describes the trees on disk, whatever other builds run at the same time."""
     from .output.record import forget, remember
-    from .output.writer import WriteReport, remove_tree, write_tree
+    from .output.writer import WriteReport, writing
 
     the_plan = plan(paths, output, prune)
-    forget(output)
-    reports = [write_tree(output, tree) for tree in the_plan.trees]
-    for name in the_plan.stale:
-        remove_tree(output, name)
-        reports.append(WriteReport(name, removed=["(whole folder: its topology is gone)"]))
-    remember(paths, [tree.name for tree in the_plan.trees], the_plan.sources, output)
+    with writing(output) as writer:
+        comparisons = writer.compare(the_plan.trees)
+        if the_plan.stale or any(c.differences for c in comparisons):
+            forget(output)  # a folder with nothing to change is not written at all
+        reports = [writer.write(tree, comparison)
+                   for tree, comparison in zip(the_plan.trees, comparisons, strict=True)]
+        for name in the_plan.stale:
+            writer.remove(name)
+            reports.append(WriteReport(name, removed=["(whole folder: its topology is gone)"]))
+        remember(paths, [tree.name for tree in the_plan.trees], the_plan.sources, output)
     return reports
 
 
@@ -200,14 +205,18 @@ def up_to_date(paths: Sequence[Path], output: Path, prune: bool = False
 def differences(paths: Sequence[Path], output: Path, prune: bool = False) -> list[Difference]:
     """What a build would change under ``output/``, each with its unified diff; paths start
     with the topology's folder."""
+    from .output.reading import look
     from .output.tree import Difference, DifferenceKind, compare
 
     the_plan = plan(paths, output, prune)
+    folders = look(output, [tree.name for tree in the_plan.trees])
+    folders.refuse_foreign()
     found: list[Difference] = []
     for tree in the_plan.trees:
+        walked = folders.walks[tree.name]
         found.extend(
             Difference(f"{tree.name}/{d.path}", d.kind, d.diff)
-            for d in compare(output / tree.name, tree, diffs=True).differences
+            for d in compare(walked.folder, tree, diffs=True, found=walked).differences
         )
     for name in the_plan.stale:
         found.append(Difference(name, DifferenceKind.STALE,

@@ -320,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if run is None:
         parser.print_help()
         return EXIT_USAGE
-    from .errors import MeshgenError, TopologyInvalid
+    from .errors import ForeignEntries, MeshgenError, TopologyInvalid
 
     try:
         return run(args)
@@ -328,6 +328,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem.format(), file=sys.stderr)
         print(f"meshgen: {len(exc.errors)} error(s); nothing was written", file=sys.stderr)
+        return exc.exit_code
+    except ForeignEntries as exc:
+        for problem in exc.problems:
+            print(problem.format(), file=sys.stderr)
+        count = len(exc.problems)
+        print(f"meshgen: {count} entr{'ies' if count != 1 else 'y'} meshgen did not write; "
+              "none was opened, and nothing was written", file=sys.stderr)
         return exc.exit_code
     except MeshgenError as exc:
         print(f"meshgen: {exc}", file=sys.stderr)

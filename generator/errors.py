@@ -37,14 +37,15 @@ class Severity(str, enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """A point in a source file; line and column count from 1."""
+    """A point in a source file; line and column count from 1. Line 0 means the file (or
+    folder) as a whole, such as an entry under ``output/`` that is not a regular file."""
 
     file: str
-    line: int
-    column: int
+    line: int = 0
+    column: int = 0
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
+        return f"{self.file}:{self.line}:{self.column}" if self.line else self.file
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +82,8 @@ class Problem:
         loc = self.location
         return {
             "file": loc.file if loc else None,
-            "line": loc.line if loc else None,
-            "column": loc.column if loc else None,
+            "line": loc.line if loc and loc.line else None,
+            "column": loc.column if loc and loc.line else None,
             "path": dotted(self.path) if self.path else "",
             "rule": self.rule,
             "severity": self.severity.value,
@@ -139,3 +140,19 @@ class TopologyInvalid(MeshgenError):
     def __str__(self) -> str:
         return "\n".join(p.format() for p in self.problems)
 
+
+
+@dataclass
+class ForeignEntries(MeshgenError):
+    """Entries under ``output/`` that meshgen did not write and never reads (symbolic links,
+    FIFOs, sockets, devices, a file where a topology's folder belongs); each is a located
+    problem. Nothing was read from them, and nothing was written (exit 1)."""
+
+    problems: Sequence[Problem] = field(default_factory=tuple)
+    exit_code = 1
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return "\n".join(p.format() for p in self.problems)

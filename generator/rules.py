@@ -15,7 +15,8 @@ from .inputs.loader import MAX_ALIAS_NODES, MAX_BYTES, MAX_DEPTH
 
 class Rule(NamedTuple):
     stage: str
-    """load (reading the file), schema (its shape) or check (what it means)."""
+    """load (reading the file), schema (its shape), check (what it means) or output (what
+    is in the output folder)."""
     meaning: str
 
 
@@ -109,4 +110,11 @@ RULES: dict[str, Rule] = {
                                         "could then never apply."),
     "default-missing": Rule("check", "Ordered rules end with a match, so requests matching no "
                                      "rule are refused."),
+    # What is in the output folder (build, check, diff, verify and docs).
+    "output-link": Rule("output", "A symbolic link in a topology's output folder (or in its "
+                                  "place): never followed, never removed by a build."),
+    "output-special-file": Rule("output", "A FIFO, socket or device in a topology's output "
+                                          "folder: never opened, so nothing waits on it or "
+                                          "reads it."),
+    "output-not-folder": Rule("output", "A file where a topology's output folder belongs."),
 }

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import ast
 import collections
+import errno
+import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -69,18 +72,80 @@ def find_reference() -> Path | None:
     return None
 
 
-def write_tree(base: Path, tree: Mapping[str, str | bytes | Mapping]) -> None:  # type: ignore[type-arg]
-    """Create files from a nested dict: names to text, bytes or further dicts."""
+@dataclass(frozen=True)
+class Symlink:
+    """A symbolic link to ``target`` (as written: absolute, or relative to the link)."""
+
+    target: str
+
+    def make(self, path: Path) -> None:
+        path.symlink_to(self.target)
+
+
+@dataclass(frozen=True)
+class Fifo:
+    def make(self, path: Path) -> None:
+        os.mkfifo(path)
+
+
+@dataclass(frozen=True)
+class Socket:
+    """A Unix socket's file, left behind by a listener that has gone."""
+
+    def make(self, path: Path) -> None:
+        import socket
+
+        with socket.socket(socket.AF_UNIX) as listener:
+            listener.bind(str(path))
+
+
+@dataclass(frozen=True)
+class Device:
+    """A character device node (1, 5 is what /dev/zero is); making one needs root."""
+
+    major: int = 1
+    minor: int = 5
+
+    def make(self, path: Path) -> None:
+        if os.geteuid() != 0:
+            unavailable("needs root to make a device node")
+        os.mknod(path, 0o600 | stat.S_IFCHR, os.makedev(self.major, self.minor))
+
+
+Special = Symlink | Fifo | Socket | Device
+Node = str | bytes | Special | Mapping[str, "Node"]
+
+
+def _clear(path: Path) -> None:
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)
+
+
+def write_tree(base: Path, tree: Mapping[str, Node]) -> None:
+    """Create files from a nested dict: names to text, bytes, a :data:`Special` entry (a
+    link, FIFO, socket or device) or further dicts. An entry already at a name is replaced,
+    so a dict can plant entries in a tree written before."""
     for name, content in tree.items():
         path = base / name
         if isinstance(content, Mapping):
+            if path.is_symlink() or (path.exists() and not path.is_dir()):
+                _clear(path)
             path.mkdir(parents=True, exist_ok=True)
             write_tree(path, content)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, (Symlink, Fifo, Socket, Device)):
+            _clear(path)
+            content.make(path)
         elif isinstance(content, bytes):
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_symlink() or path.is_dir():
+                _clear(path)
             path.write_bytes(content)
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_symlink() or path.is_dir():
+                _clear(path)
             path.write_text(content, encoding="utf-8")
 
 
@@ -215,6 +280,7 @@ INLINE_APP: dict[str, Any] = {
 # --- the command line as a child process ------------------------------------------------------
 
 CLI_LIMIT = 300  # seconds; only stops a hung child, not a measure of speed
+CHILD_LIMIT = 60  # seconds; the same for the children the output tests hold and resume
 
 
 @dataclass(frozen=True)
@@ -329,6 +395,167 @@ def write_case(name: str, folder: Path) -> tuple[Path, Expected]:
     raw = (BAD / name).read_bytes()
     path.write_bytes(raw)
     return path, expectations(raw)
+
+
+# --- hostile output folders ------------------------------------------------------------------
+
+SECRET = "meshgen-must-never-show-this"
+"""The text of ``secret.txt``, a file beside ``output/`` that links under it point at."""
+
+
+@dataclass(frozen=True)
+class HostileOutput:
+    """Entries planted under ``output/`` after :data:`VALID` (topology ``lab``) was built
+    there, and the located errors every command that reads the folder must give for them
+    (rule, location relative to the project); ``shown`` is text of what a link points at
+    that must never appear anywhere, nor be waited on or read."""
+
+    entries: Mapping[str, Node]
+    expected: tuple[tuple[str, str], ...]
+    shown: str = SECRET
+
+
+def _one(rule: str, where: str) -> tuple[tuple[str, str], ...]:
+    return ((rule, f"output/{where}"),)
+
+
+_LINK, _SPECIAL, _NOT_FOLDER = "output-link", "output-special-file", "output-not-folder"
+
+# Each class of entry meshgen did not write, in the places it can be: in place of a listed
+# file, beside them, in place of a folder, of the topology's whole folder, of MANIFEST.json.
+HOSTILE_OUTPUT: dict[str, HostileOutput] = {
+    "link-to-etc-passwd": HostileOutput(
+        {"lab": {"east": {"namespaces.yaml": Symlink("/etc/passwd")}}},
+        _one(_LINK, "lab/east/namespaces.yaml"), shown="root:x:0:0"),
+    "link-to-proc-environ": HostileOutput(
+        {"lab": {"environ": Symlink("/proc/self/environ")}},
+        _one(_LINK, "lab/environ"), shown="PATH=" + os.environ.get("PATH", "")),
+    "link-to-dev-zero": HostileOutput(
+        {"lab": {"apply.sh": Symlink("/dev/zero")}}, _one(_LINK, "lab/apply.sh")),
+    "relative-link-out-of-output": HostileOutput(
+        {"lab": {"west": {"notes.txt": Symlink("../../../secret.txt")}}},
+        _one(_LINK, "lab/west/notes.txt")),
+    "dangling-link": HostileOutput(
+        {"lab": {"east": {"kustomization.yaml": Symlink("/nonexistent/meshgen")}}},
+        _one(_LINK, "lab/east/kustomization.yaml")),
+    "linked-folder": HostileOutput(
+        {"lab": {"west": Symlink("../../elsewhere")}}, _one(_LINK, "lab/west")),
+    "linked-topology-folder": HostileOutput(
+        {"lab": Symlink("../elsewhere")}, _one(_LINK, "lab")),
+    "linked-manifest": HostileOutput(
+        {"lab": {"MANIFEST.json": Symlink("../../elsewhere/MANIFEST.json")}},
+        _one(_LINK, "lab/MANIFEST.json")),
+    "fifo-in-place-of-a-file": HostileOutput(
+        {"lab": {"east": {"kustomization.yaml": Fifo()}}},
+        _one(_SPECIAL, "lab/east/kustomization.yaml")),
+    "fifo-beside-the-files": HostileOutput(
+        {"lab": {"pipe": Fifo()}}, _one(_SPECIAL, "lab/pipe")),
+    "fifo-manifest": HostileOutput(
+        {"lab": {"MANIFEST.json": Fifo()}}, _one(_SPECIAL, "lab/MANIFEST.json")),
+    "socket": HostileOutput(
+        {"lab": {"west": {"agent.sock": Socket()}}}, _one(_SPECIAL, "lab/west/agent.sock")),
+    "device-node": HostileOutput(
+        {"lab": {"east": {"namespaces.yaml": Device(1, 5)}}},
+        _one(_SPECIAL, "lab/east/namespaces.yaml")),
+    "file-in-place-of-the-folder": HostileOutput(
+        {"lab": "a file of the user's\n"}, _one(_NOT_FOLDER, "lab")),
+    "several-at-once": HostileOutput(
+        {"lab": {"apply.sh": Symlink("/dev/zero"), "pipe": Fifo(),
+                 "east": {"namespaces.yaml": Symlink("/etc/passwd")}}},
+        (("output-link", "output/lab/apply.sh"),
+         ("output-link", "output/lab/east/namespaces.yaml"),
+         ("output-special-file", "output/lab/pipe")), shown="root:x:0:0"),
+}
+
+
+def plant_hostile(project: Path, case: HostileOutput) -> None:
+    """``secret.txt`` and ``elsewhere/`` (a folder shaped like an output folder whose files
+    hold the secret) beside ``output/``, then the case's entries under ``output/``."""
+    (project / "secret.txt").write_text(SECRET + "\n")
+    folder = project / "elsewhere"
+    write_tree(folder, {"namespaces.yaml": SECRET, "east": {"namespaces.yaml": SECRET}})
+    manifest = {"generator": "meshgen", "files": {
+        "namespaces.yaml": {"kind": "manifests"}, "../../secret.txt": {"kind": "text"},
+        "east/namespaces.yaml": {"kind": "manifests"}}}
+    (folder / "MANIFEST.json").write_text(json.dumps(manifest))
+    write_tree(project / "output", case.entries)
+
+
+# --- holding a child at a named point of the writer -------------------------------------------
+
+
+class Paused:
+    """Holds a child meshgen at a named point of the writer (``generator/output/pause.py``):
+    start the child with :attr:`env`, then :meth:`wait` until it is there and :meth:`resume`
+    it (or kill it there)."""
+
+    def __init__(self, folder: Path, point: str) -> None:
+        folder.mkdir(parents=True)
+        self.reached, self.resumed = folder / "reached", folder / "resume"
+        os.mkfifo(self.reached)
+        os.mkfifo(self.resumed)
+        self.env = {"MESHGEN_TEST_PAUSE": f"{point}={folder}"}
+        self.point = point
+
+    def wait(self, child: subprocess.Popen[bytes], limit: float = CHILD_LIMIT) -> int:
+        """The child's process id once it is at the point; fails the test should the child
+        end first or not get there in ``limit`` seconds."""
+        import select
+        import time
+
+        fd = os.open(self.reached, os.O_RDONLY | os.O_NONBLOCK)
+        deadline = time.monotonic() + limit
+        try:
+            data = b""
+            while not data.endswith(b"\n"):
+                if child.poll() is not None:
+                    pytest.fail(f"the child ended ({child.returncode}) before {self.point}")
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the child did not reach {self.point} in {limit} s")
+                ready, _, _ = select.select([fd], [], [], 0.2)
+                if ready:
+                    data += os.read(fd, 64)
+            return int(data)
+        finally:
+            os.close(fd)
+
+    def resume(self, limit: float = CHILD_LIMIT) -> None:
+        """Let the child go on (it is waiting to read a line)."""
+        import time
+
+        deadline = time.monotonic() + limit
+        while True:
+            try:
+                fd = os.open(self.resumed, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError as exc:  # ENXIO: the child has not opened its end yet
+                if exc.errno != errno.ENXIO or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+        try:
+            os.write(fd, b"go\n")
+        finally:
+            os.close(fd)
+
+
+def start_cli(*args: str, cwd: Path, env: Mapping[str, str] | None = None
+              ) -> subprocess.Popen[bytes]:
+    """``python -m generator ARGS`` as a child that runs on while the test goes on."""
+    return subprocess.Popen([sys.executable, "-m", "generator", *args], cwd=cwd,
+                            env=child_env(**(env or {})), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def finish(child: subprocess.Popen[bytes], limit: float = CHILD_LIMIT) -> CliRun:
+    """Wait for a child of :func:`start_cli`, failing the test if it hangs."""
+    try:
+        out, err = child.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        pytest.fail(f"a child meshgen did not finish within {limit} s (hung?)")
+    return CliRun(child.returncode, out.decode("utf-8", "replace"),
+                  err.decode("utf-8", "replace"))
 
 
 # --- recorders standing in for cluster tools --------------------------------------------------

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from generator.api import build, check_file, render
 from generator.artifacts import Artifact, Kind, RenderedTree, render_tree
-from generator.errors import TopologyInvalid
+from generator.errors import ForeignEntries, TopologyInvalid
 from generator.output.writer import LOCK_NAME, write_tree
 from tests.helpers import child_env, install_recorders, require_program, valid_data
 from tests.strategies import Data, fuzz_settings, to_yaml, topologies
@@ -190,22 +190,24 @@ def _tree_of(name: str) -> RenderedTree:
                        [Artifact("east/namespaces.yaml", "a: 1\n", Kind.MANIFESTS)])
 
 
-def test_a_symlinked_output_folder_is_replaced_not_written_through(tmp_path: Path) -> None:
+def test_a_symlinked_output_folder_is_refused_not_written_through(tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "precious").write_text("keep\n")
     root = tmp_path / "output"
     root.mkdir()
     (root / "lab").symlink_to(elsewhere, target_is_directory=True)
-    write_tree(root, _tree_of("lab"))
+    with pytest.raises(ForeignEntries) as refused:
+        write_tree(root, _tree_of("lab"))
+    assert [(p.rule, str(p.location)) for p in refused.value.problems] == [
+        ("output-link", str(root / "lab"))]
     assert [p.name for p in elsewhere.iterdir()] == ["precious"]
     assert (elsewhere / "precious").read_text() == "keep\n"
-    assert not (root / "lab").is_symlink()
-    assert (root / "lab" / "east" / "namespaces.yaml").is_file()
+    assert (root / "lab").is_symlink()  # the user's link stays until the user removes it
     assert sorted(p.name for p in root.iterdir()) == sorted(["lab", LOCK_NAME])
 
 
-def test_a_symlink_inside_the_old_tree_is_not_followed(tmp_path: Path) -> None:
+def test_a_symlink_inside_the_old_tree_is_refused_not_followed(tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "namespaces.yaml").write_text("keep\n")
@@ -215,9 +217,11 @@ def test_a_symlink_inside_the_old_tree_is_not_followed(tmp_path: Path) -> None:
     (east / "namespaces.yaml").unlink()
     east.rmdir()
     east.symlink_to(elsewhere, target_is_directory=True)
-    write_tree(root, _tree_of("lab"))
+    with pytest.raises(ForeignEntries, match="output-link"):
+        write_tree(root, _tree_of("lab"))
     assert (elsewhere / "namespaces.yaml").read_text() == "keep\n"
-    assert not east.is_symlink()
+    east.unlink()  # what the hint says to do
+    write_tree(root, _tree_of("lab"))
     assert (east / "namespaces.yaml").read_bytes().endswith(b"a: 1\n")
 
 

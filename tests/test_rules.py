@@ -59,5 +59,5 @@ def test_every_rule_has_a_bad_example() -> None:
 
 def test_meanings_are_sentences() -> None:
     for name, rule in RULES.items():
-        assert rule.stage in ("load", "schema", "check"), name
+        assert rule.stage in ("load", "schema", "check", "output"), name
         assert rule.meaning[0].isupper() and rule.meaning.endswith("."), name

@@ -23,6 +23,8 @@ from generator.api import differences
 from generator.artifacts import Artifact, Kind, RenderedTree, render_tree
 from generator.output import tree as tree_module
 from generator.output.tree import (
+    LINK,
+    SPECIAL_FILE,
     Difference,
     DifferenceKind,
     Skipped,
@@ -118,11 +120,11 @@ def test_walk_collects_links_fifos_and_sockets_without_opening_them(
         found = walk(folder)
     assert [f.path for f in found.files] == ["a.yaml", "east/b.yaml"]
     assert found.skipped == (
-        Skipped("dangling", "a symbolic link"),
-        Skipped("east/folder-link", "a symbolic link"),
-        Skipped("east/pipe", "a FIFO"),
-        Skipped("east/sock", "a socket"),
-        Skipped("file-link", "a symbolic link"),
+        Skipped("dangling", "a symbolic link", LINK),
+        Skipped("east/folder-link", "a symbolic link", LINK),
+        Skipped("east/pipe", "a FIFO", SPECIAL_FILE),
+        Skipped("east/sock", "a socket", SPECIAL_FILE),
+        Skipped("file-link", "a symbolic link", LINK),
     )
     # Only the two real folders were listed; nothing was opened, least of all the FIFO.
     assert sorted(opened) == [str(folder), str(folder / "east")]
@@ -135,7 +137,7 @@ def test_a_linked_folder_is_skipped_whole(tmp_path: Path, opened: list[str]) -> 
     (tmp_path / "lab").symlink_to(real, target_is_directory=True)
     found = walk(tmp_path / "lab")
     assert found.files == ()
-    assert found.skipped == (Skipped("", "a symbolic link, not a folder"),)
+    assert found.skipped == (Skipped("", "a symbolic link, not a folder", LINK),)
     assert opened == []
 
 

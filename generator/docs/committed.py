@@ -3,7 +3,9 @@
 The files are listed from MANIFEST.json (with the kind of each); their contents stay on disk
 until a page shows them, so a topology with tens of thousands of files costs little memory.
 When the folder is missing the files are rendered in memory instead and the pages say they are
-not committed.
+not committed. The folder is found as every command finds it (:mod:`generator.output.reading`):
+only regular files the walk found are ever read, never through a link and never a FIFO or a
+device; anything else is a located problem the site reports, and a page says it is not shown.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from ..artifacts import MANIFEST
+from ..errors import Problem
 from ..model import Topology
-from ..output.tree import Difference, compare
+from ..output.reading import look
+from ..output.tree import Difference, Walk, compare, read_regular
 
 _LANGUAGES = {
     ".yaml": "yaml",
@@ -31,6 +35,7 @@ _LANGUAGES = {
 
 MANIFEST_KIND = "index of generated files"
 MISSING_ON_DISK = b"(listed in MANIFEST.json but missing on disk)\n"
+NOT_SHOWN = b"(not a regular file meshgen wrote: not shown)\n"
 
 
 class Status(str, enum.Enum):
@@ -54,7 +59,8 @@ class GeneratedFile:
     source: Path | None = None
     """Where the committed file is read from; None for a file rendered in memory."""
     rendered: bytes = b""
-    """The contents of a file rendered in memory (``source`` is None)."""
+    """The contents of a file rendered in memory, or what is shown instead of a listed file
+    that is not on disk as a regular file (``source`` is None)."""
 
     @property
     def group(self) -> str:
@@ -71,7 +77,7 @@ class GeneratedFile:
         if self.source is None:
             return self.rendered
         try:
-            return self.source.read_bytes()
+            return read_regular(str(self.source))
         except OSError:
             return MISSING_ON_DISK
 
@@ -83,8 +89,7 @@ class GeneratedFile:
         if self.source is None:
             return _decode(self.rendered[:200])
         try:
-            with self.source.open("rb") as handle:
-                return _decode(handle.read(200))
+            return _decode(read_regular(str(self.source), 200))
         except OSError:
             return ""
 
@@ -97,6 +102,8 @@ class OutputState:
     differences: tuple[Difference, ...] = ()
     failure: str = ""
     """Why the topology could not be rendered for comparison, when it could not."""
+    problems: tuple[Problem, ...] = ()
+    """Entries of the folder meshgen did not write (links, FIFOs, ...), never read."""
 
     @cached_property
     def _paths(self) -> frozenset[str]:
@@ -143,32 +150,32 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _size(path: Path) -> int:
+def read_committed(found: Walk) -> tuple[GeneratedFile, ...] | None:
+    """Files listed in the walked folder's MANIFEST.json (and the manifest), or None without
+    one. A listed path that is not a regular file of the folder is shown as missing, or as
+    not shown when it is something meshgen did not write; it is never opened."""
     try:
-        return path.stat().st_size
-    except OSError:
-        return len(MISSING_ON_DISK)
-
-
-def read_committed(folder: Path) -> tuple[GeneratedFile, ...] | None:
-    """Files listed in ``folder/MANIFEST.json`` (and the manifest), or None without one."""
-    manifest_path = folder / MANIFEST
-    try:
-        manifest = json.loads(manifest_path.read_bytes())
+        manifest = json.loads(found.read(MANIFEST))
     except (OSError, ValueError):
         return None
     listed = manifest.get("files") if isinstance(manifest, dict) else None
     if not isinstance(listed, dict):
         return None
+    foreign = {skipped.path for skipped in found.skipped}
     files = []
-    for path, entry in sorted(listed.items()):
+    for path, entry in [*sorted(listed.items()), (MANIFEST, {"kind": MANIFEST_KIND})]:
         kind = entry.get("kind", "text") if isinstance(entry, dict) else "text"
+        on_disk = found.by_path.get(path)
+        if on_disk is not None:
+            files.append(GeneratedFile(str(path), str(kind), on_disk.size,
+                                       Path(found.location(on_disk))))
+            continue
         # MANIFEST.json is not trusted to keep its paths inside the folder (or to name files).
         if (not path or path.startswith("/") or "\x00" in path
                 or ".." in PurePosixPath(path).parts):
             continue
-        files.append(GeneratedFile(str(path), str(kind), _size(folder / path), folder / path))
-    files.append(GeneratedFile(MANIFEST, MANIFEST_KIND, _size(manifest_path), manifest_path))
+        shown = NOT_SHOWN if path in foreign else MISSING_ON_DISK
+        files.append(GeneratedFile(str(path), str(kind), len(shown), rendered=shown))
     return tuple(files)
 
 
@@ -179,24 +186,27 @@ def output_state(output_root: Path, name: str, topology: Topology | None) -> Out
     """
     from ..api import render
 
-    folder = output_root / name
-    committed = read_committed(folder)
+    found = look(output_root, [name])
+    walked = found.walks[name]
+    folder = walked.folder
+    committed = read_committed(walked)
     if topology is None:
         return OutputState(folder, Status.UNCHECKED if committed else Status.MISSING,
-                           committed or ())
+                           committed or (), problems=found.problems)
     try:
         tree = render(topology)
     except Exception as exc:  # one broken target must not take the whole site down
         failure = f"rendering failed: {type(exc).__name__}: {exc}"
         return OutputState(folder, Status.UNCHECKED if committed else Status.MISSING,
-                           committed or (), failure=failure)
+                           committed or (), failure=failure, problems=found.problems)
     if committed is None:
         rendered = tuple(
             GeneratedFile(path, tree.kinds.get(path, MANIFEST_KIND), len(data), rendered=data)
             for path, data in tree.files.items()
         )
-        return OutputState(folder, Status.MISSING, rendered)
+        return OutputState(folder, Status.MISSING, rendered, problems=found.problems)
     # Which files differ, not how: a line diff of a large script is slow, and the pages only
     # name the files.
-    found = compare(folder, tree).differences
-    return OutputState(folder, Status.STALE if found else Status.CURRENT, committed, found)
+    differences = compare(folder, tree, found=walked).differences
+    return OutputState(folder, Status.STALE if differences else Status.CURRENT, committed,
+                       differences, problems=found.problems)

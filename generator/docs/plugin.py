@@ -28,6 +28,7 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
+from ..errors import Location, Problem
 from .ahead import Ahead
 from .cli_page import cli_page
 from .deferred import Block, Deferred, fill, made
@@ -108,6 +109,8 @@ class MeshgenPlugin(BasePlugin[MeshgenConfig]):  # type: ignore[no-untyped-call]
                 f"# {md_text(doc.name)}\n", _overview_maker(doc, limits, pages))
             for warning in doc.render_failures:
                 log.warning(f"{doc.display}: {warning}")
+            for problem in doc.output.problems:  # never read, never shown: strict fails
+                log.warning(_relative(problem, self.project).format())
         if config.nav is not None:
             config.nav = [self._expand(item) for item in config.nav]
         return config
@@ -222,6 +225,17 @@ class MeshgenPlugin(BasePlugin[MeshgenConfig]):  # type: ignore[no-untyped-call]
             if path.is_dir():
                 server.watch(str(path))
         return server
+
+
+def _relative(problem: Problem, project: Path) -> Problem:
+    """The problem located relative to the project folder, as the command line shows it."""
+    if problem.location is None:
+        return problem
+    try:
+        shown = Path(problem.location.file).relative_to(project).as_posix()
+    except ValueError:
+        return problem
+    return problem.located(Location(shown))
 
 
 def _ready(markdown: str) -> Generated:

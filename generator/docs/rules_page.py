@@ -11,6 +11,10 @@ STAGES = (
     ("schema", "Its shape", "Checked against the topology schema; every mistake is reported."),
     ("check", "What it means", "Semantic rules, all run together; a rule that needs a whole "
      "section stands aside while that section has schema errors."),
+    ("output", "The output folder", "meshgen writes regular files and folders only. `build`, "
+     "`check`, `diff`, `verify` and `docs` report anything else in a topology's output folder "
+     "as `output/<name>/<path>: error[rule]`, without opening it, and exit 1; `build` then "
+     "writes nothing until it is removed."),
 )
 
 

@@ -11,6 +11,7 @@ renders and compares bytes.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -19,7 +20,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .. import __version__
-from .tree import walk
+from ..errors import InputError
+from .folders import folders_in
+from .tree import read_regular, walk
 
 RECORD = ".meshgen-record.json"
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -65,9 +68,9 @@ def _key(path: Path) -> str:
 
 def _load(output: Path) -> dict[str, object]:
     try:
-        record = json.loads((output / RECORD).read_text("utf-8"))
+        record = json.loads(read_regular(str(output / RECORD)))
     except (OSError, ValueError):
-        return {}
+        return {}  # none, or not a regular file: never up to date
     return record if isinstance(record, dict) else {}
 
 
@@ -91,8 +94,11 @@ def unchanged(paths: Sequence[Path], output: Path, prune: bool) -> list[tuple[st
         done.append((name, len(entry["files"])))
     if prune:
         names = {name for name, _ in done}
-        if any(d.is_dir() and not d.name.startswith(".") and d.name not in names
-               for d in output.iterdir()):
+        try:
+            others = set(folders_in(output)) - names
+        except InputError:
+            return None
+        if others:
             return None  # maybe a folder whose topology is gone: let the build decide
     return done
 
@@ -100,6 +106,10 @@ def unchanged(paths: Sequence[Path], output: Path, prune: bool) -> list[tuple[st
 def remember(paths: Iterable[Path], names: Iterable[str], digests: Iterable[str],
              output: Path) -> None:
     """Record what a successful build wrote (best effort: a failure only costs a rebuild).
+
+    Called while the build still holds the output folder's lock, right after its trees were
+    swapped in (and :func:`forget` before the first swap), so the record can only describe
+    trees that are on disk: another build's trees cannot come in between.
 
     ``digests`` are the sha256 of the bytes each topology was built from, not of the file as
     it is now: a file edited during the build must not be recorded as built.
@@ -110,13 +120,22 @@ def remember(paths: Iterable[Path], names: Iterable[str], digests: Iterable[str]
         if stats is not None:
             entries[_key(path)] = {"sha256": digest, "name": name, "files": stats}
     record = {"fingerprint": fingerprint(), "topologies": entries}
-    temporary = output / f"{RECORD}.{os.getpid()}"
+    import tempfile  # not on the quick path of an unchanged rebuild
+
     try:
-        temporary.write_text(json.dumps(record, sort_keys=True), "utf-8")
+        fd, temporary = tempfile.mkstemp(prefix=f"{RECORD}.", dir=output)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, sort_keys=True))
+        os.chmod(temporary, 0o644)
         os.replace(temporary, output / RECORD)
     except OSError:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
 
 
 def forget(output: Path) -> None:
+    """Drop the record before a tree is swapped: no record is never wrong."""
     (output / RECORD).unlink(missing_ok=True)

@@ -3,7 +3,9 @@
 The walk finds regular files only. It reads nothing but the folder listings and each entry's
 own status (``lstat``): a symbolic link, FIFO, socket or device is never opened or followed,
 and a folder that cannot be listed is not entered. Each such entry is collected in
-:attr:`Walk.skipped`, the one place that says what the walk passed over.
+:attr:`Walk.skipped`, the one place that says what the walk passed over, with the rule that
+names it (:mod:`.folders` turns them into located problems). A file is read only through
+:func:`read_regular`, which never follows a link nor waits on a FIFO.
 
 The comparison says how a folder differs from a :class:`~generator.artifacts.RenderedTree`,
 one file at a time: sizes first, then bytes, then permission bits, so only one file's bytes
@@ -17,6 +19,7 @@ import errno
 import os
 import stat
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from ..enums import StrEnum
@@ -67,12 +70,20 @@ class FileEntry:
         return self.mode & 0o777
 
 
+LINK = "output-link"
+SPECIAL_FILE = "output-special-file"
+NOT_FOLDER = "output-not-folder"
+
+
 @dataclass(frozen=True, slots=True)
 class Skipped:
-    """An entry the walk did not read: ``path`` ('' for the folder itself) and what it is."""
+    """An entry the walk did not read: ``path`` ('' for the folder itself), what it is, and the
+    rule that names it ('' for a folder that could not be listed: an I/O error, not an entry
+    meshgen did not write)."""
 
     path: str
     what: str
+    rule: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,17 +97,34 @@ class Walk:
     def location(self, entry: FileEntry) -> str:
         return f"{self.folder}/{entry.path}"
 
+    @cached_property
+    def by_path(self) -> dict[str, FileEntry]:
+        return {entry.path: entry for entry in self.files}
 
-def _what(mode: int) -> str:
+    def read(self, path: str, limit: int | None = None) -> bytes:
+        """The bytes of ``path``, a regular file the walk found (at most ``limit`` of them);
+        OSError for anything else, without opening it."""
+        entry = self.by_path.get(path)
+        if entry is None:
+            raise FileNotFoundError(errno.ENOENT, "not a regular file of the folder", path)
+        return read_regular(self.location(entry), limit)
+
+
+def skipped_entry(path: str, mode: int, suffix: str = "") -> Skipped:
+    """What the walk records for an entry of status ``mode`` that is not a folder."""
     if stat.S_ISLNK(mode):
-        return "a symbolic link"
+        return Skipped(path, "a symbolic link" + suffix, LINK)
+    if stat.S_ISREG(mode):
+        return Skipped(path, "a file" + suffix, NOT_FOLDER)
     if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
+        what = "a FIFO"
+    elif stat.S_ISSOCK(mode):
+        what = "a socket"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        what = "a device"
+    else:
+        what = "not a regular file"
+    return Skipped(path, what + suffix, SPECIAL_FILE)
 
 
 def walk(folder: Path) -> Walk:
@@ -110,7 +138,7 @@ def walk(folder: Path) -> Walk:
     except OSError as exc:
         return Walk(folder, (), (Skipped("", f"a folder that cannot be read ({exc.strerror})"),))
     if not stat.S_ISDIR(top.st_mode):
-        return Walk(folder, (), (Skipped("", f"{_what(top.st_mode)}, not a folder"),))
+        return Walk(folder, (), (skipped_entry("", top.st_mode, ", not a folder"),))
     stack = [(os.fspath(folder), "")]
     while stack:
         directory, prefix = stack.pop()
@@ -133,20 +161,31 @@ def walk(folder: Path) -> Walk:
             if stat.S_ISREG(info.st_mode):
                 files.append(FileEntry(rel, info.st_size, info.st_mtime_ns, info.st_mode))
             else:
-                skipped.append(Skipped(rel, _what(info.st_mode)))
+                skipped.append(skipped_entry(rel, info.st_mode))
     files.sort(key=lambda f: f.path)
     skipped.sort(key=lambda s: s.path)
     return Walk(folder, tuple(files), tuple(skipped))
 
 
-def read_regular(location: str) -> bytes:
-    """The bytes of a regular file, never through a symbolic link and never blocking on a FIFO
-    that took the file's place after the walk; OSError otherwise."""
-    fd = os.open(location, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
+
+
+def read_regular(location: str, limit: int | None = None) -> bytes:
+    """The bytes of a regular file (at most ``limit`` of them), never through a symbolic link
+    and never blocking on a FIFO or reading a device that took the file's place after the
+    walk; OSError otherwise."""
+    if not _NOFOLLOW and os.path.islink(location):  # Windows: no O_NOFOLLOW
+        raise OSError(errno.ELOOP, "a symbolic link", location)
+    fd = os.open(location, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _BINARY
+                 | getattr(os, "O_CLOEXEC", 0))
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise OSError(errno.EINVAL, "not a regular file", location)
+        if limit is not None:
+            return os.read(fd, limit)
         chunks = [os.read(fd, info.st_size + 1)]
         while chunks[-1]:  # until the end, should the file have grown since
             chunks.append(os.read(fd, 1 << 20))
@@ -168,12 +207,15 @@ class Comparison:
     (whose files are then all missing)."""
 
 
-def compare(folder: Path, tree: RenderedTree, diffs: bool = False) -> Comparison:
+def compare(folder: Path, tree: RenderedTree, diffs: bool = False,
+            found: Walk | None = None) -> Comparison:
     """How ``folder`` differs from ``tree``; with ``diffs``, each difference carries its diff.
+    ``found`` is the walk of ``folder`` when the caller has made it already.
 
     Without diffs a file whose size differs is not read at all.
     """
-    found = walk(folder)
+    if found is None:
+        found = walk(folder)
     label = f"{folder.parent.name}/{tree.name}"
     out: list[Difference] = []
     unchanged: set[str] = set()

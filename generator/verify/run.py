@@ -37,6 +37,8 @@ import yaml
 from ..artifacts import MANIFEST, Chart, Kind
 from ..errors import InputError, UsageError, dotted
 from ..inputs.loader import FastLoader
+from ..output.reading import look
+from ..output.tree import Walk
 from .crds import CrdVersion, read_crds
 from .gitops import GitOpsSchemas
 from .kube import KUBERNETES_VERSION, KubernetesSchemas, Validator, kubernetes_schemas
@@ -203,10 +205,10 @@ class _File:
     documents: list[Any]
 
 
-def _manifest_entries(folder: Path) -> dict[str, str]:
-    manifest = folder / MANIFEST
+def _manifest_entries(found: Walk) -> dict[str, str]:
+    manifest = found.folder / MANIFEST
     try:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
+        data = json.loads(found.read(MANIFEST))
     except FileNotFoundError:
         raise InputError(f"{manifest} is missing; run meshgen build first") from None
     except (OSError, ValueError) as exc:
@@ -217,12 +219,13 @@ def _manifest_entries(folder: Path) -> dict[str, str]:
     return {str(path): str((entry or {}).get("kind", "")) for path, entry in files.items()}
 
 
-def _read_folder(root: Path, name: str, report: VerifyReport,
+def _read_folder(name: str, found: Walk, report: VerifyReport,
                  kinds: dict[str, str]) -> list[_File]:
-    """The object files of one output folder; ``kinds`` gets the kind of every file."""
-    folder = root / name
+    """The object files of one output folder; ``kinds`` gets the kind of every file. Only
+    regular files the walk found are read: a path MANIFEST.json names that is anything else
+    (or outside the folder) counts as missing."""
     out = []
-    for path, named in sorted(_manifest_entries(folder).items()):
+    for path, named in sorted(_manifest_entries(found).items()):
         shown = f"{name}/{path}"
         kinds[shown] = named
         report.files += 1
@@ -235,7 +238,7 @@ def _read_folder(root: Path, name: str, report: VerifyReport,
             report.skipped.append((shown, "not Kubernetes objects"))
             continue
         try:
-            text = (folder / path).read_text(encoding="utf-8")
+            text = found.read(path).decode("utf-8")
             documents = [d for d in yaml.load_all(text, Loader=FastLoader) if d is not None]
         except FileNotFoundError:
             report.findings.append(Finding(shown, 1, "-", "", "listed in MANIFEST.json but "
@@ -404,7 +407,10 @@ def verify_output(output_dir: Path, names: Sequence[str], crds: Path | None = No
     started = time.perf_counter()
     sources = find_sources(crds, strongswan_values, environ, gitops_schemas)
     kinds: dict[str, str] = {}
-    files = [f for name in names for f in _read_folder(output_dir, name, report, kinds)]
+    folders = look(output_dir, names)
+    folders.refuse_foreign()
+    files = [f for name in names
+             for f in _read_folder(name, folders.walks[name], report, kinds)]
     # Before the schemas are loaded: a usage error is quick.
     _require_crds(files, sources)
     _require_gitops(files, sources)
