@@ -104,7 +104,11 @@ class Writer:
             return report
         try:
             staging = _stage(self.root, target, tree, comparison.unchanged)
-            _swap_in(staging, target)
+            try:
+                _swap_in(staging, target)
+            except OSError:
+                _remove(staging)
+                raise
         except OSError as exc:
             raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
         pause("swapped")
