@@ -10,7 +10,8 @@ Each stage runs ``python -m generator ...`` as its own process in a scratch proj
 ``MESHGEN_ISTIO_CRDS``, ``MESHGEN_STRONGSWAN_VALUES`` and ``MESHGEN_GITOPS_SCHEMAS``, or a
 ``shared/reference`` folder beside the project. The
 refusal of bad input runs every case of the tests' bad-input corpus (``tests/bad/`` and the
-cases the tests make, such as a 50 MB file), so it needs the test extras installed.
+cases the tests make, such as a 50 MB file), and so does the refusal of the hostile output
+folders (links, FIFOs and devices planted under ``output/``) by every command.
 """
 
 from __future__ import annotations
@@ -210,6 +211,42 @@ def bad_input() -> list[str]:
     return rows
 
 
+def hostile_output() -> list[str]:
+    """Each command refusing every case of the tests' hostile output folders (links, FIFOs,
+    sockets, devices planted under output/): the slowest run and the largest peak. A FIFO
+    waited on or a /dev/zero read would show here as a run that never ends."""
+    import pytest
+
+    from tests.helpers import HOSTILE_OUTPUT, VALID, make_project, plant_hostile
+
+    built = make_project(RUN / "hostile" / "built", {"lab.yaml": VALID}, built=("lab.yaml",))
+    commands = {"build": (), "check": (), "diff": (), "verify": (), "docs": ("-d", "site")}
+    slowest: dict[str, tuple[float, str]] = {}
+    largest = (0.0, "")
+    wrong: list[str] = []
+    for name, hostile in HOSTILE_OUTPUT.items():
+        work = RUN / "hostile" / name
+        shutil.copytree(built, work, symlinks=True)
+        try:
+            plant_hostile(work, hostile)
+        except pytest.skip.Exception:  # a device node needs root: left out without it
+            continue
+        for command, extra in commands.items():
+            run = measure(meshgen(command, *extra), work)
+            if run.code != 1:
+                wrong.append(f"{command} {name}: exit {run.code}")
+            slowest[command] = max(slowest.get(command, (0.0, "")), (run.seconds, name))
+            largest = max(largest, (run.peak_mb, f"{name}, {command}"))
+    rows = [f"| hostile output/ ({len(HOSTILE_OUTPUT)} cases): `meshgen {command}`, slowest | "
+            f"{seconds:.2f} s ({name}) | target < {5 if command == 'docs' else 1} s |"
+            for command, (seconds, name) in slowest.items()]
+    rows.append(f"| hostile output/: peak memory, largest | {largest[0]:.0f} MB ({largest[1]}) "
+                "| target < 200 MB |")
+    if wrong:
+        rows.append(f"| hostile output/: not refused with exit 1 | {'; '.join(wrong)} | none |")
+    return rows
+
+
 def case(name: str, env: dict[str, str] | None, docs: bool) -> tuple[str, float]:
     data = synthetic(*CASES[name])
     clusters, primaries, vpn = CASES[name][:3]
@@ -274,7 +311,7 @@ def main() -> int:
     env = reference_env()
     print(f"Machine: {machine()}\n")
     print("| measure | result | target |\n|---|---|---|")
-    for row in startup() + seed() + bad_input():
+    for row in startup() + seed() + bad_input() + hostile_output():
         print(row, flush=True)
     print("\nEach cell: wall time / peak memory of the process.\n")
     print("| topology | files | validate | build (cold) | build (unchanged) | check | verify "
