@@ -25,7 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -177,6 +177,36 @@ def seed(runs: int = 5) -> list[str]:
     ]
 
 
+@dataclass
+class Refusals:
+    """Runs that must each refuse (exit 1): the slowest of each command, the largest peak,
+    and any that did not refuse (the tests say why)."""
+
+    title: str
+    short: str
+    slowest: dict[str, tuple[float, str]] = field(default_factory=dict)
+    largest: tuple[float, str] = (0.0, "")
+    wrong: list[str] = field(default_factory=list)
+
+    def add(self, command: str, case: str, run: Run) -> None:
+        if run.code != 1:
+            self.wrong.append(f"{command} {case}: exit {run.code}")
+        self.slowest[command] = max(self.slowest.get(command, (0.0, "")), (run.seconds, case))
+        self.largest = max(self.largest, (run.peak_mb, f"{case}, {command}"))
+
+    def rows(self, seconds: dict[str, float] | None = None) -> list[str]:
+        targets = seconds or {}
+        rows = [f"| {self.title}: `meshgen {command}`, slowest | {took:.2f} s ({case}) "
+                f"| target < {targets.get(command, 1):g} s |"
+                for command, (took, case) in self.slowest.items()]
+        rows.append(f"| {self.short}: peak memory, largest | {self.largest[0]:.0f} MB "
+                    f"({self.largest[1]}) | target < 200 MB |")
+        if self.wrong:
+            rows.append(f"| {self.short}: not refused with exit 1 | {'; '.join(self.wrong)} "
+                        "| none |")
+        return rows
+
+
 def bad_input() -> list[str]:
     """``validate`` and ``build`` refusing every case of the bad-input corpus: the slowest run
     of each command and the largest peak (the tests check what is reported, this how fast)."""
@@ -189,26 +219,13 @@ def bad_input() -> list[str]:
     (work / "valid" / "lab.yaml").write_text(VALID, encoding="utf-8")
     built = measure(meshgen("build", "-q", "-o", "output", "valid/lab.yaml"), work)
     assert built.code == 0, "the valid topology of the tests did not build"
-    slowest: dict[str, tuple[float, str]] = {}
-    largest = (0.0, "")
-    wrong: list[str] = []
+    refusals = Refusals(f"bad input ({len(BAD_CASES)} files)", "bad input")
     for name in BAD_CASES:
         path, _ = write_case(name, work / "topologies")
         shown = f"topologies/{path.name}"
         for command in (("validate", shown), ("build", shown, "-o", "output")):
-            run = measure(meshgen(*command), work)
-            if run.code != 1:  # a refusal exits 1; the tests say why it did not
-                wrong.append(f"{command[0]} {name}: exit {run.code}")
-            slowest[command[0]] = max(slowest.get(command[0], (0.0, "")), (run.seconds, name))
-            largest = max(largest, (run.peak_mb, f"{name}, {command[0]}"))
-    rows = [f"| bad input ({len(BAD_CASES)} files): `meshgen {command}`, slowest | "
-            f"{seconds:.2f} s ({name}) | target < 1 s |"
-            for command, (seconds, name) in slowest.items()]
-    rows.append(f"| bad input: peak memory, largest | {largest[0]:.0f} MB ({largest[1]}) "
-                "| target < 200 MB |")
-    if wrong:
-        rows.append(f"| bad input: not refused with exit 1 | {'; '.join(wrong)} | none |")
-    return rows
+            refusals.add(command[0], name, measure(meshgen(*command), work))
+    return refusals.rows()
 
 
 def hostile_output() -> list[str]:
@@ -221,9 +238,7 @@ def hostile_output() -> list[str]:
 
     built = make_project(RUN / "hostile" / "built", {"lab.yaml": VALID}, built=("lab.yaml",))
     commands = {"build": (), "check": (), "diff": (), "verify": (), "docs": ("-d", "site")}
-    slowest: dict[str, tuple[float, str]] = {}
-    largest = (0.0, "")
-    wrong: list[str] = []
+    refusals = Refusals(f"hostile output/ ({len(HOSTILE_OUTPUT)} cases)", "hostile output/")
     for name, hostile in HOSTILE_OUTPUT.items():
         work = RUN / "hostile" / name
         shutil.copytree(built, work, symlinks=True)
@@ -232,19 +247,8 @@ def hostile_output() -> list[str]:
         except pytest.skip.Exception:  # a device node needs root: left out without it
             continue
         for command, extra in commands.items():
-            run = measure(meshgen(command, *extra), work)
-            if run.code != 1:
-                wrong.append(f"{command} {name}: exit {run.code}")
-            slowest[command] = max(slowest.get(command, (0.0, "")), (run.seconds, name))
-            largest = max(largest, (run.peak_mb, f"{name}, {command}"))
-    rows = [f"| hostile output/ ({len(HOSTILE_OUTPUT)} cases): `meshgen {command}`, slowest | "
-            f"{seconds:.2f} s ({name}) | target < {5 if command == 'docs' else 1} s |"
-            for command, (seconds, name) in slowest.items()]
-    rows.append(f"| hostile output/: peak memory, largest | {largest[0]:.0f} MB ({largest[1]}) "
-                "| target < 200 MB |")
-    if wrong:
-        rows.append(f"| hostile output/: not refused with exit 1 | {'; '.join(wrong)} | none |")
-    return rows
+            refusals.add(command, name, measure(meshgen(command, *extra), work))
+    return refusals.rows(seconds={"docs": 5})
 
 
 def case(name: str, env: dict[str, str] | None, docs: bool) -> tuple[str, float]:
