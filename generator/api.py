@@ -31,6 +31,8 @@ from .inputs.project import DNS_LABEL_MAX, default_topologies, is_dns_label
 TYPE_CHECKING = False  # typing itself is not imported: an unchanged rebuild comes this way
 if TYPE_CHECKING:
     from .artifacts import RenderedTree
+    from .docs.site import SiteAddress
+    from .inputs.loader import SourceDocument
     from .model import Topology
     from .output.tree import Difference
     from .output.writer import WriteReport
@@ -60,25 +62,46 @@ class CheckedTopology:
 
 def check_file(path: Path, display: str | None = None) -> CheckedTopology:
     """Load, schema-check, model and semantically check one topology file."""
-    from .catalog import catalogs
-    from .checks import run_checks
     from .inputs.loader import LoadFailed, read_source
-    from .inputs.schema import validate_structure
-    from .model import build_model
 
     shown = display if display is not None else str(path)
     try:
         document = read_source(path, shown)
     except LoadFailed as failed:
         return CheckedTopology(shown, None, tuple(sorted(failed.problems, key=sort_key)))
-    problems = validate_structure(document.data)
+    return _check_document(document, path.name)
+
+
+def check_source(raw: bytes, display: str, source: str) -> CheckedTopology:
+    """The same as :func:`check_file`, for a topology's bytes read some other way (from a
+    git revision, say); ``source`` is its file name, as generated headers give it."""
+    from .inputs.loader import LoadFailed, parse_source
+
+    try:
+        document = parse_source(raw, display)
+    except LoadFailed as failed:
+        return CheckedTopology(display, None, tuple(sorted(failed.problems, key=sort_key)))
+    return _check_document(document, source)
+
+
+def _check_document(document: SourceDocument, source: str) -> CheckedTopology:
+    from .catalog import catalogs
+    from .checks import run_checks
+    from .inputs.schema import validate_structure
+    from .model import build_model
+
+    lost = document.lost
+    # The loader reported each value it left out; what the schema says of its absence would
+    # repeat that.
+    problems = [*document.problems, *(p for p in validate_structure(document.data)
+                                      if not any(p.path[:len(at)] == at for at in lost))]
     # Unknown fields are ignored by the model, so they don't take their entry out of it.
-    broken = frozenset(p.path for p in problems
-                       if p.severity is Severity.ERROR and p.rule != "unknown-field")
-    topology = build_model(document.data, catalogs(), broken, path.name, document.sha256)
+    broken = lost | frozenset(p.path for p in problems
+                              if p.severity is Severity.ERROR and p.rule != "unknown-field")
+    topology = build_model(document.data, catalogs(), broken, source, document.sha256)
     problems = problems + run_checks(topology)
     located = sorted((document.locate_problem(p) for p in problems), key=sort_key)
-    return CheckedTopology(shown, topology, tuple(located))
+    return CheckedTopology(document.display, topology, tuple(located))
 
 
 def check_files(paths: Sequence[Path]) -> list[CheckedTopology]:
@@ -250,6 +273,14 @@ def verify(paths: Sequence[Path], output: Path, crds: Path | None = None,
                          gitops_schemas=gitops_schemas)
 
 
+def published_site() -> SiteAddress | None:
+    """Where the project's documentation site is published (``site_url`` in ``mkdocs.yml``),
+    for links to its pages (each rule's explanation); None when it names no address."""
+    from .docs.site import project_site
+
+    return project_site()
+
+
 def schema_text() -> str:
     """The JSON Schema of topology files, as ``meshgen schema`` prints it."""
     from .inputs.schema import schema_text as text
@@ -294,9 +325,11 @@ __all__ = [
     "check",
     "check_file",
     "check_files",
+    "check_source",
     "default_topologies",
     "differences",
     "new_topology",
+    "published_site",
     "render",
     "require_valid",
     "schema_text",

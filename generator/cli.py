@@ -20,6 +20,8 @@ TYPE_CHECKING = False  # typing itself is not imported: it would slow the quick 
 if TYPE_CHECKING:
     from typing import Any
 
+    from .errors import Problem
+
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
 DESCRIPTION = """\
@@ -202,13 +204,25 @@ def _validate(args: argparse.Namespace) -> int:
         ]
         print(json.dumps(report, indent=2))
     else:
+        explain = _rule_pages()
         for r in results:
             for problem in r.problems:
-                print(problem.format())
+                print(explain(problem))
         for r in results:
             print(f"{r.display}: {_verdict(len(r.errors), len(r.warnings))}",
                   file=sys.stderr)
     return EXIT_INVALID if failed else EXIT_OK
+
+
+def _rule_pages() -> Callable[[Problem], str]:
+    """How a problem is printed: as it formats itself, followed by the page of its rule on
+    the project's published site when ``mkdocs.yml`` names one (``site_url``)."""
+    from .api import published_site
+
+    site = published_site()
+    if site is None:
+        return lambda problem: problem.format()
+    return lambda problem: f"{problem.format()}\n    see: {site.rule(problem.rule)}"
 
 
 def _verdict(errors: int, warnings: int) -> str:
@@ -325,8 +339,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(args)
     except TopologyInvalid as exc:
+        explain = _rule_pages()
         for problem in exc.problems:
-            print(problem.format(), file=sys.stderr)
+            print(explain(problem), file=sys.stderr)
         print(f"meshgen: {len(exc.errors)} error(s); nothing was written", file=sys.stderr)
         return exc.exit_code
     except ForeignEntries as exc:

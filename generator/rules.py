@@ -30,10 +30,12 @@ RULES: dict[str, Rule] = {
                                 "never closed, ...)."),
     "multi-document": Rule("load", "The file holds more than one YAML document (---)."),
     "not-a-mapping": Rule("load", "The file is empty, or its top level is not a mapping."),
-    "duplicate-key": Rule("load", "A mapping has the same key twice; YAML would silently keep "
-                                  "the last one."),
+    "duplicate-key": Rule("load", "A mapping has the same key twice. Other YAML tools would "
+                                  "silently keep the last value; meshgen reads the first and "
+                                  "goes on."),
     "non-string-key": Rule("load", "A mapping key is itself a list or mapping."),
-    "unsupported-tag": Rule("load", "An explicit YAML tag such as !!python/object or !!binary."),
+    "unsupported-tag": Rule("load", "An explicit YAML tag such as !!python/object or "
+                                    "!!binary; the value is left out and reading goes on."),
     "alias-bomb": Rule("load", f"Aliases expand to more than {MAX_ALIAS_NODES:,} nodes."),
     "recursive-alias": Rule("load", "An alias refers to a node that contains it."),
     "too-deep": Rule("load", f"Nesting deeper than {MAX_DEPTH} levels."),
@@ -66,6 +68,8 @@ RULES: dict[str, Rule] = {
                                     "one address; give the link its own listenAddress."),
     "unknown-reference": Rule("check", "A name that refers to nothing: a cluster, primary, "
                                        "workload, service, version or initiator."),
+    "version-not-deployed": Rule("check", "A traffic stage routes to a version the app "
+                                          "defines but no cluster runs."),
     "duplicate-link": Rule("check", "Two VPN links join the same two clusters."),
     "link-subnet-overlap": Rule("check", "The two sides of a tunnel overlap, so it would carry "
                                          "nothing; renumber, or NAT with the chart's "

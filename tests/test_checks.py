@@ -161,6 +161,28 @@ def test_checks_stand_aside_when_a_section_is_incomplete(tmp_path: Path) -> None
     assert rules == {"invalid-value"}
 
 
+def test_a_broken_cluster_takes_out_its_own_checks_only(tmp_path: Path) -> None:
+    """west cannot be built (its podCIDR is a number), yet it is still the cluster the link,
+    the placement and the count of primaries mean: a second primary is reported, and nothing
+    is said to refer to a cluster that does not exist."""
+    path = tmp_path / "lab.yaml"
+    path.write_text(edit(("    role: remote\n    podCIDR: 172.30.0.0/16\n",
+                          "    role: primary\n    podCIDR: 17230  # HERE\n")))
+    found = sorted((p.rule, p.path) for p in check_file(path).errors)
+    assert found == [("primary-count", ("clusters",)),
+                     ("wrong-type", ("clusters", 1, "podCIDR"))]
+
+
+def test_a_count_of_primaries_no_unknown_role_can_change_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "lab.yaml"
+    third = ("  - name: north\n    role: primary\n    podCIDR: 10.9.0.0/16\n"
+             "    serviceCIDR: 10.8.0.0/24\n")
+    path.write_text(edit(("    role: remote\n", "    role: observer\n"),
+                         ("vpn:\n", third + "vpn:\n")))
+    assert sorted(p.rule for p in check_file(path).errors) == ["invalid-value",
+                                                               "primary-count"]
+
+
 @pytest.mark.parametrize(
     ("proposal", "kind", "ok"),
     [

@@ -53,6 +53,32 @@ def test_validate_exit_codes(seeded: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["validate", "topologies/missing.yaml"]) == 2
 
 
+def test_each_problem_links_its_rule_when_the_site_is_published(
+        seeded: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = seeded / "topologies" / "icp-iks-bookinfo.yaml"
+    bad.write_text(bad.read_text().replace("provider: icp", "provider: gke"))
+    assert main(["validate"]) == 1
+    assert "see:" not in capsys.readouterr().out  # no site_url: nothing to link to
+    (seeded / "mkdocs.yml").write_text(
+        "site_name: x\nsite_url: https://mesh.example.org/docs\nuse_directory_urls: false\n"
+        "markdown_extensions:\n  - pymdownx.emoji:\n"
+        "      emoji_index: !!python/name:material.extensions.emoji.twemoji\n")
+    assert main(["validate"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    at = next(i for i, line in enumerate(lines) if "error[invalid-value]" in line)
+    assert lines[at + 1].startswith("    hint: did you mean 'generic'?")
+    assert lines[at + 2] == "    see: https://mesh.example.org/docs/reference/rules.html#invalid-value"
+
+
+def test_rule_pages_follow_the_sites_url_style() -> None:
+    from generator.docs.site import SiteAddress
+
+    assert SiteAddress("https://x.org/").rule("cidr-overlap") == (
+        "https://x.org/reference/rules/#cidr-overlap")
+    assert SiteAddress("https://x.org/", directory_urls=False).page("index.md") == (
+        "https://x.org/index.html")
+
+
 def test_validate_json(seeded: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = seeded / "topologies" / "icp-iks-bookinfo.yaml"
     bad.write_text(bad.read_text().replace("psk: {env: ICP_IKS_PSK}", "psk: s3cret"))

@@ -4,7 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from generator.inputs.loader import MAX_BYTES, LoadFailed, parse_source, read_source
+from generator.inputs.loader import (
+    MAX_BYTES,
+    LoadFailed,
+    SourceDocument,
+    parse_source,
+    read_source,
+)
 
 
 def load(text: str | bytes) -> object:
@@ -30,10 +36,28 @@ def test_marks_point_at_keys_and_values() -> None:
     assert str(doc.locate(("clusters", 0, "role"))) == "t.yaml:3:5"
 
 
-def test_duplicate_key_is_refused_with_both_lines() -> None:
-    rule, line, col, message = failure("name: a\nclusters: []\nname: b\n")
+def reported(text: str) -> tuple[SourceDocument, list[tuple[str, int, int, str]]]:
+    """A document that was read despite mistakes, and the mistakes."""
+    doc = parse_source(text.encode(), "t.yaml")
+    return doc, [(p.rule, p.location.line, p.location.column, p.message)
+                 for p in doc.problems if p.location is not None]
+
+
+def test_a_duplicate_key_is_reported_and_the_first_value_kept() -> None:
+    doc, problems = reported("name: a\nclusters: []\nname: b\n")
+    [(rule, line, col, message)] = problems
     assert (rule, line, col) == ("duplicate-key", 3, 1)
     assert "line 1" in message
+    assert doc.data == {"name": "a", "clusters": []}
+    assert doc.lost == frozenset()
+
+
+def test_nested_duplicate_keys_each_reported_and_reading_goes_on() -> None:
+    doc, problems = reported("clusters:\n  - name: a\n    name: b\n    role: x\n    role: y\n"
+                             "description: d\n")
+    assert [(r, line) for r, line, _, _ in problems] == [("duplicate-key", 3),
+                                                         ("duplicate-key", 5)]
+    assert doc.data == {"clusters": [{"name": "a", "role": "x"}], "description": "d"}
 
 
 def test_multi_document_file_is_refused() -> None:
@@ -79,9 +103,18 @@ def test_recursive_alias_is_refused() -> None:
     assert failure("a: &a [1, *a]\n")[0] == "recursive-alias"
 
 
-def test_unsupported_tag_is_refused() -> None:
-    rule, line, _, _ = failure("name: !!python/object:os.system x\n")
-    assert (rule, line) == ("unsupported-tag", 1)
+def test_a_value_with_an_unsupported_tag_is_reported_and_left_out() -> None:
+    doc, problems = reported("name: !!python/object:os.system x\nclusters:\n"
+                             "  - !!binary aGk=\n  - {name: b}\n")
+    assert [(r, line) for r, line, _, _ in problems] == [("unsupported-tag", 1),
+                                                         ("unsupported-tag", 3)]
+    # A list keeps its length, so the items after keep their paths.
+    assert doc.data == {"clusters": [None, {"name": "b"}]}
+    assert doc.lost == {("name",), ("clusters", 0)}
+
+
+def test_an_unsupported_tag_on_the_whole_file_stops_reading() -> None:
+    assert failure("--- !!python/object:os.system\nname: a\n")[0] == "unsupported-tag"
 
 
 def test_syntax_error_is_located() -> None:

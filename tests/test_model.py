@@ -151,6 +151,43 @@ def test_a_part_without_a_value_it_needs_is_left_out() -> None:
     assert t.incomplete == {"clusters"}
 
 
+def test_what_can_be_read_of_an_entry_left_out_is_kept() -> None:
+    data = minimal()
+    data["clusters"][1]["podCIDR"] = 7
+    data["apps"].append({"name": "broken", "catalog": "bookinfo", "placement": "east"})
+    data["vpn"].append({"between": "east", "psk": {"env": "K"}})
+    broken = frozenset({("clusters", 1, "podCIDR"), ("apps", 1, "placement"),
+                        ("vpn", 1, "between")})
+    t = built(data, broken)
+    assert [c.name for c in t.clusters] == ["east"]
+    assert [(e.section, e.at, e.name) for e in t.left_out] == [
+        ("clusters", ("clusters", 1), "west"), ("vpn", ("vpn", 1), None),
+        ("apps", ("apps", 1), "broken")]
+    west, link, app = t.left_out
+    assert west.role is not None and west.role.value == "remote"
+    assert t.role_of("west") is west.role and t.role_of("east") is t.clusters[0].role
+    assert link.between is None and t.unread("vpn", "between")
+    assert sorted(app.services or ()) == ["details", "productpage", "ratings", "reviews"]
+    assert not t.no_cluster_named("west") and t.no_cluster_named("north")
+    assert t.primary_names == ("east",) and not t.unread("clusters", "role")
+
+
+def test_a_left_out_entry_with_an_unreadable_name_makes_every_name_uncertain() -> None:
+    data = minimal()
+    data["clusters"][1]["name"] = ["west"]
+    t = built(data, frozenset({("clusters", 1, "name")}))
+    assert t.unread("clusters", "name")
+    assert not t.no_cluster_named("anything")
+
+
+def test_a_stage_loses_only_the_route_that_failed() -> None:
+    data = minimal()
+    data["traffic"][0]["routes"] = {"web": "v1", "api": {"v1": "50%"}}
+    t = built(data, frozenset({("traffic", 0, "routes", "api", "v1")}))
+    assert [r.service for r in t.traffic[0].routes] == ["web"]
+    assert t.left_out == ()
+
+
 def test_a_value_of_the_wrong_type_the_schema_did_not_name_leaves_its_part_out() -> None:
     """The schema reports one failure of a oneOf; a weight written as text next to it reaches
     the builder, which leaves the stage out instead of handing a check a string to add up."""
@@ -163,13 +200,15 @@ def test_a_value_of_the_wrong_type_the_schema_did_not_name_leaves_its_part_out()
     assert t.incomplete == {"traffic", "istio"}
 
 
-def test_a_masked_wrong_type_is_reported_not_a_crash(tmp_path: Path) -> None:
+def test_two_mistakes_in_one_list_of_rules_are_both_reported_not_a_crash(tmp_path: Path
+                                                                         ) -> None:
     data = minimal()
     data["traffic"][2]["routes"]["web"][0]["match"]["headers"]["end-user"] = {"exacxt": "j"}
     data["traffic"][2]["routes"]["web"][1]["to"] = {"v1": "50%"}
     result = checked(tmp_path, data)
-    assert [p.rule for p in result.errors] == ["unknown-field"]
-    assert result.topology is not None and "traffic" in result.topology.incomplete
+    assert [p.rule for p in result.errors] == ["unknown-field", "wrong-type"]
+    # The route that failed is left out of its stage; the stage itself stays.
+    assert result.topology is not None and result.topology.traffic[2].routes == ()
 
 
 def test_a_comparison_of_an_unknown_kind_is_left_out_and_the_rule_keeps_its_match() -> None:
@@ -184,7 +223,7 @@ def test_a_comparison_of_an_unknown_kind_is_left_out_and_the_rule_keeps_its_matc
 def test_a_bug_in_the_builder_surfaces_even_beside_schema_errors(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def buggy(i: int, raw: object) -> object:
+    def buggy(*_args: object) -> object:
         raise KeyError("a bug, not a schema failure")
 
     monkeypatch.setattr(generator.model.build, "_stage", buggy)

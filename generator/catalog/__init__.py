@@ -12,7 +12,7 @@ import functools
 from importlib import resources
 from typing import Any
 
-from ..inputs.loader import parse_source
+from ..inputs.loader import LoadFailed, parse_source
 
 
 @functools.cache
@@ -22,6 +22,8 @@ def catalogs() -> dict[str, dict[str, Any]]:
     for entry in sorted(resources.files(__name__).iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
             doc = parse_source(entry.read_bytes(), f"catalog/{entry.name}")
+            if doc.problems:
+                raise LoadFailed(list(doc.problems))
             found[entry.name.removesuffix(".yaml")] = doc.data
     return found
 

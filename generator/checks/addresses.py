@@ -100,7 +100,7 @@ def cidrs_disjoint(t: Topology) -> Iterator[Problem]:
                 b.at,
                 "pod and service ranges of one cluster must be disjoint",
             )
-    if t.istio.network is NetworkMode.FLAT:
+    if t.istio.network is NetworkMode.FLAT and not t.lost(("istio", "network")):
         groups: dict[str, list[Cluster]] = defaultdict(list)
         for c in t.clusters:
             groups[c.network].append(c)

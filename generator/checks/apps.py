@@ -2,43 +2,41 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 
 from ..errors import Problem
-from ..model import Topology
+from ..inputs.suggest import closest
+from ..model import Role, Topology
 from .registry import check, unknown_cluster
 
 
-@check("clusters")
+@check()
 def placements_resolve(t: Topology) -> Iterator[Problem]:
     for app in t.apps:
         known = app.workloads
         for placement in app.placement:
-            if t.cluster(placement.cluster) is None:
+            if t.no_cluster_named(placement.cluster):
                 yield unknown_cluster(t, placement.cluster, placement.at, on_key=True)
             for k, name in enumerate(placement.workloads):
                 if name not in known:
-                    close = difflib.get_close_matches(name, list(known), n=1)
+                    meant = closest(name, list(known))
                     yield Problem(
                         "unknown-reference",
                         f"app '{app.name}' has no workload '{name}'",
                         (*placement.at, k),
-                        f"did you mean '{close[0]}'?" if close else
+                        f"did you mean '{meant}'?" if meant else
                         f"workloads are <service>-<version>: {', '.join(known)}",
                     )
-        if app.ingress and t.cluster(app.ingress) is None:
+        if app.ingress and t.no_cluster_named(app.ingress):
             yield unknown_cluster(t, app.ingress, (*app.at, "ingress"))
-        elif app.ingress:
-            ingress = t.cluster(app.ingress)
-            if ingress is not None and not ingress.is_primary:
-                yield Problem(
-                    "ingress-cluster",
-                    f"ingress '{app.ingress}' is a remote; its Gateway would not be read there",
-                    (*app.at, "ingress"),
-                    "put the ingress on a primary: Istio config is applied to primaries only",
-                )
-        if app.ingress and app.entry is None:
+        elif app.ingress and t.role_of(app.ingress) is Role.REMOTE:
+            yield Problem(
+                "ingress-cluster",
+                f"ingress '{app.ingress}' is a remote; its Gateway would not be read there",
+                (*app.at, "ingress"),
+                "put the ingress on a primary: Istio config is applied to primaries only",
+            )
+        if app.ingress and app.entry is None and not t.lost((*app.at, "entry")):
             yield Problem("ingress-entry", f"app '{app.name}' has an ingress but no entry",
                           (*app.at, "ingress"),
                           "add entry: {service: ..., uris: [...]} naming what the gateway serves")
@@ -70,7 +68,7 @@ def app_definitions_resolve(t: Topology) -> Iterator[Problem]:
                               (*app.entry.at, "port"))
 
 
-@check("clusters")
+@check()
 def callees_deployed(t: Topology) -> Iterator[Problem]:
     for app in t.apps:
         placed = {w.service.name for p in app.placement for w in app.placed_in(p.cluster)}

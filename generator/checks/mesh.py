@@ -9,11 +9,17 @@ from ..model import Cluster, MeshModel, NetworkMode, Role, Topology
 from .registry import check, unknown_cluster
 
 
-@check("clusters")
+@check()
 def primaries_fit_model(t: Topology) -> Iterator[Problem]:
-    primaries = t.primaries
-    if t.istio.model is MeshModel.PRIMARY_REMOTE and len(primaries) != 1:
-        found = ", ".join(c.name for c in primaries) or "none"
+    if t.lost(("istio", "model")):
+        return  # the default model stands in; counting against it would mislead
+    primaries = t.primary_names
+    # A cluster whose role cannot be read may be one more primary: only a count it cannot
+    # change is reported.
+    unsure = t.unread("clusters", "role")
+    if t.istio.model is MeshModel.PRIMARY_REMOTE and (
+            len(primaries) > 1 or (not primaries and not unsure)):
+        found = ", ".join(primaries) or "none"
         yield Problem(
             "primary-count",
             f"model primary-remote needs exactly one primary (found: {found})",
@@ -21,7 +27,7 @@ def primaries_fit_model(t: Topology) -> Iterator[Problem]:
             "set role: primary on one cluster, or use istio.model: multi-primary",
             on_key=True,
         )
-    if t.istio.model is MeshModel.MULTI_PRIMARY and len(primaries) < 2:
+    if t.istio.model is MeshModel.MULTI_PRIMARY and len(primaries) < 2 and not unsure:
         yield Problem(
             "primary-count",
             f"model multi-primary needs at least two primaries (found {len(primaries)})",
@@ -29,7 +35,8 @@ def primaries_fit_model(t: Topology) -> Iterator[Problem]:
             "set role: primary on two or more clusters, or use istio.model: primary-remote",
             on_key=True,
         )
-    if t.istio.legacy and t.istio.model is MeshModel.MULTI_PRIMARY:
+    if t.istio.legacy and t.istio.model is MeshModel.MULTI_PRIMARY and not t.lost(
+            ("istio", "version")):
         yield Problem(
             "istio-version",
             "Istio 1.0 has no multi-primary install",
@@ -38,7 +45,7 @@ def primaries_fit_model(t: Topology) -> Iterator[Problem]:
         )
 
 
-@check("clusters")
+@check()
 def remotes_name_primaries(t: Topology) -> Iterator[Problem]:
     for c in t.clusters:
         if c.role is Role.PRIMARY and c.primary_given:
@@ -47,7 +54,7 @@ def remotes_name_primaries(t: Topology) -> Iterator[Problem]:
         if c.role is not Role.REMOTE:
             continue
         if c.primary is None:
-            if len(t.primaries) > 1:
+            if len(t.primary_names) > 1 and not t.unread("clusters", "role"):
                 yield Problem(
                     "remote-primary",
                     f"remote '{c.name}' does not say which primary drives it",
@@ -55,16 +62,17 @@ def remotes_name_primaries(t: Topology) -> Iterator[Problem]:
                     "add primary: <name>; the mesh has several primaries",
                 )
             continue
-        target = t.cluster(c.primary)
-        if target is None:
+        if t.no_cluster_named(c.primary):
             yield unknown_cluster(t, c.primary, (*c.at, "primary"))
-        elif not target.is_primary:
+        elif t.role_of(c.primary) is Role.REMOTE:
             yield Problem("remote-primary", f"'{c.primary}' is not a primary", (*c.at, "primary"),
                           "a remote must name a cluster with role: primary")
 
 
-@check("istio")
+@check()
 def istio_version_supported(t: Topology) -> Iterator[Problem]:
+    if t.lost(("istio", "version")):
+        return  # the default version stands in, and it is supported
     if not t.istio.legacy and t.istio.minor < 20:
         yield Problem(
             "istio-version",
@@ -82,7 +90,8 @@ def istio_version_supported(t: Topology) -> Iterator[Problem]:
             "remove mtls:, or use a current version to get a mesh-wide PeerAuthentication",
             Severity.WARNING,
         )
-    if t.istio.legacy and t.istio.network is NetworkMode.PER_CLUSTER:
+    if t.istio.legacy and t.istio.network is NetworkMode.PER_CLUSTER and not t.lost(
+            ("istio", "network")):
         yield Problem(
             "istio-version",
             "Istio 1.0 has no multi-network support",
@@ -91,13 +100,17 @@ def istio_version_supported(t: Topology) -> Iterator[Problem]:
         )
 
 
-@check("clusters")
+@check()
 def networks_fit_mode(t: Topology) -> Iterator[Problem]:
+    if t.lost(("istio", "network")):
+        return  # the mode is not known
+    # A network name that failed the schema has a default standing in: not compared.
+    clusters = [c for c in t.clusters if not t.lost((*c.at, "network"))]
     if t.istio.network is NetworkMode.FLAT:
-        names = {c.network for c in t.clusters}
+        names = {c.network for c in clusters}
         if len(names) > 1:
-            first = t.clusters[0]
-            for c in t.clusters[1:]:
+            first = clusters[0]
+            for c in clusters[1:]:
                 if c.network != first.network:
                     yield Problem(
                         "network-mismatch",
@@ -109,7 +122,7 @@ def networks_fit_mode(t: Topology) -> Iterator[Problem]:
                     )
     else:
         owner: dict[str, Cluster] = {}
-        for c in t.clusters:
+        for c in clusters:
             if c.network in owner:
                 yield Problem(
                     "network-mismatch",

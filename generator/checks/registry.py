@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ..errors import FieldPath, Problem
+from ..inputs.suggest import closest
 from ..model import Topology
 
 CheckFn = Callable[[Topology], Iterator[Problem]]
@@ -22,7 +22,10 @@ CHECKS: list[Check] = []
 
 
 def check(*needs: str) -> Callable[[CheckFn], CheckFn]:
-    """Register a check; ``needs`` names sections it can only judge when complete."""
+    """Register a check. ``needs`` names what it can only judge when nothing of it is
+    missing: ``section.field`` (say ``clusters.role``) for that field of every entry, which
+    entries left out by the builder may still give; a bare section for every entry built.
+    Everything else a check judges entry by entry, on the entries that were built."""
 
     def register(fn: CheckFn) -> CheckFn:
         CHECKS.append(Check(fn, frozenset(needs)))
@@ -31,10 +34,17 @@ def check(*needs: str) -> Callable[[CheckFn], CheckFn]:
     return register
 
 
+def _missing(topology: Topology, need: str) -> bool:
+    section, _, field_name = need.partition(".")
+    if field_name:
+        return topology.unread(section, field_name)
+    return section in topology.incomplete
+
+
 def run_checks(topology: Topology) -> list[Problem]:
     problems: list[Problem] = []
     for item in CHECKS:
-        if item.needs & topology.incomplete:
+        if any(_missing(topology, need) for need in item.needs):
             continue
         problems.extend(item.run(topology))
     return problems
@@ -42,8 +52,8 @@ def run_checks(topology: Topology) -> list[Problem]:
 
 def unknown_cluster(t: Topology, name: str, at: FieldPath, on_key: bool = False) -> Problem:
     known = [c.name for c in t.clusters]
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f"did you mean '{close[0]}'?" if close else f"clusters: {', '.join(known)}"
+    meant = closest(name, known)
+    hint = f"did you mean '{meant}'?" if meant else f"clusters: {', '.join(known)}"
     return Problem("unknown-reference", f"no cluster named '{name}'", at, hint, on_key=on_key)
 
 

@@ -7,18 +7,19 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from ..errors import FieldPath, Problem, dotted
-from ..model import App, NetworkMode, Topology, VpnLink, seconds
+from ..model import App, NetworkMode, Role, Topology, VpnLink, seconds
 from .addresses import cluster_ranges, overlaps
 from .registry import check, unknown_cluster
 
 
-@check("clusters")
+@check()
 def links_name_clusters(t: Topology) -> Iterator[Problem]:
     for link in t.vpn:
         for k, end in enumerate(link.between):
             cluster = t.cluster(end)
             if cluster is None:
-                yield unknown_cluster(t, end, (*link.at, "between", k))
+                if t.no_cluster_named(end):
+                    yield unknown_cluster(t, end, (*link.at, "between", k))
             elif cluster.vpn_gateway is None and not t.lost((*cluster.at, "vpnGateway")):
                 yield Problem(
                     "gateway-missing",
@@ -80,8 +81,8 @@ def one_listener_per_address(t: Topology) -> Iterator[Problem]:
     listening: dict[str, VpnLink] = {}
     for link in t.vpn:
         address = t.listen_address(link)
-        if address is None:
-            continue
+        if address is None or link.initiator not in link.between:
+            continue  # which end listens is not known (an initiator that is no end: reported)
         at = (*link.at, "listenAddress") if link.listen_address else (*link.at, "between")
         claimed_by = owner.get(address)
         if link.listen_address and claimed_by not in (None, link.responder):
@@ -109,19 +110,20 @@ def one_listener_per_address(t: Topology) -> Iterator[Problem]:
         )
 
 
-@check("clusters", "vpn", "apps")
+@check("vpn.between")
 def flat_network_links(t: Topology) -> Iterator[Problem]:
-    """On a flat network pods talk directly, so every pair that talks needs a tunnel."""
-    if t.istio.network is not NetworkMode.FLAT:
+    """On a flat network pods talk directly, so every pair that talks needs a tunnel. Links
+    left out by the builder still join the clusters they name."""
+    if t.istio.network is not NetworkMode.FLAT or t.lost(("istio", "network")):
         return
-    if any(t.cluster(end) is None for link in t.vpn for end in link.between):
+    if any(t.no_cluster_named(end) for link in t.vpn for end in link.between):
         return  # a link names an unknown cluster (reported); the pairs it meant are unknown
     linked = {frozenset(link.between) for link in t.vpn}
+    linked |= {frozenset(e.between) for e in t.left_out_of("vpn") if e.between}
     reported: set[frozenset[str]] = set()
     for c in t.remotes:
-        primary = t.cluster(c.primary) if c.primary else None
         pair = frozenset((c.name, c.primary or ""))
-        if primary is not None and primary.is_primary and pair not in linked:
+        if c.primary and t.role_of(c.primary) is Role.PRIMARY and pair not in linked:
             reported.add(pair)
             yield Problem(
                 "link-missing",
@@ -175,14 +177,15 @@ def _cross_cluster_calls(
     t: Topology, app: App
 ) -> Iterator[tuple[str, frozenset[str], str, str, FieldPath]]:
     """Each call of a placed workload to a service that also runs in other known clusters:
-    the caller's cluster, those other clusters, caller, callee and where the caller is placed."""
+    the caller's cluster, those other clusters, caller, callee and where the caller is placed.
+    A cluster left out by the builder is known by its name, which is all this needs."""
     runs_in = {
         service.name: frozenset(c for c in app.clusters_of_service(service.name)
-                                if t.cluster(c) is not None)
+                                if not t.no_cluster_named(c))
         for service in app.services
     }
     for placement in app.placement:
-        if t.cluster(placement.cluster) is None:
+        if t.no_cluster_named(placement.cluster):
             continue
         for workload in app.placed_in(placement.cluster):
             for callee in workload.version.calls:

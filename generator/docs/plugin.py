@@ -38,6 +38,7 @@ from .layout import INDEX, SECTION, Limits, Links, download_path, overview_uri, 
 from .markup import esc, md_text
 from .rules_page import rules_page
 from .schema_page import schema_page
+from .site import RULES_PAGE
 from .sources import TopologyDoc, collect
 from .topology_page import topology_page
 
@@ -46,7 +47,6 @@ log = get_plugin_logger(__name__)
 LIST_MARKER = "<!-- meshgen:topology-list -->"
 SCHEMA_PAGE = "reference/topology-file.md"
 CLI_PAGE = "reference/cli.md"
-RULES_PAGE = "reference/rules.md"
 OVERVIEW_TITLE = "Overview"
 
 

@@ -6,11 +6,17 @@ from ..rules import RULES
 from .markup import Cell, esc, table
 
 STAGES = (
-    ("load", "Reading the file", "The file could not be turned into data; nothing else is "
-     "checked until it can."),
-    ("schema", "Its shape", "Checked against the topology schema; every mistake is reported."),
-    ("check", "What it means", "Semantic rules, all run together; a rule that needs a whole "
-     "section stands aside while that section has schema errors."),
+    ("load", "Reading the file", "Text that is not YAML (a syntax error, a tab in the "
+     "indentation, aliases that explode) stops everything: nothing else can be read until it "
+     "is fixed. A mistake inside readable YAML (a key written twice, a tag) is reported and "
+     "reading goes on, with the first value of a key written twice."),
+    ("schema", "Its shape", "Checked against the topology schema; every mistake is reported, "
+     "once per field. A misspelt required field is one mistake: reported as the unknown "
+     "field, with the field it most likely meant."),
+    ("check", "What it means", "Semantic rules, all run together on every part of the "
+     "topology that could be read. A cluster, link, app or stage with a schema error is left "
+     "out, and with it only its own checks: the rest is checked as usual, and a rule that "
+     "would need the part left out stands aside instead of guessing."),
     ("output", "The output folder", "meshgen writes regular files and folders only. `build`, "
      "`check`, `diff`, `verify` and `docs` report anything else in a topology's output folder "
      "as `output/<name>/<path>: error[rule]`, without opening it, and exit 1; `build` then "

@@ -13,7 +13,7 @@ from itertools import islice
 from typing import Any
 
 from ..inputs.project import DNS_LABEL
-from ..inputs.schema import topology_schema
+from ..inputs.schema import enum_meanings, topology_schema
 from .markup import Cell, esc, md_text, table
 
 Schema = Mapping[str, Any]
@@ -75,7 +75,10 @@ def _key_word(description: str) -> str:
 def constraints(node: Schema) -> str:
     parts: list[str] = []
     if "enum" in node:
-        parts.append("one of " + ", ".join(f"<code>{esc(v)}</code>" for v in node["enum"]))
+        meanings = enum_meanings(node)
+        parts.append("one of " + ", ".join(
+            f"<code>{esc(v)}</code>" + (f" ({esc(meanings[str(v)])})" if str(v) in meanings
+                                        else "") for v in node["enum"]))
     if "const" in node:
         parts.append(f"exactly <code>{esc(json.dumps(node['const']))}</code>")
     if node.get("pattern") == DNS_LABEL:

@@ -2,8 +2,15 @@
 
 The composer from PyYAML (its C implementation where available) gives nodes with marks; the
 data is then built here rather than by PyYAML's constructor so that duplicate keys, recursive
-or exploding aliases and unsupported tags are refused with a location instead of being resolved
-silently.
+or exploding aliases and unsupported tags are reported with a location instead of being
+resolved silently.
+
+Two kinds of problem are told apart. Text that cannot be read as one YAML mapping at all (a
+syntax error, an alias bomb, nesting too deep) stops here: :class:`LoadFailed`. A mistake inside
+a readable mapping (a key written twice, a tag meshgen does not read, a key that is not a name)
+is reported and reading goes on: a duplicate key keeps its first value, and a value that cannot
+be read is left out and its path recorded in :attr:`SourceDocument.lost`, so that the schema
+and the checks still judge the rest of the file and say nothing more about that value.
 """
 
 from __future__ import annotations
@@ -43,6 +50,10 @@ class SourceDocument:
     data: dict[str, Any]
     marks: dict[FieldPath, Mark]
     key_marks: dict[FieldPath, Mark]
+    problems: tuple[Problem, ...] = ()
+    """Mistakes found while reading that did not stop it, located."""
+    lost: frozenset[FieldPath] = frozenset()
+    """Paths of values left out of ``data`` because they could not be read."""
 
     def locate(self, path: FieldPath, on_key: bool = False) -> Location:
         """Line and column of ``path``; of its nearest ancestor present in the file otherwise."""
@@ -124,10 +135,12 @@ def parse_source(raw: bytes, display: str) -> SourceDocument:
             at=_mark(node),
         )
     builder = _Builder(display)
-    data = builder.build(node, (), 0)
-    if builder.problems:
-        raise LoadFailed(builder.problems)
-    return SourceDocument(display, digest, data, builder.marks, builder.key_marks)
+    try:
+        data = builder.build(node, (), 0)
+    except _Unreadable:  # the top level itself carries a tag meshgen does not read
+        raise LoadFailed(builder.problems) from None
+    return SourceDocument(display, digest, data, builder.marks, builder.key_marks,
+                          tuple(builder.problems), frozenset(builder.lost))
 
 
 def _compose(text: str, display: str) -> yaml.Node | None:
@@ -189,14 +202,24 @@ def _kind(node: yaml.Node) -> str:
     return "scalar"
 
 
+class _Unreadable(Exception):
+    """A value that cannot be read (reported); the caller leaves it out of the data."""
+
+
 class _Builder:
-    """Turns composed nodes into dicts, lists and scalars, recording marks by field path."""
+    """Turns composed nodes into dicts, lists and scalars, recording marks by field path.
+
+    Problems that make the whole text unusable raise :class:`LoadFailed`; a value that cannot
+    be read raises :class:`_Unreadable` up to the mapping or list holding it, which leaves it
+    out and records its path as lost.
+    """
 
     def __init__(self, display: str) -> None:
         self.display = display
         self.marks: dict[FieldPath, Mark] = {}
         self.key_marks: dict[FieldPath, Mark] = {}
         self.problems: list[Problem] = []
+        self.lost: set[FieldPath] = set()
         self._seen: set[int] = set()
         self._active: set[int] = set()
         self._alias_nodes = 0
@@ -234,14 +257,22 @@ class _Builder:
         try:
             if isinstance(node, yaml.SequenceNode):
                 self._check_tag(node, f"{_TAG}seq")
-                return [
-                    self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)
-                ]
+                return [self._item(item, (*path, i), depth + 1)
+                        for i, item in enumerate(node.value)]
             assert isinstance(node, yaml.MappingNode)
             self._check_tag(node, f"{_TAG}map")
             return self._mapping(node, path, depth)
         finally:
             self._active.discard(ident)
+
+    def _item(self, node: yaml.Node, path: FieldPath, depth: int) -> Any:
+        """A list item; one that cannot be read stands as null, so that the items after it
+        keep their places (and their paths), and its path is recorded as lost."""
+        try:
+            return self.build(node, path, depth)
+        except _Unreadable:
+            self.lost.add(path)
+            return None
 
     def _alias_mark(self, path: FieldPath, node: yaml.Node) -> Mark:
         # An alias resolves to its anchored node, whose mark is where the anchor was written;
@@ -254,21 +285,26 @@ class _Builder:
 
     def _check_tag(self, node: yaml.Node, expected: str) -> None:
         if node.tag not in (expected, "!"):
-            self._problem("unsupported-tag", f"tag {node.tag!r} is not supported", _mark(node))
+            self._unsupported(node)
+
+    def _unsupported(self, node: yaml.Node) -> None:
+        self._problem("unsupported-tag", f"tag {node.tag!r} is not supported", _mark(node),
+                      "remove the tag: a topology holds plain text, numbers, lists and "
+                      "mappings")
+        raise _Unreadable
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         tag = node.tag
         if tag == "!" or tag == f"{_TAG}str" or tag == f"{_TAG}timestamp":
             return node.value
         if tag not in _SCALAR_TAGS:
-            self._problem("unsupported-tag", f"tag {tag!r} is not supported", _mark(node))
-            return node.value
+            self._unsupported(node)
         try:
             return _scalars.construct_object(node)
         except (yaml.YAMLError, ValueError):
             self._problem("yaml-syntax", f"cannot read {node.value!r} as {tag.rsplit(':', 1)[-1]}",
                           _mark(node))
-            return node.value
+            raise _Unreadable from None
 
     def _mapping(self, node: yaml.MappingNode, path: FieldPath, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -288,22 +324,29 @@ class _Builder:
                     "duplicate-key",
                     f"key {key!r} appears twice in one mapping (first at line {first[0]})",
                     _mark(key_node),
-                    "YAML keeps only the last value silently; remove one of them",
+                    f"meshgen reads the first value (line {first[0]}), other YAML tools the "
+                    "last; remove one of them",
                 )
                 continue
             explicit.add(key)
-            key_path = (*path, key)
-            self.key_marks[key_path] = _mark(key_node)
-            out[key] = self.build(value_node, key_path, depth + 1)
+            self._entry(out, key, key_node, value_node, path, depth)
         for source in merged:
             for key_node, value_node in source.value:
                 key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-                if key is None or key in out:
+                if key is None or key in out or (*path, key) in self.lost:
                     continue
-                key_path = (*path, key)
-                self.key_marks[key_path] = _mark(key_node)
-                out[key] = self.build(value_node, key_path, depth + 1)
+                self._entry(out, key, key_node, value_node, path, depth)
         return out
+
+    def _entry(self, out: dict[str, Any], key: str, key_node: yaml.Node,
+               value_node: yaml.Node, path: FieldPath, depth: int) -> None:
+        """Read one key's value into ``out``; one that cannot be read is left out, lost."""
+        key_path = (*path, key)
+        self.key_marks[key_path] = _mark(key_node)
+        try:
+            out[key] = self.build(value_node, key_path, depth + 1)
+        except _Unreadable:
+            self.lost.add(key_path)
 
     def _merge_sources(self, node: yaml.Node) -> list[yaml.MappingNode]:
         if isinstance(node, yaml.MappingNode):

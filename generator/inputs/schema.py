@@ -4,14 +4,20 @@ Each JSON Schema failure becomes a :class:`~generator.errors.Problem` with a sta
 a field path the source map can locate and, where the schema knows one, a hint. Two keywords of
 our own steer the wording: ``x-meshgen-hint`` (a hint for any failure at that field) and
 ``x-meshgen-wrong-type`` (rule, message and hint when the value has the wrong type, e.g. a
-literal pre-shared key where a reference belongs).
+literal pre-shared key where a reference belongs). What each value of an enum means is written
+once, in ``enumDescriptions`` beside the ``enum`` (the keyword editors show when completing):
+a value outside the enum is answered with those meanings.
+
+Every failure is reported, once per field. A field name that is unknown where a required field
+is missing, and close to it (``podCidr`` for ``podCIDR``), is one mistake: it is reported once,
+as the unknown field with the required one as its suggestion.
 """
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
+import re
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -19,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import FieldPath, Problem
 from .project import DNS_LABEL
+from .suggest import closest
 
 if TYPE_CHECKING:  # jsonschema is imported when validating: `meshgen schema` needs none of it
     import jsonschema
@@ -78,7 +85,43 @@ def validate_structure(data: object) -> list[Problem]:
                 continue
             seen.add(key)
             problems.append(problem)
-    return problems
+    return _fold_misspelt_required(problems)
+
+
+def _did_you_mean(name: str) -> str:
+    return f"did you mean '{name}'?"
+
+
+def _fold_misspelt_required(problems: list[Problem]) -> list[Problem]:
+    """Leave out each missing required field that an unknown field beside it was suggested
+    for: the typo and the gap are one mistake, and the unknown field's line is where it is."""
+    missing = {p.path for p in problems if p.rule == "missing-field"}
+    typo_of: dict[FieldPath, Problem] = {}
+    for problem in problems:
+        target = _meant(problem)
+        if target in missing:
+            typo_of.setdefault(target, problem)
+    folded = []
+    for problem in problems:
+        if problem.rule == "missing-field" and problem.path in typo_of:
+            continue
+        target = _meant(problem)
+        if target is not None and typo_of.get(target) is problem:
+            problem = _with_hint(problem, f"{_did_you_mean(str(target[-1]))} It is required "
+                                 "here.")
+        folded.append(problem)
+    return folded
+
+
+def _meant(problem: Problem) -> FieldPath | None:
+    """The field an unknown field was suggested to be, as a path beside it."""
+    found = _SUGGESTION.fullmatch(problem.hint)
+    if problem.rule != "unknown-field" or not problem.path or found is None:
+        return None
+    return (*problem.path[:-1], found.group(1))
+
+
+_SUGGESTION = re.compile(r"did you mean '([^']*)'\?")
 
 
 def _error_order(error: ValidationError) -> tuple[int, ...]:
@@ -119,9 +162,12 @@ def _problems(error: ValidationError) -> Iterator[Problem]:
     elif validator == "propertyNames" or _names_a_key(error):
         yield Problem("invalid-name", f"{error.instance!r} {_explain(error)}",
                       (*path, str(error.instance)), _hint(schema), on_key=True)
+    elif validator == "enum":
+        yield Problem("invalid-value", f"{_show(error.instance)} {_explain(error)}", path,
+                      _enum_hint(error.instance, schema) or _hint(schema))
     elif validator in _VALUE_RULES:
         yield Problem("invalid-value", f"{_show(error.instance)} {_explain(error)}", path,
-                      _hint(schema) or _suggest(error))
+                      _hint(schema))
     else:
         yield Problem("invalid-value", error.message, path, _hint(schema))
 
@@ -129,8 +175,9 @@ def _problems(error: ValidationError) -> Iterator[Problem]:
 def _most_telling(error: ValidationError) -> list[ValidationError]:
     """The failures that best explain why no alternative fits. An alternative of another kind
     (a version name where a list of rules was written) says nothing about what is wrong; among
-    the others, the deepest failure points closest to the mistake, and the other failures of
-    its alternative at that depth are reported with it."""
+    the others, the deepest failure points closest to the mistake, and every failure of its
+    alternative below this value is reported with it (two mistakes in one list of rules are
+    two problems)."""
     context = list(error.context or ())
     here = len(error.absolute_path)
     same_kind = [e for e in context
@@ -141,10 +188,14 @@ def _most_telling(error: ValidationError) -> list[ValidationError]:
         first: ValidationError = best_match(context)
         return [first]
     depth = max(len(e.absolute_path) for e in same_kind)
-    deepest = [e for e in same_kind if len(e.absolute_path) == depth]
-    branch = deepest[0].relative_schema_path[0] if deepest[0].relative_schema_path else None
-    return [e for e in deepest
-            if (e.relative_schema_path[0] if e.relative_schema_path else None) == branch]
+    deepest = next(e for e in same_kind if len(e.absolute_path) == depth)
+    branch = _branch(deepest)
+    return [e for e in same_kind if _branch(e) == branch and len(e.absolute_path) > here] or [
+        deepest]
+
+
+def _branch(error: ValidationError) -> object:
+    return error.relative_schema_path[0] if error.relative_schema_path else None
 
 
 def _names_a_key(error: ValidationError) -> bool:
@@ -169,14 +220,25 @@ def _hint(schema: object) -> str:
 
 def _unknown_fields(error: ValidationError, path: FieldPath, schema: dict[str, Any]
                     ) -> Iterator[Problem]:
-    known = sorted(schema.get("properties", {}))
+    """Each field the schema does not know here, with the field it most likely meant among
+    those allowed here and not yet written (required ones first)."""
+    known = list(schema.get("properties", {}))
     instance: Any = error.instance
+    required = [k for k in schema.get("required", ()) if k not in instance]
+    unwritten = [*required, *(k for k in known if k not in instance and k not in required)]
+    taken: set[str] = set()
     for key in instance:
         if key in known:
             continue
-        close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else (
-            f"known fields here: {', '.join(known)}" if known else "")
+        meant = closest(str(key), [k for k in unwritten if k not in taken])
+        written = closest(str(key), [k for k in known if k in instance])
+        if meant is not None:
+            taken.add(meant)
+            hint = _did_you_mean(meant)
+        elif written is not None:
+            hint = f"{_did_you_mean(written)} It is written too."
+        else:
+            hint = f"known fields here: {', '.join(sorted(known))}" if known else ""
         yield Problem("unknown-field", f"unknown field '{key}'", (*path, key), hint, on_key=True)
 
 
@@ -215,14 +277,31 @@ def _explain(error: ValidationError) -> str:
     return "does not fit any of the allowed forms"
 
 
-def _suggest(error: ValidationError) -> str:
-    allowed: Any = error.validator_value
-    if error.validator == "enum" and isinstance(error.instance, str):
-        close = difflib.get_close_matches(error.instance, [str(v) for v in allowed],
-                                          n=1, cutoff=0.5)
-        if close:
-            return f"did you mean '{close[0]}'?"
-    return ""
+def enum_meanings(schema: Any) -> dict[str, str]:
+    """What each value of the enum at ``schema`` means, from its ``enumDescriptions``."""
+    if not isinstance(schema, dict):
+        return {}
+    values = schema.get("enum", ())
+    meanings = schema.get("enumDescriptions", ())
+    return {str(v): str(m) for v, m in zip(values, meanings, strict=False)}
+
+
+def _enum_hint(value: object, schema: dict[str, Any]) -> str:
+    """The value most likely meant (by spelling, or named in exactly one value's meaning, as
+    GKE is in that of ``generic``), then what every value means."""
+    values = [str(v) for v in schema.get("enum", ())]
+    meanings = enum_meanings(schema)
+    meant = None
+    if isinstance(value, str) and value:
+        meant = closest(value, values)
+        if meant is None:
+            word = re.compile(rf"\b{re.escape(value)}\b", re.IGNORECASE)
+            named = [v for v, m in meanings.items() if word.search(m)]
+            meant = named[0] if len(named) == 1 else None
+    parts = [_did_you_mean(meant)] if meant else []
+    if meanings:
+        parts.append("; ".join(f"'{v}': {m}" for v, m in meanings.items()))
+    return " ".join(parts)
 
 
 def _article(words: str) -> str:

@@ -33,6 +33,7 @@ from .objects import (
     HttpMatch,
     HttpRule,
     Istio,
+    LeftOut,
     MatchKind,
     NetworkMode,
     Placement,
@@ -73,36 +74,44 @@ def build_model(
 
     ``broken`` holds paths of schema failures: the list entry (cluster, link, app, stage) that
     contains each is left out and its section is marked incomplete, as is an entry that the
-    schema let through without what it needs.
+    schema let through without what it needs. What can still be read of each entry left out
+    (its name, a cluster's role, a link's ends, an app's services) is kept as a
+    :class:`LeftOut`, so the other entries are checked as fully as before. A traffic stage
+    loses only the routes that failed.
     """
     incomplete: set[str] = set()
+    left_out: list[LeftOut] = []
     top_broken = {p[0] for p in broken if p and isinstance(p[0], str)}
 
-    def entries(section: str) -> Iterator[tuple[int, Raw]]:
-        """Entries of a list section, with fields that failed the schema left out."""
+    def leave_out(section: str, at: FieldPath, raw: object) -> None:
+        incomplete.add(section)
+        left_out.append(_left_out(section, at, raw, broken, catalogs))
+
+    def entries(section: str, own: frozenset[str] = frozenset()) -> Iterator[tuple[int, Raw]]:
+        """Entries of a list section, with fields that failed the schema left out (except
+        those named in ``own``, whose failures the entry's builder sorts out itself)."""
         items = data.get(section)
-        if (section,) in broken:
-            incomplete.add(section)
+        if (section,) in broken or not isinstance(items, list | type(None)):
+            leave_out(section, (section,), None)  # entries that cannot be told apart
         if not isinstance(items, list):
-            if items is not None:
-                incomplete.add(section)
             return
         for i, item in enumerate(items):
             if not isinstance(item, Mapping) or (section, i) in broken:
-                incomplete.add(section)
+                leave_out(section, (section, i), item)
                 continue
-            bad = {p[2] for p in broken if len(p) > 2 and p[:2] == (section, i)}
+            bad = {p[2] for p in broken if len(p) > 2 and p[:2] == (section, i)} - own
             yield i, {k: v for k, v in item.items() if k not in bad}
 
-    def built(section: str, make: Callable[[int, Raw], T]) -> tuple[T, ...]:
+    def built(section: str, make: Callable[[int, Raw], T],
+              own: frozenset[str] = frozenset()) -> tuple[T, ...]:
         """Model objects of a section; an entry that cannot be built is left out and the
         section marked incomplete."""
         out = []
-        for i, item in entries(section):
+        for i, item in entries(section, own):
             try:
                 out.append(make(i, item))
             except _Unbuildable:
-                incomplete.add(section)
+                leave_out(section, (section, i), data[section][i])
         return tuple(out)
 
     given = data.get("istio")
@@ -124,7 +133,7 @@ def build_model(
     clusters = built("clusters", lambda i, c: _cluster(i, c, istio, lone_primary))
     links = built("vpn", _link)
     apps = built("apps", lambda i, a: _app(i, a, catalogs))
-    stages = built("traffic", _stage)
+    stages = built("traffic", lambda i, s: _stage(i, s, broken), frozenset({"routes"}))
     name = data.get("name")
     return Topology(
         name=name if isinstance(name, str) and "name" not in top_broken else "",
@@ -139,7 +148,52 @@ def build_model(
         source_sha256=source_sha256,
         incomplete=frozenset(incomplete),
         failed=broken,
+        left_out=tuple(left_out),
     )
+
+
+def _left_out(section: str, at: FieldPath, raw: object, broken: frozenset[FieldPath],
+              catalogs: Mapping[str, Raw]) -> LeftOut:
+    """What can be read of an entry that cannot be built: values of the right type that did
+    not fail the schema (a name that is not a DNS label is still the name it is called by)."""
+    item: Raw = raw if isinstance(raw, Mapping) else {}
+
+    def read(key: str, kind: type[T]) -> T | None:
+        try:
+            return _maybe(item, key, kind)
+        except _Unbuildable:
+            return None
+
+    def sound(key: str) -> bool:
+        return not any_under(broken, (*at, key))
+
+    name = read("name", str)
+    role = None
+    if section == "clusters" and sound("role"):
+        try:
+            role = _choice(item.get("role"), Role, "role")
+        except _Unbuildable:
+            role = None
+    between = None
+    if section == "vpn" and sound("between"):
+        try:
+            between = _strings(item.get("between"), "between")
+        except _Unbuildable:
+            between = None
+    services = _service_names(item, catalogs) if section == "apps" else None
+    return LeftOut(section, at, name, role, between, services)
+
+
+def _service_names(app: Raw, catalogs: Mapping[str, Raw]) -> tuple[str, ...] | None:
+    """Names of the services an app defines (from its catalog, or written inline); None when
+    they cannot be read."""
+    catalog = app.get("catalog")
+    definition = catalogs.get(catalog) if isinstance(catalog, str) else app
+    services = definition.get("services") if definition is not None else None
+    if not isinstance(services, list):
+        return None
+    names = [s.get("name") if isinstance(s, Mapping) else None for s in services]
+    return tuple(str(n) for n in names) if all(isinstance(n, str) for n in names) else None
 
 
 # --- readers: a value of the expected type, or _Unbuildable ---------------------------------
@@ -419,11 +473,17 @@ def _destinations(raw: object) -> tuple[Destination, ...]:
                  for version, weight in _typed(raw, dict, "to").items())
 
 
-def _stage(i: int, raw: Raw) -> Stage:
+def _stage(i: int, raw: Raw, broken: frozenset[FieldPath]) -> Stage:
+    """A stage, without the routes that failed the schema: each route is checked on its own,
+    so a mistake in one leaves the others to be checked."""
     at: FieldPath = ("traffic", i)
+    if (*at, "routes") in broken:
+        raise _Unbuildable("routes")
     routes = []
     for service, spec in _need(raw, "routes", dict).items():
         route_at: FieldPath = (*at, "routes", service)
+        if any_under(broken, route_at):
+            continue
         if isinstance(spec, list):
             rules = tuple(_rule(_typed(rule, dict, "rules"), (*route_at, k))
                           for k, rule in enumerate(spec))

@@ -394,6 +394,24 @@ class Delivery:
         return f"{self.path}/{path}"
 
 
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    """An entry of a list section that could not be built (a value it needs failed the
+    schema), and what could still be read of it: enough for the checks of the other entries
+    neither to miss it nor to report it as missing. A field is None where it could not be read;
+    an entry of ``clusters`` has no ``between``, one of ``vpn`` no ``role``, and so on."""
+
+    section: str
+    at: FieldPath
+    name: str | None = None
+    role: Role | None = None
+    """Clusters: the role, when written correctly."""
+    between: tuple[str, ...] | None = None
+    """VPN links: the two ends."""
+    services: tuple[str, ...] | None = None
+    """Apps: the names of the services the app defines."""
+
+
 @dataclass(frozen=True)
 class Topology:
     name: str
@@ -411,6 +429,8 @@ class Topology:
     """Sections with entries left out because they failed the schema."""
     failed: frozenset[FieldPath] = frozenset()
     """Paths of values that failed the schema and were left out (defaults stand in for them)."""
+    left_out: tuple[LeftOut, ...] = ()
+    """Entries of list sections that could not be built, in the order written."""
 
     @cached_property
     def _by_name(self) -> dict[str, Cluster]:
@@ -493,9 +513,49 @@ class Topology:
                 return number, stage
         return None
 
+    def left_out_of(self, section: str) -> tuple[LeftOut, ...]:
+        return tuple(entry for entry in self.left_out if entry.section == section)
+
+    def unread(self, section: str, field_name: str) -> bool:
+        """True when an entry of ``section`` was left out without its ``field_name`` (say
+        ``name``) being readable: a check that needs every one of them stands aside."""
+        return any(getattr(entry, field_name) is None for entry in self.left_out_of(section))
+
+    def left_out_cluster(self, name: str) -> LeftOut | None:
+        """The cluster entry named ``name`` that could not be built, if there is one."""
+        return next((e for e in self.left_out_of("clusters") if e.name == name), None)
+
+    def role_of(self, name: str) -> Role | None:
+        """The role of the cluster ``name``, built or left out; None when not known."""
+        cluster = self.cluster(name)
+        if cluster is not None:
+            return cluster.role
+        entry = self.left_out_cluster(name)
+        return entry.role if entry is not None else None
+
+    def no_cluster_named(self, name: str) -> bool:
+        """True when certainly no cluster is named ``name``: none was built with that name,
+        and every cluster that was left out has a name that can be read, and another one."""
+        return (self.cluster(name) is None and self.left_out_cluster(name) is None
+                and not self.unread("clusters", "name"))
+
+    @cached_property
+    def primary_names(self) -> tuple[str, ...]:
+        """Names of every cluster written as a primary, built or left out, in file order;
+        meaningful when no cluster was left out without its role (see :meth:`unread`)."""
+        written = [(c.at, c.name) for c in self.clusters if c.is_primary]
+        written += [(e.at, e.name or "?") for e in self.left_out_of("clusters")
+                    if e.role is Role.PRIMARY]
+        return tuple(name for _, name in sorted(written, key=lambda pair: _order(pair[0])))
+
     def lost(self, path: FieldPath) -> bool:
         """True when the value at ``path`` (or something in it) failed the schema."""
         return any_under(self.failed, path)
+
+
+def _order(path: FieldPath) -> tuple[tuple[int, str], ...]:
+    """A sort key for paths that mix names and list indexes."""
+    return tuple((1, str(p)) if isinstance(p, str) else (0, f"{p:09d}") for p in path)
 
 
 def any_under(paths: frozenset[FieldPath], prefix: FieldPath) -> bool:
