@@ -31,8 +31,8 @@ from .inputs.project import DNS_LABEL_MAX, default_topologies, is_dns_label
 TYPE_CHECKING = False  # typing itself is not imported: an unchanged rebuild comes this way
 if TYPE_CHECKING:
     from .artifacts import RenderedTree
-    from .docs.site import SiteAddress
     from .inputs.loader import SourceDocument
+    from .inputs.site import SiteAddress
     from .model import Topology
     from .output.tree import Difference
     from .output.writer import WriteReport
@@ -276,7 +276,7 @@ def verify(paths: Sequence[Path], output: Path, crds: Path | None = None,
 def published_site() -> SiteAddress | None:
     """Where the project's documentation site is published (``site_url`` in ``mkdocs.yml``),
     for links to its pages (each rule's explanation); None when it names no address."""
-    from .docs.site import project_site
+    from .inputs.site import project_site
 
     return project_site()
 

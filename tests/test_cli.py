@@ -71,7 +71,7 @@ def test_each_problem_links_its_rule_when_the_site_is_published(
 
 
 def test_rule_pages_follow_the_sites_url_style() -> None:
-    from generator.docs.site import SiteAddress
+    from generator.inputs.site import SiteAddress
 
     assert SiteAddress("https://x.org/").rule("cidr-overlap") == (
         "https://x.org/reference/rules/#cidr-overlap")

@@ -1,11 +1,13 @@
 """Semantic rules: what the schema cannot say about a topology.
 
 Each check is a small generator of :class:`~generator.errors.Problem` values; the rule name in
-each problem is stable and documented. Every check runs and every problem is reported together.
-A check that needs a whole section (say, all clusters to count primaries) declares it and stands
-aside when that section lost entries to schema errors. One module per area registers its checks.
+each problem is stable and documented. Every check runs and every problem is reported together,
+on every part of the model that could be built: an entry left out (a cluster with a schema
+error, say) takes out its own checks only. A check that needs a field of every entry (the roles
+of all clusters, to count primaries) declares it and stands aside while an entry left out lacks
+it. One module per area registers its checks.
 
-May import: ``model``, ``errors``, ``enums``.
+May import: ``model``, ``errors``, ``enums``, ``inputs`` (the did-you-mean of names).
 """
 
 from . import addresses, apps, delivery, mesh, names, proposals, traffic, vpn

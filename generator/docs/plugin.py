@@ -29,6 +29,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
 from ..errors import Location, Problem
+from ..inputs.site import RULES_PAGE
 from .ahead import Ahead
 from .cli_page import cli_page
 from .deferred import Block, Deferred, fill, made
@@ -38,7 +39,6 @@ from .layout import INDEX, SECTION, Limits, Links, download_path, overview_uri, 
 from .markup import esc, md_text
 from .rules_page import rules_page
 from .schema_page import schema_page
-from .site import RULES_PAGE
 from .sources import TopologyDoc, collect
 from .topology_page import topology_page
 

@@ -1,8 +1,9 @@
 """Inputs: finding a project's topology files, reading them, and checking their structure.
 
 Owns the loader (bytes to data with a source map, every node's line and column), the JSON
-Schema check (structural problems, located) and the project lookup (where topologies live,
-how they may be named). Everything else may import it.
+Schema check (structural problems, located), the did-you-mean of mistyped names, the project
+lookup (where topologies live, how they may be named) and where the project's site is
+published. Everything else may import it.
 
 May import: ``errors``.
 """
