@@ -1,5 +1,5 @@
 """The public API: check topology files, render them, write, compare or verify ``output/``,
-start a new topology.
+say what a change does, start a new topology.
 
 Everything the command line does goes through these functions; they raise only
 :class:`~generator.errors.MeshgenError` subclasses for problems a user can fix. Each function
@@ -7,7 +7,8 @@ imports the modules it needs when it runs, so that the quick answers of the comm
 unchanged rebuild, ``new``, ``schema``) load neither the model, the checks nor the targets.
 
 May import: ``inputs``, ``model``, ``catalog``, ``checks``, ``rules``, ``artifacts``,
-``targets``, ``output``, ``verify``, ``templating``, ``errors``, ``enums``, ``text``.
+``targets``, ``output``, ``verify``, ``summary``, ``templating``, ``errors``, ``enums``,
+``text``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from .model import Topology
     from .output.tree import Difference
     from .output.writer import WriteReport
+    from .summary.report import Side, Summary
     from .verify.run import VerifyReport
 
 
@@ -322,6 +324,7 @@ __all__ = [
     "CheckedTopology",
     "MeshgenError",
     "build",
+    "change_summary",
     "check",
     "check_file",
     "check_files",
@@ -332,10 +335,81 @@ __all__ = [
     "published_site",
     "render",
     "require_valid",
+    "review",
     "schema_text",
     "starter_topology",
+    "summary_text",
     "topology_files",
     "up_to_date",
     "verify",
     "write_new_file",
 ]
+
+
+# --- a change in words ---------------------------------------------------------------------------
+
+
+def _side(result: CheckedTopology, files: dict[str, bytes] | None = None) -> Side:
+    """One side of a comparison; the files it builds when it validates (or ``files``)."""
+    from .summary.report import Side
+
+    if files is None and result.valid and result.topology is not None:
+        files = render(result.topology).files
+    return Side(result.display, result.topology, len(result.errors), files)
+
+
+def review(base: str | None = None, folder: Path = Path("topologies"),
+           diffs: bool = False) -> Summary:
+    """What the topologies in ``folder`` do differently from the same files at the git
+    revision ``base`` (default: where this branch left the default branch). The files at
+    ``base`` are read through git: nothing is checked out. Models are compared, and the files
+    each builds, folder by folder (with each file's unified diff when ``diffs`` is asked)."""
+    from .inputs.project import TOPOLOGY_SUFFIXES
+    from .summary.git import repository
+    from .summary.report import Summary, summarise
+
+    repo = repository(folder if folder.is_dir() else Path.cwd())
+    commit = repo.resolve(base) if base else repo.default_base()
+    short = commit[:12]
+    before = {
+        name: _side(check_source(repo.read(commit, name), f"{name} at {short}",
+                                 name.rpartition("/")[2]))
+        for name in repo.files(commit, folder, TOPOLOGY_SUFFIXES)
+    }
+    now = default_topologies(folder) if folder.is_dir() else []
+    after = {repo.relative(path): _side(check_file(path, _display(path))) for path in now}
+    summaries = [summarise(before.get(name), after.get(name), diffs)
+                 for name in sorted(set(before) | set(after))]
+    return Summary(f"{base or 'the default branch'} at {short}", summaries)
+
+
+def change_summary(paths: Sequence[Path], output: Path) -> Summary:
+    """What ``meshgen build`` would change, in words: each topology's model against its
+    version at git's HEAD (the one the committed ``output/`` comes from), and the files it
+    builds against those in ``output/<name>/``."""
+    from .output.tree import read_regular, walk
+    from .summary.git import at_head
+    from .summary.report import Side, Summary, summarise
+
+    summaries = []
+    for path, result in zip(paths, check_files(paths), strict=True):
+        name = result.topology.name if result.topology is not None else ""
+        listing = walk(output / name) if name else None
+        on_disk = ({e.path: read_regular(listing.location(e)) for e in listing.files}
+                   if listing is not None and listing.files else None)
+        committed = at_head(path)
+        if committed is None and on_disk is None:
+            summaries.append(summarise(None, _side(result)))
+            continue
+        old = (_side(check_source(committed, f"{result.display} at HEAD", path.name), on_disk)
+               if committed is not None else Side(f"{result.display} at HEAD", None, 0,
+                                                   on_disk, known=False))
+        summaries.append(summarise(old, _side(result)))
+    return Summary(f"HEAD and {output}/", summaries)
+
+
+def summary_text(summary: Summary, form: str) -> str:
+    """A summary as ``text``, ``markdown`` (for a pull-request comment) or ``json``."""
+    from .summary.render import render as render_summary
+
+    return render_summary(summary, form)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .errors import Problem
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
+SUMMARY_FORMATS = ("text", "markdown", "json")
 
 DESCRIPTION = """\
 Compile topology files (clusters, the strongSwan VPN between them, the Istio mesh over them
@@ -49,8 +50,15 @@ examples:
 exit status: 0 when output/ is exactly what build would write, 1 otherwise (with a diff)""",
     "diff": """\
 examples:
-  meshgen diff                             # what would build change?
-  meshgen diff --exit-code                 # ... and exit 1 if anything""",
+  meshgen diff                             # what would build change? (MANIFEST.json left out)
+  meshgen diff --exit-code                 # ... and exit 1 if anything
+  meshgen diff --summary                   # the same in words, per topology and cluster""",
+    "review": """\
+examples:
+  meshgen review                           # this branch against where it left main
+  meshgen review origin/main               # against any git revision
+  meshgen review --format markdown         # for a pull-request comment
+The topologies at BASE are read through git; nothing is checked out.""",
     "schema": """\
 examples:
   meshgen schema > topology.schema.json    # the JSON Schema of topology files""",
@@ -69,7 +77,8 @@ were not given (--crds or MESHGEN_ISTIO_CRDS)""",
     "docs": """\
 examples:
   meshgen docs                             # build the site into site/
-  meshgen docs --serve                     # serve it with live reload on 127.0.0.1:8000""",
+  meshgen docs --serve                     # serve it with live reload on 127.0.0.1:8000
+  meshgen docs --against main              # with a Changes page: this branch against main""",
 }
 
 
@@ -142,7 +151,24 @@ def build_parser() -> Parser:
     _files_argument(p)
     _output_argument(p)
     p.add_argument("--exit-code", action="store_true", help="exit 1 when there are changes")
+    p.add_argument("--with-manifest", action="store_true",
+                   help="include MANIFEST.json (it changes whenever any file does)")
+    p.add_argument("--summary", action="store_true",
+                   help="say what changes in words: each topology's model against its version "
+                   "at git's HEAD, then the files of each cluster's folder")
+    p.add_argument("--format", choices=SUMMARY_FORMATS, default="text",
+                   help="format of --summary (default: text)")
     p.set_defaults(run=_diff)
+
+    p = command("review", "Say what a change to the topologies does, against a git revision.")
+    p.add_argument("base", nargs="?", metavar="BASE",
+                   help="git revision to compare with (default: where this branch left the "
+                   "default branch: origin/HEAD, main or master)")
+    p.add_argument("--format", choices=SUMMARY_FORMATS, default="text",
+                   help="text, markdown (for a pull-request comment) or json (default: text)")
+    p.add_argument("--topologies", type=Path, default=Path("topologies"), metavar="DIR",
+                   help="folder of topology files (default: topologies)")
+    p.set_defaults(run=_review)
 
     p = command("schema", "Print the JSON Schema of topology files.")
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write it to FILE")
@@ -181,6 +207,9 @@ def build_parser() -> Parser:
                    help="where to build the site (default: site)")
     p.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"), metavar="FILE",
                    help="MkDocs configuration (default: mkdocs.yml)")
+    p.add_argument("--against", metavar="BASE",
+                   help="add a Changes page: what the topologies do differently from the git "
+                   "revision BASE, in words and file by file")
     p.set_defaults(run=_docs)
     return parser
 
@@ -271,13 +300,29 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from .api import differences, topology_files
+    from .api import change_summary, differences, summary_text, topology_files
 
     paths, prune = topology_files(args.files)
+    if args.summary:
+        summary = change_summary(paths, args.output)
+        sys.stdout.write(summary_text(summary, args.format))
+        return EXIT_INVALID if summary.changed and args.exit_code else EXIT_OK
     found = differences(paths, args.output, prune=prune)
-    for d in found:
+    shown = [d for d in found if args.with_manifest or not _is_manifest(d.path)]
+    for d in shown:
         sys.stdout.write(d.diff)
     return EXIT_INVALID if found and args.exit_code else EXIT_OK
+
+
+def _is_manifest(path: str) -> bool:
+    return path.rpartition("/")[2] == "MANIFEST.json"
+
+
+def _review(args: argparse.Namespace) -> int:
+    from .api import review, summary_text
+
+    sys.stdout.write(summary_text(review(args.base, args.topologies), args.format))
+    return EXIT_OK
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -323,7 +368,7 @@ def _docs(args: argparse.Namespace) -> int:
     from .docs.command import run_docs
 
     code: int = run_docs(serve=args.serve, config_file=args.config_file, site_dir=args.site_dir,
-                    dev_addr=args.dev_addr)
+                         dev_addr=args.dev_addr, against=args.against)
     return code
 
 

@@ -365,3 +365,45 @@ def test_no_page_reaches_outside_or_logs_errors(site: Path, serve: Callable[[Pat
         browser.open(base + name)
         assert outside(browser.requests(), base) == [], name
         assert browser.errors() == [], name
+
+
+SEARCH = """(async (words) => {
+  // As a reader does: open the search (which starts it on pages read from disk), then type.
+  const toggle = document.getElementById('__search');
+  toggle.checked = true;
+  toggle.dispatchEvent(new Event('change', {bubbles: true}));
+  const input = document.querySelector('input[data-md-component="search-query"]');
+  input.focus();
+  input.value = words;
+  for (const kind of ['focus', 'input', 'keyup', 'change']) {
+    input.dispatchEvent(new Event(kind, {bubbles: true}));
+  }
+  for (let waited = 0; waited < 20000; waited += 100) {
+    const items = document.querySelectorAll('.md-search-result__item');
+    if (items.length) {
+      return [...items].map(i => i.querySelector('a').getAttribute('href'));
+    }
+    await new Promise(done => setTimeout(done, 100));
+  }
+  return document.querySelector('.md-search-result__meta')?.textContent || 'no results';
+})"""
+
+
+def test_search_works_from_disk(site: Path, browser: DevTools) -> None:
+    """Opened as files, with no server: Material's index and worker are fed from scripts."""
+    browser.open((site / "index.html").as_uri())
+    found = browser.evaluate(f"{SEARCH}('reviews')")
+    assert isinstance(found, list) and found, found
+    assert any("icp-iks-bookinfo" in href for href in found)
+    assert browser.errors() == []
+    assert [url for url in browser.requests() if not url.startswith(("file:", "blob:", "data:"))
+            ] == []
+
+
+def test_search_works_served_too(site: Path, serve: Callable[[Path], str],
+                                 browser: DevTools) -> None:
+    base = serve(site)
+    browser.open(base + "index.html")
+    found = browser.evaluate(f"{SEARCH}('reviews')")
+    assert isinstance(found, list) and found, found
+    assert browser.errors() == []

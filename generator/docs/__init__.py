@@ -4,5 +4,6 @@
 ``meshgen docs``); the other modules turn the model and the committed files into Markdown.
 
 May import: ``api``, ``artifacts``, ``enums``, ``errors``, ``inputs``, ``model``, ``output``,
-``rules``, ``targets``, ``text``, ``cli_reference`` (the command line as data, for its page).
+``rules``, ``summary``, ``targets``, ``text``, ``cli_reference`` (the command line as data, for
+its page).
 """

@@ -29,7 +29,8 @@ def _mkdocs_messages() -> Iterator[None]:
         logger.setLevel(previous)
 
 
-def run_docs(serve: bool, config_file: Path, site_dir: Path, dev_addr: str) -> int:
+def run_docs(serve: bool, config_file: Path, site_dir: Path, dev_addr: str,
+             against: str | None = None) -> int:
     """Build the site into ``site_dir`` (or serve it on ``dev_addr``); the exit status."""
     from mkdocs.commands.build import build
     from mkdocs.commands.serve import serve as serve_site
@@ -46,6 +47,12 @@ def run_docs(serve: bool, config_file: Path, site_dir: Path, dev_addr: str) -> i
                 return EXIT_OK
             config = load_config(config_file=str(config_file), site_dir=str(site_dir),
                                  strict=True)
+            if against:
+                plugin = config.plugins.get("meshgen")
+                if plugin is None:
+                    raise InputError(f"{config_file} does not enable the meshgen plugin; "
+                                     "--against needs it")
+                plugin.config["against"] = against
             build(config)
         except MkDocsException as exc:
             print(f"meshgen: docs: {exc}", file=sys.stderr)

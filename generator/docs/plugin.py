@@ -24,19 +24,22 @@ from mkdocs.config import base
 from mkdocs.config import config_options as options
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.livereload import LiveReloadServer
-from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
+from ..api import review
 from ..errors import Location, Problem
 from ..inputs.site import RULES_PAGE
 from .ahead import Ahead
+from .changes_page import CHANGES_PAGE, changes_page
 from .cli_page import cli_page
 from .deferred import Block, Deferred, fill, made
 from .files_pages import FilesPage, files_page, files_pages, write_archive
 from .index_pages import topology_index_page, topology_list
 from .layout import INDEX, SECTION, Limits, Links, download_path, overview_uri, plain_url
 from .markup import esc, md_text
+from .offline_search import polyfills, write_offline_search
 from .rules_page import rules_page
 from .schema_page import schema_page
 from .sources import TopologyDoc, collect
@@ -69,6 +72,9 @@ class MeshgenConfig(base.Config):  # type: ignore[no-untyped-call]
     """Generated files shown on one page, in all; the rest are offered as downloads."""
     step_bytes = options.Type(int, default=Limits.step_bytes)
     """Runbook commands shown on one cluster's page; later steps are listed by title."""
+    against = options.Type(str, default="")
+    """A git revision: adds a Changes page saying what the topologies do differently from
+    that revision (``meshgen docs --against BASE`` sets it)."""
 
 
 class MeshgenPlugin(BasePlugin[MeshgenConfig]):  # type: ignore[no-untyped-call]
@@ -111,8 +117,17 @@ class MeshgenPlugin(BasePlugin[MeshgenConfig]):  # type: ignore[no-untyped-call]
                 log.warning(f"{doc.display}: {warning}")
             for problem in doc.output.problems:  # never read, never shown: strict fails
                 log.warning(_relative(problem, self.project).format())
+        if self.config.against:
+            summary = review(self.config.against, self._folder(self.config.topologies),
+                             diffs=True)
+            self.pages[CHANGES_PAGE] = _ready(changes_page(summary))
+            if config.nav is not None:
+                config.nav = [*config.nav[:1], {"Changes": CHANGES_PAGE}, *config.nav[1:]]
         if config.nav is not None:
             config.nav = [self._expand(item) for item in config.nav]
+        if _searches(config):
+            extra = config.extra.setdefault("polyfills", [])
+            extra.extend(p for p in polyfills() if p not in extra)
         return config
 
     def _topology_nav(self, doc: TopologyDoc) -> Any:
@@ -205,8 +220,10 @@ class MeshgenPlugin(BasePlugin[MeshgenConfig]):  # type: ignore[no-untyped-call]
     def on_build_error(self, *, error: Exception) -> None:
         self.ahead.close()
 
+    @event_priority(-100)  # after the search plugin has written its index
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        """Finish the archives, and copy each file shown in part whole into the site."""
+        """Finish the archives, copy each file shown in part whole into the site, and make
+        search work from disk."""
         for name in self.archives:
             self.ahead.take(name)
         self.ahead.close()
@@ -217,6 +234,8 @@ class MeshgenPlugin(BasePlugin[MeshgenConfig]):  # type: ignore[no-untyped-call]
                     target = site / download_path(slug, generated_file.path)
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_bytes(generated_file.data())
+        if _searches(config):
+            write_offline_search(site)
 
     def on_serve(self, server: LiveReloadServer, /, *, config: MkDocsConfig,
                  builder: Any) -> LiveReloadServer | None:
@@ -236,6 +255,11 @@ def _relative(problem: Problem, project: Path) -> Problem:
     except ValueError:
         return problem
     return problem.located(Location(shown))
+
+
+def _searches(config: MkDocsConfig) -> bool:
+    """Whether the site has search (MkDocs' plugin, or the theme's: ``material/search``)."""
+    return any(name == "search" or name.endswith("/search") for name in config.plugins)
 
 
 def _ready(markdown: str) -> Generated:
