@@ -101,6 +101,19 @@ def _differences(old: T, new: T, fields: Fields[T]) -> list[str]:
     return out
 
 
+K = TypeVar("K")
+
+
+def _matched(section: Section, before: dict[K, T], after: dict[K, T], label: Callable[[T], str],
+             words: Callable[[T], str]) -> tuple[list[Change], list[tuple[T, T]]]:
+    """The entries added and removed, as changes, and the pairs found on both sides."""
+    changes = [Change(section, Kind.ADDED, label(v), words(v))
+               for k, v in after.items() if k not in before]
+    changes += [Change(section, Kind.REMOVED, label(v), "")
+                for k, v in before.items() if k not in after]
+    return changes, [(before[k], v) for k, v in after.items() if k in before]
+
+
 def _topology(old: Topology, new: Topology) -> Iterator[Change]:
     if old.name != new.name:
         yield Change(Section.TOPOLOGY, Kind.CHANGED, "name", arrow(old.name, new.name))
@@ -145,19 +158,13 @@ def _cluster_words(c: Cluster) -> str:
 
 
 def _clusters(old: Topology, new: Topology) -> Iterator[Change]:
-    before = {c.name: c for c in old.clusters}
-    after = {c.name: c for c in new.clusters}
-    for name, c in after.items():
-        if name not in before:
-            yield Change(Section.CLUSTERS, Kind.ADDED, name, _cluster_words(c))
-    for name in before:
-        if name not in after:
-            yield Change(Section.CLUSTERS, Kind.REMOVED, name, "")
-    for name, c in after.items():
-        if name in before:
-            changed = _differences(before[name], c, CLUSTER_FIELDS)
-            if changed:
-                yield Change(Section.CLUSTERS, Kind.CHANGED, name, "; ".join(changed))
+    changes, kept = _matched(Section.CLUSTERS, {c.name: c for c in old.clusters},
+                             {c.name: c for c in new.clusters}, lambda c: c.name, _cluster_words)
+    yield from changes
+    for was, now in kept:
+        changed = _differences(was, now, CLUSTER_FIELDS)
+        if changed:
+            yield Change(Section.CLUSTERS, Kind.CHANGED, now.name, "; ".join(changed))
 
 
 LINK_FIELDS: Fields[VpnLink] = (
@@ -188,19 +195,13 @@ def _link_words(link: VpnLink) -> str:
 
 
 def _links(old: Topology, new: Topology) -> Iterator[Change]:
-    before = {frozenset(k.between): k for k in old.vpn}
-    after = {frozenset(k.between): k for k in new.vpn}
-    for key, link in after.items():
-        if key not in before:
-            yield Change(Section.VPN, Kind.ADDED, _link_name(link), _link_words(link))
-    for key, link in before.items():
-        if key not in after:
-            yield Change(Section.VPN, Kind.REMOVED, _link_name(link), "")
-    for key, link in after.items():
-        if key in before:
-            changed = _differences(before[key], link, LINK_FIELDS)
-            if changed:
-                yield Change(Section.VPN, Kind.CHANGED, _link_name(link), "; ".join(changed))
+    changes, kept = _matched(Section.VPN, {frozenset(k.between): k for k in old.vpn},
+                             {frozenset(k.between): k for k in new.vpn}, _link_name, _link_words)
+    yield from changes
+    for was, now in kept:
+        changed = _differences(was, now, LINK_FIELDS)
+        if changed:
+            yield Change(Section.VPN, Kind.CHANGED, _link_name(now), "; ".join(changed))
 
 
 def _placed(app: App) -> dict[str, tuple[str, ...]]:
@@ -214,24 +215,16 @@ def _where(clusters: tuple[str, ...]) -> str:
 
 
 def _workloads(old: Topology, new: Topology) -> Iterator[Change]:
-    before = {a.name: a for a in old.apps}
-    after = {a.name: a for a in new.apps}
-    for name, app in after.items():
-        if name not in before:
-            yield Change(Section.WORKLOADS, Kind.ADDED, f"app {name}",
-                         f"namespace {app.namespace}, {len(app.workloads)} workloads")
-    for name in before:
-        if name not in after:
-            yield Change(Section.WORKLOADS, Kind.REMOVED, f"app {name}", "")
-    for name, app in after.items():
-        if name not in before:
-            continue
-        was, now = before[name], app
+    changes, kept = _matched(Section.WORKLOADS, {a.name: a for a in old.apps},
+                             {a.name: a for a in new.apps}, lambda a: f"app {a.name}",
+                             lambda a: f"namespace {a.namespace}, {len(a.workloads)} workloads")
+    yield from changes
+    for was, now in kept:
         if was.namespace != now.namespace:
-            yield Change(Section.WORKLOADS, Kind.CHANGED, f"app {name}",
+            yield Change(Section.WORKLOADS, Kind.CHANGED, f"app {now.name}",
                          f"namespace {arrow(was.namespace, now.namespace)}")
         if was.ingress != now.ingress:
-            yield Change(Section.WORKLOADS, Kind.MOVED, f"{name} ingress",
+            yield Change(Section.WORKLOADS, Kind.MOVED, f"{now.name} ingress",
                          arrow(was.ingress, now.ingress))
         placed_before, placed_after = _placed(was), _placed(now)
         for workload in dict.fromkeys([*placed_after, *placed_before]):
@@ -287,23 +280,17 @@ def _stage_words(stage: Stage) -> str:
 def _traffic(old: Topology, new: Topology) -> Iterator[Change]:
     before = {s.name: s for s in old.traffic}
     after = {s.name: s for s in new.traffic}
-    for name, stage in after.items():
-        if name not in before:
-            yield Change(Section.TRAFFIC, Kind.ADDED, name, _stage_words(stage))
-    for name in before:
-        if name not in after:
-            yield Change(Section.TRAFFIC, Kind.REMOVED, name, "")
-    for name, stage in after.items():
-        if name not in before:
-            continue
-        was = {r.service: r for r in before[name].routes}
+    changes, kept = _matched(Section.TRAFFIC, before, after, lambda s: s.name, _stage_words)
+    yield from changes
+    for was_stage, stage in kept:
+        was = {r.service: r for r in was_stage.routes}
         now = {r.service: r for r in stage.routes}
         parts = [f"{s}: (no route) -> {route_words(r)}" for s, r in now.items() if s not in was]
         parts += [f"{s}: {route_words(r)} -> (no route)" for s, r in was.items() if s not in now]
         parts += [route_change(was[s], r) for s, r in now.items()
                   if s in was and route_words(was[s]) != route_words(r)]
         if parts:
-            yield Change(Section.TRAFFIC, Kind.CHANGED, name, "; ".join(parts))
+            yield Change(Section.TRAFFIC, Kind.CHANGED, stage.name, "; ".join(parts))
     kept_before = [s for s in before if s in after]
     kept_after = [s for s in after if s in before]
     if kept_before != kept_after:
