@@ -52,6 +52,7 @@ from tests.helpers import (
     ROOT,
     SEED,
     TOPOLOGIES,
+    VALID,
     WIDE,
     hostile_topology,
     make_project,
@@ -165,6 +166,23 @@ def files_pages_of(site: Path, slug: str) -> dict[str, str]:
     folder = site / "topologies" / slug
     return {p.relative_to(site).as_posix(): p.read_text("utf-8")
             for p in sorted(folder.rglob("*.html"))}
+
+
+def test_a_row_no_cluster_fills_is_left_out(built_site: tuple[Path, Path],
+                                           tmp_path: Path) -> None:
+    _, site = built_site
+    described = section(page(site, "topologies/icp-iks-bookinfo.html"), "clusters")
+    assert "Description" in text_of(described)
+    write_tree(tmp_path, {"topologies": {"lab.yaml": VALID}})  # no cluster has a description
+    (doc,) = collect(tmp_path / "topologies", tmp_path / "output", tmp_path)
+    clusters = topology_page(doc).markdown.partition("## Clusters")[2].partition("\n## ")[0]
+    assert "Pod CIDR" in clusters and "Description" not in clusters
+
+
+def test_the_whole_topologys_page_opens_with_the_runbook(built_site: tuple[Path, Path]) -> None:
+    _, site = built_site
+    titles = titles_on(page(site, "topologies/icp-iks-bookinfo/files.html"))
+    assert titles[0] == "apply.sh" and titles[-1] == "MANIFEST.json", titles
 
 
 def test_every_committed_file_is_shown_once_on_its_clusters_page(

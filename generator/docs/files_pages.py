@@ -19,7 +19,9 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from pathlib import Path, PurePosixPath
 
+from ..artifacts import MANIFEST
 from ..model import Cluster, Topology
+from ..targets.runbook import SCRIPT as RUNBOOK
 from ..targets.runbook import NumberedStep
 from .committed import GeneratedFile, Status
 from .deferred import Deferred
@@ -106,8 +108,10 @@ class FilesPage:
 
 
 def _in_order(files: Sequence[GeneratedFile]) -> tuple[GeneratedFile, ...]:
-    """Files directly in the folder first, then each subfolder's, by path."""
-    return tuple(sorted(files, key=lambda f: (f.path.count("/") > 1, f.path)))
+    """Files directly in the folder first, then each subfolder's, by path; of the whole
+    topology's files, the runbook first and the MANIFEST.json hashes last."""
+    return tuple(sorted(files, key=lambda f: (f.path == MANIFEST, f.path != RUNBOOK,
+                                              f.path.count("/") > 1, f.path)))
 
 
 def files_pages(doc: TopologyDoc, limits: Limits | None = None) -> list[FilesPage]:

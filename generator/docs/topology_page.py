@@ -148,14 +148,17 @@ CLUSTER_FIELDS: tuple[ClusterField, ...] = (
 
 
 def _clusters(t: Topology, pages: _Pages) -> str:
-    """One column per cluster while they fit side by side, else one row per cluster."""
+    """One column per cluster while they fit side by side, else one row per cluster; a field
+    no cluster fills (a description, say) is left out."""
+    fields = [(label, value) for label, value in CLUSTER_FIELDS
+              if any(value(c) != "" for c in t.clusters)]
     if wide(t):
-        rows = [[pages.cluster_name(c.name), *(value(c) for _, value in CLUSTER_FIELDS)]
+        rows = [[pages.cluster_name(c.name), *(value(c) for _, value in fields)]
                 for c in t.clusters]
-        headers = ("Cluster", *(label for label, _ in CLUSTER_FIELDS))
+        headers = ("Cluster", *(label for label, _ in fields))
         body = table(headers, rows, "meshgen-clusters meshgen-rows", row_headers=True)
     else:
-        columns = [[label, *(value(c) for c in t.clusters)] for label, value in CLUSTER_FIELDS]
+        columns = [[label, *(value(c) for c in t.clusters)] for label, value in fields]
         names: tuple[Cell | str, ...] = ("", *(pages.cluster_name(c.name) for c in t.clusters))
         body = table(names, columns, "meshgen-clusters", row_headers=True)
     return "## Clusters\n\n" + body + "\n"
