@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.api import build, check_file
+from generator.api import build, check_file, default_topologies
 from generator.model import Topology
 
 # --- where things are -------------------------------------------------------------------------
@@ -719,3 +719,61 @@ def large_project(base: Path) -> Path:
          "wide.yaml": yaml.safe_dump(wide_topology(WIDE), sort_keys=False)},
         built=("seed.yaml", "seed-more.yaml", "wide.yaml"),
         plugin_options=LIMITS)
+
+
+# --- git repositories made in a test ----------------------------------------------------------
+
+GIT_LIMIT = 60  # seconds; only stops a hung git
+
+
+def git(repo: Path, *args: str) -> str:
+    """``git ARGS`` in ``repo`` as a fixed author, with no user configuration read."""
+    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                          timeout=GIT_LIMIT, check=True,
+                          env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+                               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org",
+                               "HOME": str(repo), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                               "GIT_CONFIG_NOSYSTEM": "1"})
+    return done.stdout
+
+
+def changed_project(base: Path) -> Path:
+    """A project in git: the seed and the three-cluster mesh committed on main with their
+    output, then a branch ``change`` that moves workloads, reweighs a stage and adds one,
+    renumbers a range, changes a link and Istio's version, removes the mesh and adds the
+    multi-primary example, committed; and one more range changed in the working tree."""
+    require_program("git", package="git")
+    root = make_project(base, {
+        SEED.name: SEED.read_text("utf-8"),
+        "three-cluster-mesh.yaml": (TOPOLOGIES / "three-cluster-mesh.yaml").read_text("utf-8"),
+    }, built=())
+    git(root, "init", "-q", "-b", "main")
+    build(default_topologies(root / "topologies"), root / "output")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "first")
+    git(root, "checkout", "-q", "-b", "change")
+    changed = moved_and_reweighted()
+    (root / "topologies" / SEED.name).write_text(yaml.safe_dump(changed, sort_keys=False))
+    (root / "topologies" / "three-cluster-mesh.yaml").unlink()
+    shutil.copy(TOPOLOGIES / "multi-primary.yaml", root / "topologies")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "change")
+    changed["clusters"][0]["serviceCIDR"] = "10.0.1.0/24"  # not committed
+    (root / "topologies" / SEED.name).write_text(yaml.safe_dump(changed, sort_keys=False))
+    return root
+
+
+def moved_and_reweighted() -> dict[str, Any]:
+    """The seed with reviews-v3 moved from iks to icp and v2 to iks, the split reweighted, a
+    stage added, iks renumbered, the link's proposals and initiator changed, Istio newer."""
+    data = seed_data()
+    placement = data["apps"][0]["placement"]
+    placement["icp"] = [w for w in placement["icp"] if w != "reviews-v2"] + ["reviews-v3"]
+    placement["iks"] = ["reviews-v2"]
+    data["traffic"][2]["routes"]["reviews"] = {"v1": 20, "v3": 80}
+    data["traffic"].append({"name": "all-v3", "routes": {"reviews": "v3"}})
+    data["clusters"][1]["podCIDR"] = "172.31.0.0/16"
+    data["vpn"][0]["initiator"] = "icp"
+    data["vpn"][0]["esp"] = "aes128gcm16-ecp256"
+    data["istio"]["version"] = "1.30.4"
+    return data

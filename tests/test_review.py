@@ -4,43 +4,20 @@ repositories made in the test, and the model comparison behind them."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from generator.summary.changes import Kind, Section, compare
-from tests.helpers import SEED, TOPOLOGIES, make_project, model_of, run_cli, seed_data
-
-GIT_LIMIT = 60  # seconds; only stops a hung git
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
-                          timeout=GIT_LIMIT, check=True,
-                          env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-                               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org",
-                               "HOME": str(repo), "PATH": "/usr/bin:/bin"})
-    return done.stdout
-
-
-def moved_and_reweighted() -> dict[str, Any]:
-    """The seed with reviews-v3 moved from iks to icp and v2 to iks, the split reweighted, a
-    stage added, iks renumbered, the link's proposals and initiator changed, Istio newer."""
-    data = seed_data()
-    placement = data["apps"][0]["placement"]
-    placement["icp"] = [w for w in placement["icp"] if w != "reviews-v2"] + ["reviews-v3"]
-    placement["iks"] = ["reviews-v2"]
-    data["traffic"][2]["routes"]["reviews"] = {"v1": 20, "v3": 80}
-    data["traffic"].append({"name": "all-v3", "routes": {"reviews": "v3"}})
-    data["clusters"][1]["podCIDR"] = "172.31.0.0/16"
-    data["vpn"][0]["initiator"] = "icp"
-    data["vpn"][0]["esp"] = "aes128gcm16-ecp256"
-    data["istio"]["version"] = "1.30.4"
-    return data
+from tests.helpers import (
+    changed_project,
+    git,
+    model_of,
+    moved_and_reweighted,
+    run_cli,
+    seed_data,
+)
 
 
 def models(tmp_path: Path, old: dict[str, Any], new: dict[str, Any]) -> tuple[Any, Any]:
@@ -77,30 +54,7 @@ def test_the_same_model_written_differently_is_no_change(tmp_path: Path) -> None
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """A project in git: the seed and the three-cluster mesh committed on main, built output
-    committed too; then a branch that changes the seed, removes the mesh and adds a
-    topology, committed, and one more change left in the working tree."""
-    if shutil.which("git") is None:
-        pytest.skip("needs git")
-    root = make_project(tmp_path / "project", {
-        SEED.name: SEED.read_text("utf-8"),
-        "three-cluster-mesh.yaml": (TOPOLOGIES / "three-cluster-mesh.yaml").read_text("utf-8"),
-    }, built=())
-    git(root, "init", "-q", "-b", "main")
-    assert run_cli("build", cwd=root).returncode == 0
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "first")
-    git(root, "checkout", "-q", "-b", "change")
-    changed = moved_and_reweighted()
-    (root / "topologies" / SEED.name).write_text(yaml.safe_dump(changed, sort_keys=False))
-    (root / "topologies" / "three-cluster-mesh.yaml").unlink()
-    multi = TOPOLOGIES / "multi-primary.yaml"
-    shutil.copy(multi, root / "topologies")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "change")
-    changed["clusters"][0]["serviceCIDR"] = "10.0.1.0/24"  # not committed
-    (root / "topologies" / SEED.name).write_text(yaml.safe_dump(changed, sort_keys=False))
-    return root
+    return changed_project(tmp_path / "project")
 
 
 def test_review_against_the_default_branch_reads_git_and_touches_nothing(repo: Path) -> None:

@@ -26,9 +26,11 @@ import pytest
 from tests.helpers import (
     SEED,
     WIDE,
+    changed_project,
     hostile_topology,
     make_project,
     require_success,
+    run_cli,
     run_mkdocs,
     unavailable,
 )
@@ -280,7 +282,8 @@ def test_topology_page_in_chromium(site: Path, serve: Callable[[Path], str],
     assert facts["diagramLabel"] and facts["diagramLabel"][0] > 0
     assert facts["clusters"] == ["icp", "iks"]
     assert facts["tables"] == ["meshgen-clusters", "meshgen-vpn", "meshgen-vpn-shared",
-                               "meshgen-istio-mesh", "meshgen-istio", "meshgen-placement"]
+                               "meshgen-istio-mesh", "meshgen-istio", "meshgen-placement",
+                               "meshgen-phases"]
     assert facts["vpnHeaders"] == ["", "iks (initiator)", "icp (responder)"]
     # The generated files are on pages of their own, one per cluster, linked from here.
     assert facts["files"] == []
@@ -407,3 +410,78 @@ def test_search_works_served_too(site: Path, serve: Callable[[Path], str],
     found = browser.evaluate(f"{SEARCH}('reviews')")
     assert isinstance(found, list) and found, found
     assert browser.errors() == []
+
+
+# --- a screenshot of each kind of page -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def review_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``meshgen docs --against main`` in a git project whose branch changes the topologies:
+    a site with every kind of page, the Changes page included."""
+    project = changed_project(tmp_path_factory.mktemp("review") / "project")
+    site = project / "site"
+    run = run_cli("docs", "--against", "main", "-d", str(site), cwd=project)
+    assert run.returncode == 0, run.output
+    return site
+
+
+LAYOUT = """(() => {
+  // The main column: the article with its padding (tables' wrappers reach into it).
+  const main = document.querySelector('.md-content');
+  const wider = [...main.querySelectorAll('*')]
+    .filter(e => e.getBoundingClientRect().right > main.getBoundingClientRect().right + 1
+                 && !e.closest('.meshgen-figure, .md-typeset__scrollwrap, pre, .highlight'))
+    .map(e => e.tagName + '.' + e.className);
+  const cut = [...document.querySelectorAll('.meshgen-runbook pre')]
+    .filter(pre => pre.scrollWidth > pre.clientWidth + 1).length;
+  return {page: document.documentElement.scrollWidth <= innerWidth,
+          main: main.scrollWidth <= main.clientWidth + 1, wider, cut,
+          title: document.querySelector('h1')?.textContent};
+})()"""
+
+LABELS = """(() => {
+  const svg = document.querySelector('svg.meshgen-diagram');
+  const boxes = (selector) => [...svg.querySelectorAll(selector)].map(e => {
+    const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; });
+  return {labels: boxes('text.mg-label'), clusters: boxes('g.mg-cluster rect')};
+})()"""
+
+
+def overlapping(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and b[1] < a[3] - 0.5
+
+
+PAGE_KINDS = {
+    "overview": "topologies/icp-iks-bookinfo.html",
+    "cluster files": "topologies/icp-iks-bookinfo/clusters/icp.html",
+    "runbook": "topologies/icp-iks-bookinfo/runbook.html",
+    "changes": "changes.html",
+    "rules": "reference/rules.html",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(PAGE_KINDS))
+def test_each_kind_of_page_fits_its_column(kind: str, review_site: Path,
+                                           serve: Callable[[Path], str], browser: DevTools,
+                                           tmp_path: Path) -> None:
+    """Screenshot of a whole page of each kind: nothing runs past the main column (wide
+    diagrams, tables and code scroll inside their own boxes; the runbook's commands wrap),
+    and the page logs no error."""
+    base = serve(review_site)
+    browser.open(base + PAGE_KINDS[kind])
+    shot = tmp_path / f"{kind.replace(' ', '-')}.png"
+    browser.screenshot(shot)
+    assert shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    facts = browser.evaluate(LAYOUT)
+    assert facts["page"] and facts["main"] and facts["wider"] == [], facts
+    assert facts["cut"] == 0, facts
+    assert browser.errors() == []
+    assert outside(browser.requests(), base) == []
+    if kind == "overview":
+        # The labels of the diagram, as the browser lays the text out, overlap nothing.
+        drawn = browser.evaluate(LABELS)
+        assert drawn["labels"]
+        for k, label in enumerate(drawn["labels"]):
+            assert not any(overlapping(label, box) for box in drawn["clusters"])
+            assert not any(overlapping(label, other) for other in drawn["labels"][k + 1:])

@@ -1,6 +1,7 @@
 """Where the generated pages live in the site, and links between them.
 
-Per topology: ``topologies/<slug>.md`` (the overview), ``topologies/<slug>/clusters/<folder>.md``
+Per topology: ``topologies/<slug>.md`` (the overview), ``topologies/<slug>/runbook.md`` (every
+step of ``apply.sh``), ``topologies/<slug>/clusters/<folder>.md``
 (one per top-level folder of ``output/<name>/``, so one per cluster) and
 ``topologies/<slug>/files.md`` (the files of the whole topology). So the number of pages follows
 the number of clusters, never the number of files. A file too large to show in full is copied
@@ -29,6 +30,10 @@ page's links to its neighbours lead to the rest."""
 
 def overview_uri(slug: str) -> str:
     return f"{SECTION}/{slug}.md"
+
+
+def runbook_uri(slug: str) -> str:
+    return f"{SECTION}/{slug}/runbook.md"
 
 
 def files_uri(slug: str) -> str:

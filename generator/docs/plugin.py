@@ -35,12 +35,23 @@ from .ahead import Ahead
 from .changes_page import CHANGES_PAGE, changes_page
 from .cli_page import cli_page
 from .deferred import Block, Deferred, fill, made
-from .files_pages import FilesPage, files_page, files_pages, write_archive
+from .files_pages import FRONT_MATTER, FilesPage, files_page, files_pages, write_archive
 from .index_pages import topology_index_page, topology_list
-from .layout import INDEX, SECTION, Limits, Links, download_path, overview_uri, plain_url
+from .layout import (
+    INDEX,
+    SECTION,
+    Limits,
+    Links,
+    download_path,
+    overview_uri,
+    plain_url,
+    runbook_uri,
+)
 from .markup import esc, md_text
 from .offline_search import polyfills, write_offline_search
 from .rules_page import rules_page
+from .runbook_page import TITLE as RUNBOOK_TITLE
+from .runbook_page import runbook_page
 from .schema_page import schema_page
 from .sources import TopologyDoc, collect
 from .topology_page import topology_page
@@ -113,6 +124,9 @@ class MeshgenPlugin(BasePlugin[MeshgenConfig]):  # type: ignore[no-untyped-call]
             pages = self.files_pages[doc.slug] = files_pages(doc, limits)
             self.pages[overview_uri(doc.slug)] = Generated(
                 f"# {md_text(doc.name)}\n", _overview_maker(doc, limits, pages))
+            # Out of the search index, as the files are: it holds every command.
+            self.pages[runbook_uri(doc.slug)] = Generated(
+                f"{FRONT_MATTER}# {RUNBOOK_TITLE}\n", partial(_runbook_maker, doc, limits))
             for warning in doc.render_failures:
                 log.warning(f"{doc.display}: {warning}")
             for problem in doc.output.problems:  # never read, never shown: strict fails
@@ -135,9 +149,8 @@ class MeshgenPlugin(BasePlugin[MeshgenConfig]):  # type: ignore[no-untyped-call]
         and a folder of output/ may be named anything, so the titles are escaped here."""
         pages = [p for p in self.files_pages.get(doc.slug, []) if p.in_nav]
         overview = overview_uri(doc.slug)
-        if not pages:
-            return {esc(doc.name): overview}
         return {esc(doc.name): [{OVERVIEW_TITLE: overview},
+                                {RUNBOOK_TITLE: runbook_uri(doc.slug)},
                                 *({esc(page.title): page.src_uri} for page in pages)]}
 
     def _expand(self, item: Any) -> Any:
@@ -264,6 +277,10 @@ def _searches(config: MkDocsConfig) -> bool:
 
 def _ready(markdown: str) -> Generated:
     return Generated(markdown, lambda _links: markdown)
+
+
+def _runbook_maker(doc: TopologyDoc, limits: Limits, _links: Links) -> Deferred:
+    return runbook_page(doc, limits)
 
 
 def _overview_maker(doc: TopologyDoc, limits: Limits,

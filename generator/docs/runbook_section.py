@@ -1,16 +1,17 @@
-"""The runbook on the pages: every step in order, or, when there are too many for one page, a
-summary by phase on the overview and each cluster's steps on that cluster's page."""
+"""The runbook's parts on the pages: the summary by phase (the overview and the runbook page)
+and the steps with their commands (the runbook page and, when the runbook is long, each
+cluster's page for the steps run against it)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence, Sized
 
 from ..model import Topology
-from ..targets.base import Phase, Step
+from ..targets.base import Phase
 from ..targets.runbook import NumberedStep
 from ..text import one_line
 from .highlight import code_block
-from .markup import Cell, esc, fence, md_code, md_text, table
+from .markup import Cell, esc, table
 
 LISTED_STEPS = 120
 """More steps than this and the overview summarises them by phase."""
@@ -41,42 +42,26 @@ def phase_words(phase: Phase) -> str:
     return PHASE_WORDS.get(phase, phase.name.lower().replace("_", " "))
 
 
-def _where(t: Topology, step: Step) -> str:
-    cluster = t.cluster(step.cluster or "")
-    return f" \u2014 on {md_code(cluster.context)} ({md_text(cluster.name)})" if cluster else ""
-
-
-def steps_markdown(t: Topology, steps: Sequence[NumberedStep]) -> str:
-    """Each step with its notes and commands (fenced, so the page highlights them)."""
-    parts = []
-    for item in steps:
-        step = item.step
-        later = " *(later stage, run when ready)*" if step.optional else ""
-        parts.append(f"**{item.number}. {md_text(step.title)}**{_where(t, step)}{later}\n\n")
-        parts.extend(f"- {md_text(one_line(note))}\n" for note in step.notes)
-        if step.notes:
-            parts.append("\n")
-        if step.commands:
-            parts.append(fence("\n".join(step.commands), "bash"))
-        parts.append("\n")
-    return "".join(parts)
-
-
-def _step_heading(t: Topology, item: NumberedStep) -> str:
+def _step_heading(t: Topology, item: NumberedStep, phase: bool = False) -> str:
     step = item.step
     cluster = t.cluster(step.cluster or "")
     where = (f" \u2014 on <code>{esc(cluster.context)}</code> ({esc(cluster.name)})"
-             if cluster else "")
+             if cluster else " \u2014 on your machine")
+    stage = (f' <span class="meshgen-phase">{esc(phase_words(step.phase))}</span>' if phase
+             else "")
     later = " <em>(later stage, run when ready)</em>" if step.optional else ""
     return (f'<p id="step-{item.number}"><strong>{item.number}. {esc(step.title)}</strong>'
-            f"{where}{later}</p>\n")
+            f"{where}{stage}{later}</p>\n")
 
 
-def steps_html(t: Topology, steps: Sequence[NumberedStep], command_bytes: int) -> str:
-    """The same as :func:`steps_markdown`, as HTML made without Markdown (for long lists).
+def steps_html(t: Topology, steps: Sequence[NumberedStep], command_bytes: int,
+               phase: bool = False) -> str:
+    """Each step with its cluster (as its kubectl context), notes and commands, as HTML made
+    without Markdown (lists run long); with ``phase``, each step names its phase too.
 
-    Commands are shown until they fill ``command_bytes`` (always those of the first step);
-    the steps after that are listed by title, their commands being in ``apply.sh``.
+    Commands are shown until they fill ``command_bytes`` (always those of the first step,
+    unless there is no room at all); the steps after that are listed by title, their commands
+    being in ``apply.sh``.
     """
     parts = []
     spent = 0
@@ -84,13 +69,13 @@ def steps_html(t: Topology, steps: Sequence[NumberedStep], command_bytes: int) -
         step = item.step
         commands = "\n".join(step.commands)
         spent += len(commands)
-        if k and spent > command_bytes:
+        if (k or command_bytes <= 0) and spent > command_bytes:
             parts.append(f'<p class="meshgen-cut">Steps {item.number} on are listed by title '
                          "only, to keep this page quick to open; their commands are in "
                          "<code>apply.sh</code>, on the page of the whole topology.</p>\n")
-            parts.extend(_step_heading(t, rest) for rest in steps[k:])
+            parts.extend(_step_heading(t, rest, phase) for rest in steps[k:])
             break
-        parts.append(_step_heading(t, item))
+        parts.append(_step_heading(t, item, phase))
         if step.notes:
             parts.append("<ul>" + "".join(f"<li>{esc(one_line(n))}</li>" for n in step.notes)
                          + "</ul>\n")

@@ -3,8 +3,9 @@ its files, validation.
 
 Every section has a form that stays readable with hundreds of clusters: past
 :data:`WIDE_CLUSTERS` the diagram becomes a matrix and the cluster and placement tables turn to
-one row per cluster or workload; many VPN links get one compact row each; a long runbook is
-summarised by phase. The generated files are on their own pages, one per cluster.
+one row per cluster or workload; many VPN links get one compact row each. The runbook is
+summarised by phase, its steps on a page of their own; the generated files are on their own
+pages, one per cluster.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from .committed import Status
 from .deferred import Deferred, Part
 from .diagram import diagram_svg
 from .files_pages import FilesPage, differences_listing, file_cell, files_pages
-from .layout import Limits, Links, overview_uri, relative_md
+from .layout import Limits, Links, overview_uri, relative_md, runbook_uri
 from .markup import (
     Cell,
     admonition,
@@ -34,7 +35,7 @@ from .markup import (
 )
 from .matrix import matrix_svg
 from .routes import describe_stage
-from .runbook_section import phase_summary, steps_markdown, summarised
+from .runbook_section import phase_summary
 from .sources import TopologyDoc
 from .vpn_section import vpn_section
 
@@ -289,27 +290,18 @@ def _traffic(doc: TopologyDoc, t: Topology) -> str:
     return "".join(parts)
 
 
-def _runbook(doc: TopologyDoc, t: Topology) -> str:
+def _runbook(doc: TopologyDoc, links: Links) -> str:
+    """The runbook by phase; its steps and their commands are on a page of their own."""
     head = "## Runbook\n\n"
     if not doc.checked.valid:
         return head + "The runbook is made once the topology validates.\n\n"
     steps = doc.steps
-    if doc.output.has("apply.sh"):
-        head += "`apply.sh` runs these steps in order; each can also be run by hand.\n\n"
     if not steps:
         return head + "No steps yet.\n\n"
-    if not summarised(steps):
-        return head + steps_markdown(t, steps)
-    local = doc.steps_by_cluster.get("", ())
-    parts = [head,
-             f"{len(steps):,} steps are too many for one page: here they are by phase, and "
-             "each cluster's page (under [Files](#files)) lists the steps run against it, in "
-             "order, with their commands.\n\n",
-             phase_summary(steps), "\n"]
-    if local:
-        parts += ["Steps that run on your own machine, not against a cluster:\n\n",
-                  steps_markdown(t, local)]
-    return "".join(parts)
+    page = links.page(runbook_uri(doc.slug))
+    return (head + f"`apply.sh` runs {len(steps):,} steps in order, by phase as below. Every "
+            f"step, with the cluster it runs against and its commands, is on the "
+            f'<a href="{esc(page)}">runbook page</a>.\n\n' + phase_summary(steps) + "\n")
 
 
 def _files(doc: TopologyDoc, pages: _Pages) -> str:
@@ -383,7 +375,8 @@ def topology_page(doc: TopologyDoc, links: Links | None = None,
             return pages.file_links(cluster, doc.output.paths_under(f"{cluster}/vpn/{peer}/"))
 
         parts += [_diagram(t), _clusters(t, pages), *vpn_section(t, vpn_files),
-                  _istio(t, pages), *_placement(t, pages), _traffic(doc, t), _runbook(doc, t)]
+                  _istio(t, pages), *_placement(t, pages), _traffic(doc, t),
+                  _runbook(doc, pages.links)]
     parts += [_files(doc, pages), _validation(doc)]
     page = Deferred()
     page.extend(parts)
