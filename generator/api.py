@@ -7,18 +7,19 @@ imports the modules it needs when it runs, so that the quick answers of the comm
 unchanged rebuild, ``new``, ``schema``) load neither the model, the checks nor the targets.
 
 May import: ``inputs``, ``model``, ``catalog``, ``checks``, ``rules``, ``artifacts``,
-``targets``, ``output``, ``verify``, ``summary``, ``templating``, ``errors``, ``enums``,
-``text``.
+``targets``, ``output``, ``verify``, ``scaffold``, ``summary``, ``templating``, ``errors``,
+``enums``, ``text``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import (
     InputError,
+    Location,
     MeshgenError,
     OutputDrift,
     Problem,
@@ -27,15 +28,24 @@ from .errors import (
     UsageError,
     sort_key,
 )
-from .inputs.project import DNS_LABEL_MAX, default_topologies, is_dns_label
+from .inputs.project import (
+    LOCAL_SCHEMA,
+    STDIN,
+    STDIN_DISPLAY,
+    Project,
+    display,
+    expand_inputs,
+    find_project,
+)
 
 TYPE_CHECKING = False  # typing itself is not imported: an unchanged rebuild comes this way
 if TYPE_CHECKING:
     from .artifacts import RenderedTree
     from .inputs.loader import SourceDocument
+    from .inputs.settings import VerifySettings
     from .inputs.site import SiteAddress
     from .model import Topology
-    from .output.tree import Difference
+    from .output.tree import Difference as Difference  # for the command line's type hints
     from .output.writer import WriteReport
     from .summary.report import Side, Summary
     from .verify.run import VerifyReport
@@ -63,15 +73,16 @@ class CheckedTopology:
 
 
 def check_file(path: Path, display: str | None = None) -> CheckedTopology:
-    """Load, schema-check, model and semantically check one topology file."""
+    """Load, schema-check, model and semantically check one topology file (``-``: standard
+    input, shown as ``<stdin>``)."""
     from .inputs.loader import LoadFailed, read_source
 
     shown = display if display is not None else str(path)
     try:
-        document = read_source(path, shown)
+        document = _read_stdin() if str(path) == STDIN else read_source(path, shown)
     except LoadFailed as failed:
         return CheckedTopology(shown, None, tuple(sorted(failed.problems, key=sort_key)))
-    return _check_document(document, path.name)
+    return _check_document(document, STDIN_DISPLAY if str(path) == STDIN else path.name)
 
 
 def check_source(raw: bytes, display: str, source: str) -> CheckedTopology:
@@ -84,6 +95,18 @@ def check_source(raw: bytes, display: str, source: str) -> CheckedTopology:
     except LoadFailed as failed:
         return CheckedTopology(display, None, tuple(sorted(failed.problems, key=sort_key)))
     return _check_document(document, source)
+
+
+def _read_stdin() -> SourceDocument:
+    import sys
+
+    from .inputs.loader import MAX_BYTES, parse_source
+
+    try:
+        raw = sys.stdin.buffer.read(MAX_BYTES + 1)
+    except (OSError, AttributeError, ValueError) as exc:
+        raise InputError(f"cannot read standard input: {exc}") from None
+    return parse_source(raw, STDIN_DISPLAY)
 
 
 def _check_document(document: SourceDocument, source: str) -> CheckedTopology:
@@ -107,11 +130,16 @@ def _check_document(document: SourceDocument, source: str) -> CheckedTopology:
 
 
 def check_files(paths: Sequence[Path]) -> list[CheckedTopology]:
-    """Check every file; also refuse two files that claim the same topology name."""
+    """Check every file; also refuse two files that claim the same topology name. A file that
+    is missing or cannot be read is an :class:`InputError` (exit 2), not a problem found."""
     for path in paths:
-        if not path.exists():
+        if str(path) != STDIN and not path.exists():
             raise InputError(f"{path}: no such file")
-    results = [check_file(p, _display(p)) for p in paths]
+    results = [check_file(p, display(p)) for p in paths]
+    for result in results:
+        unreadable = [p for p in result.problems if p.rule == "unreadable"]
+        if unreadable:
+            raise InputError(unreadable[0].format())
     owners: dict[str, CheckedTopology] = {}
     for i, result in enumerate(results):
         if result.topology is None or not result.topology.name:
@@ -136,22 +164,28 @@ def check_files(paths: Sequence[Path]) -> list[CheckedTopology]:
 def _locate_name(path: Path, display: str, problem: Problem) -> Problem:
     from .inputs.loader import read_source
 
+    if str(path) == STDIN:
+        return problem.located(Location(STDIN_DISPLAY, 1, 1))
     return read_source(path, display).locate_problem(problem)
 
 
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+def topology_files(named: Sequence[Path], project: Project | None = None
+                   ) -> tuple[list[Path], bool]:
+    """The files named (a folder: every topology in it), or every topology of the project
+    (found from the working folder when not given); the flag is true in the second case,
+    where a build also prunes the output folders no topology owns any more."""
+    return expand_inputs(named, project if project is not None else find_project())
 
 
-def topology_files(named: Sequence[Path]) -> tuple[list[Path], bool]:
-    """The files named, or every topology in ``topologies/``; the flag is true in the second
-    case, where a build also prunes the output folders no topology owns any more."""
-    if named:
-        return list(named), False
-    return default_topologies(), True
+def default_topologies(folder: Path | None = None) -> list[Path]:
+    """Every topology file in ``folder``, or of the project the working folder is in."""
+    if folder is not None:
+        from .inputs.project import topologies_in
+
+        if not folder.is_dir():
+            raise InputError(f"{display(folder)}: no such folder")
+        return topologies_in(folder)
+    return find_project().default_topologies()
 
 
 def require_valid(results: Iterable[CheckedTopology]) -> list[Topology]:
@@ -262,25 +296,53 @@ def check(paths: Sequence[Path], output: Path, prune: bool = False) -> None:
 
 
 def verify(paths: Sequence[Path], output: Path, crds: Path | None = None,
-           strongswan_values: Path | None = None,
-           gitops_schemas: Path | None = None) -> VerifyReport:
+           strongswan_values: Path | None = None, gitops_schemas: Path | None = None,
+           offline: bool = False, settings: VerifySettings | None = None,
+           notify: Callable[[str], None] | None = None) -> VerifyReport:
     """Every generated object of these topologies' output folders against its schema: the
-    Istio CRDs (``crds`` or ``$MESHGEN_ISTIO_CRDS``), the strongSwan chart's values
-    (``strongswan_values`` or ``$MESHGEN_STRONGSWAN_VALUES``), the Flux and Argo CD CRD
-    schemas (``gitops_schemas`` or ``$MESHGEN_GITOPS_SCHEMAS``) and Kubernetes' own."""
+    Istio CRDs (``crds`` or ``$MESHGEN_ISTIO_CRDS``, else those of the release each topology
+    names, downloaded once into the cache unless ``offline``), the strongSwan chart's values
+    (``strongswan_values`` or ``$MESHGEN_STRONGSWAN_VALUES``, else the chart's, the same way),
+    the Flux and Argo CD CRD schemas (``gitops_schemas`` or ``$MESHGEN_GITOPS_SCHEMAS``) and
+    Kubernetes' own. ``notify`` hears of each download."""
+    from .inputs.settings import VerifySettings
+    from .model import Istio
+    from .targets.vpn.ends import CHART_VERSION
     from .verify.run import verify_output
 
-    names = [t.name for t in require_valid(check_files(paths))]
-    return verify_output(output, names, crds=crds, strongswan_values=strongswan_values,
-                         gitops_schemas=gitops_schemas)
+    targeted = Istio().version  # the release meshgen targets
+    topologies = require_valid(check_files(paths))
+    releases = {}
+    for t in topologies:
+        releases[t.name] = targeted if t.istio.legacy else t.istio.version
+        if t.istio.legacy and crds is None and notify is not None:
+            notify(f"{t.name}: Istio {t.istio.version} published its CRDs without schemas; its "
+                   f"objects are checked against those of Istio {targeted}")
+    return verify_output(output, [t.name for t in topologies], crds=crds,
+                         strongswan_values=strongswan_values, gitops_schemas=gitops_schemas,
+                         releases=releases, chart_version=CHART_VERSION, offline=offline,
+                         settings=settings if settings is not None else VerifySettings(),
+                         notify=notify)
 
 
-def published_site() -> SiteAddress | None:
-    """Where the project's documentation site is published (``site_url`` in ``mkdocs.yml``),
-    for links to its pages (each rule's explanation); None when it names no address."""
+def published_site(project: Project | None = None) -> SiteAddress | None:
+    """Where the project's documentation site is published (the ``site-url`` setting, else
+    ``site_url`` in its ``mkdocs.yml``), for links to its pages (each rule's explanation);
+    None when it names no address."""
     from .inputs.site import project_site
 
-    return project_site()
+    project = project if project is not None else find_project()
+    return project_site(project.root / "mkdocs.yml", project.settings.site_url)
+
+
+def site_address(project: Project) -> SiteAddress:
+    """The project's site as :func:`published_site` names it, else the one ``meshgen docs``
+    builds in the project (a ``file://`` address), so that a report can always link to it."""
+    from .inputs.site import SiteAddress, project_site
+
+    built = (project.root / project.settings.site_dir).resolve().as_uri()
+    return published_site(project) or project_site(project.root / "mkdocs.yml", built) or \
+        SiteAddress(built + "/", False)
 
 
 def schema_text() -> str:
@@ -290,23 +352,80 @@ def schema_text() -> str:
     return text()
 
 
-def starter_topology(name: str) -> str:
-    """A commented starter topology named ``name`` (a DNS label)."""
-    from .templating import render_template
+def starter_topology(name: str, schema: str = "../schemas/topology.schema.json") -> str:
+    """A commented starter topology named ``name`` (a DNS label) whose ``$schema`` modeline
+    names ``schema`` (a path from the file's folder, or a URL)."""
+    from .scaffold import starter_topology as starter
 
-    if not is_dns_label(name):
-        raise UsageError(f"'{name}' is not a DNS-1123 label (lower-case letters, digits, "
-                         f"'-'; at most {DNS_LABEL_MAX} characters)")
-    return render_template("new-topology.yaml.j2", name=name)
+    return starter(name, schema)
 
 
-def new_topology(name: str, target: Path | None = None, force: bool = False) -> Path:
-    """Write the starter topology ``name`` to ``target`` (default ``topologies/<name>.yaml``)
-    and return where it went."""
-    text = starter_topology(name)
-    target = target if target is not None else Path("topologies") / f"{name}.yaml"
+def new_topology(name: str, target: Path | None = None, force: bool = False,
+                 project: Project | None = None) -> Path:
+    """Write the starter topology ``name`` to ``target`` (default: the project's
+    ``topologies/<name>.yaml``) and return where it went; the project's local schema file,
+    which its modeline names, is written too when missing."""
+    from .scaffold import schema_reference
+
+    project = project if project is not None else find_project()
+    target = target if target is not None else project.topologies / f"{name}.yaml"
+    text = starter_topology(name, schema_reference(target, project.root))
     write_new_file(target, text, force)
+    if not (project.root / LOCAL_SCHEMA).exists():
+        write_new_file(project.root / LOCAL_SCHEMA, schema_text())
     return target
+
+
+def init_project(directory: Path, name: str | None = None, force: bool = False
+                 ) -> list[tuple[Path, str]]:
+    """Make ``directory`` a meshgen project (see :mod:`generator.scaffold`)."""
+    from .scaffold import init_project as init
+
+    return init(directory, name, force)
+
+
+def schema_file_difference(project: Project, output: Path) -> Difference | None:
+    """The project's local schema file (what topology modelines name) as a difference when
+    it exists and is not this meshgen's schema; its path is relative to ``output``."""
+    import difflib
+    import os
+
+    from .output.tree import Difference, DifferenceKind
+
+    local = project.root / LOCAL_SCHEMA
+    if not project.found or not local.is_file():
+        return None
+    try:
+        current = local.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        current = ""
+    wanted = schema_text()
+    if current == wanted:
+        return None
+    shown = display(local)
+    diff = "".join(difflib.unified_diff(current.splitlines(keepends=True),
+                                        wanted.splitlines(keepends=True),
+                                        f"a/{shown}", f"b/{shown}"))
+    return Difference(Path(os.path.relpath(local, output)).as_posix(), DifferenceKind.CHANGED,
+                      diff)
+
+
+def refresh_schema_file(project: Project) -> Path | None:
+    """Bring the project's local schema file up to this meshgen's schema (when the project
+    has one and it differs); the file when it was rewritten."""
+    local = project.root / LOCAL_SCHEMA
+    if not project.found or not local.is_file():
+        return None
+    wanted = schema_text()
+    try:
+        if local.read_text(encoding="utf-8") == wanted:
+            return None
+    except UnicodeDecodeError:
+        pass
+    except OSError as exc:
+        raise InputError(f"cannot read {display(local)}: {exc.strerror or exc}") from None
+    write_new_file(local, wanted, force=True)
+    return local
 
 
 def write_new_file(target: Path, text: str, force: bool = False) -> None:
@@ -323,6 +442,7 @@ def write_new_file(target: Path, text: str, force: bool = False) -> None:
 __all__ = [
     "CheckedTopology",
     "MeshgenError",
+    "Project",
     "build",
     "change_summary",
     "check",
@@ -331,12 +451,19 @@ __all__ = [
     "check_source",
     "default_topologies",
     "differences",
+    "display",
+    "expand_inputs",
+    "find_project",
+    "init_project",
     "new_topology",
     "published_site",
+    "refresh_schema_file",
     "render",
     "require_valid",
     "review",
+    "schema_file_difference",
     "schema_text",
+    "site_address",
     "starter_topology",
     "summary_text",
     "topology_files",
@@ -364,7 +491,7 @@ def review(base: str | None = None, folder: Path = Path("topologies"),
     revision ``base`` (default: where this branch left the default branch). The files at
     ``base`` are read through git: nothing is checked out. Models are compared, and the files
     each builds, folder by folder (with each file's unified diff when ``diffs`` is asked)."""
-    from .inputs.project import TOPOLOGY_SUFFIXES
+    from .inputs.project import TOPOLOGY_SUFFIXES, topologies_in
     from .summary.git import repository
     from .summary.report import Summary, summarise
 
@@ -376,8 +503,8 @@ def review(base: str | None = None, folder: Path = Path("topologies"),
                                  name.rpartition("/")[2]))
         for name in repo.files(commit, folder, TOPOLOGY_SUFFIXES)
     }
-    now = default_topologies(folder) if folder.is_dir() else []
-    after = {repo.relative(path): _side(check_file(path, _display(path))) for path in now}
+    now = topologies_in(folder) if folder.is_dir() else []
+    after = {repo.relative(path): _side(check_file(path, display(path))) for path in now}
     summaries = [summarise(before.get(name), after.get(name), diffs)
                  for name in sorted(set(before) | set(after))]
     return Summary(f"{base or 'the default branch'} at {short}", summaries)

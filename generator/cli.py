@@ -3,7 +3,8 @@
 Modules are imported inside each command so that ``meshgen --help`` and ``--version`` stay fast.
 The parser keeps what it was given, for :mod:`generator.cli_reference` to describe.
 
-May import: ``api``, ``errors``, ``docs.command`` (``meshgen docs`` runs MkDocs).
+May import: ``api``, ``errors``, ``formats`` and ``terminal`` (how results are printed),
+``completion`` (answering the shell), ``docs.command`` (``meshgen docs`` runs MkDocs).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from . import __version__
@@ -20,33 +21,55 @@ TYPE_CHECKING = False  # typing itself is not imported: it would slow the quick 
 if TYPE_CHECKING:
     from typing import Any
 
+    from .api import Difference, Project
     from .errors import Problem
+    from .formats import Finding, Reporter
+    from .terminal import Style
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 SUMMARY_FORMATS = ("text", "markdown", "json")
+EXIT_STATUS = """\
+exit status (the same for every command):
+  0  clean: valid, up to date, every object passes
+  1  problems found (invalid topologies, failed objects) or differences (check, diff --exit-code)
+  2  usage or I/O error: a bad option, a missing or unreadable file, a folder where a file is
+     needed, a broken settings file, schemas that cannot be had
+  3  never expected: a bug in meshgen; run again with MESHGEN_DEBUG=1 for the traceback"""
 
 DESCRIPTION = """\
 Compile topology files (clusters, the strongSwan VPN between them, the Istio mesh over them
 and the apps placed on them) into every file an operator applies: strongSwan chart values and
 configs, Istio install manifests, app manifests, traffic stages and an ordered runbook.
+
+Run in a project: the nearest folder at or above the working folder with meshgen.toml, a
+pyproject.toml with [tool.meshgen], or a topologies/ folder (--project DIR names it).
 """
 
 EXAMPLES = {
+    "init": """\
+examples:
+  meshgen init                             # a project here: topologies/, CI and pre-commit set-up
+  meshgen init infra/mesh                  # ... in another folder (made if missing)
+  meshgen init --force                     # replace files init wrote before""",
     "validate": """\
 examples:
-  meshgen validate                         # every file in topologies/
-  meshgen validate topologies/lab.yaml     # one file
-  meshgen validate --format json | jq .   # machine-readable problems
+  meshgen validate                         # every topology of the project
+  meshgen validate topologies/lab.yaml     # one file (or: meshgen validate lab)
+  meshgen validate topologies/staging/     # every topology in a folder
+  cat lab.yaml | meshgen validate -        # from standard input (errors name it <stdin>)
+  meshgen validate --format github         # annotations on a pull request
 exit status: 0 valid, 1 invalid, 2 usage or I/O error""",
     "build": """\
 examples:
   meshgen build                            # every topology into output/<name>/
   meshgen build topologies/lab.yaml        # just one
   meshgen build -o /tmp/out                # somewhere else
-Unchanged files are not rewritten; each output/<name>/ is replaced in one atomic step.""",
+Unchanged files are not rewritten; each output/<name>/ is replaced in one atomic step.
+Also keeps schemas/topology.schema.json (what the topologies' $schema modeline names) current.""",
     "check": """\
 examples:
   meshgen check                            # in CI or pre-commit: is output/ up to date?
+  meshgen check --format github            # each stale file as an annotation
 exit status: 0 when output/ is exactly what build would write, 1 otherwise (with a diff)""",
     "diff": """\
 examples:
@@ -68,17 +91,25 @@ examples:
   meshgen new lab -o -                     # print it instead""",
     "verify": """\
 examples:
-  meshgen verify                           # every generated object against its schema
-  meshgen verify --crds istio-1.30.3/crd-all.gen.yaml   # against your release's CRDs
-  meshgen verify --format json            # machine-readable problems
+  meshgen verify                           # the CRDs of each topology's Istio release, fetched
+                                           # once into the cache
+  meshgen verify --offline                 # from the cache only; never download
+  meshgen verify --crds istio-1.30.3/      # against an unpacked release (or its CRD file)
+  meshgen verify --format sarif > verify.sarif
 Problems read FILE:DOCUMENT: KIND/NAME: FIELD: MESSAGE (documents counted from 1).
-exit status: 0 when every object passes, 1 otherwise, 2 when Istio objects need CRDs that
-were not given (--crds or MESHGEN_ISTIO_CRDS)""",
+exit status: 0 when every object passes, 1 otherwise, 2 when the schemas cannot be had""",
     "docs": """\
 examples:
   meshgen docs                             # build the site into site/
   meshgen docs --serve                     # serve it with live reload on 127.0.0.1:8000
-  meshgen docs --against main              # with a Changes page: this branch against main""",
+  meshgen docs --against main              # with a Changes page: this branch against main
+Without a mkdocs.yml in the project, a built-in configuration makes the site from the
+topologies alone; with one, the meshgen plugin adds the topology pages to it.""",
+    "completion": """\
+examples:
+  meshgen completion bash > ~/.local/share/bash-completion/completions/meshgen
+  meshgen completion zsh > "${fpath[1]}/_meshgen"
+  meshgen completion fish > ~/.config/fish/completions/meshgen.fish""",
 }
 
 
@@ -103,36 +134,71 @@ class Parser(argparse.ArgumentParser):
         return action
 
 
-def _files_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+def _files_argument(parser: argparse.ArgumentParser, stdin: bool = False) -> None:
+    action = parser.add_argument(
         "files", nargs="*", type=Path, metavar="FILE",
-        help="topology files (default: every .yaml file in topologies/)",
+        help="topology files, folders of them or topology names" + (
+            ", or - for standard input" if stdin else "")
+        + " (default: every topology of the project)",
     )
+    action.completer = _complete_topologies  # type: ignore[attr-defined]
 
 
 def _output_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-o", "--output", type=Path, default=Path("output"), metavar="DIR",
-                        help="output folder (default: output)")
+    parser.add_argument("-o", "--output", type=Path, metavar="DIR",
+                        help="output folder (default: output, in the project folder)")
+
+
+def _format_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("text", "json", "github", "sarif"),
+                        default="text",
+                        help="report format: text (coloured on a terminal), json, github "
+                        "(workflow annotations) or sarif (SARIF 2.1.0) (default: text)")
+
+
+def _project_argument(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    parser.add_argument("--project", type=Path, metavar="DIR",
+                        default=None if top else argparse.SUPPRESS,
+                        help="the project folder (default: found from the working folder "
+                        "upwards)")
+
+
+def _complete_topologies(prefix: str, **_: Any) -> list[str]:
+    from .completion import topology_candidates
+
+    return topology_candidates(prefix)
 
 
 def build_parser() -> Parser:
     parser = Parser(
         prog="meshgen", description=DESCRIPTION, formatter_class=_Formatter,
-        epilog="Run 'meshgen COMMAND --help' for the options and examples of each command.",
+        epilog="Run 'meshgen COMMAND --help' for the options and examples of each command.\n\n"
+        + EXIT_STATUS,
     )
     parser.add_argument("--version", action="version", version=f"meshgen {__version__}")
+    _project_argument(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name: str, summary: str) -> Parser:
+    def command(name: str, summary: str, project: bool = True) -> Parser:
         sub = commands.add_parser(name, help=summary, description=summary,
                                   epilog=EXAMPLES[name], formatter_class=_Formatter)
         parser.commands[name] = sub
+        if project:
+            _project_argument(sub)
         return sub
 
+    p = command("init", "Start a project: a starter topology, its schema, pre-commit and CI "
+                "set-up, .gitignore and meshgen.toml.", project=False)
+    p.add_argument("directory", nargs="?", type=Path, default=Path("."), metavar="DIR",
+                   help="where (default: the working folder; made if missing)")
+    p.add_argument("--name", metavar="NAME",
+                   help="name of the starter topology (default: from the folder's name)")
+    p.add_argument("--force", action="store_true", help="replace files that exist")
+    p.set_defaults(run=_init)
+
     p = command("validate", "Check topology files against the schema and the semantic rules.")
-    _files_argument(p)
-    p.add_argument("--format", choices=("text", "json"), default="text",
-                   help="report format (default: text)")
+    _files_argument(p, stdin=True)
+    _format_argument(p)
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.set_defaults(run=_validate)
 
@@ -145,6 +211,7 @@ def build_parser() -> Parser:
     p = command("check", "Exit 1 with a diff when output/ differs from what build would write.")
     _files_argument(p)
     _output_argument(p)
+    _format_argument(p)
     p.set_defaults(run=_check)
 
     p = command("diff", "Show, as a unified diff, what build would change in output/.")
@@ -156,8 +223,11 @@ def build_parser() -> Parser:
     p.add_argument("--summary", action="store_true",
                    help="say what changes in words: each topology's model against its version "
                    "at git's HEAD, then the files of each cluster's folder")
-    p.add_argument("--format", choices=SUMMARY_FORMATS, default="text",
-                   help="format of --summary (default: text)")
+    p.add_argument("--format", choices=("text", "json", "github", "sarif", "markdown"),
+                   default="text",
+                   help="report format: text (coloured on a terminal), json, github (workflow "
+                   "annotations) or sarif (SARIF 2.1.0); with --summary: text, markdown or json "
+                   "(default: text)")
     p.set_defaults(run=_diff)
 
     p = command("review", "Say what a change to the topologies does, against a git revision.")
@@ -166,11 +236,11 @@ def build_parser() -> Parser:
                    "default branch: origin/HEAD, main or master)")
     p.add_argument("--format", choices=SUMMARY_FORMATS, default="text",
                    help="text, markdown (for a pull-request comment) or json (default: text)")
-    p.add_argument("--topologies", type=Path, default=Path("topologies"), metavar="DIR",
-                   help="folder of topology files (default: topologies)")
+    p.add_argument("--topologies", type=Path, metavar="DIR",
+                   help="folder of topology files (default: the project's)")
     p.set_defaults(run=_review)
 
-    p = command("schema", "Print the JSON Schema of topology files.")
+    p = command("schema", "Print the JSON Schema of topology files.", project=False)
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write it to FILE")
     p.set_defaults(run=_schema)
 
@@ -187,43 +257,90 @@ def build_parser() -> Parser:
     p.add_argument("--crds", type=Path, metavar="PATH",
                    help="Istio CRDs to check against: an unpacked Istio release, a folder with "
                    "crd-all.gen.yaml and the chart values files, or one CRD file "
-                   "(default: $MESHGEN_ISTIO_CRDS)")
+                   "(default: $MESHGEN_ISTIO_CRDS, else the release each topology names, "
+                   "downloaded once into the cache)")
     p.add_argument("--strongswan-values", type=Path, metavar="PATH",
                    help="the strongSwan chart's values.yaml (or its folder), to check the VPN "
-                   "values against (default: $MESHGEN_STRONGSWAN_VALUES)")
+                   "values against (default: $MESHGEN_STRONGSWAN_VALUES, else the chart's, "
+                   "downloaded once into the cache)")
     p.add_argument("--gitops-schemas", type=Path, metavar="DIR",
                    help="a folder of the Flux and Argo CD CRD schemas "
                    "(<group>_<kind>_<version>.json), to check the GitOps trees against "
                    "(default: $MESHGEN_GITOPS_SCHEMAS)")
-    p.add_argument("--format", choices=("text", "json"), default="text",
-                   help="report format (default: text)")
+    p.add_argument("--offline", action="store_true",
+                   help="never download: use the files given and the cache only")
+    _format_argument(p)
     p.set_defaults(run=_verify)
 
     p = command("docs", "Build the documentation site (or serve it with live reload).")
     p.add_argument("--serve", action="store_true", help="serve with live reload instead")
     p.add_argument("-a", "--dev-addr", default="127.0.0.1:8000", metavar="IP:PORT",
                    help="address to serve on (default: 127.0.0.1:8000)")
-    p.add_argument("-d", "--site-dir", type=Path, default=Path("site"), metavar="DIR",
-                   help="where to build the site (default: site)")
-    p.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"), metavar="FILE",
-                   help="MkDocs configuration (default: mkdocs.yml)")
+    p.add_argument("-d", "--site-dir", type=Path, metavar="DIR",
+                   help="where to build the site (default: site, in the project folder)")
+    p.add_argument("-f", "--config-file", type=Path, metavar="FILE",
+                   help="MkDocs configuration (default: the project's mkdocs.yml if it has "
+                   "one, else a built-in configuration)")
     p.add_argument("--against", metavar="BASE",
                    help="add a Changes page: what the topologies do differently from the git "
                    "revision BASE, in words and file by file")
     p.set_defaults(run=_docs)
+
+    p = command("completion", "Print the shell completion script for bash, zsh or fish.",
+                project=False)
+    p.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell")
+    p.set_defaults(run=_completion)
     return parser
 
 
+# --- the commands -----------------------------------------------------------------------------
+
+
+def _project(args: argparse.Namespace) -> Project:
+    from .api import find_project
+
+    project: Project = find_project(explicit=getattr(args, "project", None))
+    return project
+
+
+def _reporter(args: argparse.Namespace, project: Project) -> Reporter:
+    from .api import site_address
+    from .formats import Reporter
+
+    return Reporter(getattr(args, "format", "text"), site_address(project))
+
+
+def _shown(path: Path) -> str:
+    from .api import display
+
+    shown: str = display(path)
+    return shown
+
+
+def _init(args: argparse.Namespace) -> int:
+    from .api import init_project
+
+    written = init_project(args.directory, name=args.name, force=args.force)
+    for path, how in written:
+        print(f"{how:8} {_shown(path)}", file=sys.stderr)
+    topologies = [p for p, _ in written if p.parent.name == "topologies"]
+    if topologies:
+        print(f"next: edit {_shown(topologies[0])}, then meshgen validate && meshgen build",
+              file=sys.stderr)
+    return EXIT_OK
+
+
 def _validate(args: argparse.Namespace) -> int:
-    import json
+    from .api import check_files, expand_inputs
+    from .formats import Finding
 
-    from .api import check_files, topology_files
-
-    paths, _ = topology_files(args.files)
+    project = _project(args)
+    paths, _ = expand_inputs(args.files, project, stdin=True)
     results = check_files(paths)
     failed = any(r.errors or (args.strict and r.warnings) for r in results)
-    if args.format == "json":
-        report = [
+
+    def document() -> object:
+        return [
             {
                 "file": r.display,
                 "valid": r.valid and not (args.strict and r.warnings),
@@ -231,27 +348,30 @@ def _validate(args: argparse.Namespace) -> int:
             }
             for r in results
         ]
-        print(json.dumps(report, indent=2))
-    else:
-        explain = _rule_pages()
+
+    explain = _rule_pages(project)
+
+    def text(style: Style) -> Iterator[str]:
         for r in results:
             for problem in r.problems:
-                print(explain(problem))
-        for r in results:
-            print(f"{r.display}: {_verdict(len(r.errors), len(r.warnings))}",
-                  file=sys.stderr)
+                yield explain(problem, style)
+
+    _reporter(args, project).emit(
+        [Finding.of_problem(p) for r in results for p in r.problems], document, text,
+        [f"{r.display}: {_verdict(len(r.errors), len(r.warnings))}" for r in results])
     return EXIT_INVALID if failed else EXIT_OK
 
 
-def _rule_pages() -> Callable[[Problem], str]:
+def _rule_pages(project: Project) -> Callable[[Problem, Style], str]:
     """How a problem is printed: as it formats itself, followed by the page of its rule on
-    the project's published site when ``mkdocs.yml`` names one (``site_url``)."""
+    the project's published site when it has one (the ``site-url`` setting, or ``site_url``
+    in ``mkdocs.yml``)."""
     from .api import published_site
 
-    site = published_site()
+    site = published_site(project)
     if site is None:
-        return lambda problem: problem.format()
-    return lambda problem: f"{problem.format()}\n    see: {site.rule(problem.rule)}"
+        return lambda problem, style: problem.format(style)
+    return lambda problem, style: f"{problem.format(style)}\n    see: {site.rule(problem.rule)}"
 
 
 def _verdict(errors: int, warnings: int) -> str:
@@ -265,52 +385,102 @@ def _verdict(errors: int, warnings: int) -> str:
     return ("invalid: " if errors else "valid with ") + ", ".join(parts)
 
 
-def _build(args: argparse.Namespace) -> int:
-    from .api import build, topology_files, up_to_date
+def _output(args: argparse.Namespace, project: Project) -> Path:
+    output: Path = args.output if args.output is not None else project.output
+    return output
 
-    paths, prune = topology_files(args.files)
-    done = up_to_date(paths, args.output, prune)
-    if done is not None:
-        if not args.quiet:
-            for name, count in done:
-                print(f"{args.output}/{name}: up to date ({count} files)")
-        return EXIT_OK
-    reports = build(paths, args.output, prune=prune)
+
+def _build(args: argparse.Namespace) -> int:
+    from .api import build, expand_inputs, refresh_schema_file, up_to_date
+
+    project = _project(args)
+    paths, prune = expand_inputs(args.files, project)
+    output = _output(args, project)
+    shown = _shown(output)
+    done = up_to_date(paths, output, prune)
+    if done is None:
+        reports = build(paths, output, prune=prune)
+        lines = [f"{shown}/{report.summary()}" for report in reports]
+    else:
+        lines = [f"{shown}/{name}: up to date ({count} files)" for name, count in done]
+    schema = refresh_schema_file(project)
+    if schema is not None:
+        lines.append(f"{_shown(schema)}: updated to this meshgen's schema")
     if not args.quiet:
-        for report in reports:
-            print(f"{args.output}/{report.summary()}")
+        for line in lines:
+            print(line)
     return EXIT_OK
 
 
-def _check(args: argparse.Namespace) -> int:
-    from .api import differences, topology_files
+def _drift(args: argparse.Namespace) -> tuple[Project, Path, list[Difference]]:
+    from .api import differences, expand_inputs, schema_file_difference
 
-    paths, prune = topology_files(args.files)
-    found = differences(paths, args.output, prune=prune)
+    project = _project(args)
+    paths, prune = expand_inputs(args.files, project)
+    output = _output(args, project)
+    found = differences(paths, output, prune=prune)
+    schema = schema_file_difference(project, output)
+    return project, output, found + ([schema] if schema is not None else [])
+
+
+def _drift_findings(output: Path, found: Sequence[Difference]) -> list[Finding]:
+    from .formats import Finding
+
+    messages = {
+        "changed": "differs from what meshgen build would write",
+        "missing": "is missing: meshgen build writes it",
+        "extra": "is not written by meshgen build (added by hand?)",
+        "mode": "has other permissions than meshgen build gives it",
+        "stale": "is a generated folder whose topology is gone",
+    }
+    return [Finding("output-stale" if d.kind == "stale" else "output-drift",
+                    f"{_shown(output / d.path)} {messages.get(str(d.kind), str(d.kind))}; "
+                    "run meshgen build and commit the result", _shown(output / d.path))
+            for d in found]
+
+
+def _drift_document(output: Path, found: Sequence[Difference]) -> object:
+    return {"output": _shown(output), "up_to_date": not found,
+            "differences": [{"path": d.path, "kind": str(d.kind), "diff": d.diff}
+                            for d in found]}
+
+
+def _check(args: argparse.Namespace) -> int:
+    project, output, found = _drift(args)
+    shown = _shown(output)
     if not found:
-        print(f"{args.output}/ is up to date", file=sys.stderr)
-        return EXIT_OK
-    for d in found:
-        sys.stdout.write(d.diff)
-    print(f"\n{args.output}/ differs from what meshgen build would write:", file=sys.stderr)
-    for d in found:
-        print(f"  {d.kind:8} {args.output}/{d.path}", file=sys.stderr)
-    print("run 'meshgen build' and commit the result", file=sys.stderr)
-    return EXIT_INVALID
+        summary = [f"{shown}/ is up to date"]
+    else:
+        summary = [f"\n{shown}/ differs from what meshgen build would write:",
+                   *(f"  {d.kind:8} {_shown(output / d.path)}" for d in found),
+                   "run 'meshgen build' and commit the result"]
+    _reporter(args, project).emit(
+        _drift_findings(output, found), lambda: _drift_document(output, found),
+        lambda style: (style.diff(d.diff) for d in found), summary)
+    return EXIT_INVALID if found else EXIT_OK
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from .api import change_summary, differences, summary_text, topology_files
+    from .api import change_summary, expand_inputs, summary_text
+    from .errors import UsageError
 
-    paths, prune = topology_files(args.files)
     if args.summary:
-        summary = change_summary(paths, args.output)
+        if args.format not in SUMMARY_FORMATS:
+            raise UsageError(f"--summary is written as {', '.join(SUMMARY_FORMATS)}, not "
+                             f"{args.format}")
+        project = _project(args)
+        paths, _ = expand_inputs(args.files, project)
+        summary = change_summary(paths, _output(args, project))
         sys.stdout.write(summary_text(summary, args.format))
         return EXIT_INVALID if summary.changed and args.exit_code else EXIT_OK
-    found = differences(paths, args.output, prune=prune)
+    if args.format == "markdown":
+        raise UsageError("markdown is a format of --summary; the diff itself is text, json, "
+                         "github or sarif")
+    project, output, found = _drift(args)
     shown = [d for d in found if args.with_manifest or not _is_manifest(d.path)]
-    for d in shown:
-        sys.stdout.write(d.diff)
+    _reporter(args, project).emit(
+        _drift_findings(output, shown), lambda: _drift_document(output, shown),
+        lambda style: (style.diff(d.diff) for d in shown))
     return EXIT_INVALID if found and args.exit_code else EXIT_OK
 
 
@@ -321,7 +491,8 @@ def _is_manifest(path: str) -> bool:
 def _review(args: argparse.Namespace) -> int:
     from .api import review, summary_text
 
-    sys.stdout.write(summary_text(review(args.base, args.topologies), args.format))
+    topologies = args.topologies or _project(args).topologies
+    sys.stdout.write(summary_text(review(args.base, topologies), args.format))
     return EXIT_OK
 
 
@@ -342,59 +513,97 @@ def _new(args: argparse.Namespace) -> int:
     if args.output == "-":
         sys.stdout.write(starter_topology(args.name))
         return EXIT_OK
-    target = new_topology(args.name, Path(args.output) if args.output else None, args.force)
-    print(f"wrote {target}; next: meshgen validate {target}", file=sys.stderr)
+    project = _project(args)
+    target = new_topology(args.name, Path(args.output) if args.output else None, args.force,
+                          project=project)
+    print(f"wrote {_shown(target)}; next: meshgen validate {_shown(target)}", file=sys.stderr)
     return EXIT_OK
 
 
 def _verify(args: argparse.Namespace) -> int:
-    import json
+    from .api import expand_inputs, verify
+    from .formats import Finding
 
-    from .api import topology_files, verify
-
-    paths, _ = topology_files(args.files)
-    report = verify(paths, args.output, crds=args.crds, strongswan_values=args.strongswan_values,
-                    gitops_schemas=args.gitops_schemas)
-    if args.format == "json":
-        print(json.dumps(report.as_dict(), indent=2))
-    else:
-        for line in report.lines():
-            print(line)
-        print(report.summary(), file=sys.stderr)
+    project = _project(args)
+    paths, _ = expand_inputs(args.files, project)
+    output = _output(args, project)
+    report = verify(paths, output, crds=args.crds, strongswan_values=args.strongswan_values,
+                    gitops_schemas=args.gitops_schemas,
+                    offline=args.offline or project.settings.verify.offline,
+                    settings=project.settings.verify,
+                    notify=lambda line: print(line, file=sys.stderr))
+    findings = [Finding(f.rule, f"{f.subject}: {f.path or '(top)'}: {f.message}",
+                        _shown(output / f.file), f.line) for f in sorted(report.findings)]
+    _reporter(args, project).emit(findings, report.as_dict,
+                                  lambda _style: report.lines(), report.summary().splitlines())
     return EXIT_OK if report.ok else EXIT_INVALID
 
 
 def _docs(args: argparse.Namespace) -> int:
     from .docs.command import run_docs
 
-    code: int = run_docs(serve=args.serve, config_file=args.config_file, site_dir=args.site_dir,
-                         dev_addr=args.dev_addr, against=args.against)
+    project = _project(args)
+    code: int = run_docs(project, serve=args.serve, config_file=args.config_file,
+                         site_dir=args.site_dir, dev_addr=args.dev_addr, against=args.against)
     return code
+
+
+def _completion(args: argparse.Namespace) -> int:
+    from .completion import script
+
+    sys.stdout.write(script(args.shell))
+    return EXIT_OK
+
+
+# --- running ----------------------------------------------------------------------------------
+
+
+def _report_invalid(args: argparse.Namespace, problems: Sequence[Problem]) -> None:
+    """Problems that stop a command (invalid topologies, entries under output/ meshgen did not
+    write) in the format asked for; the caller then says on stderr that nothing was written."""
+    project = _project(args)
+    if getattr(args, "format", "text") != "text":
+        from .formats import Finding
+
+        _reporter(args, project).emit(
+            [Finding.of_problem(p) for p in problems],
+            lambda: {"ok": False, "problems": [p.as_dict() for p in problems]},
+            lambda _style: ())
+        return
+    from .terminal import Style
+
+    style, explain = Style.for_stream(sys.stderr), _rule_pages(project)
+    for problem in problems:
+        print(explain(problem, style), file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (see meshgen completion)
+        from .completion import complete
+
+        complete(parser)
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
     if run is None:
         parser.print_help()
         return EXIT_USAGE
-    from .errors import ForeignEntries, MeshgenError, TopologyInvalid
+    from .errors import ForeignEntries, MeshgenError, SettingsInvalid, TopologyInvalid
 
     try:
         return run(args)
     except TopologyInvalid as exc:
-        explain = _rule_pages()
-        for problem in exc.problems:
-            print(explain(problem), file=sys.stderr)
+        _report_invalid(args, exc.problems)
         print(f"meshgen: {len(exc.errors)} error(s); nothing was written", file=sys.stderr)
         return exc.exit_code
     except ForeignEntries as exc:
-        for problem in exc.problems:
-            print(problem.format(), file=sys.stderr)
+        _report_invalid(args, exc.problems)
         count = len(exc.problems)
         print(f"meshgen: {count} entr{'ies' if count != 1 else 'y'} meshgen did not write; "
               "none was opened, and nothing was written", file=sys.stderr)
+        return exc.exit_code
+    except SettingsInvalid as exc:
+        print(f"{exc}\nmeshgen: the settings above are not valid", file=sys.stderr)
         return exc.exit_code
     except MeshgenError as exc:
         print(f"meshgen: {exc}", file=sys.stderr)

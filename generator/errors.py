@@ -11,7 +11,7 @@ May import: nothing of meshgen.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 FieldPath = tuple[str | int, ...]
@@ -70,12 +70,20 @@ class Problem:
             self.rule, self.message, self.path, self.hint, self.severity, self.on_key, location
         )
 
-    def format(self) -> str:
-        where = f"{self.location}: " if self.location else ""
+    def format(self, paint: Callable[..., str] | None = None) -> str:
+        """``file:line:col: error[rule]: field: message`` and the hint on a line of its own;
+        ``paint(text, *styles)`` colours the parts when given (see ``generator.terminal``)."""
+        def plain(text: str, *_styles: str) -> str:
+            return text
+
+        p = paint or plain
+        where = p(f"{self.location}:", "bold") + " " if self.location else ""
         field_ = f"{dotted(self.path)}: " if self.path else ""
-        text = f"{where}{self.severity.value}[{self.rule}]: {field_}{self.message}"
+        level = p(self.severity.value, "red" if self.severity is Severity.ERROR else "yellow",
+                  "bold")
+        text = f"{where}{level}{p(f'[{self.rule}]', 'dim')}: {field_}{self.message}"
         if self.hint:
-            text += f"\n    hint: {self.hint}"
+            text += f"\n    {p('hint:', 'cyan')} {self.hint}"
         return text
 
     def as_dict(self) -> dict[str, object]:
@@ -156,3 +164,22 @@ class ForeignEntries(MeshgenError):
 
     def __str__(self) -> str:
         return "\n".join(p.format() for p in self.problems)
+
+
+@dataclass
+class SettingsInvalid(MeshgenError):
+    """A settings file (``meshgen.toml``, ``[tool.meshgen]``) has problems; all are listed
+    (exit 2: the project cannot be used as it is set up)."""
+
+    problems: Sequence[Problem] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return "\n".join(p.format() for p in self.problems)
+
+
+class SourceUnavailable(MeshgenError):
+    """A file meshgen needs from elsewhere (a release's CRDs, a chart's values) cannot be had:
+    not given, not in the cache and not to be downloaded (exit 2)."""

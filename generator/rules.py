@@ -122,3 +122,22 @@ RULES: dict[str, Rule] = {
                                           "reads it."),
     "output-not-folder": Rule("output", "A file where a topology's output folder belongs."),
 }
+
+OUTPUT_RULES: dict[str, Rule] = {
+    # meshgen check and diff.
+    "output-drift": Rule("output", "A file under output/ is not what meshgen build would "
+                                   "write: changed or added by hand, missing, or with other "
+                                   "permissions."),
+    "output-stale": Rule("output", "A generated folder under output/ whose topology is gone."),
+    # meshgen verify.
+    "verify-object": Rule("verify", "A generated object does not match the schema of its kind "
+                                    "(a Kubernetes kind, an Istio CRD, IstioOperator), or no "
+                                    "schema covers it."),
+    "verify-values": Rule("verify", "A Helm values file sets a key the chart does not have, or "
+                                    "a value its values schema refuses."),
+    "verify-kustomization": Rule("verify", "A kustomization lists a file that is not a "
+                                           "manifests file of its folder."),
+    "verify-file": Rule("verify", "A file MANIFEST.json lists is missing, not YAML, or of a "
+                                  "kind meshgen does not write."),
+}
+"""Rule names of what ``meshgen check``, ``diff`` and ``verify`` find in ``output/``."""

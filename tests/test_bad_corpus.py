@@ -121,7 +121,12 @@ def test_check_file_reports_exactly_the_expected_errors(case: Case) -> None:
     assert found == case.expected, "\n".join(p.format() for p in result.problems)
 
 
-@pytest.mark.parametrize("case", BAD_CASES, indirect=True)
+# On the command line a folder stands for the topologies in it, and a file that cannot be read
+# is an I/O error (exit 2): test_project.py covers both. Every other case is a file.
+FILE_CASES = [name for name in BAD_CASES if name != "generated-directory"]
+
+
+@pytest.mark.parametrize("case", FILE_CASES, indirect=True)
 def test_validate_refuses_with_located_errors(case: Case) -> None:
     project = case.path.parent.parent
     display = f"topologies/{case.path.name}"
@@ -129,7 +134,7 @@ def test_validate_refuses_with_located_errors(case: Case) -> None:
     assert_refused_well(run, display, case.expected)
 
 
-@pytest.mark.parametrize("case", BAD_CASES, indirect=True)
+@pytest.mark.parametrize("case", FILE_CASES, indirect=True)
 def test_build_refuses_and_leaves_output_untouched(
     case: Case, built_project: tuple[Path, Snapshot]
 ) -> None:

@@ -97,7 +97,7 @@ def test_no_topologies_folder_is_a_usage_error(tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["validate"]) == 2
-    assert "meshgen new" in capsys.readouterr().err
+    assert "meshgen init" in capsys.readouterr().err
 
 
 def test_build_check_diff_cycle(seeded: Path, capsys: pytest.CaptureFixture[str]) -> None:

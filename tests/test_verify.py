@@ -433,8 +433,9 @@ def test_command_reports_text_and_json(reference_dir: Path, project: Path,
     report: dict[str, Any] = json.loads(capsys.readouterr().out)
     assert report["ok"] is False
     assert report["problems"] == [{
-        "file": "icp-iks-bookinfo/icp/istio/expose-istiod.yaml", "document": 1,
-        "subject": "Gateway/istiod-gateway", "path": "spec.servers[1].port.number",
+        "file": "icp-iks-bookinfo/icp/istio/expose-istiod.yaml", "document": 1, "line": 2,
+        "rule": "verify-object", "subject": "Gateway/istiod-gateway",
+        "path": "spec.servers[1].port.number",
         "message": "'high' is not of type 'integer'"}]
     # The same objects and files as the passing run counted, and the two timing figures.
     assert (report["objects"], report["files"]) == (int(passed[1]), int(passed[2]))

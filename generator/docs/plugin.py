@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,8 @@ LIST_MARKER = "<!-- meshgen:topology-list -->"
 SCHEMA_PAGE = "reference/topology-file.md"
 CLI_PAGE = "reference/cli.md"
 OVERVIEW_TITLE = "Overview"
+STYLESHEET = "assets/meshgen.css"
+"""The pages' stylesheet, added to every site the plugin is in (package data beside here)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,9 @@ class Generated:
 
 
 class MeshgenConfig(base.Config):  # type: ignore[no-untyped-call]
+    project = options.Type(str, default="")
+    """The project folder, when the configuration is not in it (``meshgen docs``' built-in
+    configuration lives in a temporary folder); the other folders are relative to it."""
     topologies = options.Type(str, default="topologies")
     """Folder of topology files, relative to mkdocs.yml."""
     output = options.Type(str, default="output")
@@ -107,7 +113,9 @@ class MeshgenPlugin(BasePlugin[MeshgenConfig]):  # type: ignore[no-untyped-call]
         return Limits(self.config.file_bytes, self.config.page_bytes, self.config.step_bytes)
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
-        if config.config_file_path:
+        if self.config.project:
+            self.project = Path(self.config.project)
+        elif config.config_file_path:
             self.project = Path(config.config_file_path).resolve().parent
         self.docs = collect(self._folder(self.config.topologies),
                             self._folder(self.config.output), self.project)
@@ -138,7 +146,12 @@ class MeshgenPlugin(BasePlugin[MeshgenConfig]):  # type: ignore[no-untyped-call]
             if config.nav is not None:
                 config.nav = [*config.nav[:1], {"Changes": CHANGES_PAGE}, *config.nav[1:]]
         if config.nav is not None:
+            listed = _names(config.nav, INDEX)
             config.nav = [self._expand(item) for item in config.nav]
+            if not listed:  # a nav of its own without the topologies: they go at its end
+                config.nav.append(self._expand(INDEX))
+        if STYLESHEET not in config.extra_css:
+            config.extra_css.append(STYLESHEET)
         if _searches(config):
             extra = config.extra.setdefault("polyfills", [])
             extra.extend(p for p in polyfills() if p not in extra)
@@ -178,6 +191,9 @@ class MeshgenPlugin(BasePlugin[MeshgenConfig]):  # type: ignore[no-untyped-call]
                 files.remove(existing)
             inclusion = InclusionLevel.UNDEFINED if in_nav else InclusionLevel.NOT_IN_NAV
             files.append(File.generated(config, src_uri, content=stub, inclusion=inclusion))
+        if files.get_file_from_path(STYLESHEET) is None:
+            css = resources.files("generator.docs").joinpath("meshgen.css").read_text("utf-8")
+            files.append(File.generated(config, STYLESHEET, content=css))
         self._start_files_pages(files, Path(config.site_dir))
         return files
 
@@ -273,6 +289,17 @@ def _relative(problem: Problem, project: Path) -> Problem:
 def _searches(config: MkDocsConfig) -> bool:
     """Whether the site has search (MkDocs' plugin, or the theme's: ``material/search``)."""
     return any(name == "search" or name.endswith("/search") for name in config.plugins)
+
+
+def _names(nav: Any, src_uri: str) -> bool:
+    """Whether a nav (or part of one) names the page ``src_uri``."""
+    if isinstance(nav, str):
+        return nav == src_uri
+    if isinstance(nav, dict):
+        return any(_names(value, src_uri) for value in nav.values())
+    if isinstance(nav, list):
+        return any(_names(item, src_uri) for item in nav)
+    return False
 
 
 def _ready(markdown: str) -> Generated:

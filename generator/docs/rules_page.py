@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..rules import RULES
+from ..rules import OUTPUT_RULES, RULES
 from .markup import Cell, esc, table
 
 STAGES = (
@@ -22,6 +22,11 @@ STAGES = (
      "as `output/<name>/<path>: error[rule]`, without opening it, and exit 1; `build` then "
      "writes nothing until it is removed."),
 )
+OUTPUT_STAGES = (
+    ("output", "Checking output/", "What `meshgen check` and `meshgen diff` report (as "
+     "`--format github`, `json` or `sarif` name them)."),
+    ("verify", "Verifying generated objects", "What `meshgen verify` reports."),
+)
 
 
 def rules_page() -> str:
@@ -33,10 +38,12 @@ def rules_page() -> str:
         "them as `rule`). Warnings (`warning[rule]`) do not fail validation unless `--strict` "
         "is given.\n\n",
     ]
-    for stage, title, text in STAGES:
-        rows: list[list[Cell | str]] = [
-            [Cell(f'<code id="{esc(name)}">{esc(name)}</code>'), rule.meaning]
-            for name, rule in RULES.items() if rule.stage == stage
-        ]
-        parts += [f"## {title}\n\n", text, "\n\n", table(("Rule", "Meaning"), rows), "\n"]
+    for rules, stages in ((RULES, STAGES), (OUTPUT_RULES, OUTPUT_STAGES)):
+        for stage, title, text in stages:
+            rows: list[list[Cell | str]] = [
+                [Cell(f'<code id="{esc(name)}">{esc(name)}</code>'), rule.meaning]
+                for name, rule in rules.items() if rule.stage == stage
+            ]
+            parts += [f"## {title}\n\n", text, "\n\n", table(("Rule", "Meaning"), rows),
+                      "\n"]
     return "".join(parts)

@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 
 from ..api import CheckedTopology, check_file
-from ..inputs.project import DNS_LABEL, TOPOLOGY_SUFFIXES
+from ..inputs.project import DNS_LABEL, topologies_in
 from ..model import Topology
 from ..targets import runbook, runbook_steps
 from ..targets.runbook import NumberedStep
@@ -67,10 +67,7 @@ def slug_of(path: Path) -> str:
 
 
 def topology_files(directory: Path) -> list[Path]:
-    if not directory.is_dir():
-        return []
-    return sorted(p for p in directory.iterdir()
-                  if p.suffix in TOPOLOGY_SUFFIXES and p.is_file())
+    return topologies_in(directory) if directory.is_dir() else []
 
 
 def collect(topologies: Path, output: Path, project: Path) -> list[TopologyDoc]:

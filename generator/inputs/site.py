@@ -36,18 +36,20 @@ class SiteAddress:
         return self.page(RULES_PAGE, name)
 
 
-def project_site(config_file: Path = Path("mkdocs.yml")) -> SiteAddress | None:
-    """The published site of the project configured by ``config_file``, when it names one."""
+def project_site(config_file: Path = Path("mkdocs.yml"), url: str = "") -> SiteAddress | None:
+    """The published site of the project configured by ``config_file``, when it names one;
+    ``url`` (the ``site-url`` setting, or where the site is built) names it instead. Without
+    the file, the site is ``meshgen docs``' built-in one, whose pages end in ``.html``."""
     try:
         text = config_file.read_text("utf-8")
     except (OSError, UnicodeDecodeError):
-        return None
+        return SiteAddress(url.strip().rstrip("/") + "/", False) if url.strip() else None
     config = _read(text)
-    url = config.get("site_url")
-    if not isinstance(url, str) or not url.strip():
+    named = url.strip() or config.get("site_url")
+    if not isinstance(named, str) or not named.strip():
         return None
     directory_urls = config.get("use_directory_urls", True)
-    return SiteAddress(url.strip().rstrip("/") + "/", directory_urls is not False)
+    return SiteAddress(named.strip().rstrip("/") + "/", directory_urls is not False)
 
 
 def _read(text: str) -> dict[str, Any]:

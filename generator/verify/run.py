@@ -24,10 +24,11 @@ missing the run stops with a usage error instead of passing what it could not ch
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +38,22 @@ import yaml
 from ..artifacts import MANIFEST, Chart, Kind
 from ..errors import InputError, UsageError, dotted
 from ..inputs.loader import FastLoader
+from ..inputs.settings import VerifySettings
 from ..output.reading import look
 from ..output.tree import Walk
 from .crds import CrdVersion, read_crds
+from .download import OFFLINE_ENV, Cache, Notify, cache_root
 from .gitops import GitOpsSchemas
 from .kube import KUBERNETES_VERSION, KubernetesSchemas, Validator, kubernetes_schemas
 from .operator import OperatorCheck, values_defaults
-from .sources import CRDS_ENV, GITOPS_ENV, Sources, find_sources
+from .sources import (
+    CRDS_ENV,
+    GITOPS_ENV,
+    Sources,
+    chart_values,
+    find_sources,
+    release_sources,
+)
 from .values import (
     ANY,
     ValuesProblem,
@@ -57,6 +67,8 @@ NOT_OBJECTS = frozenset({Kind.SCRIPT, Kind.STRONGSWAN_CONFIG, Kind.TEXT})
 GITOPS = frozenset({Kind.FLUX, Kind.ARGOCD})
 APPLIED = frozenset({Kind.MANIFESTS, Kind.FLUX})
 """Kinds of file a kustomization may list as a resource."""
+FILE_RULE, VALUES_RULE = "verify-file", "verify-values"
+_NULL = "tag:yaml.org,2002:null"
 
 
 @dataclass(frozen=True, order=True)
@@ -68,14 +80,19 @@ class Finding:
     subject: str
     path: str
     message: str
+    rule: str = "verify-object"
+    """The rule name (see ``generator.rules.OUTPUT_RULES``)."""
+    line: int = 0
+    """The line the document starts on, from 1; 0 where the file could not be read."""
 
     def format(self) -> str:
         return f"{self.file}:{self.document}: {self.subject}: {self.path or '(top)'}: " \
                f"{self.message}"
 
     def as_dict(self) -> dict[str, object]:
-        return {"file": self.file, "document": self.document, "subject": self.subject,
-                "path": self.path, "message": self.message}
+        return {"file": self.file, "document": self.document, "line": self.line,
+                "rule": self.rule, "subject": self.subject, "path": self.path,
+                "message": self.message}
 
 
 @dataclass
@@ -203,6 +220,7 @@ class _File:
     """Relative to the output folder: <topology>/<cluster>/..."""
     kind: Kind
     documents: list[Any]
+    text: str = ""
 
 
 def _manifest_entries(found: Walk) -> dict[str, str]:
@@ -232,7 +250,7 @@ def _read_folder(name: str, found: Walk, report: VerifyReport,
         kind = Kind.named(named)
         if kind is None:
             report.findings.append(Finding(shown, 1, "-", "", f"unknown kind '{named}' in "
-                                           "MANIFEST.json"))
+                                           "MANIFEST.json", FILE_RULE))
             continue
         if kind in NOT_OBJECTS:
             report.skipped.append((shown, "not Kubernetes objects"))
@@ -242,12 +260,13 @@ def _read_folder(name: str, found: Walk, report: VerifyReport,
             documents = [d for d in yaml.load_all(text, Loader=FastLoader) if d is not None]
         except FileNotFoundError:
             report.findings.append(Finding(shown, 1, "-", "", "listed in MANIFEST.json but "
-                                           "missing; run meshgen build"))
+                                           "missing; run meshgen build", FILE_RULE))
             continue
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            report.findings.append(Finding(shown, 1, "-", "", shorten(f"not YAML: {exc}")))
+            report.findings.append(Finding(shown, 1, "-", "", shorten(f"not YAML: {exc}"),
+                                           FILE_RULE))
             continue
-        out.append(_File(shown, kind, documents))
+        out.append(_File(shown, kind, documents, text))
     return out
 
 
@@ -356,12 +375,14 @@ def _kustomization_problems(file: _File, kinds: Mapping[str, str]) -> Iterator[V
 
 def _check_file(checker: Checker, file: _File, kinds: Mapping[str, str],
                 report: VerifyReport) -> None:
-    def add(index: int, subject: str, problems: Iterator[ValuesProblem]) -> None:
+    def add(index: int, subject: str, problems: Iterator[ValuesProblem],
+            rule: str = "verify-object") -> None:
         for path, message in problems:
-            report.findings.append(Finding(file.path, index, subject, dotted(path), message))
+            report.findings.append(Finding(file.path, index, subject, dotted(path), message,
+                                           rule))
 
     if file.kind == Kind.KUSTOMIZATION:
-        add(1, "Kustomization", _kustomization_problems(file, kinds))
+        add(1, "Kustomization", _kustomization_problems(file, kinds), "verify-kustomization")
         return
     if file.kind == Kind.MANIFESTS:
         for index, document in enumerate(file.documents, 1):
@@ -388,36 +409,121 @@ def _check_file(checker: Checker, file: _File, kinds: Mapping[str, str],
     values = file.documents[0] if file.documents else {}
     if chart is Chart.ISTIO_GATEWAY and checker.gateway is not None:
         report.objects += 1
-        add(1, subject, schema_problems(checker.gateway, values))
+        add(1, subject, schema_problems(checker.gateway, values), VALUES_RULE)
         return
     defaults = checker.values_defaults(chart)
     if defaults is None:
         report.skipped.append((file.path, f"no defaults or schema of chart {chart} given"))
         return
     report.objects += 1
-    add(1, subject, key_path_problems(values, defaults))
+    add(1, subject, key_path_problems(values, defaults), VALUES_RULE)
+
+
+@dataclass(frozen=True)
+class Downloads:
+    """How to get the schemas not given: the cache, where from, and for each topology the
+    Istio release whose files its objects are checked against."""
+
+    cache: Cache
+    releases: Mapping[str, str]
+    chart_version: str
+    settings: VerifySettings
+
+
+def _needs_istio(files: Sequence[_File]) -> bool:
+    return any(f.kind in (Kind.ISTIO_OPERATOR, Kind.ISTIOD_VALUES, Kind.ISTIO_BASE_VALUES,
+                          Kind.ISTIO_GATEWAY_VALUES) or (f.kind == Kind.MANIFESTS and any(
+                              isinstance(d, Mapping) and is_istio(str(d.get("apiVersion", "")))
+                              for d in f.documents)) for f in files)
+
+
+def _checkers(by_topology: Mapping[str, list[_File]], given: Sources,
+              downloads: Downloads | None) -> dict[str, Checker]:
+    """The checker of each topology: one for all when the CRDs were given (or nothing may be
+    downloaded), else one per Istio release, with the files downloaded once."""
+    files = [f for group in by_topology.values() for f in group]
+    if given.crd_files or downloads is None:
+        _require_crds(files, given)  # before the schemas are loaded: a usage error is quick
+        checker = Checker(given)
+        return dict.fromkeys(by_topology, checker)
+    releases = sorted({downloads.releases.get(name, "") for name, group in by_topology.items()
+                       if _needs_istio(group)} - {""})
+    fetched = {release: release_sources(release, downloads.cache,
+                                        downloads.settings.istio_url) for release in releases}
+    strongswan = given.strongswan_defaults
+    if strongswan is None and any(f.kind.chart is Chart.STRONGSWAN for f in files):
+        strongswan = chart_values(downloads.chart_version, downloads.cache,
+                                  downloads.settings.strongswan_url)
+    by_release: dict[str, Checker] = {}
+    plain: Checker | None = None
+    checkers: dict[str, Checker] = {}
+    for name, group in by_topology.items():
+        release = downloads.releases.get(name, "")
+        if not release or not _needs_istio(group):
+            if plain is None:
+                plain = Checker(replace(given, strongswan_defaults=strongswan))
+            checkers[name] = plain
+            continue
+        if release not in by_release:
+            by_release[release] = Checker(replace(
+                fetched[release], strongswan_defaults=strongswan,
+                gitops_schemas=given.gitops_schemas, gitops_from=given.gitops_from))
+        checkers[name] = by_release[release]
+    return checkers
 
 
 def verify_output(output_dir: Path, names: Sequence[str], crds: Path | None = None,
                   strongswan_values: Path | None = None,
                   environ: Mapping[str, str] | None = None,
-                  gitops_schemas: Path | None = None) -> VerifyReport:
-    """Check every object of ``output_dir/<name>/`` for each name."""
+                  gitops_schemas: Path | None = None,
+                  releases: Mapping[str, str] | None = None, chart_version: str = "",
+                  offline: bool = False, settings: VerifySettings | None = None,
+                  notify: Notify | None = None) -> VerifyReport:
+    """Check every object of ``output_dir/<name>/`` for each name. The schemas not given are
+    downloaded into the cache (unless ``offline``) when ``releases`` names each topology's
+    Istio release; without it, the Istio CRDs must be given."""
     report = VerifyReport()
     started = time.perf_counter()
-    sources = find_sources(crds, strongswan_values, environ, gitops_schemas)
+    given = find_sources(crds, strongswan_values, environ, gitops_schemas)
     kinds: dict[str, str] = {}
     folders = look(output_dir, names)
     folders.refuse_foreign()
-    files = [f for name in names
-             for f in _read_folder(name, folders.walks[name], report, kinds)]
-    # Before the schemas are loaded: a usage error is quick.
-    _require_crds(files, sources)
-    _require_gitops(files, sources)
-    checker = Checker(sources)
+    by_topology = {name: _read_folder(name, folders.walks[name], report, kinds)
+                   for name in names}
+    # Before anything is downloaded or loaded: a usage error is quick.
+    _require_gitops([f for files in by_topology.values() for f in files], given)
+    downloads = None
+    if releases is not None:
+        chosen = settings if settings is not None else VerifySettings()
+        env = os.environ if environ is None else environ
+        offline = offline or bool(env.get(OFFLINE_ENV))
+        downloads = Downloads(Cache(cache_root(env), offline, chosen.timeout, notify),
+                              releases, chart_version, chosen)
+    checkers = _checkers(by_topology, given, downloads)
     report.load_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    for file in files:
-        _check_file(checker, file, kinds, report)
+    for name, files in by_topology.items():
+        for file in files:
+            _check_file(checkers[name], file, kinds, report)
     report.check_seconds = time.perf_counter() - started
+    _locate_documents(report, [f for files in by_topology.values() for f in files])
     return report
+
+
+def document_lines(text: str) -> list[int]:
+    """The line each non-empty YAML document of ``text`` starts on, from 1."""
+    return [node.start_mark.line + 1 for node in yaml.compose_all(text, Loader=FastLoader)
+            if not (isinstance(node, yaml.ScalarNode) and node.tag == _NULL)]
+
+
+def _locate_documents(report: VerifyReport, files: Sequence[_File]) -> None:
+    """Give each finding the line its document starts on (only files with findings are read
+    again, so a passing run pays nothing)."""
+    texts = {f.path: f.text for f in files}
+    lines = {path: document_lines(texts[path])
+             for path in {f.file for f in report.findings} if path in texts}
+    report.findings = [
+        replace(f, line=lines[f.file][f.document - 1])
+        if f.file in lines and 0 < f.document <= len(lines[f.file]) else f
+        for f in report.findings
+    ]

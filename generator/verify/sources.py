@@ -7,16 +7,24 @@ files under the flat names below. ``--strongswan-values PATH`` (else
 ``$MESHGEN_STRONGSWAN_VALUES``) names the strongSwan chart's ``values.yaml`` or its folder.
 ``--gitops-schemas DIR`` (else ``$MESHGEN_GITOPS_SCHEMAS``) names the folder of the Flux and
 Argo CD CRD schemas (see :mod:`.gitops`).
+
+When the Istio CRDs or the chart values are not given, the files of the Istio release each
+topology names, and the values of the strongSwan chart version meshgen targets, are downloaded
+once into the cache (:mod:`.download`) from the addresses in the ``[verify]`` settings. For the
+releases and chart meshgen targets, the sha256 of each file is known here and nothing else is
+accepted.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import SourceUnavailable, UsageError
+from .download import Cache, Wanted
 
 CRDS_ENV = "MESHGEN_ISTIO_CRDS"
 STRONGSWAN_ENV = "MESHGEN_STRONGSWAN_VALUES"
@@ -99,3 +107,57 @@ def find_sources(crds: Path | None, strongswan: Path | None,
         gitops_schemas=gitops,
         gitops_from=gitops_from if gitops is not None else "",
     )
+
+
+# --- downloaded -------------------------------------------------------------------------------
+
+KNOWN_SHA256: dict[str, dict[str, str]] = {
+    "1.30.3": {
+        "crd-all.gen.yaml": "dcb43ff6b9af2f629b80b6a82597f5a91db259c757e66cc5353ac007da28351a",
+        "gateway-values.schema.json":
+            "6a58a62ea7417ed4e7dd18d25d0a674ce888a18d4b44fc832e876e2d7aa7c1f6",
+        "istiod-values.yaml": "d6b9d64100f695973a1b87a2cedfce597669807d77fd14d00149d56538dd43a1",
+        "base-values.yaml": "3543b89cb620ad6f8cfab3910cdf3e5d1f4af8d73d30cb73b3b36c65d3da6f56",
+    },
+}
+"""sha256 of each file of the Istio releases meshgen targets, as that release's tag holds it."""
+
+STRONGSWAN_CHARTS: dict[str, tuple[str, str]] = {
+    "2.10.7": ("c51b536d5d3fcc79a4f2a6f430416e89456d03cd",
+               "fe7525f525b9f23646107d655ae4e946550e03d5f9e0f421342d2a9a75ad44da"),
+}
+"""Chart version: the commit of IBM-Cloud/iks-strongswan holding it, and its values.yaml's
+sha256 (the repository keeps one chart version at a time, so a commit pins it)."""
+
+CRDS_INSTEAD = f"pass --crds PATH (an unpacked Istio release or its crd-all.gen.yaml) or set " \
+               f"{CRDS_ENV}"
+STRONGSWAN_INSTEAD = f"pass --strongswan-values PATH or set {STRONGSWAN_ENV}"
+
+
+def release_sources(version: str, cache: Cache, url: str) -> Sources:
+    """The CRDs and chart files of Istio ``version``, from the cache (downloaded once)."""
+    if not re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", version):
+        raise SourceUnavailable(
+            f"Istio {version}: the files of a release are downloaded by its full version; "
+            f"write a patch release in istio.version (such as {version}.0), or "
+            f"{CRDS_INSTEAD}")
+    known = KNOWN_SHA256.get(version, {})
+    found: dict[str, Path] = {}
+    for role, (release_path, flat) in _RELEASE_FILES.items():
+        address = url.format(version=version, path=release_path, file=flat)
+        found[role] = cache.get(Wanted(f"istio-{version}", flat, address, known.get(flat, "")),
+                                CRDS_INSTEAD)
+    return Sources(crd_files=(found["crds"],), gateway_schema=found["gateway_schema"],
+                   istiod_defaults=found["istiod_defaults"], base_defaults=found["base_defaults"],
+                   crds_from=f"Istio {version}'s crd-all.gen.yaml")
+
+
+def chart_values(chart_version: str, cache: Cache, url: str) -> Path:
+    """The strongSwan chart's values.yaml of ``chart_version``, from the cache."""
+    commit, digest = STRONGSWAN_CHARTS.get(chart_version, ("", ""))
+    if "{commit}" in url and not commit:
+        raise SourceUnavailable(f"strongSwan chart {chart_version}: meshgen does not know "
+                                f"where its values.yaml is; {STRONGSWAN_INSTEAD}")
+    address = url.format(version=chart_version, commit=commit)
+    return cache.get(Wanted(f"strongswan-{chart_version}", "values.yaml", address, digest),
+                     STRONGSWAN_INSTEAD)
