@@ -95,6 +95,7 @@ def synthetic(clusters: int, primaries: int = 1, vpn: str = "mesh",
         ] for s in routed}},
     ]
     data: dict[str, Any] = {
+        "apiVersion": "meshgen/v1",
         "name": f"synthetic-{clusters}-{vpn}-{primaries}p",
         "description": f"{clusters} clusters, {vpn} VPN, {primaries} primaries (benchmark)",
         "istio": {"model": "multi-primary" if primaries > 1 else "primary-remote"},

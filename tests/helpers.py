@@ -178,6 +178,7 @@ def imported(path: Path) -> set[str]:
 # Two clusters of the seed's shape (a primary and a remote on one flat network, one link),
 # Bookinfo split between them and two traffic stages. Tests make their cases by editing it.
 VALID = """\
+apiVersion: meshgen/v1
 name: lab
 istio:
   version: "1.30.3"
@@ -358,7 +359,7 @@ def _spokes_that_talk(path: Path, count: int = 400) -> list[tuple[str, int]]:
     """A hub with hundreds of spokes, each running all of Bookinfo: every spoke calls every
     other, and no two spokes are linked. One error per spoke (listing the clusters it cannot
     reach), not one per pair."""
-    lines = ["name: lab", "clusters:"]
+    lines = ["apiVersion: meshgen/v1", "name: lab", "clusters:"]
     for i in range(count):
         lines += [f"  - name: c{i}", f"    role: {'primary' if i == 0 else 'remote'}",
                   f"    podCIDR: 10.{i // 256}.{i % 256}.0/24",
@@ -687,6 +688,7 @@ def wide_topology(count: int) -> dict[str, Any]:
         vpn.append(link)
     jason = [{"match": {"headers": {"end-user": {"exact": "jason"}}}, "to": "v2"}, {"to": "v3"}]
     return {
+        "apiVersion": "meshgen/v1",
         "name": f"wide-{count}", "description": f"A hub and {count - 1} spokes.",
         "clusters": clusters, "vpn": vpn,
         "apps": [{"name": "bookinfo", "catalog": "bookinfo", "namespace": "bookinfo",

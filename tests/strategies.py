@@ -392,7 +392,7 @@ def topologies(draw: st.DrawFn, min_clusters: int = 2, max_clusters: int = 20) -
     legacy = version == "1.0"
     clusters, model, network, primaries = draw(clusters_part(count, legacy))
     names = [c["name"] for c in clusters]
-    topology: Data = {"name": draw(dns_labels(max_size=30))}
+    topology: Data = {"apiVersion": "meshgen/v1", "name": draw(dns_labels(max_size=30))}
     if draw(st.booleans()):
         topology["description"] = draw(TEXT)
     istio: Data = {"version": version}

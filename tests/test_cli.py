@@ -49,7 +49,7 @@ def test_validate_exit_codes(seeded: Path, capsys: pytest.CaptureFixture[str]) -
     bad.write_text(SEED.read_text().replace("name: icp-iks-bookinfo", "name: Bad_Name"))
     assert main(["validate"]) == 1
     out = capsys.readouterr().out
-    assert "topologies/bad.yaml:2:7: error[invalid-value]: name:" in out
+    assert "topologies/bad.yaml:3:7: error[invalid-value]: name:" in out
     assert main(["validate", "topologies/missing.yaml"]) == 2
 
 

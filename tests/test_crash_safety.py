@@ -61,6 +61,7 @@ def large_topology(variant: str) -> dict[str, Any]:
         for k in range(SERVICES)
     ]
     return {
+        "apiVersion": "meshgen/v1",
         "name": "big",
         "istio": {"meshID": f"mesh-{variant}"},
         "clusters": clusters,

@@ -174,7 +174,7 @@ def test_invalid_topologies_in_check_follow_the_format(seeded: Path,
     target.write_text(edited(target.read_text(), ("name: icp-iks-bookinfo", "name: Bad")))
     assert main(["check", "--format", "github"]) == 1
     out, err = capsys.readouterr()
-    assert out.startswith("::error file=topologies/icp-iks-bookinfo.yaml,line=2,col=7,"
+    assert out.startswith("::error file=topologies/icp-iks-bookinfo.yaml,line=3,col=7,"
                           "title=invalid-value::name: ")
     assert "nothing was written" in err
 

@@ -311,7 +311,8 @@ def full_mesh(clusters: int) -> dict[str, Any]:
             if k > 0:  # second already listens on its vpnGateway for c00
                 link["listenAddress"] = f"100.65.{j}.{k}"
             links.append(link)
-    return {"name": f"mesh-{clusters}", "clusters": data_clusters, "vpn": links}
+    return {"apiVersion": "meshgen/v1", "name": f"mesh-{clusters}", "clusters": data_clusters,
+            "vpn": links}
 
 
 def test_the_runbook_grows_by_a_short_step_per_link_end(tmp_path: Path) -> None:

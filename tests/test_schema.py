@@ -54,8 +54,9 @@ def test_bundled_catalogs_have_the_shape_of_an_inline_app(name: str) -> None:
     definition = catalogs()[name]
     app = {"name": name, "placement": {"c": []}, **definition}
     app.pop("description", None)
-    data = {"name": "t", "clusters": [{"name": "c", "role": "primary", "podCIDR": "10.0.0.0/16",
-                                        "serviceCIDR": "10.1.0.0/16"}], "apps": [app]}
+    data = {"apiVersion": "meshgen/v1", "name": "t",
+            "clusters": [{"name": "c", "role": "primary", "podCIDR": "10.0.0.0/16",
+                          "serviceCIDR": "10.1.0.0/16"}], "apps": [app]}
     assert validate_structure(data) == []
 
 

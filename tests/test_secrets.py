@@ -67,6 +67,7 @@ def files_with_secrets(folder: Path, values: tuple[str, ...]) -> dict[str, list[
 
 def topology(absolute_key: Path) -> str:
     return textwrap.dedent(f"""\
+        apiVersion: meshgen/v1
         name: {NAME}
         clusters:
           - name: hub

@@ -147,8 +147,9 @@ def _problems(error: ValidationError) -> Iterator[Problem]:
         yield from _unknown_fields(error, path, schema)
     elif validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
+        field_schema = schema.get("properties", {}).get(missing)
         yield Problem("missing-field", f"required field '{missing}' is missing",
-                      (*path, missing), _hint(schema))
+                      (*path, missing), _hint(field_schema) or _hint(schema))
     elif validator == "type":
         special = schema.get("x-meshgen-wrong-type")
         if isinstance(special, dict):
