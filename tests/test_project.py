@@ -220,3 +220,12 @@ def test_an_unreadable_topology_is_an_io_error(project: Path, monkeypatch: pytes
     err = capsys.readouterr().err
     assert "topologies/lab.yaml:1:1: error[unreadable]: cannot read file: Permission denied" \
         in err
+
+
+def test_every_setting_is_documented() -> None:
+    from generator.inputs.settings import described
+    from tests.helpers import ROOT
+
+    page = (ROOT / "docs" / "getting-started.md").read_text()
+    for name, _default, _meaning in described():
+        assert f"| `{name}` |" in page, name
