@@ -70,6 +70,18 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def test_every_package_is_packaged() -> None:
+    """Each folder of generator/ with an __init__.py is listed in pyproject.toml (a quick
+    check; the installed wheel below is the thorough one)."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts)
+             for p in (ROOT / "generator").rglob("__init__.py")}
+    assert found <= listed, sorted(found - listed)
+
+
 def _wheel(dist: Path) -> Path:
     (wheel,) = dist.glob("meshgen-*.whl")
     return wheel
