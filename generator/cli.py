@@ -386,8 +386,12 @@ def _verdict(errors: int, warnings: int) -> str:
 
 
 def _output(args: argparse.Namespace, project: Project) -> Path:
-    output: Path = args.output if args.output is not None else project.output
-    return output
+    """The output folder asked for, else the project's, as a path from the working folder
+    (so that messages name it as the user would)."""
+    if args.output is not None:
+        given: Path = args.output
+        return given
+    return Path(_shown(project.output))
 
 
 def _build(args: argparse.Namespace) -> int:
