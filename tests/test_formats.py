@@ -109,6 +109,17 @@ def test_sarif_links_to_the_published_site(seeded: Path, capsys: pytest.CaptureF
         "https://mesh.example.org/docs/reference/rules.html#invalid-value")
 
 
+def test_text_links_each_problem_to_its_rule_on_the_published_site(
+        seeded: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (seeded / "meshgen.toml").write_text('site-url = "https://mesh.example.org/docs"\n')
+    target = seeded / "topologies" / SEED.name
+    target.write_text(edited(target.read_text(), ("name: icp-iks-bookinfo", "name: Bad")))
+    assert main(["validate"]) == 1
+    # No mkdocs.yml: the built-in site, whose pages end in .html.
+    assert "    see: https://mesh.example.org/docs/reference/rules.html#invalid-value\n" in \
+        capsys.readouterr().out
+
+
 def test_check_and_diff_in_every_format(seeded: Path, capsys: pytest.CaptureFixture[str],
                                         sarif_validator: Any) -> None:
     assert main(["build", "-q"]) == 0

@@ -66,8 +66,9 @@ class Settings:
     site_name: str = _setting("", "title of the site meshgen docs builds without a "
                                   "mkdocs.yml (default: the project folder's name)")
     site_dir: str = _setting("site", "folder meshgen docs builds the site into")
-    site_url: str = _setting("", "where the site is published; rule links in SARIF "
-                                 "reports point there (default: the site built here)")
+    site_url: str = _setting("", "where the site is published (default: site_url in "
+                                 "mkdocs.yml); problems link to their rule there, and SARIF "
+                                 "reports too (else to the site built here)")
     verify: VerifySettings = field(default_factory=VerifySettings,
                                    metadata={"meaning": "the [verify] table"})
 
