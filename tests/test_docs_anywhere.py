@@ -16,6 +16,7 @@ import yaml
 
 from generator.cli import main
 from generator.docs.command import BUILTIN
+from generator.docs.offline_search import INDEX_SCRIPT, SHIM
 from tests.helpers import ROOT, SEED, child_env, write_tree
 
 PACKAGE_DOCS = ROOT / "generator" / "docs"
@@ -55,6 +56,9 @@ def test_a_site_without_mkdocs_yml(mesh: Path, capsys: pytest.CaptureFixture[str
     assert (site / "reference" / "rules.html").is_file()
     assert (site / "assets" / "meshgen.css").read_text() == \
         (PACKAGE_DOCS / "meshgen.css").read_text()
+    # Search works from disk as on meshgen's own site: the index and worker as scripts.
+    assert (site / INDEX_SCRIPT).is_file() and (site / SHIM).is_file()
+    assert SHIM in home
     # Nothing but the site was written into the project; no page asks for another host.
     assert sorted(p.name for p in mesh.iterdir()) == ["output", "site", "sub", "topologies"]
     for page in site.rglob("*.html"):

@@ -53,17 +53,16 @@ def polyfills() -> list[str]:
 
 def write_offline_search(site: Path) -> bool:
     """Write the index as a script, the worker's code as a script and the shim into the built
-    ``site``; False when the site has no search index (the search plugin is off)."""
+    ``site``; False when the site has no search index (the search plugin is off) or no
+    Material search worker (another theme, which searches its own way)."""
     index = site / INDEX_JSON
     workers = sorted((site / "assets" / "javascripts" / "workers").glob("search.*.js"))
-    if not index.is_file():
+    if not index.is_file() or not workers:
         return False
     (site / INDEX_SCRIPT).write_text("var __index = " + index.read_text("utf-8") + ";\n",
                                      "utf-8")
-    if workers:
-        worker = next((w for w in workers if w.name.endswith(".min.js")), workers[0])
-        source = json.dumps(worker.read_text("utf-8"))
-        (site / WORKER_SOURCE).write_text(f"window.__meshgenSearchWorker = {source};\n",
-                                          "utf-8")
+    worker = next((w for w in workers if w.name.endswith(".min.js")), workers[0])
+    source = json.dumps(worker.read_text("utf-8"))
+    (site / WORKER_SOURCE).write_text(f"window.__meshgenSearchWorker = {source};\n", "utf-8")
     (site / SHIM).write_text(SHIM_TEXT, "utf-8")
     return True
