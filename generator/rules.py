@@ -74,9 +74,8 @@ RULES: dict[str, Rule] = {
     "link-subnet-overlap": Rule("check", "The two sides of a tunnel overlap, so it would carry "
                                          "nothing; renumber, or NAT with the chart's "
                                          "localSubnetNAT/remoteSubnetNAT."),
-    "link-missing": Rule("check", "On a flat network, a remote has no tunnel to its primary, or "
-                                  "workloads call across two clusters with no tunnel between "
-                                  "them."),
+    "link-missing": Rule("check", "On a flat network, workloads call across two clusters with "
+                                  "no tunnel between them."),
     "proposal-invalid": Rule("check", "An IKE or ESP proposal is not valid strongSwan syntax."),
     "weak-crypto": Rule("check", "A proposal uses DES, 3DES, MD5, SHA-1 or MODP-768/1024/1536; "
                                  "a warning where the link sets allowWeakCrypto."),
@@ -84,6 +83,11 @@ RULES: dict[str, Rule] = {
                                          "routes two."),
     "lifetime-too-short": Rule("check", "A lifetime is not longer than marginTime, so re-keying "
                                         "could never start in time."),
+    "control-plane-path": Rule("check", "A remote cannot reach istiod on its primary: it goes "
+                                        "through the VPN (the default on a flat network) but "
+                                        "no link joins them, or Istio 1.0 is asked for an "
+                                        "east-west gateway; a warning for an "
+                                        "eastWestGatewayIP no gateway uses."),
     "primary-count": Rule("check", "Model primary-remote needs exactly one primary, "
                                    "multi-primary at least two."),
     "remote-primary": Rule("check", "A remote does not say (or cannot imply) its primary, names "
@@ -105,9 +109,10 @@ RULES: dict[str, Rule] = {
                                             "Secret named after the key's reference; this "
                                             "reference makes no valid Secret name, or the same "
                                             "name as another reference."),
-    "delivery-address": Rule("check", "Argo CD cannot read a load balancer's address from a "
-                                      "cluster: a primary with remotes needs eastWestGatewayIP "
-                                      "so that the remotes' values in git hold it."),
+    "delivery-address": Rule("check", "Argo CD cannot read an address from a cluster: a "
+                                      "primary with remotes needs them to reach istiod through "
+                                      "its east-west gateway at an eastWestGatewayIP, so that "
+                                      "the remotes' values in git hold it."),
     "active-stage": Rule("check", "The activeStage of the delivery names no traffic stage."),
     "weights-sum": Rule("check", "The weights of a split do not add up to 100."),
     "catch-all-not-last": Rule("check", "A rule without match comes before other rules, which "

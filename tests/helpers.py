@@ -564,6 +564,8 @@ def finish(child: subprocess.Popen[bytes], limit: float = CHILD_LIMIT) -> CliRun
 
 RECORDED_TOOLS = ("kubectl", "helm", "istioctl", "swanctl")
 RECORDED_GATEWAY = "203.0.113.99"
+RECORDED_CLUSTER_IP = "10.0.0.10"
+"""The cluster IP recorders give every Service: inside the seed's service range 10.0.0.0/24."""
 
 RECORDER = '''\
 #!{python}
@@ -593,7 +595,9 @@ with open(os.environ["RECORDER_LOG"], "a") as log:
     log.write(json.dumps({{"tool": os.path.basename(sys.argv[0]), "argv": argv,
                           "cwd": os.getcwd(), "files": files, "stdin": stdin}}) + "\\n")
 query = " ".join(argv)
-if "jsonpath" in query and "hostname" not in query:
+if "{{.spec.clusterIP}}" in query:
+    print("{cluster_ip}")
+elif "jsonpath" in query and "hostname" not in query:
     print("{gateway}")
 '''
 
@@ -604,7 +608,8 @@ def install_recorders(folder: Path) -> Path:
     folder.mkdir()
     for tool in RECORDED_TOOLS:
         path = folder / tool
-        path.write_text(RECORDER.format(python=sys.executable, gateway=RECORDED_GATEWAY)
+        path.write_text(RECORDER.format(python=sys.executable, gateway=RECORDED_GATEWAY,
+                                        cluster_ip=RECORDED_CLUSTER_IP)
                         .replace("{tool}", tool))
         path.chmod(0o755)
     return folder

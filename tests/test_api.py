@@ -77,12 +77,12 @@ def test_verify_checks_the_output_of_valid_topologies(
     report = api.verify(paths, Path("output"), crds=reference_dir / "istio-1.30.3")
     assert report.ok and report.objects > 0 and not report.findings
 
-    gateway = seeded / "output/icp-iks-bookinfo/icp/istio/expose-istiod.yaml"
-    gateway.write_text(gateway.read_text().replace("number: 15017", "number: high"))
+    gateway = seeded / "output/icp-iks-bookinfo/icp/traffic/ingress-bookinfo.yaml"
+    gateway.write_text(gateway.read_text().replace("number: 8080", "number: high"))
     report = api.verify(paths, Path("output"), crds=reference_dir / "istio-1.30.3")
     assert not report.ok
     assert [(f.file, f.path) for f in report.findings] == [
-        ("icp-iks-bookinfo/icp/istio/expose-istiod.yaml", "spec.servers[1].port.number")]
+        ("icp-iks-bookinfo/icp/traffic/ingress-bookinfo.yaml", "spec.servers[0].port.number")]
 
 
 def test_verify_refuses_an_invalid_topology(seeded: Path) -> None:

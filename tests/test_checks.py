@@ -10,13 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from generator.api import check_file
+from generator.api import CheckedTopology, check_file
 from generator.errors import Severity
 from tests.helpers import VALID, edited
 
 
 def edit(*pairs: tuple[str, str]) -> str:
     return edited(VALID, *pairs)
+
+
+UNLINKED = ("vpn:\n  - between: [west, east]\n    ike: aes256gcm16-prfsha384-ecp384\n"
+            "    esp: aes256gcm16-ecp384\n    psk: {env: LAB_PSK}\n", "vpn: []\n")
+GATEWAY_PATH = ("  network: flat\n", "  network: flat\n  controlPlanePath: eastwest-gateway\n")
 
 
 CASES: dict[str, tuple[str, str]] = {
@@ -59,11 +64,15 @@ CASES: dict[str, tuple[str, str]] = {
                                                "    psk: {env: LAB_PSK}\n"
                                                "  - between: [east, west]  # HERE\n"
                                                "    psk: {env: LAB_PSK}\n"))),
-    "link-missing": ("link-missing", edit(("vpn:\n  - between: [west, east]\n"
-                                           "    ike: aes256gcm16-prfsha384-ecp384\n"
-                                           "    esp: aes256gcm16-ecp384\n"
-                                           "    psk: {env: LAB_PSK}\n", "vpn: []\n"),
-                                          ("  - name: west\n", "  - name: west  # HERE\n"))),
+    "control-plane-path": ("control-plane-path", edit(UNLINKED,
+                                                      ("  - name: west\n",
+                                                       "  - name: west  # HERE\n"))),
+    "control-plane-path-istio-1-0": ("control-plane-path", edit(
+        ('version: "1.30.3"', 'version: "1.0"'),
+        ("  network: flat\n", "  network: flat\n  controlPlanePath: eastwest-gateway  # HERE\n"))),
+    "link-missing": ("link-missing", edit(UNLINKED, GATEWAY_PATH,
+                                          ("reviews-v1, reviews-v2]",
+                                           "reviews-v1, reviews-v2]  # HERE"))),
     "proposal-invalid": ("proposal-invalid", edit(("ike: aes256gcm16-prfsha384-ecp384",
                                                    "ike: aes256gcm16-prfsha384-ecp999  # HERE"))),
     "weak-crypto": ("weak-crypto", edit(("esp: aes256gcm16-ecp384",
@@ -129,11 +138,16 @@ def test_base_is_valid(tmp_path: Path) -> None:
     assert result.problems == ()
 
 
-def test_weak_crypto_allowed_is_a_warning(tmp_path: Path) -> None:
+def checked_lab(tmp_path: Path, *pairs: tuple[str, str]) -> CheckedTopology:
+    """The valid topology with ``pairs`` replaced, checked."""
     path = tmp_path / "lab.yaml"
-    path.write_text(edit(("esp: aes256gcm16-ecp384",
-                          "esp: aes128-sha1-modp2048\n    allowWeakCrypto: true")))
-    result = check_file(path)
+    path.write_text(edit(*pairs))
+    return check_file(path)
+
+
+def test_weak_crypto_allowed_is_a_warning(tmp_path: Path) -> None:
+    result = checked_lab(tmp_path, ("esp: aes256gcm16-ecp384",
+                                    "esp: aes128-sha1-modp2048\n    allowWeakCrypto: true"))
     assert result.valid
     assert [(p.rule, p.severity) for p in result.problems] == [("weak-crypto", Severity.WARNING)]
 
@@ -204,3 +218,30 @@ def test_proposal_syntax(proposal: str, kind: str, ok: bool) -> None:
 
     errors, _ = proposal_problems(proposal, kind)
     assert (not errors) is ok, errors
+
+
+def test_a_remote_through_the_vpn_needs_a_link_to_its_primary(tmp_path: Path) -> None:
+    (problem,) = checked_lab(tmp_path, UNLINKED).errors
+    assert problem.rule == "control-plane-path"
+    assert "'west'" in problem.message and "'east'" in problem.message
+    # The hint names both fixes: a link, or the public east-west gateway.
+    assert "between: [west, east]" in problem.hint
+    assert "controlPlanePath: eastwest-gateway" in problem.hint
+
+
+def test_a_remote_through_the_gateway_needs_no_link_for_the_control_plane(
+        tmp_path: Path) -> None:
+    result = checked_lab(tmp_path, UNLINKED, GATEWAY_PATH,
+                         ("reviews-v1, reviews-v2]", "reviews-v1, reviews-v2, reviews-v3]"),
+                         ("      west: [reviews-v3]", "      west: []"))
+    assert result.valid, [p.format() for p in result.problems]
+
+
+def test_an_unused_eastwest_address_is_a_warning(tmp_path: Path) -> None:
+    result = checked_lab(tmp_path, ("    vpnGateway: 203.0.113.10\n",
+                                    "    vpnGateway: 203.0.113.10\n"
+                                    "    eastWestGatewayIP: 203.0.113.50\n"))
+    assert result.valid
+    assert [(p.rule, p.severity) for p in result.problems] == [
+        ("control-plane-path", Severity.WARNING)]
+    assert "controlPlanePath: eastwest-gateway" in result.problems[0].hint

@@ -788,7 +788,7 @@ def test_diagram_draws_each_cluster_link_and_remote() -> None:
     assert svg.startswith("<svg") and svg.endswith("</svg>")
     assert re.findall(r'data-cluster="([^"]+)"', svg) == ["icp", "iks"]
     assert svg.count('class="mg-vpn"') == 1 and svg.count('class="mg-control"') == 1
-    assert "IPsec \u00b7 iks starts" in svg and "iks reports to icp" in svg
+    assert "IPsec \u00b7 iks starts" in svg and "iks reaches istiod on icp over the VPN" in svg
     assert "reviews-v3" in svg and "ingress for bookinfo" in svg
     for cidr in ("10.1.0.0/16", "10.0.0.0/24", "172.30.0.0/16", "172.21.0.0/16"):
         assert cidr in svg

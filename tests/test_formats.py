@@ -161,15 +161,15 @@ def test_verify_in_every_format(reference_dir: Path, seeded: Path,
     assert main(["build", "-q"]) == 0
     crds = str(reference_dir / "istio-1.30.3")
     swan = str(reference_dir / "iks-strongswan-2.10.7")
-    gateway = seeded / "output/icp-iks-bookinfo/icp/istio/expose-istiod.yaml"
-    gateway.write_text(gateway.read_text().replace("number: 15017", "number: high"))
+    gateway = seeded / "output/icp-iks-bookinfo/icp/traffic/ingress-bookinfo.yaml"
+    gateway.write_text(gateway.read_text().replace("number: 8080", "number: high"))
     capsys.readouterr()
     assert main(["verify", "--crds", crds, "--strongswan-values", swan, "--format",
                  "github"]) == 1
     (line,) = capsys.readouterr().out.splitlines()
-    assert line == ("::error file=output/icp-iks-bookinfo/icp/istio/expose-istiod.yaml,"
-                    "line=2,title=verify-object::Gateway/istiod-gateway: "
-                    "spec.servers[1].port.number: 'high' is not of type 'integer'")
+    assert line == ("::error file=output/icp-iks-bookinfo/icp/traffic/ingress-bookinfo.yaml,"
+                    "line=2,title=verify-object::Gateway/bookinfo-gateway: "
+                    "spec.servers[0].port.number: 'high' is not of type 'integer'")
     assert main(["verify", "--crds", crds, "--strongswan-values", swan, "--format",
                  "sarif"]) == 1
     log = _valid_sarif(sarif_validator, capsys.readouterr().out)

@@ -54,6 +54,8 @@ def variants(tmp_path: Path) -> list[Topology]:
     for name in ("multi-primary", "three-networks", "three-cluster-mesh", "hub-and-spoke"):
         data = yaml.safe_load((TOPOLOGIES / f"{name}.yaml").read_text(encoding="utf-8"))
         data["name"] = f"{name}-gitops"
+        # Argo CD needs the remotes' address of istiod in git: a reserved gateway address.
+        data["istio"]["controlPlanePath"] = "eastwest-gateway"
         for cluster in data["clusters"]:
             if cluster["role"] == "primary":
                 cluster["eastWestGatewayIP"] = f"192.0.2.{10 + len(found)}"
@@ -220,7 +222,7 @@ def test_kubectl_kustomize_renders_every_folder_flux_reads(tmp_path: Path) -> No
             assert kinds <= {"GitRepository", "Kustomization"}
 
 
-def test_a_remote_waits_for_the_east_west_address_the_bootstrap_hands_it(
+def test_a_remote_waits_for_the_istiod_address_the_bootstrap_hands_it(
         tmp_path: Path) -> None:
     t = variants(tmp_path)[1]
     tree = render(t)
@@ -230,8 +232,12 @@ def test_a_remote_waits_for_the_east_west_address_the_bootstrap_hands_it(
         "kind": "ConfigMap", "name": "istio-remote-pilot", "valuesKey": "address",
         "targetPath": "global.remotePilotAddress"}
     script = tree.files["apply.sh"].decode()
+    # The seed's remote reaches istiod inside the VPN: the cluster IP of istiod-vpn.
+    assert ("kubectl --context icp-admin -n istio-system wait --for=create service/istiod-vpn "
+            "--timeout=15m") in script
+    assert 'ISTIOD_ICP="$(icp/istio/istiod-address.sh)"' in script
     assert ("kubectl --context iks-admin -n flux-system create configmap istio-remote-pilot "
-            "--from-literal=address=\"$EASTWEST_ICP\"") in script
+            "--from-literal=address=\"$ISTIOD_ICP\"") in script
 
 
 # --- Argo CD -------------------------------------------------------------------------------

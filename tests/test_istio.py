@@ -50,6 +50,14 @@ def topology(path: Path, edit: Iterable[tuple[str, str]] = (), tmp: Path | None 
     return result.topology
 
 
+GATEWAY_PATH = ("  mtls: strict\n", "  mtls: strict\n  controlPlanePath: eastwest-gateway\n")
+
+
+def gateway_seed(tmp: Path, *more: tuple[str, str]) -> Topology:
+    """The seed with its remote reaching istiod through the primary's east-west gateway."""
+    return topology(SEED, [GATEWAY_PATH, *more], tmp)
+
+
 def legacy_seed(tmp: Path) -> Topology:
     return topology(SEED, [('version: "1.30.3"', 'version: "1.0"')], tmp)
 
@@ -161,8 +169,8 @@ def test_ingress_gateway_exists_where_an_app_enters() -> None:
     assert helm["labels"]["istio"] == "ingressgateway"
 
 
-def test_eastwest_gateway_and_expose_istiod_on_the_primary() -> None:
-    out = files(topology(SEED))
+def test_eastwest_gateway_and_expose_istiod_on_the_primary(tmp_path: Path) -> None:
+    out = files(gateway_seed(tmp_path))
     spec = doc(out["icp/istio/eastwest-gateway.yaml"])["spec"]
     assert spec["profile"] == "empty"
     (gateway,) = spec["components"]["ingressGateways"]
@@ -188,8 +196,9 @@ def test_eastwest_gateway_and_expose_istiod_on_the_primary() -> None:
     assert "iks/istio/eastwest-gateway.yaml" not in out  # one network: remotes need none
 
 
-def test_remote_gets_remote_profile_and_address_read_at_apply_time() -> None:
-    t = topology(SEED)
+def test_remote_gets_remote_profile_and_gateway_address_read_at_apply_time(
+        tmp_path: Path) -> None:
+    t = gateway_seed(tmp_path)
     out = files(t)
     operator = out["iks/istio/control-plane.yaml"]
     spec = doc(operator)["spec"]
@@ -215,9 +224,9 @@ def test_remote_gets_remote_profile_and_address_read_at_apply_time() -> None:
 
 
 def test_known_eastwest_address_is_written_into_the_remote(tmp_path: Path) -> None:
-    t = topology(SEED, [("    vpnGateway: 203.0.113.10\n",
-                         "    vpnGateway: 203.0.113.10\n    eastWestGatewayIP: 203.0.113.50\n")],
-                 tmp_path)
+    t = gateway_seed(tmp_path, ("    vpnGateway: 203.0.113.10\n",
+                                "    vpnGateway: 203.0.113.10\n"
+                                "    eastWestGatewayIP: 203.0.113.50\n"))
     out = files(t)
     assert doc(out["iks/istio/control-plane.yaml"])["spec"]["values"]["global"][
         "remotePilotAddress"] == "203.0.113.50"
@@ -242,8 +251,8 @@ def test_runbook_phases_and_contexts() -> None:
     t = topology(SEED)
     ordered = steps(t)
     assert [s.phase for s in ordered] == [
-        Phase.ROOT_CA, Phase.ISTIO_PRIMARY, Phase.ISTIO_GATEWAY,
-        Phase.ISTIO_EXPOSE, Phase.ISTIO_REMOTE, Phase.ISTIO_SECRETS]
+        Phase.ROOT_CA, Phase.ISTIO_PRIMARY, Phase.ISTIO_EXPOSE, Phase.ISTIO_REMOTE,
+        Phase.ISTIO_SECRETS]
     for step in ordered:
         cluster = t.cluster(step.cluster or "")
         assert cluster is not None
@@ -608,3 +617,101 @@ def test_remote_gateways_are_labelled_as_gateways() -> None:
             assert "gateway" in step.phase.name.lower(), (step.title, step.phase)
         if step.title.startswith("Let istiod"):
             assert step.phase is Phase.ISTIO_SECRETS
+
+
+# --- the control plane through the tunnel ----------------------------------------------------
+
+
+def test_a_flat_remote_reaches_istiod_inside_the_vpn() -> None:
+    """The seed's remote reaches istiod at the ClusterIP of a Service on the primary: an IP in
+    the primary's service range, which the VPN link carries, serving 15012 (xDS and the CA)
+    and 15017 (the injection webhook, which the remote's API server calls through its own
+    istiod Service). No public east-west gateway is installed."""
+    t = topology(SEED)
+    out = files(t)
+    for gone in ("eastwest-gateway.yaml", "eastwest-gateway-values.yaml", "expose-istiod.yaml",
+                 "eastwest-address.sh"):
+        assert f"icp/istio/{gone}" not in out
+    service = doc(out["icp/istio/istiod-vpn.yaml"])
+    assert service == {
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "istiod-vpn", "namespace": "istio-system"},
+        "spec": {"type": "ClusterIP", "selector": {"app": "istiod", "istio": "pilot"},
+                 "ports": [{"name": "tcp-istiod", "port": 15012, "targetPort": 15012,
+                            "protocol": "TCP"},
+                           {"name": "tcp-webhook", "port": 15017, "targetPort": 15017,
+                            "protocol": "TCP"}]},
+    }
+    assert out["icp/istio/istiod-vpn.yaml"].kustomize is not None
+    ordered = commands(t)
+    applied = ordered.index("kubectl --context icp-admin apply -f icp/istio/istiod-vpn.yaml")
+    read = ordered.index('ISTIOD_ICP="$(icp/istio/istiod-address.sh)"')
+    install = next(i for i, c in enumerate(ordered)
+                   if c.startswith("istioctl install --context iks-admin"))
+    assert applied < read < install
+    assert ordered[install].endswith('--set values.global.remotePilotAddress="$ISTIOD_ICP"')
+    operator = out["iks/istio/control-plane.yaml"].text
+    assert "istiod-vpn" in operator and "10.0.0.0/24" in operator
+    script = out["icp/istio/istiod-address.sh"]
+    assert script.kind == Kind.SCRIPT and script.executable
+    assert "istio/istio#45014" in script.text
+
+
+def test_an_explicit_gateway_path_keeps_the_public_gateway(tmp_path: Path) -> None:
+    t = gateway_seed(tmp_path)
+    out = files(t)
+    assert "icp/istio/istiod-vpn.yaml" not in out
+    assert {"icp/istio/eastwest-gateway.yaml", "icp/istio/expose-istiod.yaml"} <= set(out)
+    assert not any("ISTIOD_ICP" in c for c in commands(t))
+
+
+FAKE_SERVICE_KUBECTL = """#!/usr/bin/env bash
+printf '%s\n' "$*" >> "$RECORD"
+printf '%s' "$CLUSTER_IP"
+"""
+
+
+@pytest.mark.parametrize(("service_cidr", "cluster_ip", "status"), [
+    ("10.0.0.0/24", "10.0.0.17", 0),
+    ("10.0.0.0/24", "10.0.1.17", 1),
+    ("192.168.0.0/16", "192.168.255.254", 0),
+    ("192.168.0.0/15", "192.169.3.4", 0),
+    ("192.168.0.0/15", "192.170.3.4", 1),
+    ("10.0.0.0/24", "", 1),
+    ("10.0.0.0/24", "None", 1),
+    ("fd00:10:96::/112", "fd00:10:96::a", 0),
+    ("fd00:10:96::/112", "fd00:10:97::a", 1),
+    ("fd00:10:96::/108", "fd00:10:96:0:0:0:f:1", 0),
+    ("fd00:10:96::/108", "fd00:10:96::10:1", 1),
+])
+def test_the_istiod_address_is_read_and_must_lie_in_the_service_range(
+        tmp_path: Path, service_cidr: str, cluster_ip: str, status: int) -> None:
+    require_program("bash")
+    t = topology(SEED, [("serviceCIDR: 10.0.0.0/24", f"serviceCIDR: {service_cidr}")],
+                 tmp_path)
+    script = tmp_path / "istiod-address.sh"
+    script.write_text(files(t)["icp/istio/istiod-address.sh"].text)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "kubectl").write_text(FAKE_SERVICE_KUBECTL)
+    (bin_dir / "kubectl").chmod(0o755)
+    done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=30,
+                          env={"PATH": f"{bin_dir}:/usr/bin:/bin", "CLUSTER_IP": cluster_ip,
+                               "RECORD": str(tmp_path / "argv")})
+    assert done.returncode == status, done.stderr
+    assert (tmp_path / "argv").read_text() == (
+        "--context icp-admin -n istio-system get service istiod-vpn "
+        "-o jsonpath={.spec.clusterIP}\n")
+    if status == 0:
+        assert done.stdout == cluster_ip + "\n"
+    else:
+        assert done.stdout == "" and "istiod-vpn" in done.stderr
+        assert service_cidr in done.stderr or cluster_ip in ("", "None")
+
+
+def test_the_diagram_and_the_page_say_how_remotes_reach_istiod(tmp_path: Path) -> None:
+    from generator.docs.diagram import diagram_svg
+    svg = diagram_svg(topology(SEED))
+    assert "iks reaches istiod on icp over the VPN" in svg
+    svg = diagram_svg(gateway_seed(tmp_path))
+    assert "iks reaches istiod on icp through its east-west gateway" in svg

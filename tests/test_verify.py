@@ -418,24 +418,24 @@ def test_command_reports_text_and_json(reference_dir: Path, project: Path,
     passed = re.search(r"verified (\d+) objects in (\d+) files: all pass .* ms per object", err)
     assert passed, err
 
-    gateway = project / "output/icp-iks-bookinfo/icp/istio/expose-istiod.yaml"
-    gateway.write_text(gateway.read_text().replace("number: 15017", "number: high"))
+    gateway = project / "output/icp-iks-bookinfo/icp/traffic/ingress-bookinfo.yaml"
+    gateway.write_text(gateway.read_text().replace("number: 8080", "number: high"))
     assert main(["verify", "--crds", crds]) == 1
     out, _ = capsys.readouterr()
     (line,) = out.splitlines()
     match = LINE.match(line)
     assert match is not None, line
-    assert match.group("file") == "icp-iks-bookinfo/icp/istio/expose-istiod.yaml"
-    assert (match.group("doc"), match.group("subject")) == ("1", "Gateway/istiod-gateway")
-    assert match.group("path") == "spec.servers[1].port.number"
+    assert match.group("file") == "icp-iks-bookinfo/icp/traffic/ingress-bookinfo.yaml"
+    assert (match.group("doc"), match.group("subject")) == ("1", "Gateway/bookinfo-gateway")
+    assert match.group("path") == "spec.servers[0].port.number"
 
     assert main(["verify", "--crds", crds, "--format", "json"]) == 1
     report: dict[str, Any] = json.loads(capsys.readouterr().out)
     assert report["ok"] is False
     assert report["problems"] == [{
-        "file": "icp-iks-bookinfo/icp/istio/expose-istiod.yaml", "document": 1, "line": 2,
-        "rule": "verify-object", "subject": "Gateway/istiod-gateway",
-        "path": "spec.servers[1].port.number",
+        "file": "icp-iks-bookinfo/icp/traffic/ingress-bookinfo.yaml", "document": 1, "line": 2,
+        "rule": "verify-object", "subject": "Gateway/bookinfo-gateway",
+        "path": "spec.servers[0].port.number",
         "message": "'high' is not of type 'integer'"}]
     # The same objects and files as the passing run counted, and the two timing figures.
     assert (report["objects"], report["files"]) == (int(passed[1]), int(passed[2]))

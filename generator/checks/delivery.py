@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterator
 
 from ..errors import Problem
-from ..model import Controller, SecretRef, Topology
+from ..model import Controller, ControlPlanePath, SecretRef, Topology
 from .registry import check
 
 
@@ -88,15 +88,19 @@ def keys_have_secret_names(t: Topology) -> Iterator[Problem]:
 def argocd_has_addresses(t: Topology) -> Iterator[Problem]:
     if not t.delivery.uses(Controller.ARGOCD) or t.istio.legacy:
         return
+    inside_vpn = t.istio.path is ControlPlanePath.VPN
     for cluster in t.primaries:
-        if t.has_remotes(cluster) and not cluster.east_west_ip:
+        if t.has_remotes(cluster) and (inside_vpn or not cluster.east_west_ip):
+            where = (f"the cluster IP through which they reach istiod on {cluster.name} inside "
+                     "the VPN" if inside_vpn else f"the address of {cluster.name}'s east-west "
+                     "gateway")
             yield Problem(
                 "delivery-address",
                 f"Argo CD installs the remotes of {cluster.name} from values in git, which "
-                f"need the address of {cluster.name}'s east-west gateway; it cannot read it "
-                "from the cluster",
+                f"need {where}; it cannot read it from the cluster",
                 cluster.at,
-                f"set eastWestGatewayIP on {cluster.name} and reserve that address for the "
+                ("set istio.controlPlanePath: eastwest-gateway and " if inside_vpn else "set ")
+                + f"eastWestGatewayIP on {cluster.name} and reserve that address for the "
                 "gateway's load balancer (or deliver with Flux, which takes it from a ConfigMap "
                 "apply.sh --phase bootstrap writes)",
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..errors import Problem, Severity
-from ..model import Cluster, MeshModel, NetworkMode, Role, Topology
+from ..model import Cluster, ControlPlanePath, MeshModel, NetworkMode, Role, Topology
 from .registry import check, unknown_cluster
 
 
@@ -135,3 +135,67 @@ def networks_fit_mode(t: Topology) -> Iterator[Problem]:
             owner.setdefault(c.network, c)
 
 
+def _path_as_written(t: Topology) -> bool:
+    """True when the control plane's path is the topology's, not a default standing in for a
+    value that failed the schema."""
+    return not (t.lost(("istio", "controlPlanePath")) or t.lost(("istio", "version"))
+                or (t.istio.path_given is None and t.lost(("istio", "network"))))
+
+
+def remotes_cut_off(t: Topology) -> Iterator[tuple[Cluster, str]]:
+    """Each remote that reaches istiod through the VPN but has no link to its primary, with
+    that primary's name: nothing would carry its control plane traffic. Links left out by the
+    builder still join the clusters they name."""
+    if t.istio.path is not ControlPlanePath.VPN or not _path_as_written(t):
+        return
+    linked = {frozenset(link.between) for link in t.vpn}
+    linked |= {frozenset(e.between) for e in t.left_out_of("vpn") if e.between}
+    for c in t.remotes:
+        if c.primary and t.role_of(c.primary) is Role.PRIMARY and \
+                frozenset((c.name, c.primary)) not in linked:
+            yield c, c.primary
+
+
+@check("vpn.between")
+def control_plane_reachable(t: Topology) -> Iterator[Problem]:
+    """Each remote's path to istiod (sidecars on 15012, its API server's injection webhook on
+    15017) must be carried: by a VPN link to its primary, or by the primary's east-west
+    gateway."""
+    istio = t.istio
+    if istio.legacy and istio.path_given is ControlPlanePath.EASTWEST_GATEWAY:
+        yield Problem(
+            "control-plane-path",
+            "Istio 1.0 has no east-west gateway: its remotes reach the control plane by pod IP "
+            "over the VPN",
+            ("istio", "controlPlanePath"),
+            "remove controlPlanePath, or use a current version to reach istiod through an "
+            "east-west gateway",
+        )
+    if not any(t.no_cluster_named(end) for link in t.vpn for end in link.between):
+        # (A link naming an unknown cluster is reported; the pairs it meant are unknown.)
+        how = ("(controlPlanePath: vpn)" if istio.path_given is not None
+               else f"(the default on a {istio.network.value} network)")
+        for remote, primary in remotes_cut_off(t):
+            yield Problem(
+                "control-plane-path",
+                f"remote '{remote.name}' reaches istiod on '{primary}' through the VPN "
+                f"{how}, but no VPN link joins them",
+                (*remote.at, "name"),
+                f"add a vpn entry with between: [{remote.name}, {primary}], or set "
+                f"istio.controlPlanePath: eastwest-gateway so that '{remote.name}' reaches "
+                f"istiod through the public east-west gateway of '{primary}'",
+            )
+    if t.left_out_of("clusters") or not _path_as_written(t):
+        return  # a remote left out could be one the gateway serves
+    for c in t.clusters:
+        if c.east_west_ip and not t.has_eastwest_gateway(c):
+            offer = t.reaches_istiod_over_vpn(c)
+            yield Problem(
+                "control-plane-path",
+                f"eastWestGatewayIP is not used: cluster '{c.name}' gets no east-west gateway"
+                + (" (its remotes reach istiod through the VPN)" if offer else ""),
+                (*c.at, "eastWestGatewayIP"),
+                "remove eastWestGatewayIP" + (", or set istio.controlPlanePath: "
+                                               "eastwest-gateway to use it" if offer else ""),
+                Severity.WARNING,
+            )

@@ -7,8 +7,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from ..errors import FieldPath, Problem, dotted
-from ..model import App, NetworkMode, Role, Topology, VpnLink, seconds
+from ..model import App, NetworkMode, Topology, VpnLink, seconds
 from .addresses import cluster_ranges, overlaps
+from .mesh import remotes_cut_off
 from .registry import check, unknown_cluster
 
 
@@ -120,18 +121,9 @@ def flat_network_links(t: Topology) -> Iterator[Problem]:
         return  # a link names an unknown cluster (reported); the pairs it meant are unknown
     linked = {frozenset(link.between) for link in t.vpn}
     linked |= {frozenset(e.between) for e in t.left_out_of("vpn") if e.between}
-    reported: set[frozenset[str]] = set()
-    for c in t.remotes:
-        pair = frozenset((c.name, c.primary or ""))
-        if c.primary and t.role_of(c.primary) is Role.PRIMARY and pair not in linked:
-            reported.add(pair)
-            yield Problem(
-                "link-missing",
-                f"remote '{c.name}' has no VPN link to its primary '{c.primary}'",
-                (*c.at, "name"),
-                f"add a vpn entry with between: [{c.name}, {c.primary}]: on a flat network the "
-                "remote's proxies reach istiod over the VPN",
-            )
+    # A remote cut off from istiod is reported by the control plane's check: its calls to and
+    # from the primary are not reported again.
+    reported = {frozenset((c.name, primary)) for c, primary in remotes_cut_off(t)}
     # Clusters each cluster is linked to, or already reported as unlinked from.
     partners: dict[str, set[str]] = defaultdict(set)
     for a, b in (tuple(pair) for pair in linked | reported if len(pair) == 2):

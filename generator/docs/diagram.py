@@ -4,7 +4,8 @@ Clusters stand in a row, in topology order. Each box lists the cluster's ranges,
 Istio network and role, the ingress it hosts and the workloads placed on it. VPN links run
 above the boxes with the arrow pointing from the end that starts the tunnel to the end that
 listens; below the boxes a dashed line runs from each remote to the primary whose istiod drives
-it.
+it, labelled with the way the remote reaches istiod (over the VPN, or through the east-west
+gateway).
 
 Edges are laid out so that nothing hides anything (a test measures the drawn boxes): each edge
 leaves its box straight up (or down) from a point on the box's edge, runs along a lane of its
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from ..model import Cluster, Topology
+from ..model import Cluster, ControlPlanePath, Topology
 from .markup import esc
 
 BOX_WIDTH = 220
@@ -109,8 +110,19 @@ def _vpn_arcs(t: Topology) -> list[_Arc]:
                  "mg-vpn") for link in t.vpn]
 
 
+def _plane_path(t: Topology) -> str:
+    """How remotes reach istiod, in the words of the control plane's arcs."""
+    if t.istio.legacy:
+        return "by pod IP over the VPN"
+    if t.istio.path is ControlPlanePath.VPN:
+        return "over the VPN"
+    return "through its east-west gateway"
+
+
 def _plane_arcs(t: Topology) -> list[_Arc]:
-    return [_Arc(c.name, c.primary, f"{c.name} reports to {c.primary}", "mg-control")
+    path = _plane_path(t)
+    return [_Arc(c.name, c.primary, f"{c.name} reaches istiod on {c.primary} {path}",
+                 "mg-control")
             for c in t.remotes if c.primary and t.cluster(c.primary) is not None]
 
 

@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from functools import partial
 
 from ..errors import Problem, dotted
-from ..model import Cluster, NetworkMode, Topology
+from ..model import Cluster, ControlPlanePath, Topology
+from ..targets.istio.objects import ISTIOD_VPN_NAME
 from ..text import one_line
 from .committed import Status
 from .deferred import Deferred, Part
@@ -126,7 +127,7 @@ def _diagram(t: Topology) -> str:
                          "the end that starts the tunnel to the end that listens.")
         if any(c.primary for c in t.remotes):
             words.append("Dashed arcs below run from each remote to the primary whose istiod "
-                         "drives it.")
+                         "drives it, labelled with the way the remote reaches istiod.")
         caption = " ".join(words)
         svg = diagram_svg(t)
     figcaption = f"<figcaption>{esc(caption)}</figcaption>\n" if caption else ""
@@ -165,43 +166,65 @@ def _clusters(t: Topology, pages: _Pages) -> str:
     return "## Clusters\n\n" + body + "\n"
 
 
-def _east_west_needed(t: Topology, c: Cluster) -> bool:
-    if t.istio.legacy:
-        return False
-    return t.istio.network is NetworkMode.PER_CLUSTER or t.has_remotes(c)
-
-
 def _address(t: Topology, c: Cluster) -> str:
     if c.is_primary:
         if t.istio.legacy and t.has_remotes(c):
             return "control plane pod IPs, read at install time for the remotes"
-        if _east_west_needed(t, c):
+        parts = []
+        if t.reaches_istiod_over_vpn(c):
+            parts.append(f"istiod for the remotes: cluster IP of {ISTIOD_VPN_NAME} in "
+                         f"{c.service_cidr}, read at install time")
+        if t.has_eastwest_gateway(c):
             where = c.east_west_ip or "address read after the gateway is up"
-            return f"east-west gateway: {where}"
-        return "\u2014"
+            parts.append(f"east-west gateway: {where}")
+        return "; ".join(parts) or "\u2014"
     primary = t.cluster(c.primary or "")
     if t.istio.legacy:
         return (f"remotePilotAddress and the other remote addresses: pod IPs in "
                 f"{c.primary}'s istio-system, read at install time")
-    target = primary.east_west_ip if primary and primary.east_west_ip else (
-        f"{c.primary}'s east-west gateway address, read after it is up")
+    if t.istio.path is ControlPlanePath.VPN:
+        target = (f"cluster IP of {ISTIOD_VPN_NAME} on {c.primary}, read at install time")
+    else:
+        target = primary.east_west_ip if primary and primary.east_west_ip else (
+            f"{c.primary}'s east-west gateway address, read after it is up")
     text = f"remotePilotAddress: {target}"
-    if _east_west_needed(t, c):
+    if t.has_eastwest_gateway(c):
         text += f"; own east-west gateway: {c.east_west_ip or 'address read after it is up'}"
     return text
 
 
+def control_plane_sentence(t: Topology) -> str:
+    """How remotes reach istiod, in one sentence: the path, its address and its ports."""
+    i = t.istio
+    if i.legacy:
+        return ("Istio 1.0 install: each remote reaches the control plane by the pod IPs of "
+                "its primary's pilot, policy, telemetry, statsd and zipkin pods, read when "
+                "apply.sh runs and carried by their VPN link; they change when a pod restarts.")
+    if not any(t.has_remotes(c) for c in t.primaries):
+        return "Every cluster runs its own istiod: no remote reaches one elsewhere."
+    if i.path is ControlPlanePath.VPN:
+        return ("Each remote reaches istiod inside the VPN, at an IP (a hostname would break "
+                "injection, istio/istio#45014): the cluster IP of Service "
+                f"{ISTIOD_VPN_NAME} on its primary, read when apply.sh runs and inside the "
+                "primary's service range, which their VPN link carries, serves the remote's "
+                "sidecars on port 15012 and, through the remote's own istiod Service, its API "
+                "server's injection webhook on 15017.")
+    return ("Each remote reaches istiod through its primary's public east-west gateway, at the "
+            "IP of the gateway's load balancer (a hostname would break injection, "
+            "istio/istio#45014): expose-istiod passes the remote's sidecars through on port "
+            "15012 and, through the remote's own istiod Service, its API server's injection "
+            "webhook on 15017 (controlPlanePath: eastwest-gateway).")
+
+
 def _istio(t: Topology, pages: _Pages) -> str:
     i = t.istio
-    install = ("Istio 1.0 install: remotes reach the control plane by pod IP" if i.legacy
-               else "remotes reach istiod through the primary's east-west gateway")
     mesh: list[list[Cell | str]] = [
         ["Version", code(i.version)],
         ["Mesh ID", code(i.mesh_id)],
         ["Model", code(i.model.value)],
         ["Network", code(i.network.value)],
         ["Mutual TLS", code(i.mtls.value)],
-        ["Install", install],
+        ["Control plane path", control_plane_sentence(t)],
     ]
     rows: list[list[Cell | str]] = []
     for c in t.clusters:

@@ -27,6 +27,7 @@ from .objects import (
     App,
     Cluster,
     Controller,
+    ControlPlanePath,
     Delivery,
     Destination,
     Entry,
@@ -262,7 +263,11 @@ def _written(cls: type, raw: Raw) -> dict[str, Any]:
 
 
 def _istio(raw: Raw) -> Istio:
-    return Istio(mtls_given="mtls" in raw, **_written(Istio, raw))
+    path = raw.get("controlPlanePath")
+    return Istio(mtls_given="mtls" in raw,
+                 path_given=None if path is None else _choice(path, ControlPlanePath,
+                                                              "controlPlanePath"),
+                 **_written(Istio, raw))
 
 
 def _delivery(raw: object, broken: frozenset[FieldPath]) -> Delivery:

@@ -52,6 +52,15 @@ class NetworkMode(StrEnum):
     PER_CLUSTER = "per-cluster"
 
 
+class ControlPlanePath(StrEnum):
+    """How a remote reaches istiod on its primary."""
+
+    VPN = "vpn"
+    """Inside the VPN link, at an address in the primary's service range."""
+    EASTWEST_GATEWAY = "eastwest-gateway"
+    """Through the primary's public east-west gateway."""
+
+
 class Mtls(StrEnum):
     STRICT = "strict"
     PERMISSIVE = "permissive"
@@ -65,7 +74,21 @@ class Istio:
     network: NetworkMode = written("network", NetworkMode.FLAT)
     mtls: Mtls = written("mtls", Mtls.STRICT)
     mtls_given: bool = False
+    path_given: ControlPlanePath | None = None
+    """``controlPlanePath`` as written; its default depends on the network (:attr:`path`)."""
     at: FieldPath = ("istio",)
+
+    @property
+    def path(self) -> ControlPlanePath:
+        """How remotes reach istiod: as written, else through the VPN on a flat network and
+        through the east-west gateway across networks. Istio 1.0's remotes always use the
+        VPN (pod IPs)."""
+        if self.legacy:
+            return ControlPlanePath.VPN
+        if self.path_given is not None:
+            return self.path_given
+        return (ControlPlanePath.VPN if self.network is NetworkMode.FLAT
+                else ControlPlanePath.EASTWEST_GATEWAY)
 
     @property
     def mtls_strict(self) -> bool:
@@ -460,6 +483,18 @@ class Topology:
     def has_remotes(self, cluster: Cluster) -> bool:
         """True for a primary whose istiod also drives remotes."""
         return cluster.is_primary and bool(self.remotes_of(cluster.name))
+
+    def has_eastwest_gateway(self, cluster: Cluster) -> bool:
+        """True for a cluster that gets an east-west gateway: every cluster across networks,
+        and a primary whose remotes reach istiod through it (never with Istio 1.0)."""
+        if self.istio.legacy:
+            return False
+        return self.istio.network is NetworkMode.PER_CLUSTER or (
+            self.has_remotes(cluster) and self.istio.path is ControlPlanePath.EASTWEST_GATEWAY)
+
+    def reaches_istiod_over_vpn(self, cluster: Cluster) -> bool:
+        """True for a primary whose remotes reach istiod inside the VPN."""
+        return self.has_remotes(cluster) and self.istio.path is ControlPlanePath.VPN
 
     @cached_property
     def _ingresses(self) -> frozenset[str]:

@@ -17,11 +17,11 @@ MESHGEN_INVOKED_FROM="${MESHGEN_INVOKED_FROM:-$PWD}"
 export MESHGEN_INVOKED_FROM
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 
-readonly STEP_COUNT=29
+readonly STEP_COUNT=28
 readonly STAGE_COUNT=2
 # Index 0 is unused so that step N is element N.
-readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 )
-readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 )
+readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 )
+readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 )
 
 _usage() {
   printf '%s\n' \
@@ -76,22 +76,21 @@ _list_steps() {
     '11  vpn-check          spoke-c  Check the tunnel from spoke-c to hub' \
     '12  root-ca            hub      Plug the mesh'"'"'s root CA into hub' \
     '13  istio-primary      hub      Install the Istio control plane on hub' \
-    '14  istio-gateway      hub      Install the east-west gateway on hub' \
-    '15  istio-expose       hub      Expose istiod of hub through its east-west gateway' \
-    '16  istio-remote       spoke-a  Install the remote profile on spoke-a' \
-    '17  istio-remote       spoke-b  Install the remote profile on spoke-b' \
-    '18  istio-remote       spoke-c  Install the remote profile on spoke-c' \
-    '19  istio-secrets      hub      Let istiod on hub read spoke-a' \
-    '20  istio-secrets      hub      Let istiod on hub read spoke-b' \
-    '21  istio-secrets      hub      Let istiod on hub read spoke-c' \
-    '22  apps               hub      Apply hub/ (namespaces and bookinfo)' \
-    '23  apps               spoke-a  Apply spoke-a/ (namespaces and bookinfo)' \
-    '24  apps               spoke-b  Apply spoke-b/ (namespaces and bookinfo)' \
-    '25  apps               spoke-c  Apply spoke-c/ (namespaces and bookinfo)' \
-    '26  apps               hub      Expose bookinfo through the ingress gateway of hub' \
-    '27  destination-rules  hub      DestinationRules: one subset per deployed version' \
-    '28  traffic-first      hub      Traffic stage 1 of 2: all-v1' \
-    '29  traffic-later      hub      Traffic stage 2 of 2: reviews-thirds  [optional: --stage 2]'
+    '14  istio-expose       hub      Give istiod of hub an address inside the VPN' \
+    '15  istio-remote       spoke-a  Install the remote profile on spoke-a' \
+    '16  istio-remote       spoke-b  Install the remote profile on spoke-b' \
+    '17  istio-remote       spoke-c  Install the remote profile on spoke-c' \
+    '18  istio-secrets      hub      Let istiod on hub read spoke-a' \
+    '19  istio-secrets      hub      Let istiod on hub read spoke-b' \
+    '20  istio-secrets      hub      Let istiod on hub read spoke-c' \
+    '21  apps               hub      Apply hub/ (namespaces and bookinfo)' \
+    '22  apps               spoke-a  Apply spoke-a/ (namespaces and bookinfo)' \
+    '23  apps               spoke-b  Apply spoke-b/ (namespaces and bookinfo)' \
+    '24  apps               spoke-c  Apply spoke-c/ (namespaces and bookinfo)' \
+    '25  apps               hub      Expose bookinfo through the ingress gateway of hub' \
+    '26  destination-rules  hub      DestinationRules: one subset per deployed version' \
+    '27  traffic-first      hub      Traffic stage 1 of 2: all-v1' \
+    '28  traffic-later      hub      Traffic stage 2 of 2: reviews-thirds  [optional: --stage 2]'
 }
 
 _usage_error() {
@@ -220,8 +219,7 @@ readonly STEP_TITLE=(''
   'Check the tunnel from spoke-c to hub'
   'Plug the mesh'"'"'s root CA into hub'
   'Install the Istio control plane on hub'
-  'Install the east-west gateway on hub'
-  'Expose istiod of hub through its east-west gateway'
+  'Give istiod of hub an address inside the VPN'
   'Install the remote profile on spoke-a'
   'Install the remote profile on spoke-b'
   'Install the remote profile on spoke-c'
@@ -249,7 +247,6 @@ readonly STEP_CLUSTER=(''
   spoke-a
   spoke-b
   spoke-c
-  hub
   hub
   hub
   hub
@@ -292,16 +289,15 @@ The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.mesh
 The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
   'istiod for mesh mesh1, cluster hub, network network1; then the mesh-wide mutual TLS policy.
 With Helm instead of istioctl: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context hub-admin -f hub/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context hub-admin -f hub/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway --version 1.30.3 -n istio-system --kube-context hub-admin -f hub/istio/ingress-gateway-values.yaml.'
-  'The east-west gateway of hub (label istio: eastwestgateway, network network1).
-With Helm instead: helm install istio-eastwestgateway istio/gateway --version 1.30.3 -n istio-system --kube-context hub-admin -f hub/istio/eastwest-gateway-values.yaml.
-The script waits for the gateway'"'"'s load balancer and its address goes into EASTWEST_HUB, for the install of the remotes of hub.'
-  'Remotes reach istiod (ports 15012 and 15017) at the gateway'"'"'s stable address instead of a pod IP.'
-  'spoke-a'"'"'s sidecars get their configuration and certificates from istiod on hub, through hub'"'"'s east-west gateway.
-With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context spoke-a-admin -f spoke-a/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context spoke-a-admin -f spoke-a/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_HUB".'
-  'spoke-b'"'"'s sidecars get their configuration and certificates from istiod on hub, through hub'"'"'s east-west gateway.
-With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context spoke-b-admin -f spoke-b/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context spoke-b-admin -f spoke-b/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_HUB".'
-  'spoke-c'"'"'s sidecars get their configuration and certificates from istiod on hub, through hub'"'"'s east-west gateway.
-With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context spoke-c-admin -f spoke-c/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context spoke-c-admin -f spoke-c/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_HUB".'
+  'Service istiod-vpn passes ports 15012 (configuration and certificates) and 15017 (the injection webhook) to istiod. Its cluster IP lies in hub'"'"'s service range 10.0.0.0/24, which the VPN links of the remotes carry, and stays put while the Service exists (a pod IP changes when istiod restarts).
+The script reads that IP into ISTIOD_HUB for the install of the remotes of hub, and stops if it lies outside the service range the topology gives.
+A remote'"'"'s API server calls the injection webhook through the remote'"'"'s own istiod Service, whose endpoint is this IP on port 15017, so that call enters the tunnel from the remote'"'"'s nodes as pod traffic does; no public gateway is involved.'
+  'spoke-a'"'"'s sidecars get their configuration and certificates from istiod on hub, inside the VPN at the cluster IP of Service istiod-vpn.
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context spoke-a-admin -f spoke-a/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context spoke-a-admin -f spoke-a/istio/istiod-values.yaml --set global.remotePilotAddress="$ISTIOD_HUB".'
+  'spoke-b'"'"'s sidecars get their configuration and certificates from istiod on hub, inside the VPN at the cluster IP of Service istiod-vpn.
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context spoke-b-admin -f spoke-b/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context spoke-b-admin -f spoke-b/istio/istiod-values.yaml --set global.remotePilotAddress="$ISTIOD_HUB".'
+  'spoke-c'"'"'s sidecars get their configuration and certificates from istiod on hub, inside the VPN at the cluster IP of Service istiod-vpn.
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context spoke-c-admin -f spoke-c/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context spoke-c-admin -f spoke-c/istio/istiod-values.yaml --set global.remotePilotAddress="$ISTIOD_HUB".'
   'The remote secret holds a token for spoke-a'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
   'The remote secret holds a token for spoke-b'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
   'The remote secret holds a token for spoke-c'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
@@ -315,7 +311,7 @@ With Helm instead: helm repo add istio https://istio-release.storage.googleapis.
   'Reviews spread over the three spokes.'
 )
 # The numbers of the requirements each step uses.
-readonly STEP_NEEDS=('' '' 1 1 2 2 3 3 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
+readonly STEP_NEEDS=('' '' 1 1 2 2 3 3 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
 readonly REQUIREMENT_LABEL=(''
   'environment variable HUB_SPOKE_A_PSK (pre-shared key of VPN link spoke-a-hub)'
   'environment variable HUB_SPOKE_B_PSK (pre-shared key of VPN link spoke-b-hub)'
@@ -328,7 +324,7 @@ readonly REQUIREMENT_TEST=(''
   '[[ -n "${HUB_SPOKE_C_PSK:-}" ]]'
 )
 # Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
-readonly STEP_FIRST=(0 0 2 3 4 5 6 7 8 11 12 13 14 18 20 22 23 26 29 32 33 34 35 37 39 41 43 44 45 46 47)
+readonly STEP_FIRST=(0 0 2 3 4 5 6 7 8 11 12 13 14 18 20 22 25 28 31 32 33 34 36 38 40 42 43 44 45 46)
 readonly STEP_COMMANDS=(
   # Step 1
   'helm repo add iks-charts https://icr.io/helm/iks-charts --force-update'
@@ -364,47 +360,45 @@ readonly STEP_COMMANDS=(
   'istioctl install --context hub-admin -y -f hub/istio/control-plane.yaml'
   'kubectl --context hub-admin apply -f hub/istio/peer-authentication.yaml'
   # Step 14
-  'istioctl install --context hub-admin -y -f hub/istio/eastwest-gateway.yaml'
-  'EASTWEST_HUB="$(hub/istio/eastwest-address.sh)"'
+  'kubectl --context hub-admin apply -f hub/istio/istiod-vpn.yaml'
+  'ISTIOD_HUB="$(hub/istio/istiod-address.sh)"'
   # Step 15
-  'kubectl --context hub-admin apply -f hub/istio/expose-istiod.yaml'
-  # Step 16
   'kubectl --context spoke-a-admin apply -f spoke-a/namespaces.yaml'
-  'EASTWEST_HUB="${EASTWEST_HUB:-$(hub/istio/eastwest-address.sh)}"'
-  'istioctl install --context spoke-a-admin -y -f spoke-a/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"'
-  # Step 17
+  'ISTIOD_HUB="${ISTIOD_HUB:-$(hub/istio/istiod-address.sh)}"'
+  'istioctl install --context spoke-a-admin -y -f spoke-a/istio/control-plane.yaml --set values.global.remotePilotAddress="$ISTIOD_HUB"'
+  # Step 16
   'kubectl --context spoke-b-admin apply -f spoke-b/namespaces.yaml'
-  'EASTWEST_HUB="${EASTWEST_HUB:-$(hub/istio/eastwest-address.sh)}"'
-  'istioctl install --context spoke-b-admin -y -f spoke-b/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"'
-  # Step 18
+  'ISTIOD_HUB="${ISTIOD_HUB:-$(hub/istio/istiod-address.sh)}"'
+  'istioctl install --context spoke-b-admin -y -f spoke-b/istio/control-plane.yaml --set values.global.remotePilotAddress="$ISTIOD_HUB"'
+  # Step 17
   'kubectl --context spoke-c-admin apply -f spoke-c/namespaces.yaml'
-  'EASTWEST_HUB="${EASTWEST_HUB:-$(hub/istio/eastwest-address.sh)}"'
-  'istioctl install --context spoke-c-admin -y -f spoke-c/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_HUB"'
-  # Step 19
+  'ISTIOD_HUB="${ISTIOD_HUB:-$(hub/istio/istiod-address.sh)}"'
+  'istioctl install --context spoke-c-admin -y -f spoke-c/istio/control-plane.yaml --set values.global.remotePilotAddress="$ISTIOD_HUB"'
+  # Step 18
   'istioctl create-remote-secret --context spoke-a-admin --name=spoke-a | kubectl --context hub-admin apply -f -'
-  # Step 20
+  # Step 19
   'istioctl create-remote-secret --context spoke-b-admin --name=spoke-b | kubectl --context hub-admin apply -f -'
-  # Step 21
+  # Step 20
   'istioctl create-remote-secret --context spoke-c-admin --name=spoke-c | kubectl --context hub-admin apply -f -'
-  # Step 22
+  # Step 21
   'kubectl --context hub-admin apply -k hub'
   'kubectl --context hub-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/ratings-v1 deployment/productpage-v1'
-  # Step 23
+  # Step 22
   'kubectl --context spoke-a-admin apply -k spoke-a'
   'kubectl --context spoke-a-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v1'
-  # Step 24
+  # Step 23
   'kubectl --context spoke-b-admin apply -k spoke-b'
   'kubectl --context spoke-b-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v2'
-  # Step 25
+  # Step 24
   'kubectl --context spoke-c-admin apply -k spoke-c'
   'kubectl --context spoke-c-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v3'
-  # Step 26
+  # Step 25
   'kubectl --context hub-admin apply -f hub/traffic/ingress-bookinfo.yaml'
-  # Step 27
+  # Step 26
   'kubectl --context hub-admin apply -f hub/traffic/destination-rules.yaml'
-  # Step 28
+  # Step 27
   'kubectl --context hub-admin apply -f hub/traffic/01-all-v1.yaml'
-  # Step 29
+  # Step 28
   'kubectl --context hub-admin replace -f hub/traffic/02-reviews-thirds.yaml'
 )
 

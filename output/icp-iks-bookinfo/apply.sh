@@ -17,11 +17,11 @@ MESHGEN_INVOKED_FROM="${MESHGEN_INVOKED_FROM:-$PWD}"
 export MESHGEN_INVOKED_FROM
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 
-readonly STEP_COUNT=18
+readonly STEP_COUNT=17
 readonly STAGE_COUNT=3
 # Index 0 is unused so that step N is element N.
-readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
-readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 )
+readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
+readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 )
 
 _usage() {
   printf '%s\n' \
@@ -69,17 +69,16 @@ _list_steps() {
     ' 5  vpn-check          iks      Check the tunnel from iks to icp' \
     ' 6  root-ca            icp      Plug the mesh'"'"'s root CA into icp' \
     ' 7  istio-primary      icp      Install the Istio control plane on icp' \
-    ' 8  istio-gateway      icp      Install the east-west gateway on icp' \
-    ' 9  istio-expose       icp      Expose istiod of icp through its east-west gateway' \
-    '10  istio-remote       iks      Install the remote profile on iks' \
-    '11  istio-secrets      icp      Let istiod on icp read iks' \
-    '12  apps               icp      Apply icp/ (namespaces and bookinfo)' \
-    '13  apps               iks      Apply iks/ (namespaces and bookinfo)' \
-    '14  apps               icp      Expose bookinfo through the ingress gateway of icp' \
-    '15  destination-rules  icp      DestinationRules: one subset per deployed version' \
-    '16  traffic-first      icp      Traffic stage 1 of 3: all-v1' \
-    '17  traffic-later      icp      Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]' \
-    '18  traffic-later      icp      Traffic stage 3 of 3: reviews-50-v3  [optional: --stage 3]'
+    ' 8  istio-expose       icp      Give istiod of icp an address inside the VPN' \
+    ' 9  istio-remote       iks      Install the remote profile on iks' \
+    '10  istio-secrets      icp      Let istiod on icp read iks' \
+    '11  apps               icp      Apply icp/ (namespaces and bookinfo)' \
+    '12  apps               iks      Apply iks/ (namespaces and bookinfo)' \
+    '13  apps               icp      Expose bookinfo through the ingress gateway of icp' \
+    '14  destination-rules  icp      DestinationRules: one subset per deployed version' \
+    '15  traffic-first      icp      Traffic stage 1 of 3: all-v1' \
+    '16  traffic-later      icp      Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]' \
+    '17  traffic-later      icp      Traffic stage 3 of 3: reviews-50-v3  [optional: --stage 3]'
 }
 
 _usage_error() {
@@ -202,8 +201,7 @@ readonly STEP_TITLE=(''
   'Check the tunnel from iks to icp'
   'Plug the mesh'"'"'s root CA into icp'
   'Install the Istio control plane on icp'
-  'Install the east-west gateway on icp'
-  'Expose istiod of icp through its east-west gateway'
+  'Give istiod of icp an address inside the VPN'
   'Install the remote profile on iks'
   'Let istiod on icp read iks'
   'Apply icp/ (namespaces and bookinfo)'
@@ -220,7 +218,6 @@ readonly STEP_CLUSTER=(''
   iks
   icp
   iks
-  icp
   icp
   icp
   icp
@@ -250,12 +247,11 @@ The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.mesh
 The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
   'istiod for mesh mesh1, cluster icp, network network1; then the mesh-wide mutual TLS policy.
 With Helm instead of istioctl: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context icp-admin -f icp/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context icp-admin -f icp/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway --version 1.30.3 -n istio-system --kube-context icp-admin -f icp/istio/ingress-gateway-values.yaml.'
-  'The east-west gateway of icp (label istio: eastwestgateway, network network1).
-With Helm instead: helm install istio-eastwestgateway istio/gateway --version 1.30.3 -n istio-system --kube-context icp-admin -f icp/istio/eastwest-gateway-values.yaml.
-The script waits for the gateway'"'"'s load balancer and its address goes into EASTWEST_ICP, for the install of the remotes of icp.'
-  'Remotes reach istiod (ports 15012 and 15017) at the gateway'"'"'s stable address instead of a pod IP.'
-  'iks'"'"'s sidecars get their configuration and certificates from istiod on icp, through icp'"'"'s east-west gateway.
-With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context iks-admin -f iks/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context iks-admin -f iks/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_ICP".'
+  'Service istiod-vpn passes ports 15012 (configuration and certificates) and 15017 (the injection webhook) to istiod. Its cluster IP lies in icp'"'"'s service range 10.0.0.0/24, which the VPN links of the remotes carry, and stays put while the Service exists (a pod IP changes when istiod restarts).
+The script reads that IP into ISTIOD_ICP for the install of the remotes of icp, and stops if it lies outside the service range the topology gives.
+A remote'"'"'s API server calls the injection webhook through the remote'"'"'s own istiod Service, whose endpoint is this IP on port 15017, so that call enters the tunnel from the remote'"'"'s nodes as pod traffic does; no public gateway is involved.'
+  'iks'"'"'s sidecars get their configuration and certificates from istiod on icp, inside the VPN at the cluster IP of Service istiod-vpn.
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context iks-admin -f iks/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context iks-admin -f iks/istio/istiod-values.yaml --set global.remotePilotAddress="$ISTIOD_ICP".'
   'The remote secret holds a token for iks'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
   'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
   'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
@@ -266,7 +262,7 @@ With Helm instead: helm repo add istio https://istio-release.storage.googleapis.
   'Half of the requests to reviews v1, half to v3.'
 )
 # The numbers of the requirements each step uses.
-readonly STEP_NEEDS=('' '' 1 1 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
+readonly STEP_NEEDS=('' '' 1 1 '' '' '' '' '' '' '' '' '' '' '' '' '' '')
 readonly REQUIREMENT_LABEL=(''
   'environment variable ICP_IKS_PSK (pre-shared key of VPN link iks-icp)'
 )
@@ -275,7 +271,7 @@ readonly REQUIREMENT_TEST=(''
   '[[ -n "${ICP_IKS_PSK:-}" ]]'
 )
 # Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
-readonly STEP_FIRST=(0 0 2 3 4 5 6 10 12 14 15 18 19 21 23 24 25 26 27 28)
+readonly STEP_FIRST=(0 0 2 3 4 5 6 10 12 14 17 18 20 22 23 24 25 26 27)
 readonly STEP_COMMANDS=(
   # Step 1
   'helm repo add iks-charts https://icr.io/helm/iks-charts --force-update'
@@ -297,31 +293,29 @@ readonly STEP_COMMANDS=(
   'istioctl install --context icp-admin -y -f icp/istio/control-plane.yaml'
   'kubectl --context icp-admin apply -f icp/istio/peer-authentication.yaml'
   # Step 8
-  'istioctl install --context icp-admin -y -f icp/istio/eastwest-gateway.yaml'
-  'EASTWEST_ICP="$(icp/istio/eastwest-address.sh)"'
+  'kubectl --context icp-admin apply -f icp/istio/istiod-vpn.yaml'
+  'ISTIOD_ICP="$(icp/istio/istiod-address.sh)"'
   # Step 9
-  'kubectl --context icp-admin apply -f icp/istio/expose-istiod.yaml'
-  # Step 10
   'kubectl --context iks-admin apply -f iks/namespaces.yaml'
-  'EASTWEST_ICP="${EASTWEST_ICP:-$(icp/istio/eastwest-address.sh)}"'
-  'istioctl install --context iks-admin -y -f iks/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_ICP"'
-  # Step 11
+  'ISTIOD_ICP="${ISTIOD_ICP:-$(icp/istio/istiod-address.sh)}"'
+  'istioctl install --context iks-admin -y -f iks/istio/control-plane.yaml --set values.global.remotePilotAddress="$ISTIOD_ICP"'
+  # Step 10
   'istioctl create-remote-secret --context iks-admin --name=iks | kubectl --context icp-admin apply -f -'
-  # Step 12
+  # Step 11
   'kubectl --context icp-admin apply -k icp'
   'kubectl --context icp-admin --namespace default wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/ratings-v1 deployment/reviews-v1 deployment/reviews-v2 deployment/productpage-v1'
-  # Step 13
+  # Step 12
   'kubectl --context iks-admin apply -k iks'
   'kubectl --context iks-admin --namespace default wait --for=condition=Available --timeout=300s deployment/reviews-v3'
-  # Step 14
+  # Step 13
   'kubectl --context icp-admin apply -f icp/traffic/ingress-bookinfo.yaml'
-  # Step 15
+  # Step 14
   'kubectl --context icp-admin apply -f icp/traffic/destination-rules.yaml'
-  # Step 16
+  # Step 15
   'kubectl --context icp-admin apply -f icp/traffic/01-all-v1.yaml'
-  # Step 17
+  # Step 16
   'kubectl --context icp-admin replace -f icp/traffic/02-reviews-jason-v2-v3.yaml'
-  # Step 18
+  # Step 17
   'kubectl --context icp-admin replace -f icp/traffic/03-reviews-50-v3.yaml'
 )
 

@@ -240,7 +240,7 @@ Then iks'"'"'s VPN pod pings the peer'"'"'s VPN pod at its pod address: the ping
 istio-demo.yaml leaves mutual TLS off, as the article ran it: istio.mtls has no effect on an Istio 1.0 install.
 Citadel keeps the self-signed root it makes in each cluster (Istio 1.0'"'"'s security.selfSigned defaults to true, which ignores a cacerts secret): with mutual TLS off the clusters need no shared root.'
   'The script reads the pilot, policy, statsd, telemetry and zipkin pod IPs on icp and writes the istio-remote chart values.
-Pod IPs change when a pod restarts: after any restart of a control plane pod on the primary, run this step again (istio/istio#4822). Istio 1.20+ installs avoid this with an east-west gateway.'
+Pod IPs change when a pod restarts: after any restart of a control plane pod on the primary, run this step again (istio/istio#4822). Istio 1.20+ installs avoid this with a stable address: a Service'"'"'s cluster IP inside the VPN, or an east-west gateway.'
   'The kubeconfig of iks'"'"'s istio-multi service account is built in $STATE_DIR/kubeconfigs, outside output/: it holds a token.'
   'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
   'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'

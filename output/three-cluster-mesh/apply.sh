@@ -17,11 +17,11 @@ MESHGEN_INVOKED_FROM="${MESHGEN_INVOKED_FROM:-$PWD}"
 export MESHGEN_INVOKED_FROM
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 
-readonly STEP_COUNT=26
+readonly STEP_COUNT=25
 readonly STAGE_COUNT=3
 # Index 0 is unused so that step N is element N.
-readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
-readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 )
+readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
+readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 )
 
 _usage() {
   printf '%s\n' \
@@ -76,20 +76,19 @@ _list_steps() {
     '10  vpn-check          tokyo      Check the tunnels from tokyo to frankfurt, dallas' \
     '11  root-ca            dallas     Plug the mesh'"'"'s root CA into dallas' \
     '12  istio-primary      dallas     Install the Istio control plane on dallas' \
-    '13  istio-gateway      dallas     Install the east-west gateway on dallas' \
-    '14  istio-expose       dallas     Expose istiod of dallas through its east-west gateway' \
-    '15  istio-remote       frankfurt  Install the remote profile on frankfurt' \
-    '16  istio-remote       tokyo      Install the remote profile on tokyo' \
-    '17  istio-secrets      dallas     Let istiod on dallas read frankfurt' \
-    '18  istio-secrets      dallas     Let istiod on dallas read tokyo' \
-    '19  apps               dallas     Apply dallas/ (namespaces and bookinfo)' \
-    '20  apps               frankfurt  Apply frankfurt/ (namespaces and bookinfo)' \
-    '21  apps               tokyo      Apply tokyo/ (namespaces and bookinfo)' \
-    '22  apps               dallas     Expose bookinfo through the ingress gateway of dallas' \
-    '23  destination-rules  dallas     DestinationRules: one subset per deployed version' \
-    '24  traffic-first      dallas     Traffic stage 1 of 3: all-v1' \
-    '25  traffic-later      dallas     Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]' \
-    '26  traffic-later      dallas     Traffic stage 3 of 3: reviews-thirds  [optional: --stage 3]'
+    '13  istio-expose       dallas     Give istiod of dallas an address inside the VPN' \
+    '14  istio-remote       frankfurt  Install the remote profile on frankfurt' \
+    '15  istio-remote       tokyo      Install the remote profile on tokyo' \
+    '16  istio-secrets      dallas     Let istiod on dallas read frankfurt' \
+    '17  istio-secrets      dallas     Let istiod on dallas read tokyo' \
+    '18  apps               dallas     Apply dallas/ (namespaces and bookinfo)' \
+    '19  apps               frankfurt  Apply frankfurt/ (namespaces and bookinfo)' \
+    '20  apps               tokyo      Apply tokyo/ (namespaces and bookinfo)' \
+    '21  apps               dallas     Expose bookinfo through the ingress gateway of dallas' \
+    '22  destination-rules  dallas     DestinationRules: one subset per deployed version' \
+    '23  traffic-first      dallas     Traffic stage 1 of 3: all-v1' \
+    '24  traffic-later      dallas     Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]' \
+    '25  traffic-later      dallas     Traffic stage 3 of 3: reviews-thirds  [optional: --stage 3]'
 }
 
 _usage_error() {
@@ -217,8 +216,7 @@ readonly STEP_TITLE=(''
   'Check the tunnels from tokyo to frankfurt, dallas'
   'Plug the mesh'"'"'s root CA into dallas'
   'Install the Istio control plane on dallas'
-  'Install the east-west gateway on dallas'
-  'Expose istiod of dallas through its east-west gateway'
+  'Give istiod of dallas an address inside the VPN'
   'Install the remote profile on frankfurt'
   'Install the remote profile on tokyo'
   'Let istiod on dallas read frankfurt'
@@ -243,7 +241,6 @@ readonly STEP_CLUSTER=(''
   dallas
   frankfurt
   tokyo
-  dallas
   dallas
   dallas
   dallas
@@ -282,14 +279,13 @@ The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.mesh
 The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
   'istiod for mesh mesh1, cluster dallas, network network1; then the mesh-wide mutual TLS policy.
 With Helm instead of istioctl: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context dallas-admin -f dallas/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context dallas-admin -f dallas/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway --version 1.30.3 -n istio-system --kube-context dallas-admin -f dallas/istio/ingress-gateway-values.yaml.'
-  'The east-west gateway of dallas (label istio: eastwestgateway, network network1).
-With Helm instead: helm install istio-eastwestgateway istio/gateway --version 1.30.3 -n istio-system --kube-context dallas-admin -f dallas/istio/eastwest-gateway-values.yaml.
-The script waits for the gateway'"'"'s load balancer and its address goes into EASTWEST_DALLAS, for the install of the remotes of dallas.'
-  'Remotes reach istiod (ports 15012 and 15017) at the gateway'"'"'s stable address instead of a pod IP.'
-  'frankfurt'"'"'s sidecars get their configuration and certificates from istiod on dallas, through dallas'"'"'s east-west gateway.
-With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context frankfurt-admin -f frankfurt/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context frankfurt-admin -f frankfurt/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_DALLAS".'
-  'tokyo'"'"'s sidecars get their configuration and certificates from istiod on dallas, through dallas'"'"'s east-west gateway.
-With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context tokyo-admin -f tokyo/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context tokyo-admin -f tokyo/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_DALLAS".'
+  'Service istiod-vpn passes ports 15012 (configuration and certificates) and 15017 (the injection webhook) to istiod. Its cluster IP lies in dallas'"'"'s service range 10.96.0.0/16, which the VPN links of the remotes carry, and stays put while the Service exists (a pod IP changes when istiod restarts).
+The script reads that IP into ISTIOD_DALLAS for the install of the remotes of dallas, and stops if it lies outside the service range the topology gives.
+A remote'"'"'s API server calls the injection webhook through the remote'"'"'s own istiod Service, whose endpoint is this IP on port 15017, so that call enters the tunnel from the remote'"'"'s nodes as pod traffic does; no public gateway is involved.'
+  'frankfurt'"'"'s sidecars get their configuration and certificates from istiod on dallas, inside the VPN at the cluster IP of Service istiod-vpn.
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context frankfurt-admin -f frankfurt/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context frankfurt-admin -f frankfurt/istio/istiod-values.yaml --set global.remotePilotAddress="$ISTIOD_DALLAS".'
+  'tokyo'"'"'s sidecars get their configuration and certificates from istiod on dallas, inside the VPN at the cluster IP of Service istiod-vpn.
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context tokyo-admin -f tokyo/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context tokyo-admin -f tokyo/istio/istiod-values.yaml --set global.remotePilotAddress="$ISTIOD_DALLAS".'
   'The remote secret holds a token for frankfurt'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
   'The remote secret holds a token for tokyo'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
   'kubectl apply -k applies every plain Kubernetes object of the cluster folder, namespaces first; the wait ends when each Deployment is available.'
@@ -302,7 +298,7 @@ With Helm instead: helm repo add istio https://istio-release.storage.googleapis.
   'Reviews spread over the three clusters.'
 )
 # The numbers of the requirements each step uses.
-readonly STEP_NEEDS=('' '' 1 1 2 2 3 3 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
+readonly STEP_NEEDS=('' '' 1 1 2 2 3 3 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
 readonly REQUIREMENT_LABEL=(''
   'environment variable DALLAS_FRANKFURT_PSK (pre-shared key of VPN link dallas-frankfurt)'
   'environment variable FRANKFURT_TOKYO_PSK (pre-shared key of VPN link frankfurt-tokyo)'
@@ -315,7 +311,7 @@ readonly REQUIREMENT_TEST=(''
   '[[ -n "${TOKYO_DALLAS_PSK:-}" ]]'
 )
 # Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
-readonly STEP_FIRST=(0 0 2 3 4 5 6 7 8 10 12 14 18 20 22 23 26 29 30 31 33 35 37 38 39 40 41 42)
+readonly STEP_FIRST=(0 0 2 3 4 5 6 7 8 10 12 14 18 20 22 25 28 29 30 32 34 36 37 38 39 40 41)
 readonly STEP_COMMANDS=(
   # Step 1
   'helm repo add iks-charts https://icr.io/helm/iks-charts --force-update'
@@ -350,40 +346,38 @@ readonly STEP_COMMANDS=(
   'istioctl install --context dallas-admin -y -f dallas/istio/control-plane.yaml'
   'kubectl --context dallas-admin apply -f dallas/istio/peer-authentication.yaml'
   # Step 13
-  'istioctl install --context dallas-admin -y -f dallas/istio/eastwest-gateway.yaml'
-  'EASTWEST_DALLAS="$(dallas/istio/eastwest-address.sh)"'
+  'kubectl --context dallas-admin apply -f dallas/istio/istiod-vpn.yaml'
+  'ISTIOD_DALLAS="$(dallas/istio/istiod-address.sh)"'
   # Step 14
-  'kubectl --context dallas-admin apply -f dallas/istio/expose-istiod.yaml'
-  # Step 15
   'kubectl --context frankfurt-admin apply -f frankfurt/namespaces.yaml'
-  'EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"'
-  'istioctl install --context frankfurt-admin -y -f frankfurt/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
-  # Step 16
+  'ISTIOD_DALLAS="${ISTIOD_DALLAS:-$(dallas/istio/istiod-address.sh)}"'
+  'istioctl install --context frankfurt-admin -y -f frankfurt/istio/control-plane.yaml --set values.global.remotePilotAddress="$ISTIOD_DALLAS"'
+  # Step 15
   'kubectl --context tokyo-admin apply -f tokyo/namespaces.yaml'
-  'EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"'
-  'istioctl install --context tokyo-admin -y -f tokyo/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
-  # Step 17
+  'ISTIOD_DALLAS="${ISTIOD_DALLAS:-$(dallas/istio/istiod-address.sh)}"'
+  'istioctl install --context tokyo-admin -y -f tokyo/istio/control-plane.yaml --set values.global.remotePilotAddress="$ISTIOD_DALLAS"'
+  # Step 16
   'istioctl create-remote-secret --context frankfurt-admin --name=frankfurt | kubectl --context dallas-admin apply -f -'
-  # Step 18
+  # Step 17
   'istioctl create-remote-secret --context tokyo-admin --name=tokyo | kubectl --context dallas-admin apply -f -'
-  # Step 19
+  # Step 18
   'kubectl --context dallas-admin apply -k dallas'
   'kubectl --context dallas-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/reviews-v1 deployment/productpage-v1'
-  # Step 20
+  # Step 19
   'kubectl --context frankfurt-admin apply -k frankfurt'
   'kubectl --context frankfurt-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v2'
-  # Step 21
+  # Step 20
   'kubectl --context tokyo-admin apply -k tokyo'
   'kubectl --context tokyo-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/ratings-v1 deployment/reviews-v3'
-  # Step 22
+  # Step 21
   'kubectl --context dallas-admin apply -f dallas/traffic/ingress-bookinfo.yaml'
-  # Step 23
+  # Step 22
   'kubectl --context dallas-admin apply -f dallas/traffic/destination-rules.yaml'
-  # Step 24
+  # Step 23
   'kubectl --context dallas-admin apply -f dallas/traffic/01-all-v1.yaml'
-  # Step 25
+  # Step 24
   'kubectl --context dallas-admin replace -f dallas/traffic/02-reviews-jason-v2-v3.yaml'
-  # Step 26
+  # Step 25
   'kubectl --context dallas-admin replace -f dallas/traffic/03-reviews-thirds.yaml'
 )
 

@@ -2,7 +2,8 @@
 
 ``apply.sh --phase bootstrap`` plugs the mesh's root CA into every cluster (the CA's keys never
 go to git), reads the load balancer address of each primary's east-west gateway once the
-controller has installed it (and, for Flux, hands it to the remotes in a ConfigMap their istiod
+controller has installed it, or the cluster IP of the Service through which remotes reach istiod
+inside the VPN (and, for Flux, hands it to the remotes in a ConfigMap their istiod
 release reads), and creates the remote secrets (a token no controller may hold in git).
 ``apply.sh --phase flux-secrets`` creates the Secrets the strongSwan HelmReleases read the
 pre-shared keys from, with kubectl, from the references the runbook reads; SOPS or External
@@ -16,10 +17,11 @@ import shlex
 from collections.abc import Iterator
 
 from ...artifacts import Artifact, Kind
-from ...model import Cluster, Controller, SecretRef, Topology
+from ...model import Cluster, Controller, ControlPlanePath, SecretRef, Topology
 from ...templating import render_template
 from ..base import Phase, Step
 from ..istio import paths as p
+from ..istio.objects import ISTIOD_VPN_NAME
 from ..istio.steps import remote_secret_steps, root_ca_steps, watched_clusters
 from ..namespaces import ISTIO_NAMESPACE
 from ..shell import Shell, kubectl, pipe
@@ -38,7 +40,37 @@ def _bootstrap(step: Step) -> Step:
     return dataclasses.replace(step, phase=Phase.BOOTSTRAP, optional=True)
 
 
+def _istiod_address_step(t: Topology, primary: Cluster) -> Step:
+    variable = p.istiod_variable(primary)
+    commands = [kubectl(primary, "-n", ISTIO_NAMESPACE, "wait", "--for=create",
+                        f"service/{ISTIOD_VPN_NAME}", WAIT),
+                f'{variable}="$({shlex.quote(p.path(primary, p.ISTIOD_ADDRESS))})"']
+    commands += _handed_to_remotes(t, primary, variable)
+    return Step(
+        Phase.BOOTSTRAP,
+        f"Hand the address of istiod of {primary.name} inside the VPN to its remotes",
+        tuple(commands),
+        primary.name,
+        (f"Waits until Flux has applied Service {ISTIOD_VPN_NAME} on {primary.name}, reads its "
+         f"cluster IP (in the service range the VPN carries), then writes it to ConfigMap "
+         f"{REMOTE_PILOT_CONFIGMAP} in {NAMESPACE_FLUX} of each remote: their istiod releases "
+         "wait for it.",),
+        optional=True,
+    )
+
+
+def _handed_to_remotes(t: Topology, primary: Cluster, variable: str) -> list[str]:
+    return [pipe(
+        kubectl(remote, "-n", NAMESPACE_FLUX, "create", "configmap", REMOTE_PILOT_CONFIGMAP,
+                Shell(f'--from-literal={REMOTE_PILOT_KEY}="${variable}"'),
+                "--dry-run=client", "-o", "yaml"),
+        kubectl(remote, "apply", "-f", "-"),
+    ) for remote in t.remotes_of(primary.name)]
+
+
 def _address_step(t: Topology, primary: Cluster) -> Step:
+    if t.istio.path is ControlPlanePath.VPN:
+        return _istiod_address_step(t, primary)
     script = shlex.quote(p.path(primary, p.EASTWEST_ADDRESS))
     if primary.east_west_ip:
         return Step(
@@ -53,14 +85,7 @@ def _address_step(t: Topology, primary: Cluster) -> Step:
             optional=True,
         )
     variable = p.address_variable(primary)
-    commands = [f'{variable}="$({script})"']
-    for remote in t.remotes_of(primary.name):
-        commands.append(pipe(
-            kubectl(remote, "-n", NAMESPACE_FLUX, "create", "configmap", REMOTE_PILOT_CONFIGMAP,
-                    Shell(f'--from-literal={REMOTE_PILOT_KEY}="${variable}"'),
-                    "--dry-run=client", "-o", "yaml"),
-            kubectl(remote, "apply", "-f", "-"),
-        ))
+    commands = [f'{variable}="$({script})"', *_handed_to_remotes(t, primary, variable)]
     return Step(
         Phase.BOOTSTRAP,
         f"Hand the address of {primary.name}'s east-west gateway to its remotes",

@@ -18,8 +18,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ...artifacts import Artifact, Kind
-from ...model import Topology
+from ...model import Cluster, ControlPlanePath, Topology
 from ...yamlout import Commented, dump, dump_all
+from ..istio.objects import ISTIOD_VPN_NAME
 from ..namespaces import ISTIO_NAMESPACE
 from ..vpn.ends import CHART_REPO_NAME, CHART_REPO_URL, CHART_VERSION, NAMESPACE, LinkEnd
 from .units import ISTIO_CHART_REPOSITORY, ClusterUnits, Release, cluster_units, short_name
@@ -122,17 +123,27 @@ def strongswan_release(end: LinkEnd) -> dict[str, Any]:
                         [_values_from_file(end.release), key])
 
 
+def pilot_address_in_git(t: Topology, primary: Cluster) -> bool:
+    """True when the remotes' values in git can name the address they reach istiod at: the
+    reserved address of the east-west gateway (a cluster IP inside the VPN is known only once
+    the Service exists)."""
+    return t.istio.path is ControlPlanePath.EASTWEST_GATEWAY and bool(primary.east_west_ip)
+
+
 def istio_release(t: Topology, units: ClusterUnits, release: Release) -> dict[str, Any]:
     values: list[Any] = [_values_from_file(release.name)]
     cluster = units.cluster
     primary = t.config_cluster_of(cluster)
     if (release.chart == "istiod" and not cluster.is_primary and primary is not None
-            and not primary.east_west_ip):
+            and not pilot_address_in_git(t, primary)):
+        what = (f"the cluster IP of {ISTIOD_VPN_NAME} on {primary.name} (istiod inside the VPN), "
+                "known once\nthe Service exists" if t.istio.path is ControlPlanePath.VPN else
+                f"the address of {primary.name}'s east-west gateway, known once its load "
+                "balancer\nhas one")
         values.append(Commented(
             {"kind": "ConfigMap", "name": REMOTE_PILOT_CONFIGMAP, "valuesKey": REMOTE_PILOT_KEY,
              "targetPath": "global.remotePilotAddress"},
-            f"the address of {primary.name}'s east-west gateway, known once its load balancer\n"
-            "has one: apply.sh --phase bootstrap writes it here; until then this release waits",
+            f"{what}: apply.sh --phase bootstrap writes it here; until then this release waits",
         ))
     return helm_release(release.name, release.chart, t.istio.version, ISTIO_REPOSITORY,
                         ISTIO_NAMESPACE, values, release.after)

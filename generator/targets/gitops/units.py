@@ -17,7 +17,6 @@ from ...model import Cluster, Topology
 from ..base import Order, Phase
 from ..istio import paths as istio_paths
 from ..istio.objects import EASTWEST_NAME, INGRESS_NAME
-from ..istio.steps import needs_eastwest
 from ..traffic import DESTINATION_RULES, config_clusters, stage_file_name
 from ..vpn.ends import LinkEnd, link_ends
 
@@ -82,7 +81,7 @@ def _istio_releases(t: Topology, cluster: Cluster, files: set[str]) -> tuple[Rel
     if values(istio_paths.INGRESS_VALUES) in files:
         releases.append(Release(INGRESS_NAME, "gateway", values(istio_paths.INGRESS_VALUES),
                                 own, 2, "istiod"))
-    if needs_eastwest(t, cluster):
+    if t.has_eastwest_gateway(cluster):
         # As in the runbook: a remote's own gateway waits for the remote secrets.
         phase = Phase.ISTIO_GATEWAY if cluster.is_primary else Phase.ISTIO_REMOTE_GATEWAY
         releases.append(Release(EASTWEST_NAME, "gateway", values(istio_paths.EASTWEST_VALUES),

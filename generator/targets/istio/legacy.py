@@ -45,8 +45,8 @@ POD_SELECTORS = (
 
 FRAGILE = (
     "Pod IPs change when a pod restarts: after any restart of a control plane pod on the "
-    "primary, run this step again (istio/istio#4822). Istio 1.20+ installs avoid this with an "
-    "east-west gateway."
+    "primary, run this step again (istio/istio#4822). Istio 1.20+ installs avoid this with a "
+    "stable address: a Service's cluster IP inside the VPN, or an east-west gateway."
 )
 
 

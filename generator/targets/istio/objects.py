@@ -10,7 +10,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from ...model import Cluster, Istio, Topology
+from ...model import Cluster, ControlPlanePath, Istio, Topology
 from ...yamlout import Commented
 from ..namespaces import ISTIO_NAMESPACE
 from .apis import networking_api, security_api
@@ -22,6 +22,14 @@ EASTWEST_LABELS = {"istio": "eastwestgateway", "app": EASTWEST_NAME}
 INGRESS_NAME = "istio-ingressgateway"
 INGRESS_LABELS = {"istio": "ingressgateway", "app": INGRESS_NAME}
 ISTIOD_HOST = f"istiod.{ISTIO_NAMESPACE}.svc.cluster.local"
+ISTIOD_VPN_NAME = "istiod-vpn"
+"""The Service through which remotes reach istiod inside the VPN."""
+# What Service istiod of the default revision selects.
+ISTIOD_SELECTOR = {"app": "istiod", "istio": "pilot"}
+# The ports a remote's istiod Service and its endpoint use (the istiod chart's remote
+# templates): configuration and certificates, and the injection webhook. istiod's own Service
+# serves the webhook on 443, so remotes need a Service of their own.
+ISTIOD_REMOTE_PORTS = (("tcp-istiod", 15012), ("tcp-webhook", 15017))
 
 # Ports of the east-west gateway's Service: health, cross-network mTLS, istiod (xDS and CA),
 # istiod's injection and validation webhooks.
@@ -54,16 +62,27 @@ def _mesh_globals(t: Topology, cluster: Cluster) -> dict[str, Any]:
     }
 
 
-_EXTERNAL_ISTIOD = (
-    "istiod also serves the remotes of this cluster (through the east-west gateway)"
-)
+def _external_istiod(t: Topology) -> str:
+    how = ("inside the VPN, at the cluster IP of Service " + ISTIOD_VPN_NAME
+           if t.istio.path is ControlPlanePath.VPN else "through the east-west gateway")
+    return f"istiod also serves the remotes of this cluster ({how})"
 
 
 def _pilot_address(t: Topology, cluster: Cluster) -> tuple[str | None, str]:
-    """The primary's east-west gateway address for a remote, and a comment saying where it
-    comes from. The address is None when it is only known once the gateway is up."""
+    """The address at which a remote reaches istiod on its primary, and a comment saying where
+    it comes from. The address is None when it is only known at apply time."""
     primary = t.config_cluster_of(cluster)
     assert primary is not None
+    if t.istio.path is ControlPlanePath.VPN:
+        return None, (
+            f"remotePilotAddress is the cluster IP of Service {ISTIOD_VPN_NAME} on "
+            f"{primary.name}, inside its service range {primary.service_cidr}, which the VPN "
+            f"carries: sidecars reach istiod there on 15012, and the API server of "
+            f"{cluster.name} its injection webhook on 15017 (through this cluster's istiod "
+            "Service). apply.sh reads it (kubectl get service "
+            f"{ISTIOD_VPN_NAME}) into a variable and passes it with --set (istioctl: "
+            "values.global.remotePilotAddress, Helm: global.remotePilotAddress)"
+        )
     if primary.east_west_ip:
         return primary.east_west_ip, (
             f"east-west gateway of {primary.name} (eastWestGatewayIP in the topology); an IP, "
@@ -83,7 +102,7 @@ def _primary_globals(t: Topology, cluster: Cluster) -> dict[str, Any]:
     """A primary's global values: the mesh's, and externalIstiod where it serves remotes."""
     global_values = _mesh_globals(t, cluster)
     if t.has_remotes(cluster):
-        global_values["externalIstiod"] = note(True, _EXTERNAL_ISTIOD)
+        global_values["externalIstiod"] = note(True, _external_istiod(t))
     return global_values
 
 
@@ -217,6 +236,22 @@ def eastwest_gateway_values(cluster: Cluster) -> dict[str, Any]:
 
 def ingress_gateway_values() -> dict[str, Any]:
     return {"name": INGRESS_NAME, "labels": dict(INGRESS_LABELS)}
+
+
+def istiod_vpn_service() -> dict[str, Any]:
+    """The Service whose cluster IP remotes reach istiod at, through the VPN."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _metadata(ISTIOD_VPN_NAME),
+        "spec": {
+            "type": note("ClusterIP", "an address in this cluster's service range, which the "
+                                      "VPN links of its remotes carry"),
+            "selector": dict(ISTIOD_SELECTOR),
+            "ports": [{"name": name, "port": port, "targetPort": port, "protocol": "TCP"}
+                      for name, port in ISTIOD_REMOTE_PORTS],
+        },
+    }
 
 
 # --- Istio config ---------------------------------------------------------------------------

@@ -20,6 +20,8 @@ EXPOSE_ISTIOD = "istio/expose-istiod.yaml"
 CROSS_NETWORK = "istio/cross-network-gateway.yaml"
 PEER_AUTHENTICATION = "istio/peer-authentication.yaml"
 EASTWEST_ADDRESS = "istio/eastwest-address.sh"
+ISTIOD_VPN = "istio/istiod-vpn.yaml"
+ISTIOD_ADDRESS = "istio/istiod-address.sh"
 CACERTS = "istio/cacerts.sh"
 LEGACY_REMOTE_VALUES = "istio/istio-remote-values.sh"
 LEGACY_KUBECONFIG = "istio/kubeconfig.sh"
@@ -49,7 +51,16 @@ def istioctl_install(cluster: Cluster, file: str, *more: str) -> str:
 
 def address_variable(cluster: Cluster) -> str:
     """Shell variable holding the east-west gateway address of ``cluster`` in apply.sh."""
-    return "EASTWEST_" + cluster.name.upper().replace("-", "_")
+    return "EASTWEST_" + _shell_name(cluster)
+
+
+def istiod_variable(cluster: Cluster) -> str:
+    """Shell variable holding the address of istiod of ``cluster`` inside the VPN."""
+    return "ISTIOD_" + _shell_name(cluster)
+
+
+def _shell_name(cluster: Cluster) -> str:
+    return cluster.name.upper().replace("-", "_")
 
 
 def state_dir(t: Topology) -> str:

@@ -10,19 +10,15 @@ import dataclasses
 from collections.abc import Iterator
 
 from ...artifacts import Chart
-from ...model import Cluster, NetworkMode, Topology
+from ...model import Cluster, ControlPlanePath, NetworkMode, Topology
 from ..base import Phase, Step
 from ..namespaces import ISTIO_NAMESPACE
 from ..shell import Shell, istioctl, kubectl, pipe
+from . import objects as obj
 from . import paths as p
 from .paths import q
 
 CACERTS_FILES = ("ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem")
-
-
-def needs_eastwest(t: Topology, cluster: Cluster) -> bool:
-    """An east-west gateway exposes istiod to remotes and, across networks, the services."""
-    return t.has_remotes(cluster) or t.istio.network is NetworkMode.PER_CLUSTER
 
 
 def watched_clusters(t: Topology, primary: Cluster) -> tuple[Cluster, ...]:
@@ -114,12 +110,13 @@ def _gateway_step(t: Topology, cluster: Cluster) -> Step:
         + ".",
     ]
     script = q(p.path(cluster, p.EASTWEST_ADDRESS))
-    if t.has_remotes(cluster) and cluster.east_west_ip:
+    told = _through_gateway(t, cluster)  # remotes are told this gateway's address
+    if told and cluster.east_west_ip:
         commands.append(f"{script} >/dev/null")
         notes.append(f"The remotes of {cluster.name} are given its address, "
                      f"{cluster.east_west_ip} (eastWestGatewayIP); the script waits for the "
                      "gateway's load balancer and stops if it got another address.")
-    elif t.has_remotes(cluster):
+    elif told:
         variable = p.address_variable(cluster)
         commands.append(f'{variable}="$({script})"')
         notes.append(f"The script waits for the gateway's load balancer and its address goes "
@@ -128,8 +125,36 @@ def _gateway_step(t: Topology, cluster: Cluster) -> Step:
                 tuple(commands), cluster.name, tuple(notes))
 
 
+def _through_gateway(t: Topology, primary: Cluster) -> bool:
+    """True for a primary whose remotes reach istiod through its east-west gateway."""
+    return t.has_remotes(primary) and t.istio.path is ControlPlanePath.EASTWEST_GATEWAY
+
+
+def _inside_vpn_step(t: Topology, cluster: Cluster) -> Step:
+    variable = p.istiod_variable(cluster)
+    return Step(
+        Phase.ISTIO_EXPOSE,
+        f"Give istiod of {cluster.name} an address inside the VPN",
+        (kubectl(cluster, "apply", "-f", p.path(cluster, p.ISTIOD_VPN)),
+         f'{variable}="$({q(p.path(cluster, p.ISTIOD_ADDRESS))})"'),
+        cluster.name,
+        (f"Service {obj.ISTIOD_VPN_NAME} passes ports 15012 (configuration and certificates) "
+         "and 15017 (the injection webhook) to istiod. Its cluster IP lies in "
+         f"{cluster.name}'s service range {cluster.service_cidr}, which the VPN links of the "
+         "remotes carry, and stays put while the Service exists (a pod IP changes when istiod "
+         "restarts).",
+         f"The script reads that IP into {variable} for the install of the remotes of "
+         f"{cluster.name}, and stops if it lies outside the service range the topology gives.",
+         "A remote's API server calls the injection webhook through the remote's own istiod "
+         "Service, whose endpoint is this IP on port 15017, so that call enters the tunnel from "
+         "the remote's nodes as pod traffic does; no public gateway is involved."),
+    )
+
+
 def _expose_steps(t: Topology, cluster: Cluster) -> Iterator[Step]:
-    if t.has_remotes(cluster):
+    if t.reaches_istiod_over_vpn(cluster):
+        yield _inside_vpn_step(t, cluster)
+    if _through_gateway(t, cluster):
         yield Step(
             Phase.ISTIO_EXPOSE,
             f"Expose istiod of {cluster.name} through its east-west gateway",
@@ -155,10 +180,12 @@ def _remote_step(t: Topology, cluster: Cluster) -> Step:
     commands = []
     address: list[str] = []
     helm_address = ""
-    if primary.east_west_ip is None:
-        variable = p.address_variable(primary)
-        # Read again when this step runs on its own, without the gateway step before it.
-        script = q(p.path(primary, p.EASTWEST_ADDRESS))
+    over_vpn = t.istio.path is ControlPlanePath.VPN
+    if over_vpn or primary.east_west_ip is None:
+        variable, script = (
+            (p.istiod_variable(primary), q(p.path(primary, p.ISTIOD_ADDRESS))) if over_vpn
+            else (p.address_variable(primary), q(p.path(primary, p.EASTWEST_ADDRESS))))
+        # Read again when this step runs on its own, without the step before it.
         commands.append(f'{variable}="${{{variable}:-$({script})}}"')
         address = ["--set", Shell(f'values.global.remotePilotAddress="${variable}"')]
         helm_address = f' --set global.remotePilotAddress="${variable}"'
@@ -171,7 +198,9 @@ def _remote_step(t: Topology, cluster: Cluster) -> Step:
         cluster.name,
         (
             f"{cluster.name}'s sidecars get their configuration and certificates from istiod on "
-            f"{primary.name}, through {primary.name}'s east-west gateway.",
+            f"{primary.name}, "
+            + (f"inside the VPN at the cluster IP of Service {obj.ISTIOD_VPN_NAME}." if over_vpn
+               else f"through {primary.name}'s east-west gateway."),
             f"With Helm instead: {p.HELM_REPO_ADD}; "
             + p.helm_install(t, cluster, "istio-base", Chart.ISTIO_BASE, p.BASE_VALUES) + "; "
             + p.helm_install(t, cluster, "istiod", Chart.ISTIOD, p.ISTIOD_VALUES)
@@ -198,7 +227,7 @@ def steps(t: Topology) -> Iterator[Step]:
     for cluster in t.primaries:
         yield _primary_step(t, cluster)
     for cluster in t.primaries:
-        if needs_eastwest(t, cluster):
+        if t.has_eastwest_gateway(cluster):
             yield _gateway_step(t, cluster)
     for cluster in t.primaries:
         yield from _expose_steps(t, cluster)
@@ -210,6 +239,6 @@ def steps(t: Topology) -> Iterator[Step]:
     # A remote's own gateway is injected by, and gets its certificate from, the primary's
     # istiod, which needs the remote secret first: so it comes after the secrets.
     for cluster in t.remotes:
-        if needs_eastwest(t, cluster):
+        if t.has_eastwest_gateway(cluster):
             yield dataclasses.replace(_gateway_step(t, cluster),
                                       phase=Phase.ISTIO_REMOTE_GATEWAY)

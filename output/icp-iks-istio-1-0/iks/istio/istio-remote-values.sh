@@ -4,8 +4,8 @@
 # control plane pods on icp, read now with kubectl.
 # This install is fragile: the addresses are pod IPs, which change whenever a pod restarts;
 # iks then loses its control plane until this script is run again and istio-remote is
-# applied again (istio/istio#4822). Istio 1.20+ installs reach istiod through an east-west
-# gateway instead.
+# applied again (istio/istio#4822). Istio 1.20+ installs reach istiod at a stable address
+# instead: a Service's cluster IP inside the VPN, or an east-west gateway.
 set -euo pipefail
 
 context=icp-admin
