@@ -103,6 +103,10 @@ def test_review_of_the_branch_itself_and_errors(repo: Path) -> None:
     assert bad.returncode == 2 and "no-such-branch" in bad.stderr and "Traceback" not in bad.output
     outside = run_cli("review", cwd=repo.parent)
     assert outside.returncode == 2 and "not in a git repository" in outside.stderr
+    below = run_cli("review", "main", cwd=repo / "docs")  # the project is found above
+    assert below.returncode == 0, below.output
+    assert "icp-iks-bookinfo (../topologies/icp-iks-bookinfo.yaml at" not in below.stdout
+    assert "multi-primary (../topologies/multi-primary.yaml): added" in below.stdout
 
 
 def test_diff_summary_compares_with_head_and_output(repo: Path) -> None:
