@@ -34,6 +34,12 @@ import yaml
 from generator.api import build, check_file, default_topologies
 from generator.model import Topology
 
+# A TOML reader on every supported Python, for the tests that read one.
+if sys.version_info >= (3, 11):
+    import tomllib as tomllib
+else:  # Python 3.10
+    import tomli as tomllib
+
 # --- where things are -------------------------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parents[1]

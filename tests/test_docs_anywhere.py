@@ -133,8 +133,10 @@ def test_serve_in_both_cases(mesh: Path, own_config: bool) -> None:
                         break
                 except OSError:
                     time.sleep(0.5)
-            assert "icp-iks-bookinfo" in page, server.stderr.read().decode() if \
-                server.poll() is not None else "no page within 90 s"
+            stopped = server.poll() is not None and server.stderr is not None
+            assert "icp-iks-bookinfo" in page, (
+                server.stderr.read().decode() if stopped and server.stderr else
+                "no page within 90 s")
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -100,7 +100,7 @@ def test_every_flux_and_argocd_object_passes_its_strict_crd_schema(
 
 def test_the_schemas_are_strict(schemas: GitOpsSchemas) -> None:
     """An unknown field anywhere, the top level included, is refused."""
-    release = {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+    release: dict[str, Any] = {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
                "metadata": {"name": "x", "namespace": "flux-system"},
                "spec": {"interval": "10m", "valuesFrom": [
                    {"kind": "Secret", "name": "k", "targetPath": "preshared.secret"}]}}

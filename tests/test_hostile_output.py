@@ -19,6 +19,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -206,10 +207,10 @@ def test_a_folder_that_cannot_be_listed_is_an_io_error(
         monkeypatch: pytest.MonkeyPatch) -> None:
     real_scandir = os.scandir
 
-    def scandir(path: object) -> object:
+    def scandir(path: str) -> Any:
         if str(path).endswith("lab/east"):
             raise PermissionError(13, "Permission denied")
-        return real_scandir(path)  # type: ignore[arg-type]
+        return real_scandir(path)
 
     monkeypatch.setattr(os, "scandir", scandir)
     for command in ("build", *READERS):

@@ -84,7 +84,7 @@ def test_unquoted_version_gets_a_quoting_hint() -> None:
 def seed_with(*edits: tuple[tuple[str | int, ...], Any]) -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load(SEED.read_text())
     for path, value in edits:
-        holder = data
+        holder: Any = data
         for key in path[:-1]:
             holder = holder[key]
         if value is None:
