@@ -36,9 +36,10 @@ from generator.model import Topology
 
 # A TOML reader on every supported Python, for the tests that read one.
 if sys.version_info >= (3, 11):
-    import tomllib as tomllib
+    import tomllib
 else:  # Python 3.10
     import tomli as tomllib
+TOML = tomllib
 
 # --- where things are -------------------------------------------------------------------------
 

@@ -73,7 +73,7 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_every_package_is_packaged() -> None:
     """Each folder of generator/ with an __init__.py is listed in pyproject.toml (a quick
     check; the installed wheel below is the thorough one)."""
-    from tests.helpers import tomllib
+    from tests.helpers import TOML as tomllib
 
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
         "packages"])
