@@ -303,8 +303,9 @@ def verify(paths: Sequence[Path], output: Path, crds: Path | None = None,
     Istio CRDs (``crds`` or ``$MESHGEN_ISTIO_CRDS``, else those of the release each topology
     names, downloaded once into the cache unless ``offline``), the strongSwan chart's values
     (``strongswan_values`` or ``$MESHGEN_STRONGSWAN_VALUES``, else the chart's, the same way),
-    the Flux and Argo CD CRD schemas (``gitops_schemas`` or ``$MESHGEN_GITOPS_SCHEMAS``) and
-    Kubernetes' own. ``notify`` hears of each download."""
+    the Flux and Argo CD CRD schemas (``gitops_schemas`` or ``$MESHGEN_GITOPS_SCHEMAS``, else
+    those of the kinds the GitOps trees hold, the same way) and Kubernetes' own. ``notify``
+    hears of each download."""
     from .inputs.settings import VerifySettings
     from .model import Istio
     from .targets.vpn.ends import CHART_VERSION

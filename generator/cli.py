@@ -91,8 +91,8 @@ examples:
   meshgen new lab -o -                     # print it instead""",
     "verify": """\
 examples:
-  meshgen verify                           # the CRDs of each topology's Istio release, fetched
-                                           # once into the cache
+  meshgen verify                           # the CRDs of each topology's Istio release (and the
+                                           # Flux and Argo CD schemas), fetched once into the cache
   meshgen verify --offline                 # from the cache only; never download
   meshgen verify --crds istio-1.30.3/      # against an unpacked release (or its CRD file)
   meshgen verify --format sarif > verify.sarif
@@ -266,7 +266,8 @@ def build_parser() -> Parser:
     p.add_argument("--gitops-schemas", type=Path, metavar="DIR",
                    help="a folder of the Flux and Argo CD CRD schemas "
                    "(<group>_<kind>_<version>.json), to check the GitOps trees against "
-                   "(default: $MESHGEN_GITOPS_SCHEMAS)")
+                   "(default: $MESHGEN_GITOPS_SCHEMAS, else those of the kinds the trees hold, "
+                   "downloaded once into the cache)")
     p.add_argument("--offline", action="store_true",
                    help="never download: use the files given and the cache only")
     _format_argument(p)

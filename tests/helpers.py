@@ -802,14 +802,49 @@ class FileServer:
     """An HTTP server on 127.0.0.1 serving a folder read in place; ``requests`` lists the
     paths asked for. Paths under ``/truncated/`` announce the whole file but send half and
     close; under ``/short/``, half the file is sent as if it were all of it; under ``/slow/``,
-    nothing is answered for ``slow_seconds``."""
+    nothing is answered for ``slow_seconds``. ``route``, when given, maps the rest of a path
+    to the file under the folder (None: not found)."""
 
     url: str
     requests: list[str]
 
 
+Route = Callable[[str], str | None]
+
+
+def catalogue_route(under: str = "") -> Route:
+    """Paths as the CRD catalogue lays its schemas out at the commit meshgen pins
+    (``datreeio/CRDs-catalog/<commit>/<group>/<kind>_<version>.json``) onto the flat files of
+    the reference folder (``<group>_<kind>_<version>.json``) under ``under``; any other path
+    is served as it is."""
+    from generator.verify.sources import CRD_CATALOGUE, CRD_CATALOGUE_COMMIT
+
+    def route(path: str) -> str | None:
+        head = f"{CRD_CATALOGUE}/"
+        if not path.startswith(head):
+            return path
+        commit, _, rest = path[len(head):].partition("/")
+        group, _, name = rest.partition("/")
+        if commit != CRD_CATALOGUE_COMMIT or not group or "/" in name:
+            return None
+        return f"{under}{group}_{name}"
+
+    return route
+
+
+def catalogue_url(server: FileServer, prefix: str = "") -> str:
+    """The gitops-url setting that asks ``server`` (under ``prefix``) for what meshgen's own
+    address asks the catalogue's host for."""
+    from generator.inputs.settings import GITOPS_DOWNLOAD
+
+    host = "https://raw.githubusercontent.com/"
+    assert GITOPS_DOWNLOAD.startswith(host)
+    return f"{server.url}/{prefix}{GITOPS_DOWNLOAD[len(host):]}"
+
+
 @contextlib.contextmanager
-def serve_folder(folder: Path, slow_seconds: float = 5.0) -> Iterator[FileServer]:
+def serve_folder(folder: Path, slow_seconds: float = 5.0,
+                 route: Route | None = None) -> Iterator[FileServer]:
     import http.server
     import threading
     import time
@@ -822,10 +857,11 @@ def serve_folder(folder: Path, slow_seconds: float = 5.0) -> Iterator[FileServer
             mode, _, rest = self.path.lstrip("/").partition("/")
             if mode not in ("truncated", "short", "slow"):
                 mode, rest = "", self.path.lstrip("/")
-            target = (folder / rest).resolve()
+            routed = route(rest) if route is not None else rest
+            target = (folder / (routed or "")).resolve()
             if mode == "slow":
                 time.sleep(slow_seconds)
-            if not target.is_file() or folder.resolve() not in target.parents:
+            if routed is None or not target.is_file() or folder.resolve() not in target.parents:
                 self.send_error(404, "Not Found")
                 return
             data = target.read_bytes()

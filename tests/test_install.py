@@ -26,6 +26,8 @@ from generator import __version__
 from tests.helpers import (
     ROOT,
     SchemaStore,
+    catalogue_route,
+    catalogue_url,
     require_program,
     schema_errors,
     serve_folder,
@@ -158,7 +160,7 @@ def test_a_new_project_from_init_to_verify(installed: Installed, tmp_path: Path,
         "# yaml-language-server: $schema=../schemas/topology.schema.json\n")
     assert "\napiVersion: meshgen/v1 " in topology.read_text()
 
-    # An edit: a mistake first, then a third traffic stage.
+    # An edit: a mistake first, then a third traffic stage and delivery by Flux too.
     text = topology.read_text()
     topology.write_text(text.replace("podCIDR: 172.30.0.0/16", "podCIDR: 10.1.0.0/16"))
     meshgen("validate", code=1)
@@ -169,7 +171,9 @@ def test_a_new_project_from_init_to_verify(installed: Installed, tmp_path: Path,
     assert not schema_errors(schemastore.validator(
         "https://json.schemastore.org/sarif-2.1.0.json"), sarif)
     assert {r["ruleId"] for r in sarif["runs"][0]["results"]} == {"cidr-overlap"}
-    topology.write_text(text + "  - name: reviews-v3\n    routes:\n      reviews: v3\n")
+    topology.write_text(text + "  - name: reviews-v3\n    routes:\n      reviews: v3\n"
+                        "delivery:\n  gitops: [flux]\n"
+                        "  repository: {url: https://git.example.com/infra.git}\n")
     assert "topologies/lab.yaml: valid" in meshgen("validate").stderr
     report = json.loads(meshgen("validate", "--format", "json").stdout)
     assert report == [{"file": "topologies/lab.yaml", "valid": True, "problems": []}]
@@ -180,6 +184,7 @@ def test_a_new_project_from_init_to_verify(installed: Installed, tmp_path: Path,
     meshgen("build")
     assert (repo / "output" / "lab" / "apply.sh").is_file()
     assert (repo / "output" / "lab" / "east" / "traffic" / "03-reviews-v3.yaml").is_file()
+    assert (repo / "output" / "lab" / "flux" / "east" / "sync.yaml").is_file()
     meshgen("check")
     namespaces = repo / "output" / "lab" / "east" / "namespaces.yaml"
     namespaces.write_text(namespaces.read_text() + "# by hand\n")
@@ -198,20 +203,25 @@ def test_a_new_project_from_init_to_verify(installed: Installed, tmp_path: Path,
     assert "lab" in (repo / "site" / "topologies" / "lab.html").read_text()
     assert not (repo / "mkdocs.yml").exists() and not (repo / "docs").exists()
 
-    # verify: downloaded from a local server once, then from the cache alone.
-    with serve_folder(reference_dir) as server:
+    # verify: downloaded from a local server once (the Flux schemas at the paths the CRD
+    # catalogue gives them), then from the cache alone.
+    with serve_folder(reference_dir, route=catalogue_route("gitops/")) as server:
         settings = repo / "meshgen.toml"
         settings.write_text(settings.read_text() + "\n[verify]\n"
                             f'istio-url = "{server.url}/istio-{{version}}/{{file}}"\n'
                             f'strongswan-url = "{server.url}/iks-strongswan-{{version}}/'
-                            'values.yaml"\n')
+                            'values.yaml"\n'
+                            f'gitops-url = "{catalogue_url(server)}"\n')
         first = meshgen("verify")
         assert "all pass" in first.stderr and "downloading" in first.stderr
-        assert len(server.requests) == 5
+        # Istio's four files, the chart's values and the schemas of the four Flux kinds.
+        assert len(server.requests) == 9
+        assert len([r for r in server.requests if "/CRDs-catalog/" in r]) == 4
     offline = meshgen("verify", "--offline")
     assert "all pass" in offline.stderr and "downloading" not in offline.stderr
     cached = Path(installed.env["XDG_CACHE_HOME"]) / "meshgen" / "schemas"
     assert (cached / "istio-1.30.3" / "SHA256SUMS").is_file()
+    assert len(list(cached.glob("crds-catalog-*/*_v*.json"))) == 4
 
     # Completion scripts for the three shells.
     for shell in ("bash", "zsh", "fish"):

@@ -35,6 +35,11 @@ STRONGSWAN_DOWNLOAD = ("https://raw.githubusercontent.com/IBM-Cloud/iks-strongsw
                        "{commit}/helm/strongswan/values.yaml")
 """Where the strongSwan chart's values.yaml is fetched from: ``{version}`` is the chart version
 and ``{commit}`` the commit of IBM-Cloud/iks-strongswan that holds it."""
+GITOPS_DOWNLOAD = ("https://raw.githubusercontent.com/datreeio/CRDs-catalog/"
+                   "{commit}/{group}/{kind}_{version}.json")
+"""Where the JSON Schema of a Flux or Argo CD CRD is fetched from: ``{commit}`` is the commit of
+datreeio/CRDs-catalog that holds it, ``{group}``, ``{kind}`` (in lower case) and ``{version}``
+those of the object it checks (``helm.toolkit.fluxcd.io``, ``helmrelease``, ``v2``)."""
 
 
 def _setting(default: Any, meaning: str) -> Any:
@@ -53,6 +58,11 @@ class VerifySettings:
         STRONGSWAN_DOWNLOAD,
         "URL template of the strongSwan chart's values.yaml: {version} (the chart version) "
         "and {commit} (the chart repository's commit holding it) are filled in")
+    gitops_url: str = _setting(
+        GITOPS_DOWNLOAD,
+        "URL template of the JSON Schema of a Flux or Argo CD CRD: {commit} (the CRD "
+        "catalogue's commit holding it), {group}, {kind} (in lower case) and {version} are "
+        "filled in")
     timeout: float = _setting(30.0, "seconds a download may wait for the server")
     offline: bool = _setting(False, "never download; use only given files and the cache")
 

@@ -1,9 +1,10 @@
 """Flux and Argo CD objects against the JSON Schemas of their controllers' CRDs.
 
-The schemas are the ones CRD catalogues publish (kubeconform's layout): one JSON Schema per
-group, kind and version in one folder, named ``<group>_<kind>_<version>.json`` in lower case.
+The schemas are the ones CRD catalogues publish: one JSON Schema per group, kind and version in
+one folder, named ``<group>_<kind>_<version>.json`` in lower case (kubeconform's flat layout).
 None ships with meshgen; ``--gitops-schemas`` (else ``$MESHGEN_GITOPS_SCHEMAS``) names the
-folder. Each is read once and made strict the way :mod:`.crds` makes CRDs strict: every object
+folder, else it is the cache folder the ones needed are downloaded into (:mod:`.sources`). Each
+is read once and made strict the way :mod:`.crds` makes CRDs strict: every object
 that lists its properties refuses others, and the top level takes exactly ``apiVersion``,
 ``kind``, a strict ``metadata``, ``spec`` (and ``status``).
 """
@@ -17,7 +18,7 @@ from typing import Any
 import jsonschema
 from referencing import Registry
 
-from ..errors import InputError, UsageError
+from ..errors import InputError
 from .crds import strict_schema
 from .kube import OBJECT_META
 
@@ -46,11 +47,9 @@ def strict_object_schema(api_version: str, kind: str, schema: dict[str, Any]) ->
 
 class GitOpsSchemas:
     """The strict schemas of one folder, read when a kind is first asked for (Draft 7: the
-    published schemas carry no ``$schema``)."""
+    published schemas carry no ``$schema``). A folder that is not there holds none."""
 
     def __init__(self, folder: Path, shown: str, registry: Registry[Any]) -> None:
-        if not folder.is_dir():
-            raise UsageError(f"{shown} {folder}: no such folder")
         self.folder = folder
         self.shown = shown
         self.registry = registry

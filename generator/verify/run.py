@@ -11,14 +11,15 @@
   ``helm-values:istio/base`` and ``helm-values:iks-charts/strongswan``: key paths of the chart's
   defaults (:mod:`.values`).
 * ``flux`` and ``argocd``: each document against the strict schema of its controller's CRD
-  (:mod:`.gitops`); they need the folder of those schemas, like Istio objects need the CRDs.
+  (:mod:`.gitops`), from the folder given or downloaded (only those of the kinds present).
 * ``kustomization``: every listed resource is a generated file of the same topology that holds
   objects (manifests, Flux objects), and every generated ConfigMap is made from a values file.
 * scripts, strongSwan configs and text: not objects; counted, not checked here.
 * any other kind: a failure (meshgen writes none).
 
-Istio objects need the CRDs of the release being installed (:mod:`.sources`); when they are
-missing the run stops with a usage error instead of passing what it could not check.
+Istio objects need the CRDs of the release being installed, and Flux and Argo CD objects the
+schemas of their controllers' CRDs (:mod:`.sources`); when they are neither given nor to be
+downloaded the run stops with an error instead of passing what it could not check.
 """
 
 from __future__ import annotations
@@ -48,8 +49,10 @@ from .kube import KUBERNETES_VERSION, KubernetesSchemas, Validator, kubernetes_s
 from .operator import OperatorCheck, values_defaults
 from .sources import (
     CRDS_ENV,
-    GITOPS_ENV,
+    GITOPS_DOWNLOADED,
+    GITOPS_INSTEAD,
     Sources,
+    catalogue_schemas,
     chart_values,
     find_sources,
     release_sources,
@@ -304,10 +307,15 @@ def _require_gitops(files: Sequence[_File], sources: Sources) -> None:
         shown = "\n  ".join(needing[:5]) + ("\n  ..." if len(needing) > 5 else "")
         raise UsageError(
             f"{len(needing)} file{'s' if len(needing) != 1 else ''} of Flux or Argo CD objects "
-            f"need the schemas of their CRDs to be checked:\n  {shown}\npass --gitops-schemas "
-            f"DIR (a folder of <group>_<kind>_<version>.json schemas, as CRD catalogues publish "
-            f"them) or set {GITOPS_ENV}"
+            f"need the schemas of their CRDs to be checked:\n  {shown}\n{GITOPS_INSTEAD}"
         )
+
+
+def _gitops_kinds(files: Sequence[_File]) -> set[tuple[str, str]]:
+    """The ``(apiVersion, kind)`` of every Flux and Argo CD object."""
+    return {(d["apiVersion"], d["kind"]) for f in files if f.kind in GITOPS
+            for d in f.documents if isinstance(d, Mapping)
+            and isinstance(d.get("apiVersion"), str) and isinstance(d.get("kind"), str)}
 
 
 # --- checking -------------------------------------------------------------------------------
@@ -440,8 +448,13 @@ def _needs_istio(files: Sequence[_File]) -> bool:
 def _checkers(by_topology: Mapping[str, list[_File]], given: Sources,
               downloads: Downloads | None) -> dict[str, Checker]:
     """The checker of each topology: one for all when the CRDs were given (or nothing may be
-    downloaded), else one per Istio release, with the files downloaded once."""
+    downloaded), else one per Istio release, with the files downloaded once. The schemas of
+    the Flux and Argo CD kinds present, when not given, are downloaded either way."""
     files = [f for group in by_topology.values() for f in group]
+    if downloads is not None and given.gitops_schemas is None and \
+            any(f.kind in GITOPS for f in files):
+        given = replace(given, gitops_from=GITOPS_DOWNLOADED, gitops_schemas=catalogue_schemas(
+            _gitops_kinds(files), downloads.cache, downloads.settings.gitops_url))
     if given.crd_files or downloads is None:
         _require_crds(files, given)  # before the schemas are loaded: a usage error is quick
         checker = Checker(given)
@@ -481,7 +494,7 @@ def verify_output(output_dir: Path, names: Sequence[str], crds: Path | None = No
                   notify: Notify | None = None) -> VerifyReport:
     """Check every object of ``output_dir/<name>/`` for each name. The schemas not given are
     downloaded into the cache (unless ``offline``) when ``releases`` names each topology's
-    Istio release; without it, the Istio CRDs must be given."""
+    Istio release; without it, the Istio CRDs and the GitOps schemas must be given."""
     report = VerifyReport()
     started = time.perf_counter()
     given = find_sources(crds, strongswan_values, environ, gitops_schemas)
@@ -490,10 +503,11 @@ def verify_output(output_dir: Path, names: Sequence[str], crds: Path | None = No
     folders.refuse_foreign()
     by_topology = {name: _read_folder(name, folders.walks[name], report, kinds)
                    for name in names}
-    # Before anything is downloaded or loaded: a usage error is quick.
-    _require_gitops([f for files in by_topology.values() for f in files], given)
     downloads = None
-    if releases is not None:
+    if releases is None:
+        # Before anything is loaded: a usage error is quick.
+        _require_gitops([f for files in by_topology.values() for f in files], given)
+    else:
         chosen = settings if settings is not None else VerifySettings()
         env = os.environ if environ is None else environ
         offline = offline or bool(env.get(OFFLINE_ENV))

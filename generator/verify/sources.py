@@ -1,30 +1,31 @@
 """Where ``meshgen verify`` finds the CRDs and chart files of the release being installed.
 
-None of them ship with meshgen: they belong to the Istio release (and strongSwan chart) the
-operator installs. ``--crds PATH`` (else ``$MESHGEN_ISTIO_CRDS``) names either a CRD file or a
-folder: an unpacked Istio release, or a folder holding ``crd-all.gen.yaml`` and the chart
-files under the flat names below. ``--strongswan-values PATH`` (else
-``$MESHGEN_STRONGSWAN_VALUES``) names the strongSwan chart's ``values.yaml`` or its folder.
-``--gitops-schemas DIR`` (else ``$MESHGEN_GITOPS_SCHEMAS``) names the folder of the Flux and
-Argo CD CRD schemas (see :mod:`.gitops`).
+None of them ship with meshgen: they belong to the Istio release (and strongSwan chart, and
+GitOps controllers) the operator installs. ``--crds PATH`` (else ``$MESHGEN_ISTIO_CRDS``) names
+either a CRD file or a folder: an unpacked Istio release, or a folder holding
+``crd-all.gen.yaml`` and the chart files under the flat names below. ``--strongswan-values
+PATH`` (else ``$MESHGEN_STRONGSWAN_VALUES``) names the strongSwan chart's ``values.yaml`` or its
+folder. ``--gitops-schemas DIR`` (else ``$MESHGEN_GITOPS_SCHEMAS``) names the folder of the
+Flux and Argo CD CRD schemas (see :mod:`.gitops`).
 
-When the Istio CRDs or the chart values are not given, the files of the Istio release each
-topology names, and the values of the strongSwan chart version meshgen targets, are downloaded
-once into the cache (:mod:`.download`) from the addresses in the ``[verify]`` settings. For the
-releases and chart meshgen targets, the sha256 of each file is known here and nothing else is
-accepted.
+What is not given is downloaded once into the cache (:mod:`.download`) from the addresses in
+the ``[verify]`` settings: the files of the Istio release each topology names, the values of
+the strongSwan chart version meshgen targets, and the schemas of the Flux and Argo CD kinds the
+GitOps trees hold, from a public CRD catalogue at a pinned commit. For the releases, chart and
+schemas meshgen targets, the sha256 of each file is known here and nothing else is accepted.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SourceUnavailable, UsageError
 from .download import Cache, Wanted
+from .gitops import schema_file_name
 
 CRDS_ENV = "MESHGEN_ISTIO_CRDS"
 STRONGSWAN_ENV = "MESHGEN_STRONGSWAN_VALUES"
@@ -78,6 +79,8 @@ def find_sources(crds: Path | None, strongswan: Path | None,
         crds, crds_from = Path(env[CRDS_ENV]), f"${CRDS_ENV}"
     if strongswan is None and env.get(STRONGSWAN_ENV):
         strongswan = Path(env[STRONGSWAN_ENV])
+    if gitops is not None and not gitops.is_dir():
+        raise UsageError(f"{gitops_from} {gitops}: no such folder")
     found: dict[str, Path | None] = dict.fromkeys(_RELEASE_FILES)
     crd_files: tuple[Path, ...] = ()
     if crds is not None:
@@ -129,9 +132,53 @@ STRONGSWAN_CHARTS: dict[str, tuple[str, str]] = {
 """Chart version: the commit of IBM-Cloud/iks-strongswan holding it, and its values.yaml's
 sha256 (the repository keeps one chart version at a time, so a commit pins it)."""
 
+CRD_CATALOGUE = "datreeio/CRDs-catalog"
+CRD_CATALOGUE_COMMIT = "d852d5d065244a6e82b2d94ede954e84489603c9"
+"""The catalogue's commit that brought its Flux schemas to Flux 2.9.4 (its Argo CD schemas were
+brought to Argo CD 3.5.0 just before); every file below has these bytes there."""
+
+GITOPS_SCHEMAS: dict[tuple[str, str], str] = {
+    ("argoproj.io/v1alpha1", "Application"):
+        "99c37877b0626eaf21f42f70f4fc432a4b820de548d88ed90cc75381adf5192c",
+    ("argoproj.io/v1alpha1", "ApplicationSet"):
+        "8377e243914da95a594f772f002e0609856f657ec2bb483b99e57e8c3679ae71",
+    ("argoproj.io/v1alpha1", "AppProject"):
+        "5b3f7b75f59e5821d06cedc6b0667b3f5a0d5efd2c9b6cb606cd4da40755a121",
+    ("helm.toolkit.fluxcd.io/v2", "HelmRelease"):
+        "73e96c113f28b430121890e75b5980c3712bda9b7bde223a82149b40b83406bb",
+    ("kustomize.toolkit.fluxcd.io/v1", "Kustomization"):
+        "cd96ea111d7714520858e28fc9491d3c814edc5d3262281d2faaf8179e327bbb",
+    ("source.toolkit.fluxcd.io/v1", "GitRepository"):
+        "a2d45b725be48be738a88c5496b6091404aa3c1f7b2de43fc18001847ff09172",
+    ("source.toolkit.fluxcd.io/v1", "HelmRepository"):
+        "3654278e3515016930c2ca8dbd0055c944a81176f62637568646763d145215db",
+    ("source.toolkit.fluxcd.io/v1", "OCIRepository"):
+        "880ebb8213431782a7d20061931034f033e5fe545e8e93dd0a6f565a8f79955f",
+}
+"""The sha256 of the strict JSON Schema of each Flux and Argo CD kind meshgen's GitOps trees
+may hold, as :data:`CRD_CATALOGUE` keeps it (``<group>/<kind>_<version>.json``, the kind in
+lower case) at :data:`CRD_CATALOGUE_COMMIT`."""
+
 CRDS_INSTEAD = f"pass --crds PATH (an unpacked Istio release or its crd-all.gen.yaml) or set " \
                f"{CRDS_ENV}"
 STRONGSWAN_INSTEAD = f"pass --strongswan-values PATH or set {STRONGSWAN_ENV}"
+GITOPS_INSTEAD = f"pass --gitops-schemas DIR (a folder of <group>_<kind>_<version>.json " \
+                 f"schemas) or set {GITOPS_ENV}"
+GITOPS_DOWNLOADED = "the downloaded schemas in"
+"""How downloaded GitOps schemas were chosen (for messages, before their folder)."""
+
+
+def _address(template: str, setting: str, instead: str, **fields: str) -> str:
+    """``template`` with ``fields`` filled in; a placeholder it cannot fill is the setting's
+    mistake, said as such."""
+    try:
+        return template.format(**fields)
+    except (KeyError, IndexError, ValueError) as exc:
+        known = ", ".join(f"{{{name}}}" for name in fields)
+        raise SourceUnavailable(
+            f"the [verify] setting {setting} = {template!r} cannot be filled in "
+            f"({type(exc).__name__}: {exc}); it takes {known}; correct it, or {instead}"
+        ) from None
 
 
 def release_sources(version: str, cache: Cache, url: str) -> Sources:
@@ -144,7 +191,8 @@ def release_sources(version: str, cache: Cache, url: str) -> Sources:
     known = KNOWN_SHA256.get(version, {})
     found: dict[str, Path] = {}
     for role, (release_path, flat) in _RELEASE_FILES.items():
-        address = url.format(version=version, path=release_path, file=flat)
+        address = _address(url, "istio-url", CRDS_INSTEAD, version=version,
+                           path=release_path, file=flat)
         found[role] = cache.get(Wanted(f"istio-{version}", flat, address, known.get(flat, "")),
                                 CRDS_INSTEAD)
     return Sources(crd_files=(found["crds"],), gateway_schema=found["gateway_schema"],
@@ -158,6 +206,24 @@ def chart_values(chart_version: str, cache: Cache, url: str) -> Path:
     if "{commit}" in url and not commit:
         raise SourceUnavailable(f"strongSwan chart {chart_version}: meshgen does not know "
                                 f"where its values.yaml is; {STRONGSWAN_INSTEAD}")
-    address = url.format(version=chart_version, commit=commit)
+    address = _address(url, "strongswan-url", STRONGSWAN_INSTEAD, version=chart_version,
+                       commit=commit)
     return cache.get(Wanted(f"strongswan-{chart_version}", "values.yaml", address, digest),
                      STRONGSWAN_INSTEAD)
+
+
+def catalogue_schemas(kinds: Iterable[tuple[str, str]], cache: Cache, url: str) -> Path:
+    """The cache folder holding the schema of each ``(apiVersion, kind)`` of ``kinds`` that
+    :data:`GITOPS_SCHEMAS` knows, each downloaded once; a kind it does not know gets no schema
+    (its objects are reported as having none, never passed)."""
+    group_folder = f"crds-catalog-{CRD_CATALOGUE_COMMIT[:12]}"
+    for api_version, kind in sorted(set(kinds)):
+        digest = GITOPS_SCHEMAS.get((api_version, kind))
+        if digest is None:
+            continue
+        group, _, version = api_version.rpartition("/")
+        address = _address(url, "gitops-url", GITOPS_INSTEAD, commit=CRD_CATALOGUE_COMMIT,
+                           group=group, kind=kind.lower(), version=version)
+        cache.get(Wanted(group_folder, schema_file_name(api_version, kind), address, digest),
+                  GITOPS_INSTEAD)
+    return cache.root / group_folder
