@@ -573,6 +573,12 @@ RECORDED_TOOLS = ("kubectl", "helm", "istioctl", "swanctl")
 RECORDED_GATEWAY = "203.0.113.99"
 RECORDED_CLUSTER_IP = "10.0.0.10"
 """The cluster IP recorders give every Service: inside the seed's service range 10.0.0.0/24."""
+# The versions the recorders report: istioctl of the examples' Istio release, Helm 3, and
+# kubectl and every API server on Kubernetes 1.32, the floor of Istio 1.30.
+RECORDED_ISTIOCTL = "1.30.3"
+RECORDED_HELM = "v3.16.2+g13654a5"
+RECORDED_KUBECTL = "v1.32.4"
+RECORDED_SERVER = "v1.32.4"
 
 RECORDER = '''\
 #!{python}
@@ -602,21 +608,57 @@ with open(os.environ["RECORDER_LOG"], "a") as log:
     log.write(json.dumps({{"tool": os.path.basename(sys.argv[0]), "argv": argv,
                           "cwd": os.getcwd(), "files": files, "stdin": stdin}}) + "\\n")
 query = " ".join(argv)
+program = os.path.basename(sys.argv[0])
+env = os.environ
+if any(part in query for part in env.get("RECORDER_FAIL_ON", "").split("|") if part):
+    sys.stderr.write(f"{{program}}: failing as asked: {{query}}\\n")
+    sys.exit(1)
 if "{{.spec.clusterIP}}" in query:
     print("{cluster_ip}")
 elif "jsonpath" in query and "hostname" not in query:
     print("{gateway}")
+elif program == "istioctl" and argv[:2] == ["version", "--remote=false"]:
+    print("client version: " + env.get("RECORDER_ISTIOCTL_VERSION", "{istio}"))
+elif program == "helm" and argv[:1] == ["version"]:
+    print(env.get("RECORDER_HELM_VERSION", "{helm}"))
+elif program == "kubectl" and argv[:2] == ["version", "--client"]:
+    print(json.dumps({{"clientVersion": {{"major": "1", "minor": "32",
+                                         "gitVersion": "{kubectl}"}}}}, indent=2))
+elif program == "kubectl" and argv[:2] == ["config", "get-contexts"]:
+    if argv[-1] in env.get("RECORDER_MISSING_CONTEXTS", "").split():
+        sys.stderr.write(f"error: context {{argv[-1]}} not found\\n")
+        sys.exit(1)
+    print(argv[-1])
+elif program == "kubectl" and "--raw" in argv and "/version" in argv:
+    context = argv[argv.index("--context") + 1]
+    if context in env.get("RECORDER_SILENT_CONTEXTS", "").split():
+        sys.stderr.write("Unable to connect to the server: dial tcp 192.0.2.1:6443: i/o "
+                         "timeout\\n")
+        sys.exit(1)
+    versions = dict(v.split("=", 1) for v in env.get("RECORDER_SERVER_VERSIONS", "").split())
+    version = versions.get(context, "{server}")
+    print(json.dumps({{"major": "1", "minor": version.split(".")[1], "gitVersion": version,
+                      "platform": "linux/amd64"}}, indent=2))
 '''
 
 
 def install_recorders(folder: Path) -> Path:
     """Recorders for :data:`RECORDED_TOOLS` in a new ``folder`` (to put first on PATH); each
-    call appends a JSON line to the file named by ``RECORDER_LOG``."""
+    call appends a JSON line to the file named by ``RECORDER_LOG``.
+
+    They answer what apply.sh asks before it changes anything, the way the real tools do, and
+    the environment changes the answers: ``RECORDER_ISTIOCTL_VERSION``,
+    ``RECORDER_HELM_VERSION``, ``RECORDER_SERVER_VERSIONS`` (``context=v1.31.0 ...``),
+    ``RECORDER_MISSING_CONTEXTS`` and ``RECORDER_SILENT_CONTEXTS`` (contexts that are not in
+    the kubeconfig, or do not answer). A call whose words contain one of the ``|``-separated
+    parts of ``RECORDER_FAIL_ON`` fails (exit 1)."""
     folder.mkdir()
     for tool in RECORDED_TOOLS:
         path = folder / tool
         path.write_text(RECORDER.format(python=sys.executable, gateway=RECORDED_GATEWAY,
-                                        cluster_ip=RECORDED_CLUSTER_IP)
+                                        cluster_ip=RECORDED_CLUSTER_IP, istio=RECORDED_ISTIOCTL,
+                                        helm=RECORDED_HELM, kubectl=RECORDED_KUBECTL,
+                                        server=RECORDED_SERVER)
                         .replace("{tool}", tool))
         path.chmod(0o755)
     return folder

@@ -191,7 +191,8 @@ def test_dry_run_prints_commands_unexpanded_and_runs_nothing(tmp_path: Path) -> 
     # Without the key a dry run still prints everything and says what a real run needs.
     done = run(path, "-n", secret=None)
     assert done.returncode == 0
-    assert "a real run needs environment variable ICP_IKS_PSK" in done.stderr
+    assert ("before a real run: environment variable ICP_IKS_PSK (pre-shared key of VPN link "
+            "iks-icp) is not set") in done.stderr
 
 
 def test_a_key_file_is_read_relative_to_where_the_script_starts(tmp_path: Path) -> None:
@@ -339,12 +340,13 @@ def test_secrets_are_checked_once_each_for_the_selected_steps(tmp_path: Path) ->
     path = script(tmp_path, runbook_steps(t), t)
     done = run(path, "--dry-run", "--to", "4", secret=None)
     assert done.returncode == 0, done.stderr
-    needed = re.findall(r"needs environment variable (\w+)", done.stderr)
+    needed = re.findall(r"before a real run: environment variable (\w+)", done.stderr)
     # Steps 2 to 4 install both ends of link c00-c01, then the listening end of c00-c02.
     assert needed == ["PSK_C00_C01", "PSK_C00_C02"]
     done = run(path, "--from", "2", "--to", "3", secret=None)
     assert done.returncode == 2
-    assert re.findall(r"missing environment variable (\w+)", done.stderr) == ["PSK_C00_C01"]
+    assert re.findall(r"^apply.sh: environment variable (\w+) .* is not set$", done.stderr,
+                      re.M) == ["PSK_C00_C01"]
 
 
 # --- the generated runbooks ------------------------------------------------------------------
@@ -443,3 +445,25 @@ def test_the_same_steps_give_the_same_script() -> None:
     assert by_phase != list(SYNTHETIC)
     assert runbook.render(seed(), by_phase) == first
     assert runbook.render(seed(), list(reversed(SYNTHETIC))) != first
+
+
+TOOL_CALL = re.compile(r"(?:^\s*|[|;&]\s*|\$\(\s*|&&\s*)(kubectl|helm|istioctl|openssl)\b",
+                       re.M)
+
+
+@pytest.mark.parametrize("source", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_each_step_declares_the_programs_its_scripts_run(source: Path) -> None:
+    """The preflight checks the programs a step runs: those its commands name, and those the
+    generated scripts it calls run, which the step must declare."""
+    t = check_file(source).topology
+    assert t is not None
+    tree = render(t)
+    scripts = {path: {m.group(1) for m in TOOL_CALL.finditer(
+                   "\n".join(line for line in data.decode().splitlines()
+                             if not line.lstrip().startswith("#")))}
+               for path, data in tree.files.items() if tree.kinds.get(path) == Kind.SCRIPT}
+    assert any(scripts.values())
+    for step in runbook_steps(t):
+        called = {path for path in scripts for command in step.commands if path in command}
+        needed = set().union(*(scripts[path] for path in called)) if called else set()
+        assert needed <= set(runbook.step_tools(step)), (step.title, needed)

@@ -32,7 +32,15 @@ from generator.targets.vpn.ends import (
     release_name,
 )
 from generator.targets.vpn.steps import install_command
-from tests.helpers import SEED, TOPOLOGIES, VALID, edited, require_program, topology_of
+from tests.helpers import (
+    SEED,
+    TOPOLOGIES,
+    VALID,
+    edited,
+    require_program,
+    require_root,
+    topology_of,
+)
 
 DURATION = re.compile(r"^[0-9]+[smh]?$")
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -405,6 +413,83 @@ def test_install_step_reads_a_key_file(fake_tools: Path, tmp_path: Path, project
                     {"MESHGEN_INVOKED_FROM": str(project)}, tree)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "rec" / "key").read_text() == "from-a-file"
+
+
+KEY_FILE_CASES = [
+    (lambda p: p.mkdir(), "is not a regular file"),
+    (lambda p: os.mkfifo(p), "is not a regular file"),  # never opened: it would hang
+    (lambda p: p.symlink_to("/dev/zero"), "is not a regular file"),
+    (lambda p: None, "does not exist"),
+    (lambda p: p.write_text(""), "must hold the pre-shared key"),
+    (lambda p: p.write_text("\n"), "must hold the pre-shared key"),
+    (lambda p: p.write_text("k" * 4097), "is larger than 4096 bytes"),
+]
+
+
+@pytest.mark.parametrize(("make", "why"), KEY_FILE_CASES)
+def test_install_helper_refuses_a_key_file_that_is_no_small_regular_file(
+        fake_tools: Path, tmp_path: Path, make: Any, why: str) -> None:
+    tree = on_disk(topology(SEED), tmp_path / "out")
+    key = tmp_path / "key.psk"
+    make(key)
+    done = run_step(f"./vpn-install.sh --context c --release r --values v --psk-file {key}",
+                    fake_tools, tmp_path / "rec", {}, tree)
+    assert done.returncode == 1, done.stderr
+    assert f"vpn-install.sh: {key} {why}" in done.stderr
+    assert not (tmp_path / "rec" / "args").exists(), "helm ran"
+
+
+def test_install_helper_refuses_a_variable_name_that_is_none(fake_tools: Path,
+                                                             tmp_path: Path) -> None:
+    tree = on_disk(topology(SEED), tmp_path / "out")
+    done = run_step("./vpn-install.sh --context c --release r --values v --psk-env 'a[$(id)]'",
+                    fake_tools, tmp_path / "rec", {}, tree)
+    assert done.returncode == 1
+    assert "is not the name of an environment variable" in done.stderr
+    assert not (tmp_path / "rec" / "args").exists()
+
+
+@pytest.mark.parametrize("source", ["env", "file"])
+def test_a_key_that_cannot_be_written_stops_the_install(
+        fake_tools: Path, tmp_path: Path, source: str) -> None:
+    """No file may grow (ulimit -f 0): the key's temporary file cannot be written, and the
+    helper says so instead of handing helm an empty key."""
+    tree = on_disk(topology(SEED), tmp_path / "out")
+    key = tmp_path / "key.psk"
+    key.write_text("s3cret\n")
+    option = "--psk-env ICP_IKS_PSK" if source == "env" else f"--psk-file {key}"
+    done = run_step(f"ulimit -f 0; ./vpn-install.sh --context c --release r --values v {option}",
+                    fake_tools, tmp_path / "rec", {"ICP_IKS_PSK": "s3cret"}, tree)
+    assert done.returncode == 1, done.stderr
+    assert "vpn-install.sh: could not write the pre-shared key of release r of context c" \
+        in done.stderr
+    assert not (tmp_path / "rec" / "args").exists(), "helm ran"
+    assert "s3cret" not in done.stderr
+
+
+GATEWAY_ON_A_FULL_DISK = (
+    # A private mount namespace: /etc/swanctl is a 4 KiB tmpfs, which swanctl.conf fills.
+    'mount -t tmpfs -o size=4k tmpfs /etc/swanctl && mkdir /etc/swanctl/conf.d && '
+    'cd "$1" && exec bash ./install-gateway.sh'
+)
+
+
+def test_a_key_file_that_cannot_be_written_stops_the_gateway_script(tmp_path: Path) -> None:
+    require_root()
+    require_program("unshare", "mount", package="util-linux")
+    require_program("/etc/swanctl", package="strongswan-swanctl")
+    tree = on_disk(topology(SEED), tmp_path / "out")
+    folder = tree / "iks" / "vpn" / "icp"
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    done = subprocess.run(["unshare", "--mount", "bash", "-c", GATEWAY_ON_A_FULL_DISK, "gw",
+                           str(folder)], capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "ICP_IKS_PSK": "s3cret", "TMPDIR": str(scratch)})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert ("install-gateway.sh: could not write the key file /etc/swanctl/conf.d/"
+            ".vpn-icp.secrets.") in done.stderr
+    assert "/etc/swanctl/conf.d/vpn-icp.secrets is unchanged" in done.stderr
+    assert not list(scratch.iterdir()), "the temporary key file was left behind"
 
 
 def test_install_step_stops_without_a_key(fake_tools: Path, tmp_path: Path) -> None:

@@ -54,6 +54,22 @@ class Step:
     """The traffic stage (1 = the first) the step applies; the runbook selects steps by it."""
     secrets: tuple[SecretRef, ...] = ()
     """Secrets the commands read; the runbook checks they are set before the step runs."""
+    tools: tuple[str, ...] = ()
+    """Programs the scripts the step calls run (say openssl, or helm inside a helper), beyond
+    those its commands name; the runbook's preflight checks every one of them."""
+    folders: tuple[ReleaseFolder, ...] = ()
+    """Folders named by environment variables that the commands read from."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseFolder:
+    """A folder the operator unpacks and names in an environment variable (a release of a
+    product meshgen does not ship), recognised by a file it holds."""
+
+    variable: str
+    holds: str
+    """A path, relative to the folder, that must exist in it."""
+    what: str
 
 
 @dataclass(frozen=True)

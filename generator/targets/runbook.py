@@ -11,6 +11,7 @@ script and the steps' text last, so ``--help`` and ``--list`` answer without rea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -18,8 +19,9 @@ from ..artifacts import Artifact, Kind
 from ..model import SecretRef, Topology
 from ..templating import render_template
 from ..text import one_line
-from .base import Phase, Step
-from .shell import INVOKED_FROM, key_file_word
+from .base import Phase, ReleaseFolder, Step
+from .platform import kubernetes_range
+from .shell import INVOKED_FROM, KEY_FILE_LIMIT, key_file_word
 
 SCRIPT = "apply.sh"
 BY_PHASE = frozenset({Phase.BOOTSTRAP, Phase.FLUX_SECRETS})
@@ -28,33 +30,70 @@ BY_PHASE = frozenset({Phase.BOOTSTRAP, Phase.FLUX_SECRETS})
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
-    """Something a step needs from the operator's environment, checked before it runs."""
+    """Something a step needs from the operator's environment, checked before anything runs:
+    a pre-shared key (a variable or a file) or a release folder named by a variable."""
 
-    ref: SecretRef
+    ref: SecretRef | ReleaseFolder
     purpose: str
 
     @property
+    def kind(self) -> str:
+        """``env``, ``file`` or ``folder``: how apply.sh checks it."""
+        if isinstance(self.ref, ReleaseFolder):
+            return "folder"
+        return "env" if self.ref.is_env else "file"
+
+    @property
     def label(self) -> str:
+        if isinstance(self.ref, ReleaseFolder):
+            return f"environment variable {self.ref.variable} ({self.purpose})"
         if self.ref.is_env:
             return f"environment variable {self.ref.name} ({self.purpose})"
         where = ", relative to the folder apply.sh is started from" if self.ref.relative else ""
         return f"file {self.ref.name} ({self.purpose}{where})"
 
     @property
-    def test(self) -> str:
-        """A bash test that holds when the requirement is met; it never expands the value."""
-        if self.ref.is_env:
-            return f'[[ -n "${{{self.ref.name}:-}}" ]]'
-        return f"[[ -r {key_file_word(self.ref)} ]]"
+    def reference(self) -> str:
+        """The variable's name, or the file's path as one bash word (it never expands the
+        key's content)."""
+        if isinstance(self.ref, ReleaseFolder):
+            return self.ref.variable
+        return self.ref.name if self.ref.is_env else key_file_word(self.ref)
+
+    @property
+    def holds(self) -> str:
+        """For a folder: the file that must be in it."""
+        return self.ref.holds if isinstance(self.ref, ReleaseFolder) else ""
 
 
-def requirements(t: Topology) -> list[Requirement]:
-    """The secret references of the topology, once each, in the order of its VPN links."""
-    found: dict[SecretRef, Requirement] = {}
+def requirements(t: Topology, steps: Iterable[Step] = ()) -> list[Requirement]:
+    """The secret references of the topology, once each, in the order of its VPN links; then
+    the release folders the steps read, in step order."""
+    found: dict[SecretRef | ReleaseFolder, Requirement] = {}
     for link in t.vpn:
         if link.psk not in found:
             found[link.psk] = Requirement(link.psk, f"pre-shared key of VPN link {link.name}")
+    for step in steps:
+        for folder in step.folders:
+            found.setdefault(folder, Requirement(folder, folder.what))
     return list(found.values())
+
+
+KNOWN_TOOLS = ("kubectl", "helm", "istioctl", "openssl")
+"""The programs the preflight checks, in the order it checks them: kubectl, helm and istioctl
+at a version that fits, openssl by its presence."""
+CLUSTER_TOOLS = frozenset({"kubectl", "helm", "istioctl"})
+"""Programs that talk to a cluster: a step using one needs every context to answer."""
+_NAMED = re.compile(r"(?:^|[|;&]|\$\()\s*(" + "|".join(KNOWN_TOOLS) + r")\b", re.MULTILINE)
+
+
+def step_tools(step: Step) -> tuple[str, ...]:
+    """The programs a step runs: those its commands name, and those it declares for the
+    scripts it calls; the known ones first, in :data:`KNOWN_TOOLS` order."""
+    named = {m.group(1) for command in step.commands for m in _NAMED.finditer(command)}
+    used = named | set(step.tools)
+    return (*(tool for tool in KNOWN_TOOLS if tool in used),
+            *sorted(used - set(KNOWN_TOOLS)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +115,10 @@ class NumberedStep:
     def notes(self) -> str:
         return "\n".join(one_line(note) for note in self.step.notes)
 
+    @property
+    def tools(self) -> tuple[str, ...]:
+        return step_tools(self.step)
+
 
 def ordered(steps: Iterable[Step], reqs: Sequence[Requirement]) -> list[NumberedStep]:
     """Steps by phase (stable), numbered from 1, each with the requirements it uses.
@@ -85,11 +128,11 @@ def ordered(steps: Iterable[Step], reqs: Sequence[Requirement]) -> list[Numbered
     """
     by_phase = sorted(steps, key=lambda s: s.phase)
     number = {r.ref: k for k, r in enumerate(reqs, start=1)}
-    declared = {ref for step in by_phase for ref in step.secrets}
+    declared = {ref for step in by_phase for ref in (*step.secrets, *step.folders)}
     undeclared = tuple(number[r.ref] for r in reqs if r.ref not in declared)
     numbered = []
     for index, step in enumerate(by_phase, start=1):
-        needs = sorted({number[ref] for ref in step.secrets if ref in number})
+        needs = sorted({number[ref] for ref in (*step.secrets, *step.folders) if ref in number})
         if step.phase is Phase.VPN:
             needs = sorted({*needs, *undeclared})
         numbered.append(NumberedStep(index, step, tuple(needs)))
@@ -135,8 +178,11 @@ def command_starts(numbered: Sequence[NumberedStep]) -> list[int]:
 
 
 def render(t: Topology, steps: Iterable[Step]) -> str:
-    reqs = requirements(t)
+    steps = list(steps)
+    reqs = requirements(t, steps)
     numbered = ordered(steps, reqs)
+    used = {tool for n in numbered for tool in n.tools}
+    tools = [*(tool for tool in KNOWN_TOOLS if tool in used), *sorted(used - set(KNOWN_TOOLS))]
     stage_count = max((n.step.stage or 0 for n in numbered), default=0)
     return render_template(
         "apply.sh.j2",
@@ -151,6 +197,10 @@ def render(t: Topology, steps: Iterable[Step]) -> str:
         one_line=one_line,
         starts=command_starts(numbered),
         phase_option=bool(t.delivery.gitops),
+        tools=tools,
+        cluster_tools=sorted(CLUSTER_TOOLS),
+        kubernetes=kubernetes_range(t.istio),
+        key_limit=KEY_FILE_LIMIT,
     )
 
 

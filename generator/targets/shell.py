@@ -13,6 +13,9 @@ from ..model import Cluster, SecretRef
 
 INVOKED_FROM = "MESHGEN_INVOKED_FROM"
 """Set by apply.sh to the folder it was started from, before it changes to its own."""
+KEY_FILE_LIMIT = 4096
+"""The largest key file the scripts read, in bytes: a pre-shared key is a line of text, and a
+larger file (or a device that never ends) is a mistake, refused before it is read."""
 
 
 class Shell(str):

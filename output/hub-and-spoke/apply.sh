@@ -29,6 +29,10 @@ _usage() {
     '' \
     'Sets up topology hub-and-spoke step by step: VPN, Istio, apps, traffic.' \
     'Without options it runs every step but the later traffic stages, in order.' \
+    'Before the first step every run checks, changing nothing, that what the selected steps' \
+    'need is there: the tools on PATH at a version that fits (istioctl of the topology'"'"'s' \
+    'Istio release), each kube context and its Kubernetes version, the keys and folders the' \
+    'steps read. It stops with one line per problem.' \
     '' \
     'Options:' \
     '  -l, --list             list the steps and exit' \
@@ -38,6 +42,7 @@ _usage() {
     '  -t, --to N             stop after step N' \
     '      --stage K          run only the steps of traffic stage K (repeatable)' \
     '      --through-stage K  the default steps, then the traffic stages up to K' \
+    '      --preflight        only check what the selected steps need; change nothing' \
     '  -h, --help             show this help and exit' \
     '' \
     'Traffic stages:' \
@@ -56,8 +61,8 @@ _usage() {
     '  ./apply.sh --stage 2        # then move the traffic to stage 2' \
     '  ./apply.sh --from 5         # resume at step 5 after fixing a failure' \
     '' \
-    'Exit status: 0 when every selected step succeeded; 2 for a usage error or a missing' \
-    'requirement; otherwise the status of the command that failed.'
+    'Exit status: 0 when every selected step succeeded; 2 for a usage error or a failed' \
+    'preflight; otherwise the status of the command that failed.'
 }
 
 _list_steps() {
@@ -109,6 +114,7 @@ _require_number() {
 # The runbook's own variables start with _ so that step commands can't clobber them.
 _list_only=0
 _dry_run=0
+_preflight_only=0
 _from=1
 _to=$STEP_COUNT
 _through_stage=0
@@ -148,6 +154,7 @@ while [[ $# -gt 0 ]]; do
       ;;
     -l | --list) _list_only=1 ;;
     -n | --dry-run) _dry_run=1 ;;
+    --preflight) _preflight_only=1 ;;
     -s | --step)
       _require_number "$_option" "$_value" "$STEP_COUNT"
       _chosen[_value]=1
@@ -184,6 +191,9 @@ done
 if [[ $_list_only -eq 1 ]]; then
   _list_steps
   exit 0
+fi
+if [[ $_preflight_only -eq 1 && $_dry_run -eq 1 ]]; then
+  _usage_error "--preflight checks and --dry-run prints: choose one"
 fi
 if [[ $_choosing -eq 1 && $_through_stage -gt 0 ]]; then
   _usage_error "--through-stage adds to the default run; leave out --step and --stage"
@@ -310,19 +320,23 @@ With Helm instead: helm repo add istio https://istio-release.storage.googleapis.
   'Every service to v1, so reviews come from spoke-a.'
   'Reviews spread over the three spokes.'
 )
-# The numbers of the requirements each step uses.
+# The numbers of the requirements each step uses, and the programs it runs.
 readonly STEP_NEEDS=('' '' 1 1 2 2 3 3 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
+readonly STEP_TOOLS=('' helm helm helm helm helm helm helm 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl openssl' 'kubectl istioctl' kubectl 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl)
 readonly REQUIREMENT_LABEL=(''
   'environment variable HUB_SPOKE_A_PSK (pre-shared key of VPN link spoke-a-hub)'
   'environment variable HUB_SPOKE_B_PSK (pre-shared key of VPN link spoke-b-hub)'
   'environment variable HUB_SPOKE_C_PSK (pre-shared key of VPN link spoke-c-hub)'
 )
-# Tests that hold when a requirement is met; they never expand a secret into a command line.
-readonly REQUIREMENT_TEST=(''
-  '[[ -n "${HUB_SPOKE_A_PSK:-}" ]]'
-  '[[ -n "${HUB_SPOKE_B_PSK:-}" ]]'
-  '[[ -n "${HUB_SPOKE_C_PSK:-}" ]]'
+# env: a variable's name; file: the key file's path as one word, expanded when checked (never
+# its content); folder: a variable naming a folder that holds REQUIREMENT_HOLDS.
+readonly REQUIREMENT_KIND=('' env env env)
+readonly REQUIREMENT_REF=(''
+  HUB_SPOKE_A_PSK
+  HUB_SPOKE_B_PSK
+  HUB_SPOKE_C_PSK
 )
+readonly REQUIREMENT_HOLDS=('' '' '' '')
 # Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
 readonly STEP_FIRST=(0 0 2 3 4 5 6 7 8 11 12 13 14 18 20 22 25 28 31 32 33 34 36 38 40 42 43 44 45 46)
 readonly STEP_COMMANDS=(
@@ -402,27 +416,238 @@ readonly STEP_COMMANDS=(
   'kubectl --context hub-admin replace -f hub/traffic/02-reviews-thirds.yaml'
 )
 
+# --- Preflight: nothing changes before everything the selected steps need is there ---------
+readonly TOPOLOGY=hub-and-spoke
+readonly ISTIO_VERSION=1.30.3
+readonly TOOLS=(kubectl helm istioctl openssl)
+readonly CLUSTER_TOOLS=' helm istioctl kubectl '
+readonly CLUSTER_NAME=('' hub spoke-a spoke-b spoke-c)
+readonly CLUSTER_CONTEXT=('' hub-admin spoke-a-admin spoke-b-admin spoke-c-admin)
+# The Kubernetes minor versions the install needs (1.LOW to 1.HIGH; HIGH 0: no upper bound).
+readonly KUBERNETES_LOW=32
+readonly KUBERNETES_HIGH=0
+readonly KUBERNETES_NEED='Istio 1.30.3 needs Kubernetes 1.32 or later (istioctl'"'"'s MinK8SVersion)'
+readonly KEY_FILE_LIMIT=4096
+
+# What the selected steps need: requirement numbers and program names.
 _needed=()
+_needed_tools=' '
 for _n in "${_selected[@]}"; do
-  # Numbers without blanks or wildcards: splitting them is what is meant.
+  # Numbers and names without blanks or wildcards: splitting them is what is meant.
   # shellcheck disable=SC2086
   for _r in ${STEP_NEEDS[_n]}; do
     _needed[_r]=1
   done
+  _needed_tools+="${STEP_TOOLS[_n]} "
 done
-_missing=()
-for _r in "${!_needed[@]}"; do
-  if ! eval "${REQUIREMENT_TEST[_r]}"; then
-    _missing+=("${REQUIREMENT_LABEL[_r]}")
+
+_problems=()
+_found_tools=()
+_found=()
+_kubectl_minor=''
+
+# Sets _major and _minor from the gitVersion in kubectl's JSON answer ($1); fails without one.
+_kubernetes_version() {
+  [[ $1 =~ \"gitVersion\":[[:space:]]*\"v?([0-9]+)\.([0-9]+) ]] || return 1
+  _major=$((10#${BASH_REMATCH[1]}))
+  _minor=$((10#${BASH_REMATCH[2]}))
+}
+
+# Whether istioctl's version ($1) is the topology's Istio release: the same, or a patch of it
+# where the topology names none.
+_same_release() {
+  [[ $1 == "$ISTIO_VERSION" ]] || [[ $ISTIO_VERSION != *.*.* && $1 == "$ISTIO_VERSION".* ]]
+}
+
+_check_tool() {
+  local tool=$1 answer version
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    _problems+=("$tool is not on PATH")
+    return
   fi
-done
-if [[ ${#_missing[@]} -gt 0 ]]; then
-  if [[ $_dry_run -eq 1 ]]; then
-    printf 'apply.sh: note: a real run needs %s\n' "${_missing[@]}" >&2
+  case $tool in
+    kubectl)
+      answer="$(kubectl version --client -o json 2>/dev/null)" || answer=''
+      if _kubernetes_version "$answer"; then
+        _kubectl_minor=$_minor
+        _found_tools+=("kubectl $_major.$_minor")
+      else
+        _problems+=("kubectl does not say its version (kubectl version --client -o json)")
+      fi
+      ;;
+    helm)
+      answer="$(helm version --short 2>/dev/null)" || answer=''
+      version=${answer%%+*}
+      if [[ $version =~ ^v([0-9]+)\. ]] && ((10#${BASH_REMATCH[1]} >= 3)); then
+        _found_tools+=("helm $version")
+      else
+        _problems+=("helm ${version:-of unknown version} is on PATH; the steps need Helm 3 or later")
+      fi
+      ;;
+    istioctl)
+      answer="$(istioctl version --remote=false 2>/dev/null)" || answer=''
+      version=${answer%%$'\n'*}
+      version=${version#client version: }
+      if _same_release "$version"; then
+        _found_tools+=("istioctl $version")
+      else
+        _problems+=("istioctl ${version:-of unknown version} is on PATH, but topology $TOPOLOGY installs Istio $ISTIO_VERSION: put istioctl $ISTIO_VERSION first on PATH (https://github.com/istio/istio/releases/tag/$ISTIO_VERSION)")
+      fi
+      ;;
+    *) _found_tools+=("$tool") ;;
+  esac
+}
+
+_check_context() {
+  local name=${CLUSTER_NAME[$1]} context=${CLUSTER_CONTEXT[$1]} answer
+  if ! kubectl config get-contexts -o name "$context" >/dev/null 2>&1; then
+    _problems+=("kube context $context (cluster $name) is not in the kubeconfig (kubectl config get-contexts lists them)")
+    return
+  fi
+  if ! answer="$(kubectl --context "$context" get --raw /version --request-timeout=10s 2>&1)"; then
+    _problems+=("kube context $context (cluster $name) does not answer: ${answer%%$'\n'*}")
+    return
+  fi
+  if ! _kubernetes_version "$answer"; then
+    _problems+=("kube context $context (cluster $name) gives no Kubernetes version (kubectl get --raw /version)")
+    return
+  fi
+  if ((_major != 1 || _minor < KUBERNETES_LOW || (KUBERNETES_HIGH > 0 && _minor > KUBERNETES_HIGH))); then
+    _problems+=("cluster $name (context $context) runs Kubernetes $_major.$_minor; $KUBERNETES_NEED")
+    return
+  fi
+  _found+=("context $context (cluster $name): Kubernetes $_major.$_minor")
+  if [[ -n $_kubectl_minor ]] && ((_kubectl_minor > _minor + 1 || _minor > _kubectl_minor + 1)); then
+    printf 'apply.sh: warning: kubectl 1.%s is more than one minor version from Kubernetes 1.%s of context %s; kubectl supports one either way\n' \
+      "$_kubectl_minor" "$_minor" "$context" >&2
+  fi
+}
+
+# The physical path of file $1: every link followed, every folder resolved.
+_physical_path() {
+  local path=$1 target links=0
+  while [[ -L $path ]] && ((links++ < 40)); do
+    target="$(readlink -- "$path")"
+    if [[ $target == /* ]]; then
+      path=$target
+    else
+      path="$(dirname -- "$path")/$target"
+    fi
+  done
+  printf '%s/%s\n' "$(cd -P -- "$(dirname -- "$path")" && pwd)" "$(basename -- "$path")"
+}
+
+# output/ (or, for a copied folder, this runbook's own folder), where no key may lie: every
+# build replaces what is there.
+_output_folder() {
+  local here
+  here="$(pwd -P)"
+  if [[ ${here%/*} == */output ]]; then
+    printf '%s\n' "${here%/*}"
   else
-    printf 'apply.sh: missing %s\n' "${_missing[@]}" >&2
-    printf 'Set what is missing (values are never printed) and run again; nothing was run.\n' >&2
+    printf '%s\n' "$here"
+  fi
+}
+
+# Why key file $1 cannot be used, or nothing. It is never read: only looked at.
+_key_file_problem() {
+  local path=$1 size real output
+  if [[ ! -e $path ]]; then
+    printf 'does not exist'
+  elif [[ ! -f $path ]]; then
+    printf 'is not a regular file'
+  elif [[ ! -r $path ]]; then
+    printf 'cannot be read'
+  else
+    size="$(wc -c <"$path")"
+    real="$(_physical_path "$path")"
+    output="$(_output_folder)"
+    if ((size == 0)); then
+      printf 'is empty'
+    elif ((size > KEY_FILE_LIMIT)); then
+      printf 'is larger than %s bytes (a pre-shared key is a line of text)' "$KEY_FILE_LIMIT"
+    elif [[ $real == "$output"/* ]]; then
+      printf 'lies inside output/, which every build replaces: keep it outside'
+    fi
+  fi
+}
+
+# Checks requirement $1 of the selected steps; its value is never printed.
+_check_requirement() {
+  local r=$1 label=${REQUIREMENT_LABEL[$1]} ref=${REQUIREMENT_REF[$1]} why='' _path
+  case ${REQUIREMENT_KIND[r]} in
+    env)
+      if [[ -z ${!ref:-} ]]; then
+        why='is not set'
+      fi
+      ;;
+    file)
+      # The reference is one quoted word made by meshgen: eval expands it to the path.
+      eval "_path=$ref"
+      why="$(_key_file_problem "$_path")"
+      ;;
+    folder)
+      if [[ -z ${!ref:-} ]]; then
+        why='is not set'
+      elif [[ ! -f ${!ref}/${REQUIREMENT_HOLDS[r]} ]]; then
+        why="names ${!ref}, which has no ${REQUIREMENT_HOLDS[r]}"
+      fi
+      ;;
+  esac
+  if [[ -n $why ]]; then
+    _problems+=("$label $why")
+  else
+    _found+=("$label")
+  fi
+}
+
+# Everything the selected steps need: with $1 = check, the tools and clusters too; with
+# $1 = keys, only what needs no cluster (a dry run asks none).
+_preflight() {
+  local tool index
+  if [[ $1 == check ]]; then
+    for tool in "${TOOLS[@]}"; do
+      if [[ $_needed_tools == *" $tool "* ]]; then
+        _check_tool "$tool"
+      fi
+    done
+    for tool in $_needed_tools; do
+      if [[ $CLUSTER_TOOLS == *" $tool "* ]]; then
+        for ((index = 1; index < ${#CLUSTER_NAME[@]}; index++)); do
+          _check_context "$index"
+        done
+        break
+      fi
+    done
+  fi
+  for index in "${!_needed[@]}"; do
+    _check_requirement "$index"
+  done
+}
+
+if [[ $_dry_run -eq 1 ]]; then
+  _preflight keys
+  if [[ ${#_problems[@]} -gt 0 ]]; then
+    printf 'apply.sh: note: before a real run: %s\n' "${_problems[@]}" >&2
+  fi
+else
+  _preflight check
+  if [[ ${#_problems[@]} -gt 0 ]]; then
+    printf 'apply.sh: %s\n' "${_problems[@]}" >&2
+    printf 'The preflight failed and nothing was changed: set right what is listed, then run again.\n' >&2
     exit 2
+  fi
+  printf '# Preflight: what the selected steps need is there\n'
+  if [[ ${#_found_tools[@]} -gt 0 ]]; then
+    _joined=$(printf ', %s' "${_found_tools[@]}")
+    printf '#   %s\n' "${_joined:2}"
+  fi
+  if [[ ${#_found[@]} -gt 0 ]]; then
+    printf '#   %s\n' "${_found[@]}"
+  fi
+  printf 'apply.sh: preflight passed\n'
+  if [[ $_preflight_only -eq 1 ]]; then
+    exit 0
   fi
 fi
 

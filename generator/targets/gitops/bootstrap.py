@@ -83,6 +83,7 @@ def _address_step(t: Topology, primary: Cluster) -> Step:
              f"{primary.east_west_ip} (eastWestGatewayIP), the address the remotes' values in "
              "git name.",),
             optional=True,
+            tools=("kubectl",),
         )
     variable = p.address_variable(primary)
     commands = [f'{variable}="$({script})"', *_handed_to_remotes(t, primary, variable)]
@@ -130,6 +131,7 @@ def _flux_secret_steps(t: Topology) -> Iterator[Step]:
              "same Secrets that way instead of running this step.",),
             optional=True,
             secrets=tuple(keys.values()),
+            tools=("kubectl",),
         )
 
 

@@ -18,7 +18,7 @@ from ...artifacts import Artifact, Kind
 from ...model import Cluster, Topology
 from ...templating import render_template
 from ...yamlout import dump
-from ..base import Phase, Step
+from ..base import Phase, ReleaseFolder, Step
 from ..namespaces import ISTIO_NAMESPACE
 from ..shell import Shell, kubectl
 from . import paths as p
@@ -32,6 +32,7 @@ REQUIRE_RELEASE = (
 )
 CRDS = "install/kubernetes/helm/istio/templates/crds.yaml"
 DEMO = "install/kubernetes/istio-demo.yaml"
+RELEASE_FOLDER = ReleaseFolder("ISTIO_1_0_DIR", DEMO, "an unpacked Istio 1.0 release folder")
 REMOTE_CHART = "install/kubernetes/helm/istio-remote"
 
 # Shell variable, pod label selector on the primary, as the article reads them.
@@ -111,6 +112,7 @@ def _primary_step(cluster: Cluster) -> Step:
             "security.selfSigned defaults to true, which ignores a cacerts secret): with mutual "
             "TLS off the clusters need no shared root.",
         ),
+        folders=(RELEASE_FOLDER,),
     )
 
 
@@ -136,6 +138,7 @@ def _remote_step(t: Topology, remote: Cluster, primary: Cluster) -> Step:
             f"{primary.name} and writes the istio-remote chart values.",
             FRAGILE,
         ),
+        folders=(RELEASE_FOLDER,),
     )
 
 

@@ -71,6 +71,7 @@ def root_ca_steps(t: Topology) -> Iterator[Step]:
                 f"The namespaces are applied first so that {ISTIO_NAMESPACE} exists, with its "
                 "network label, before Istio is installed.",
             ),
+            tools=("openssl",),
         )
 
 
@@ -122,7 +123,7 @@ def _gateway_step(t: Topology, cluster: Cluster) -> Step:
         notes.append(f"The script waits for the gateway's load balancer and its address goes "
                      f"into {variable}, for the install of the remotes of {cluster.name}.")
     return Step(Phase.ISTIO_GATEWAY, f"Install the east-west gateway on {cluster.name}",
-                tuple(commands), cluster.name, tuple(notes))
+                tuple(commands), cluster.name, tuple(notes), tools=("kubectl",))
 
 
 def _through_gateway(t: Topology, primary: Cluster) -> bool:

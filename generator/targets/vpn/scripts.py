@@ -16,7 +16,7 @@ import shlex
 from ...artifacts import Artifact, Kind
 from ...templating import render_template
 from ...text import one_line
-from ..shell import key_file_word
+from ..shell import KEY_FILE_LIMIT, key_file_word
 from .ends import (
     CHART,
     CHART_VERSION,
@@ -36,7 +36,7 @@ SWANCTL_CONF_DIR = "/etc/swanctl/conf.d"
 def key_handling() -> str:
     """Shell lines every VPN script reads the pre-shared key with (``strongswan-psk.sh.j2``):
     from ``$psk_env`` or ``$psk_path`` into ``$psk_file``, or a message naming ``$psk_owner``."""
-    return render_template("strongswan-psk.sh.j2")
+    return render_template("strongswan-psk.sh.j2", key_limit=KEY_FILE_LIMIT)
 
 
 def gateway_script_path(end: LinkEnd) -> str:

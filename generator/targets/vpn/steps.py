@@ -69,6 +69,7 @@ def install_steps(t: Topology) -> Iterator[Step]:
             (f"{end.local.name} {how}; {end.peer.name}'s ranges {end.remote_subnets} are "
              "reached through it.",),
             secrets=(end.link.psk,),
+            tools=("helm",),
         )
 
 
@@ -99,6 +100,7 @@ def check_steps(t: Topology) -> Iterator[Step]:
                 "the ping crosses the tunnel only if both pod ranges are routed through it "
                 "without SNAT.",
             ),
+            tools=("helm", "kubectl"),
         )
 
 

@@ -1,0 +1,280 @@
+"""apply.sh run for real against recording ``kubectl``, ``helm`` and ``istioctl``: the preflight
+that changes nothing, and what the runbook hands the tools, command by command.
+
+The recorders (:func:`tests.helpers.install_recorders`) answer version and context queries as
+the real tools do; the environment changes their answers (an old API server, a missing or
+silent context, another istioctl). Every test asserts the exact commands recorded and the
+exit status.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.api import render
+from generator.output.writer import write_tree
+from tests.helpers import install_recorders, model_of, seed_data
+
+KEY = "k3y-Of-The-Link-7d1e"
+CONTEXTS = ("icp-admin", "iks-admin")
+
+
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    calls: list[dict[str, Any]]
+
+    def commands(self) -> list[str]:
+        return [" ".join([c["tool"], *c["argv"]]) for c in self.calls]
+
+
+@dataclass(frozen=True)
+class Bench:
+    """A built topology, the recorders and a scratch home, ready to run apply.sh in."""
+
+    root: Path
+    script: Path
+    bin: Path
+
+    def run(self, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+            key: str | None = KEY, path: str | None = None) -> Run:
+        log = self.root / "recorded.jsonl"
+        log.unlink(missing_ok=True)
+        base = {k: v for k, v in os.environ.items()
+                if not k.startswith(("RECORDER_", "MESHGEN_")) and not k.endswith("_PSK")}
+        full = {**base, "PATH": path or f"{self.bin}:{os.environ['PATH']}",
+                "RECORDER_LOG": str(log), "HOME": str(self.root / "home"),
+                "MESHGEN_CA_DIR": str(self.root / "ca"), **(env or {})}
+        if key is not None:
+            full["ICP_IKS_PSK"] = key
+        done = subprocess.run([str(self.script), *args], cwd=cwd or self.root, env=full,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=120)
+        calls = ([json.loads(line) for line in log.read_text().splitlines()]
+                 if log.exists() else [])
+        return Run(done.returncode, done.stdout, done.stderr, calls)
+
+
+def bench_of(tmp_path: Path, data: dict[str, Any]) -> Bench:
+    """``data`` built into ``output/`` under ``tmp_path``, with the recorders beside it."""
+    (tmp_path / "topologies").mkdir(exist_ok=True)
+    tree = render(model_of(tmp_path / "topologies", data))
+    write_tree(tmp_path / "output", tree)
+    (tmp_path / "home").mkdir(exist_ok=True)
+    return Bench(tmp_path, tmp_path / "output" / tree.name / "apply.sh",
+                 install_recorders(tmp_path / "bin"))
+
+
+@pytest.fixture
+def bench(tmp_path: Path) -> Bench:
+    return bench_of(tmp_path, seed_data())
+
+
+def preflight_queries(contexts: tuple[str, ...] = CONTEXTS,
+                      tools: tuple[str, ...] = ("kubectl", "helm", "istioctl")) -> list[str]:
+    """What the preflight asks, in order: each tool's version, then each context."""
+    asked = {"kubectl": "kubectl version --client -o json", "helm": "helm version --short",
+             "istioctl": "istioctl version --remote=false"}
+    queries = [asked[tool] for tool in tools]
+    for context in contexts:
+        queries += [f"kubectl config get-contexts -o name {context}",
+                    f"kubectl --context {context} get --raw /version --request-timeout=10s"]
+    return queries
+
+
+# --- preflight --------------------------------------------------------------------------------
+
+
+def test_preflight_alone_asks_and_changes_nothing(bench: Bench) -> None:
+    done = bench.run("--preflight")
+    assert done.returncode == 0, done.stderr
+    assert done.commands() == preflight_queries()
+    assert "kubectl 1.32, helm v3.16.2, istioctl 1.30.3, openssl" in done.stdout
+    assert "context icp-admin (cluster icp): Kubernetes 1.32" in done.stdout
+    assert "environment variable ICP_IKS_PSK" in done.stdout
+    assert "apply.sh: preflight passed" in done.stdout
+    assert KEY not in done.stdout + done.stderr
+    assert not (bench.root / "ca").exists()
+
+
+def test_a_run_starts_with_the_preflight(bench: Bench) -> None:
+    done = bench.run()
+    assert done.returncode == 0, done.stderr
+    assert done.commands()[:7] == preflight_queries()
+    assert done.commands()[7] == ("helm repo add iks-charts https://icr.io/helm/iks-charts "
+                                  "--force-update")
+    assert done.stdout.index("apply.sh: preflight passed") < done.stdout.index("# Step 1 ")
+
+
+def test_a_dry_run_asks_no_cluster(bench: Bench) -> None:
+    done = bench.run("--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert done.calls == []
+
+
+@pytest.mark.parametrize(("env", "key", "line"), [
+    ({"RECORDER_SERVER_VERSIONS": "iks-admin=v1.31.9"}, KEY,
+     "cluster iks (context iks-admin) runs Kubernetes 1.31; Istio 1.30.3 needs Kubernetes 1.32 "
+     "or later (istioctl's MinK8SVersion)"),
+    ({"RECORDER_MISSING_CONTEXTS": "iks-admin"}, KEY,
+     "kube context iks-admin (cluster iks) is not in the kubeconfig"),
+    ({"RECORDER_SILENT_CONTEXTS": "icp-admin"}, KEY,
+     "kube context icp-admin (cluster icp) does not answer: Unable to connect to the server: "
+     "dial tcp 192.0.2.1:6443: i/o timeout"),
+    ({"RECORDER_ISTIOCTL_VERSION": "1.29.2"}, KEY,
+     "istioctl 1.29.2 is on PATH, but topology icp-iks-bookinfo installs Istio 1.30.3: put "
+     "istioctl 1.30.3 first on PATH"),
+    ({"RECORDER_HELM_VERSION": "v2.17.0+ga690bad"}, KEY,
+     "helm v2.17.0 is on PATH; the steps need Helm 3 or later"),
+    ({}, None, "environment variable ICP_IKS_PSK (pre-shared key of VPN link iks-icp) is not "
+               "set"),
+])
+def test_a_failed_preflight_changes_nothing_and_says_why(
+        bench: Bench, env: dict[str, str], key: str | None, line: str) -> None:
+    for args in ([], ["--preflight"]):
+        done = bench.run(*args, env=env, key=key)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert f"apply.sh: {line}" in done.stderr
+        assert done.stderr.count("apply.sh: ") == 1, done.stderr  # one line per problem
+        assert "nothing was changed" in done.stderr
+        assert set(done.commands()) <= set(preflight_queries()), done.commands()
+        assert "# Step" not in done.stdout
+
+
+def test_every_problem_is_reported_at_once(bench: Bench) -> None:
+    done = bench.run(env={"RECORDER_ISTIOCTL_VERSION": "1.30.2",
+                          "RECORDER_MISSING_CONTEXTS": "icp-admin",
+                          "RECORDER_SERVER_VERSIONS": "iks-admin=v1.30.0"}, key=None)
+    assert done.returncode == 2
+    problems = [line for line in done.stderr.splitlines() if line.startswith("apply.sh: ")]
+    assert [p.split(":", 2)[1].strip().split()[0] for p in problems] == [
+        "istioctl", "kube", "cluster", "environment"]
+    # The context that is missing is not asked for its version.
+    assert "kubectl --context icp-admin get --raw /version --request-timeout=10s" \
+        not in done.commands()
+
+
+def test_only_the_tools_of_the_selected_steps_are_checked(bench: Bench) -> None:
+    done = bench.run("--preflight", "--stage", "2", key=None)
+    assert done.returncode == 0, done.stderr
+    assert done.commands() == preflight_queries(tools=("kubectl",))
+
+
+def test_a_missing_tool(bench: Bench, tmp_path: Path) -> None:
+    # Every program of the system but kubectl, and the recorders but kubectl.
+    system = tmp_path / "system"
+    system.mkdir()
+    for folder in ("/usr/local/bin", "/usr/bin", "/bin"):
+        for entry in Path(folder).iterdir():
+            target = system / entry.name
+            if entry.name != "kubectl" and not target.exists():
+                target.symlink_to(entry)
+    (bench.bin / "kubectl").unlink()
+    done = bench.run("--preflight", path=f"{bench.bin}:{system}")
+    assert done.returncode == 2
+    assert "apply.sh: kubectl is not on PATH\n" in done.stderr
+    assert done.commands() == ["helm version --short", "istioctl version --remote=false"]
+
+
+# --- key files --------------------------------------------------------------------------------
+
+
+def key_file_bench(tmp_path: Path, reference: str) -> Bench:
+    data = seed_data()
+    data["vpn"][0]["psk"] = {"file": reference}
+    return bench_of(tmp_path, data)
+
+
+@pytest.mark.parametrize(("make", "why"), [
+    (None, "does not exist"),
+    (lambda p: p.mkdir(), "is not a regular file"),
+    (lambda p: os.mkfifo(p), "is not a regular file"),
+    (lambda p: p.symlink_to("/dev/zero"), "is not a regular file"),
+    (lambda p: p.write_text(""), "is empty"),
+    (lambda p: p.write_text("x" * 4097), "is larger than 4096 bytes"),
+])
+def test_a_key_file_must_be_a_small_regular_file(tmp_path: Path, make: Any, why: str) -> None:
+    bench = key_file_bench(tmp_path, "keys/icp-iks.psk")
+    (tmp_path / "keys").mkdir()
+    if make is not None:
+        make(tmp_path / "keys" / "icp-iks.psk")
+    done = bench.run("--preflight", key=None)
+    assert done.returncode == 2, done.stdout
+    assert (f"apply.sh: file keys/icp-iks.psk (pre-shared key of VPN link iks-icp, relative to "
+            f"the folder apply.sh is started from) {why}") in done.stderr
+
+
+def test_a_key_file_inside_output_is_refused(tmp_path: Path) -> None:
+    bench = key_file_bench(tmp_path, "keys/icp-iks.psk")
+    inside = bench.script.parent / "keys"
+    inside.mkdir()
+    (inside / "icp-iks.psk").write_text(KEY + "\n")
+    # Started from inside output/, the relative key is read from there.
+    done = bench.run("--preflight", key=None, cwd=bench.script.parent)
+    assert done.returncode == 2
+    assert "lies inside output/, which every build replaces" in done.stderr
+    # A link from outside to a key inside output/ is no better.
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "icp-iks.psk").symlink_to(inside / "icp-iks.psk")
+    done = bench.run("--preflight", key=None)
+    assert done.returncode == 2
+    assert "lies inside output/" in done.stderr
+    (tmp_path / "keys" / "icp-iks.psk").unlink()
+    (tmp_path / "keys" / "icp-iks.psk").write_text(KEY + "\n")
+    done = bench.run("--preflight", key=None)
+    assert done.returncode == 0, done.stderr
+    assert KEY not in done.stdout + done.stderr
+
+
+# --- Istio 1.0 ---------------------------------------------------------------------------------
+
+
+def legacy_bench(tmp_path: Path) -> Bench:
+    data = seed_data()
+    data["istio"]["version"] = "1.0"
+    del data["istio"]["mtls"]
+    return bench_of(tmp_path, data)
+
+
+def istio_1_0_release(tmp_path: Path) -> Path:
+    release = tmp_path / "istio-1.0.9"
+    (release / "install" / "kubernetes").mkdir(parents=True)
+    (release / "install" / "kubernetes" / "istio-demo.yaml").write_text("# demo\n")
+    return release
+
+
+def test_istio_1_0_refuses_an_api_server_after_1_15(tmp_path: Path) -> None:
+    bench = legacy_bench(tmp_path)
+    release = {"ISTIO_1_0_DIR": str(istio_1_0_release(tmp_path))}
+    done = bench.run("--preflight", env={**release,
+                                         "RECORDER_SERVER_VERSIONS": "iks-admin=v1.16.0"})
+    assert done.returncode == 2
+    assert ("apply.sh: cluster iks (context iks-admin) runs Kubernetes 1.16; the Istio 1.0 "
+            "install needs Kubernetes 1.9 to 1.15") in done.stderr
+    assert "extensions/v1beta1" in done.stderr and "admissionregistration" in done.stderr
+    # No istioctl: the Istio 1.0 install uses none.
+    assert done.commands() == preflight_queries(tools=("kubectl", "helm"))
+    done = bench.run("--preflight", env={**release, "RECORDER_SERVER_VERSIONS":
+                                         "icp-admin=v1.15.12 iks-admin=v1.11.0"})
+    assert done.returncode == 0, done.stderr
+
+
+def test_istio_1_0_needs_its_release_folder(tmp_path: Path) -> None:
+    bench = legacy_bench(tmp_path)
+    env = {"RECORDER_SERVER_VERSIONS": "icp-admin=v1.15.0 iks-admin=v1.15.0"}
+    done = bench.run("--preflight", env=env)
+    assert done.returncode == 2
+    assert ("apply.sh: environment variable ISTIO_1_0_DIR (an unpacked Istio 1.0 release "
+            "folder) is not set") in done.stderr
+    done = bench.run("--preflight", env={**env, "ISTIO_1_0_DIR": str(tmp_path)})
+    assert done.returncode == 2
+    assert "has no install/kubernetes/istio-demo.yaml" in done.stderr
