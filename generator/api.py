@@ -100,7 +100,8 @@ def check_source(raw: bytes, display: str, source: str) -> CheckedTopology:
 def _read_stdin() -> SourceDocument:
     import sys
 
-    from .inputs.loader import MAX_BYTES, parse_source
+    from .inputs.loader import parse_source
+    from .inputs.source_file import MAX_BYTES
 
     try:
         raw = sys.stdin.buffer.read(MAX_BYTES + 1)

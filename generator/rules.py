@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .inputs.loader import MAX_ALIAS_NODES, MAX_BYTES, MAX_DEPTH
+from .inputs.loader import MAX_ALIAS_NODES, MAX_DEPTH
+from .inputs.source_file import MAX_BYTES
 
 
 class Rule(NamedTuple):
@@ -22,7 +23,9 @@ class Rule(NamedTuple):
 
 RULES: dict[str, Rule] = {
     # Reading the file.
-    "unreadable": Rule("load", "The file cannot be read (missing permission, a folder)."),
+    "unreadable": Rule("load", "The file cannot be read (missing permission), or is not a "
+                               "regular file (a folder, a named pipe, a device): it is never "
+                               "opened then."),
     "file-too-large": Rule("load", f"The file is over {MAX_BYTES // 2**20} MiB; topologies "
                                    "are a few kilobytes."),
     "not-utf8": Rule("load", "The file is not UTF-8 text."),

@@ -383,12 +383,34 @@ def _spokes_that_talk(path: Path, count: int = 400) -> list[tuple[str, int]]:
     return [("link-missing", first_placement + i) for i in range(1, count - 1)]
 
 
+def _sparse_two_gibibytes(path: Path) -> list[tuple[str, int]]:
+    """A valid start and 2 GiB of holes: refused by its size alone, never read."""
+    with path.open("wb") as handle:
+        handle.write(VALID.encode())
+        handle.truncate(2 * 2**30)
+    return [("file-too-large", 1)]
+
+
+def _named_pipe(path: Path) -> list[tuple[str, int]]:
+    """A FIFO where a topology belongs: opening it to read would wait for a writer forever."""
+    os.mkfifo(path)
+    return [("unreadable", 1)]
+
+
+def _link_to_a_device(path: Path) -> list[tuple[str, int]]:
+    path.symlink_to("/dev/zero")
+    return [("unreadable", 1)]
+
+
 # Cases that cannot be committed as files, or are better written by a loop: each writes the
 # case at the path it is given and returns the errors it must produce.
 GENERATED: dict[str, Callable[[Path], list[tuple[str, int]]]] = {
     "generated-50-megabytes": _fifty_megabytes,
+    "generated-2-gib-sparse": _sparse_two_gibibytes,
     "generated-utf16": _utf16,
     "generated-directory": _directory,
+    "generated-named-pipe": _named_pipe,
+    "generated-link-to-a-device": _link_to_a_device,
     "generated-400-spokes-that-talk": _spokes_that_talk,
 }
 

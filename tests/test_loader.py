@@ -1,16 +1,16 @@
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
+from unittest import mock
 
 import pytest
+import yaml
 
-from generator.inputs.loader import (
-    MAX_BYTES,
-    LoadFailed,
-    SourceDocument,
-    parse_source,
-    read_source,
-)
+from generator.inputs.loader import LoadFailed, SourceDocument, parse_source, read_source
+from generator.inputs.source_file import MAX_BYTES, Refused, read_topology_bytes
+from generator.output.record import _digest as record_digest
 
 
 def load(text: str | bytes) -> object:
@@ -140,3 +140,155 @@ def test_unreadable_path_is_reported(tmp_path: Path) -> None:
     with pytest.raises(LoadFailed) as caught:
         read_source(tmp_path)
     assert caught.value.problems[0].rule == "unreadable"
+
+
+# --- merge keys: the meaning the YAML merge key gives them ----------------------------------
+
+MERGE_BASES = "a: &a {x: a, y: a}\nb: &b {<<: *a, y: b, z: b}\n"
+
+
+@pytest.mark.parametrize(("mapping", "expected"), [
+    # The mapping's own keys win over merged ones.
+    ("{<<: *a, x: own}", {"x": "own", "y": "a"}),
+    # A merged mapping's own merge is resolved first: b's y overrides a's.
+    ("{<<: *b}", {"x": "a", "y": "b", "z": "b"}),
+    ("{<<: *b, w: own}", {"x": "a", "y": "b", "z": "b", "w": "own"}),
+    # Of a list of mappings, the earlier one wins.
+    ("{<<: [*a, *b]}", {"x": "a", "y": "a", "z": "b"}),
+    ("{<<: [*b, *a]}", {"x": "a", "y": "b", "z": "b"}),
+    ("{<<: [*b, *a], y: own}", {"x": "a", "y": "own", "z": "b"}),
+    # A merge may be written inline, and nested ones too.
+    ("{<<: {<<: *a, x: inner}, z: own}", {"x": "inner", "y": "a", "z": "own"}),
+])
+def test_merge_keys_have_the_meaning_yaml_gives_them(mapping: str, expected: dict[str, str]
+                                                     ) -> None:
+    doc = load(MERGE_BASES + f"c: {mapping}\n")
+    assert doc.data["c"] == expected  # type: ignore[attr-defined]
+    assert doc.data["b"] == {"x": "a", "y": "b", "z": "b"}  # type: ignore[attr-defined]
+
+
+def test_merge_keys_agree_with_pyyaml_where_its_answer_is_settled() -> None:
+    """PyYAML 6.0.4 resolves a key that two merged mappings both give by whether the two keys
+    are the same string object; where no two merged mappings share a key it is settled."""
+    text = ("base: &base {provider: iks, role: remote}\n"
+            "link: &link {ike: aes256gcm16-prfsha384-ecp384, esp: aes256gcm16-ecp384}\n"
+            "nested: &nested {<<: *link, closeAction: hold}\n"
+            "clusters:\n"
+            "  - {<<: *base, name: west, role: primary}\n"
+            "  - <<: [*base, {context: east-admin}]\n"
+            "    name: east\n"
+            "vpn:\n"
+            "  - {<<: *nested, between: [west, east], closeAction: none}\n")
+    doc = load(text)
+    assert doc.data == yaml.safe_load(text)  # type: ignore[attr-defined]
+    # ... key order included: merged keys first, as a mapping built by PyYAML has them.
+    assert list(doc.data["vpn"][0]) == list(yaml.safe_load(text)["vpn"][0])  # type: ignore[attr-defined]
+
+
+def test_merged_values_are_located_where_they_are_written() -> None:
+    doc = load("clusters:\n"
+               "  - &c\n"
+               "    name: east\n"
+               "    provider: iks\n"
+               "  - <<: *c\n"
+               "    name: west\n")
+    assert doc.data["clusters"][1] == {"provider": "iks", "name": "west"}  # type: ignore[attr-defined]
+    assert doc.marks[("clusters", 1, "provider")] == (4, 15)  # type: ignore[attr-defined]
+    assert doc.key_marks[("clusters", 1, "provider")] == (4, 5)  # type: ignore[attr-defined]
+    assert doc.marks[("clusters", 1, "name")] == (6, 11)  # type: ignore[attr-defined]
+
+
+def test_an_overridden_merged_value_leaves_no_mark() -> None:
+    doc = load("a: &a {x: 1}\nc:\n  <<: *a\n  x: 2\n")
+    assert doc.data["c"] == {"x": 2}  # type: ignore[attr-defined]
+    assert doc.marks[("c", "x")] == (4, 6)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("text", "rule", "line"), [
+    ("a: &a {x: 1}\nb: &b {y: 2}\nc:\n  <<: *a\n  <<: *b\n", "duplicate-key", 5),
+    ("c:\n  <<: {x: 1, x: 2}\n", "duplicate-key", 2),
+    ("a: &a {x: 1}\nc: {<<: [*a, 3]}\n", "yaml-syntax", 2),
+    ("c: {<<: !!set {x: 1}}\n", "unsupported-tag", 1),
+])
+def test_bad_merges_are_reported(text: str, rule: str, line: int) -> None:
+    _, problems = reported(text)
+    assert [(found, at) for found, at, _, _ in problems] == [(rule, line)]
+
+
+def test_a_mapping_that_merges_itself_is_refused() -> None:
+    rule, line, _, _ = failure("a: &a\n  x: 1\n  <<: *a\n")
+    assert (rule, line) == ("recursive-alias", 3)
+
+
+def test_merges_count_toward_the_alias_limit() -> None:
+    """Each level merges the one before it ten times over: a billion keys in 400 bytes."""
+    lines = ["m0: &m0 {" + ", ".join(f"k{i}: v" for i in range(10)) + "}"]
+    for level in range(1, 10):
+        merged = ", ".join([f"*m{level - 1}"] * 10)
+        lines.append(f"m{level}: &m{level} {{<<: [{merged}], own{level}: v}}")
+    assert failure("\n".join(lines) + "\n")[0] == "alias-bomb"
+
+
+# --- reading a file: a regular one, its size first --------------------------------------------
+
+
+def test_a_named_pipe_is_refused_without_being_opened(tmp_path: Path) -> None:
+    fifo = tmp_path / "lab.yaml"
+    os.mkfifo(fifo)
+    with mock.patch("os.open", side_effect=AssertionError("opened")), \
+            pytest.raises(LoadFailed) as caught:
+        read_source(fifo)
+    (problem,) = caught.value.problems
+    assert (problem.rule, problem.message) == (
+        "unreadable", "is a named pipe (FIFO), not a topology file")
+
+
+def test_a_link_to_a_device_is_refused_without_being_opened(tmp_path: Path) -> None:
+    link = tmp_path / "lab.yaml"
+    link.symlink_to("/dev/zero")
+    with mock.patch("os.open", side_effect=AssertionError("opened")), \
+            pytest.raises(LoadFailed) as caught:
+        read_source(link)
+    assert caught.value.problems[0].message == "is a character device, not a topology file"
+
+
+def test_a_huge_sparse_file_is_refused_before_a_byte_is_read(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as handle:
+        handle.write(b"name: a\n")
+        handle.truncate(2 * 2**30)
+    with mock.patch("os.read", side_effect=AssertionError("read")), \
+            pytest.raises(LoadFailed) as caught:
+        read_source(big)
+    assert caught.value.problems[0].rule == "file-too-large"
+
+
+def test_a_file_that_grows_past_the_limit_while_read_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "lab.yaml"
+    path.write_bytes(b"name: a\n")
+    real_read = os.read
+
+    def growing(fd: int, size: int) -> bytes:
+        return real_read(fd, size) or b"x" * size  # never ends, as a file still written
+
+    with mock.patch("os.read", side_effect=growing), pytest.raises(Refused) as caught:
+        read_topology_bytes(path, limit=1000)
+    assert caught.value.rule == "file-too-large"
+
+
+def test_the_build_record_reads_topologies_the_way_the_loader_does(tmp_path: Path) -> None:
+    """The up-to-date check hashes a topology only when the loader would read it: neither a
+    huge file nor a named pipe is read (and so neither is ever up to date)."""
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as handle:
+        handle.truncate(2 * 2**30)
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    small = tmp_path / "small.yaml"
+    small.write_bytes(b"name: a\n")
+    with mock.patch("os.read", side_effect=AssertionError("read")):
+        assert record_digest(big) is None
+    with mock.patch("os.open", side_effect=AssertionError("opened")):
+        assert record_digest(fifo) is None
+    assert record_digest(small) == hashlib.sha256(b"name: a\n").hexdigest()
+

@@ -18,7 +18,7 @@ def rules_in_code() -> set[str]:
             if not isinstance(node, ast.Call):
                 continue
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-            position = {"Problem": 0, "_problem": 0, "_fail": 1}.get(str(name))
+            position = {"Problem": 0, "_problem": 0, "_fail": 1, "Refused": 0}.get(str(name))
             if position is None or len(node.args) <= position:
                 continue
             arg = node.args[position]

@@ -3,7 +3,9 @@
 The composer from PyYAML (its C implementation where available) gives nodes with marks; the
 data is then built here rather than by PyYAML's constructor so that duplicate keys, recursive
 or exploding aliases and unsupported tags are reported with a location instead of being
-resolved silently.
+resolved silently. Merge keys (``<<: *defaults``) are resolved here too, nested ones included,
+with the meaning the YAML merge key gives them; a merged value keeps the line and column where
+it was written, and merged content counts toward the alias limit.
 
 Two kinds of problem are told apart. Text that cannot be read as one YAML mapping at all (a
 syntax error, an alias bomb, nesting too deep) stops here: :class:`LoadFailed`. A mistake inside
@@ -23,8 +25,8 @@ from typing import Any
 import yaml
 
 from ..errors import FieldPath, Location, Problem
+from .source_file import MAX_BYTES, Refused, read_topology_bytes
 
-MAX_BYTES = 1024 * 1024
 MAX_ALIAS_NODES = 10_000
 MAX_DEPTH = 64
 
@@ -95,12 +97,9 @@ def read_source(path: Path, display: str | None = None) -> SourceDocument:
     """Read and parse one topology file, refusing anything that is not a small UTF-8 mapping."""
     shown = display if display is not None else str(path)
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-    except IsADirectoryError:
-        raise _fail(shown, "unreadable", "is a directory, not a topology file") from None
-    except OSError as exc:
-        raise _fail(shown, "unreadable", f"cannot read file: {exc.strerror or exc}") from None
+        raw = read_topology_bytes(path)
+    except Refused as refused:
+        raise _fail(shown, refused.rule, refused.message, refused.hint) from None
     return parse_source(raw, shown)
 
 
@@ -222,6 +221,9 @@ class _Builder:
         self.lost: set[FieldPath] = set()
         self._seen: set[int] = set()
         self._active: set[int] = set()
+        self._merging: set[int] = set()
+        self._checked: set[int] = set()
+        """Mappings whose own keys were checked for duplicates (each is reported once)."""
         self._alias_nodes = 0
 
     def _problem(self, rule: str, message: str, at: Mark, hint: str = "") -> None:
@@ -307,35 +309,18 @@ class _Builder:
             raise _Unreadable from None
 
     def _mapping(self, node: yaml.MappingNode, path: FieldPath, depth: int) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        explicit: set[str] = set()
-        merged: list[yaml.MappingNode] = []
-        for key_node, value_node in node.value:
-            if key_node.tag == f"{_TAG}merge":
-                merged.extend(self._merge_sources(value_node))
-                continue
+        # The pairs in the merge key's order, '<<' merges resolved; a key given again overrides
+        # the value given before it but keeps its place. Only the value that stands is read, so
+        # its marks point where it was written (in the merged mapping, for a merged one).
+        standing: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for key_node, value_node in self._pairs(node, depth):
             if not isinstance(key_node, yaml.ScalarNode):
                 self._problem("non-string-key", "mapping keys must be plain names", _mark(key_node))
                 continue
-            key = key_node.value
-            if key in explicit:
-                first = self.key_marks.get((*path, key), (0, 0))
-                self._problem(
-                    "duplicate-key",
-                    f"key {key!r} appears twice in one mapping (first at line {first[0]})",
-                    _mark(key_node),
-                    f"meshgen reads the first value (line {first[0]}), other YAML tools the "
-                    "last; remove one of them",
-                )
-                continue
-            explicit.add(key)
+            standing[key_node.value] = (key_node, value_node)
+        out: dict[str, Any] = {}
+        for key, (key_node, value_node) in standing.items():
             self._entry(out, key, key_node, value_node, path, depth)
-        for source in merged:
-            for key_node, value_node in source.value:
-                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-                if key is None or key in out or (*path, key) in self.lost:
-                    continue
-                self._entry(out, key, key_node, value_node, path, depth)
         return out
 
     def _entry(self, out: dict[str, Any], key: str, key_node: yaml.Node,
@@ -348,12 +333,91 @@ class _Builder:
         except _Unreadable:
             self.lost.add(key_path)
 
+    def _pairs(self, node: yaml.MappingNode, depth: int) -> list[tuple[yaml.Node, yaml.Node]]:
+        """The key/value pairs of ``node`` with its ``<<`` merge resolved, in the order that
+        gives the merge key its meaning (yaml.org/type/merge.html) when later pairs override
+        earlier ones: first the pairs of the merged mappings, each flattened the same way and,
+        of a list of them, the earlier mapping's pairs last (so they win); then the node's own
+        pairs, which win over all merged ones. This is the order PyYAML's ``flatten_mapping``
+        made before 6.0.4, whose results now depend on whether two keys are the same string
+        object. A key (``<<`` included) written twice among the node's own pairs is an error;
+        the first stands."""
+        ident = id(node)
+        if depth > MAX_DEPTH:
+            self._problem("too-deep", f"nesting deeper than {MAX_DEPTH} levels", _mark(node))
+            raise LoadFailed(self.problems)
+        merged: list[tuple[yaml.Node, yaml.Node]] = []
+        own: list[tuple[yaml.Node, yaml.Node]] = []
+        first: dict[str, yaml.Node] = {}
+        check = ident not in self._checked
+        self._checked.add(ident)
+        self._merging.add(ident)
+        try:
+            merge_key: yaml.Node | None = None
+            for key_node, value_node in node.value:
+                if key_node.tag == f"{_TAG}merge":
+                    if merge_key is not None:
+                        if check:
+                            self._problem(
+                                "duplicate-key",
+                                f"key '<<' appears twice in one mapping (first at line "
+                                f"{_mark(merge_key)[0]})",
+                                _mark(key_node),
+                                "merge several mappings with one key: <<: [*first, *second]",
+                            )
+                        continue
+                    merge_key = key_node
+                    for source in reversed(self._merge_sources(value_node)):
+                        if id(source) in self._merging:
+                            self._problem("recursive-alias",
+                                          "'<<' merges a mapping that contains it",
+                                          _mark(key_node))
+                            raise LoadFailed(self.problems)
+                        pairs = self._pairs(source, depth + 1)
+                        self._count_aliases(len(pairs), key_node)
+                        merged.extend(pairs)
+                    continue
+                if isinstance(key_node, yaml.ScalarNode):
+                    earlier = first.get(key_node.value)
+                    if earlier is not None:
+                        if check:
+                            self._problem(
+                                "duplicate-key",
+                                f"key {key_node.value!r} appears twice in one mapping (first at "
+                                f"line {_mark(earlier)[0]})",
+                                _mark(key_node),
+                                f"meshgen reads the first value (line {_mark(earlier)[0]}), other "
+                                "YAML tools the last; remove one of them",
+                            )
+                        continue
+                    first[key_node.value] = key_node
+                own.append((key_node, value_node))
+        finally:
+            self._merging.discard(ident)
+        return merged + own
+
+    def _count_aliases(self, count: int, at: yaml.Node) -> None:
+        """Merged pairs are content used again, as aliases are; they count toward the limit."""
+        self._alias_nodes += count
+        if self._alias_nodes > MAX_ALIAS_NODES:
+            self._problem(
+                "alias-bomb",
+                f"aliases expand to more than {MAX_ALIAS_NODES} nodes",
+                _mark(at),
+                "write the repeated parts out, or reuse fewer anchors",
+            )
+            raise LoadFailed(self.problems)
+
     def _merge_sources(self, node: yaml.Node) -> list[yaml.MappingNode]:
         if isinstance(node, yaml.MappingNode):
-            return [node]
-        if isinstance(node, yaml.SequenceNode) and all(
+            sources = [node]
+        elif isinstance(node, yaml.SequenceNode) and all(
             isinstance(n, yaml.MappingNode) for n in node.value
         ):
-            return list(node.value)
-        self._problem("yaml-syntax", "'<<' merges only mappings", _mark(node))
-        return []
+            sources = list(node.value)
+        else:
+            self._problem("yaml-syntax", "'<<' merges only mappings", _mark(node))
+            return []
+        for source in sources:
+            self._check_tag(source, f"{_TAG}map")
+        return sources

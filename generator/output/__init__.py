@@ -5,8 +5,9 @@ compares it with a rendered tree; :mod:`.folders` turns whatever else is there (
 sockets, devices) into located problems; :mod:`.writer` swaps a new tree in atomically under a
 lock and recovers after a crash; :mod:`.reading` is how every command that reads the output
 folder finds it (recovered, walked, refused when foreign entries are there); :mod:`.record`
-lets an unchanged rebuild skip its work; :mod:`.pause` holds a process at a named point for
-tests. It knows files and trees, never the model or the targets.
+lets an unchanged rebuild skip its work, reading topology files the one way the loader does;
+:mod:`.pause` holds a process at a named point for tests. It knows files and trees, never the
+model or the targets.
 
-May import: ``artifacts``, ``enums``, ``errors``.
+May import: ``artifacts``, ``enums``, ``errors``, ``inputs.source_file``.
 """

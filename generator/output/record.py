@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import InputError
+from ..inputs.source_file import Refused, read_topology_bytes
 from .folders import folders_in
 from .tree import read_regular, walk
 
@@ -56,9 +57,11 @@ def tree_stats(folder: Path) -> FileStats | None:
 
 
 def _digest(path: Path) -> str | None:
+    """The sha256 of a topology file, read as the loader reads it (a regular file, its size
+    looked at first); None for anything the loader would refuse, which is never up to date."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        return hashlib.sha256(read_topology_bytes(path)).hexdigest()
+    except Refused:
         return None
 
 
