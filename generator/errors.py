@@ -17,16 +17,26 @@ from dataclasses import dataclass, field
 FieldPath = tuple[str | int, ...]
 
 
+def printable(text: str) -> str:
+    """``text`` with every character that does not print written as its escape (``\\n``,
+    ``\\x1b``, ``\\u202e``), as ``repr`` writes it: quoted in a message, a key or value can
+    then neither start a line of its own nor a terminal sequence."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def dotted(path: FieldPath) -> str:
-    """``("clusters", 1, "podCIDR")`` -> ``clusters[1].podCIDR``."""
+    """``("clusters", 1, "podCIDR")`` -> ``clusters[1].podCIDR``; keys escaped as by
+    :func:`printable`."""
     out: list[str] = []
     for part in path:
         if isinstance(part, int):
             out.append(f"[{part}]")
         elif out:
-            out.append(f".{part}")
+            out.append(f".{printable(part)}")
         else:
-            out.append(part)
+            out.append(printable(part))
     return "".join(out) or "(top level)"
 
 
@@ -45,7 +55,8 @@ class Location:
     column: int = 0
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        file = printable(self.file)
+        return f"{file}:{self.line}:{self.column}" if self.line else file
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +75,12 @@ class Problem:
     severity: Severity = Severity.ERROR
     on_key: bool = False
     location: Location | None = None
+
+    def __post_init__(self) -> None:
+        # Messages and hints quote keys and values from the topology: escaped once, here, so
+        # that no way of showing a problem (text, JSON, a page) can pass a control on.
+        object.__setattr__(self, "message", printable(self.message))
+        object.__setattr__(self, "hint", printable(self.hint))
 
     def located(self, location: Location) -> Problem:
         return Problem(
@@ -89,7 +106,7 @@ class Problem:
     def as_dict(self) -> dict[str, object]:
         loc = self.location
         return {
-            "file": loc.file if loc else None,
+            "file": printable(loc.file) if loc else None,
             "line": loc.line if loc and loc.line else None,
             "column": loc.column if loc and loc.line else None,
             "path": dotted(self.path) if self.path else "",

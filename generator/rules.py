@@ -42,6 +42,11 @@ RULES: dict[str, Rule] = {
     "alias-bomb": Rule("load", f"Aliases expand to more than {MAX_ALIAS_NODES:,} nodes."),
     "recursive-alias": Rule("load", "An alias refers to a node that contains it."),
     "too-deep": Rule("load", f"Nesting deeper than {MAX_DEPTH} levels."),
+    "control-character": Rule("load", "A key or value holds a character that prints nothing: "
+                                      "a control (newline, ESC, NUL, DEL, C1), a bidi override "
+                                      "or isolate, a zero-width or other format character, a "
+                                      "line or paragraph separator. A tab is allowed in "
+                                      "descriptions only."),
     # The shape, from schemas/topology.schema.json.
     "unknown-field": Rule("schema", "A field the schema does not know, usually a typo; the "
                                     "hint names the closest known field."),

@@ -292,3 +292,8 @@ def test_the_build_record_reads_topologies_the_way_the_loader_does(tmp_path: Pat
         assert record_digest(fifo) is None
     assert record_digest(small) == hashlib.sha256(b"name: a\n").hexdigest()
 
+
+def test_a_control_character_in_the_file_is_named_where_it_is() -> None:
+    rule, line, column, message = failure(b"name: a\ndescription: x\x1b[2J\n")
+    assert (rule, line, column) == ("control-character", 2, 15)
+    assert message == "the file holds U+001B (a control character)"

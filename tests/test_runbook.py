@@ -7,6 +7,7 @@ shared variables, failures and the secret handling are exercised without a clust
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -235,10 +236,16 @@ def test_a_secret_no_step_declares_is_checked_before_the_vpn_steps() -> None:
 
 def test_text_from_the_topology_cannot_break_out(tmp_path: Path) -> None:
     data = seed_data()
-    hostile = "it's $(touch pwned) `touch pwned2` \"q\"\n\x1b[31mred ${HOME}"
-    data["description"] = hostile
-    data["traffic"][1]["description"] = hostile
+    shell = "it's $(touch pwned) `touch pwned2` \"q\" ${HOME}"
+    data["description"] = shell
+    data["traffic"][1]["description"] = shell
     t = model_of(tmp_path, data)
+    # A topology cannot hold a newline or ESC (control-character); the runbook still holds
+    # its own against a model that does.
+    hostile = "it's $(touch pwned) `touch pwned2` \"q\"\n\x1b[31mred ${HOME}"
+    stages = list(t.traffic)
+    stages[1] = dataclasses.replace(stages[1], description=hostile)
+    t = dataclasses.replace(t, description=hostile, traffic=tuple(stages))
     steps = [Step(Phase.APPS, hostile, ("echo ok >> log",), "icp", (hostile, "second")),
              *traffic_steps(t)]
     path = script(tmp_path, steps, t)

@@ -7,9 +7,11 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from generator.catalog import catalogs
-from generator.inputs.schema import topology_schema, validate_structure
+from generator.inputs.schema import topology_schema, validate_structure, validator_class
 from tests.helpers import ROOT, SEED
 
 
@@ -175,3 +177,117 @@ def test_every_mistake_in_a_list_of_rules_is_reported() -> None:
                            "end-user", "exatc")),
         ("wrong-type", ("traffic", 1, "routes", "reviews", 1, "to", "v3")),
     ]
+
+
+# --- patterns match whole values; every string and number is bounded -----------------------
+
+
+def patterns() -> list[tuple[str, str]]:
+    """(where, pattern) of every ``pattern`` in the schema, ``propertyNames`` included."""
+    return [(path, node["pattern"]) for path, node in walk(topology_schema())
+            if isinstance(node.get("pattern"), str)]
+
+
+def test_every_pattern_is_anchored_at_both_ends() -> None:
+    """Editors search a pattern with ECMA-262 regexes; anchored, the search means the whole
+    value there as it does in meshgen's whole-value match."""
+    assert len(patterns()) >= 30
+    for where, pattern in patterns():
+        assert pattern.startswith("^") and pattern.endswith("$"), where
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+@pytest.mark.parametrize(("where", "pattern"), patterns())
+def test_no_pattern_takes_a_line_break_after_a_valid_value(where: str, pattern: str,
+                                                           data: st.DataObject) -> None:
+    """Python's ``$`` matches before a final newline, so ``re.search`` would let "west\\n"
+    through ``^[a-z0-9]...$``; the schema's validator matches the whole value."""
+    value = data.draw(st.from_regex(pattern, fullmatch=True).filter(
+        lambda v: "\n" not in v and "\r" not in v))
+    check = validator_class()({"type": "string", "pattern": pattern})
+    assert check.is_valid(value), where
+    for ending in ("\n", "\r\n"):
+        assert not check.is_valid(value + ending), where
+        assert not check.is_valid(ending + value), where
+
+
+@pytest.mark.parametrize("field", ["name", "clusters.0.name", "clusters.1.context",
+                                   "clusters.0.network", "istio.meshID", "traffic.0.name",
+                                   "vpn.0.psk.env", "vpn.0.lifetime", "istio.version"])
+def test_a_trailing_newline_is_refused_in_a_topology(field: str) -> None:
+    data = yaml.safe_load(SEED.read_text())
+    *parents, last = [int(p) if p.isdigit() else p for p in field.split(".")]
+    holder = data
+    for part in parents:
+        holder = holder[part]
+    holder[last] = f"{holder.get(last, 'x')}\n"
+    found = [(p.rule, p.path) for p in validate_structure(data)]
+    assert found == [("control-character", (*parents, last))]
+
+
+def test_the_pattern_alone_refuses_a_trailing_newline() -> None:
+    """Without the control-character rule in front, the schema still refuses it."""
+    data = yaml.safe_load(SEED.read_text())
+    data["clusters"][0]["name"] = "icp\n"
+    errors = list(validator_class()(topology_schema()).iter_errors(data))
+    assert [(e.validator, list(e.absolute_path)) for e in errors] == [
+        ("pattern", ["clusters", 0, "name"])]
+
+
+def test_every_string_is_bounded() -> None:
+    """A string the schema does not bound could be copied into the output at any length (a
+    description is bounded by the limit-description rule)."""
+    unbounded = [path for path, node in walk(topology_schema())
+                 if node.get("type") == "string" and "maxLength" not in node
+                 and "enum" not in node and "anyOf" not in node
+                 and not path.endswith("/description")]
+    assert unbounded == []
+    names = [path for path, node in walk(topology_schema()) if path.endswith("/propertyNames")]
+    assert names and all("maxLength" in resolve(path) for path in names)
+
+
+def resolve(path: str) -> dict[str, Any]:
+    node: Any = topology_schema()
+    for part in path.split("/")[1:]:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    assert isinstance(node, dict)
+    return node
+
+
+def test_weights_are_written_without_a_fraction() -> None:
+    data = yaml.safe_load(SEED.read_text())
+    data["traffic"][2]["routes"]["reviews"] = {"v1": 50.0, "v3": 50.0}
+    found = validate_structure(data)
+    assert sorted((p.rule, p.path[-1]) for p in found) == [("wrong-type", "v1"),
+                                                           ("wrong-type", "v3")]
+    assert {p.hint for p in found} == {
+        "write a whole number without a decimal point: 50, not 50.0"}
+
+
+def test_ports_and_replicas_are_written_without_a_fraction() -> None:
+    data = yaml.safe_load(SEED.read_text())
+    data["apps"][0] = {
+        "name": "shop", "ingress": "icp",
+        "services": [{"name": "web", "ports": [{"port": 80.0, "targetPort": 8080.0}],
+                      "versions": [{"name": "v1", "image": "x", "replicas": 2.0}]}],
+        "entry": {"service": "web", "port": 80.0, "uris": [{"prefix": "/"}]},
+        "placement": {"icp": ["web-v1"]}}
+    data["traffic"] = []
+    found = {(p.rule, p.path) for p in validate_structure(data)}
+    service = ("apps", 0, "services", 0)
+    assert found == {("wrong-type", (*service, "ports", 0, "port")),
+                     ("wrong-type", (*service, "ports", 0, "targetPort")),
+                     ("wrong-type", (*service, "versions", 0, "replicas")),
+                     ("wrong-type", ("apps", 0, "entry", "port"))}
+
+
+def test_service_names_start_with_a_letter() -> None:
+    data = yaml.safe_load(SEED.read_text())
+    data["apps"][0] = {"name": "shop", "services": [
+        {"name": "2fa", "ports": [{"port": 80}], "versions": [{"name": "v1", "image": "x"}]}],
+        "placement": {"icp": ["2fa-v1"]}}
+    data["traffic"] = []
+    (problem,) = validate_structure(data)
+    assert (problem.rule, problem.path) == ("invalid-value", ("apps", 0, "services", 0, "name"))
+    assert "DNS-1035" in problem.message and "starts with a lower-case letter" in problem.hint

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from ..errors import FieldPath, Location, Problem
+from .characters import describe, refused
 from .source_file import MAX_BYTES, Refused, read_topology_bytes
 
 MAX_ALIAS_NODES = 10_000
@@ -163,8 +164,13 @@ def _compose(text: str, display: str) -> yaml.Node | None:
         raise _fail(display, "yaml-syntax", message or "invalid YAML", _syntax_hint(text, at),
                     at=at) from None
     except yaml.reader.ReaderError as exc:
-        raise _fail(display, "yaml-syntax", str(exc).splitlines()[0],
-                    at=_reader_mark(text, exc.position)) from None
+        at = _reader_mark(text, exc.position)
+        if isinstance(exc.character, int) and refused(chr(exc.character)):
+            raise _fail(display, "control-character",
+                        f"the file holds {describe(chr(exc.character))}",
+                        "remove the character; a topology holds printable text only",
+                        at) from None
+        raise _fail(display, "yaml-syntax", str(exc).splitlines()[0], at=at) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "mark", None)
         at = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import FieldPath, Problem
+from .characters import control_character_problems
 from .project import DNS_LABEL
 from .suggest import closest
 
@@ -38,6 +39,9 @@ _PATTERN_WORDS = {
     "^[0-9]+[smh]?$": "must be a whole number with an optional unit s, m or h",
     "^[0-9A-Fa-f:.]+/[0-9]{1,3}$": "must be a CIDR such as 10.1.0.0/16",
     "^[A-Za-z_][A-Za-z0-9_]*$": "must be a variable name (letters, digits and '_')",
+    "^[a-z]([-a-z0-9]*[a-z0-9])?$": "must be a DNS-1035 label: lower-case letters, digits "
+    "and '-', starting with a letter and ending with a letter or digit",
+    "^/.*$": "must be an absolute path (starting with '/')",
 }
 _VALUE_RULES = {"enum", "const", "pattern", "format", "minimum", "maximum", "minLength",
                 "maxLength", "minItems", "maxItems", "uniqueItems", "minProperties",
@@ -64,19 +68,54 @@ def topology_schema() -> dict[str, Any]:
 
 
 @functools.cache
+def validator_class() -> type[jsonschema.Draft202012Validator]:
+    """Draft 2020-12 as the schema file means it, where Python's defaults would differ.
+
+    - ``pattern`` must match the whole value. jsonschema applies a pattern with ``re.search``,
+      where ``$`` also matches before a final newline, so ``"west\n"`` would pass
+      ``^[a-z0-9]...$``. Every pattern in the file is anchored (``^...$``, a test holds them to
+      it), so editors, which search with ECMA-262 regexes where ``$`` is the end, and this
+      whole-value match agree; the file keeps the plain patterns every editor reads.
+    - ``integer`` is a whole number written without a fraction: JSON Schema counts ``8080.0``
+      as an integer, but YAML reads it as a float, and the float would reach the output.
+    """
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
+
+    def whole_pattern(validator: jsonschema.Draft202012Validator, pattern: str,
+                      instance: object, _schema: object) -> Iterator[ValidationError]:
+        if isinstance(instance, str) and _compiled(pattern).fullmatch(instance) is None:
+            yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+    base = jsonschema.Draft202012Validator
+    checker = base.TYPE_CHECKER.redefine(
+        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool))
+    extended: type[jsonschema.Draft202012Validator] = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+        base, validators={"pattern": whole_pattern}, type_checker=checker)
+    return extended
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+@functools.cache
 def _validator() -> jsonschema.Draft202012Validator:
     import jsonschema
 
-    schema = topology_schema()
-    return jsonschema.Draft202012Validator(
-        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    return validator_class()(
+        topology_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )
 
 
 def validate_structure(data: object) -> list[Problem]:
-    """All structural problems of ``data``, at most one per field, in document order."""
-    problems: list[Problem] = []
-    seen: set[tuple[FieldPath, bool]] = set()
+    """All structural problems of ``data``, at most one per field, in document order.
+
+    A key or value that holds a control character is reported as that alone, before anything
+    the schema says about the same field."""
+    problems: list[Problem] = control_character_problems(data)
+    seen: set[tuple[FieldPath, bool]] = {(p.path, p.on_key) for p in problems}
     errors = sorted(_validator().iter_errors(data), key=_error_order)
     for error in errors:
         for problem in _problems(error):
@@ -158,8 +197,12 @@ def _problems(error: ValidationError) -> Iterator[Problem]:
             wanted: Any = error.validator_value
             words = " or ".join(wanted) if isinstance(wanted, list) else str(wanted)
             got = _describe(error.instance)
-            yield Problem("wrong-type", f"expected {_article(words)}, got {got}", path,
-                          _hint(schema))
+            hint = _hint(schema)
+            if wanted == "integer" and isinstance(error.instance, float):
+                hint = hint or (f"write a whole number without a decimal point: "
+                                f"{int(error.instance) if error.instance.is_integer() else 1}, "
+                                f"not {error.instance!r}")
+            yield Problem("wrong-type", f"expected {_article(words)}, got {got}", path, hint)
     elif validator == "propertyNames" or _names_a_key(error):
         yield Problem("invalid-name", f"{error.instance!r} {_explain(error)}",
                       (*path, str(error.instance)), _hint(schema), on_key=True)
