@@ -113,6 +113,7 @@ def _read_stdin() -> SourceDocument:
 def _check_document(document: SourceDocument, source: str) -> CheckedTopology:
     from .catalog import catalogs
     from .checks import run_checks
+    from .checks.key_files import key_file_problems
     from .inputs.schema import validate_structure
     from .model import build_model
 
@@ -125,7 +126,8 @@ def _check_document(document: SourceDocument, source: str) -> CheckedTopology:
     broken = lost | frozenset(p.path for p in problems
                               if p.severity is Severity.ERROR and p.rule != "unknown-field")
     topology = build_model(document.data, catalogs(), broken, source, document.sha256)
-    problems = problems + run_checks(topology)
+    # Relative key files are read from where apply.sh is started: the project folder.
+    problems = problems + run_checks(topology) + list(key_file_problems(topology, Path.cwd()))
     located = sorted((document.locate_problem(p) for p in problems), key=sort_key)
     return CheckedTopology(document.display, topology, tuple(located))
 

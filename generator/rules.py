@@ -3,13 +3,14 @@
 A test holds this table and the code together: each rule the code can report is listed here,
 and each rule listed here is one the code reports.
 
-May import: ``inputs`` (the loader's limits).
+May import: ``inputs`` (the loader's limits), ``checks`` (the longest label value).
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+from .checks.mesh import LABEL_VALUE_MAX
 from .inputs.loader import MAX_ALIAS_NODES, MAX_DEPTH
 from .inputs.source_file import MAX_BYTES
 
@@ -67,11 +68,22 @@ RULES: dict[str, Rule] = {
     "cidr-invalid": Rule("check", "A pod or service range is not a CIDR."),
     "cidr-host-bits": Rule("check", "A range has host bits set (10.1.0.1/16); the strongSwan "
                                     "chart refuses ranges that are not canonical."),
+    "cidr-not-canonical": Rule("check", "A range written another way than its one spelling "
+                                        "(10.1.0.0/016, upper-case or uncompressed IPv6); "
+                                        "generated files copy ranges as written. Leading "
+                                        "zeros in an IPv4 address are cidr-invalid instead: "
+                                        "010 is 10 to some tools and 8 to others."),
     "cidr-overlap": Rule("check", "Two ranges overlap within a cluster, or across clusters "
                                   "whose pods are routed to each other (a flat network)."),
     "gateway-in-cidr": Rule("check", "A public gateway address lies inside a pod or service "
                                      "range."),
     "gateway-missing": Rule("check", "An end of a VPN link has no vpnGateway."),
+    "gateway-address": Rule("check", "A gateway or listen address no peer can use: 0.0.0.0 or "
+                                     "::, a loopback, multicast, link-local or broadcast "
+                                     "address, an IPv4 address written as IPv6 "
+                                     "(::ffff:10.1.0.5), or an address written another way "
+                                     "than its one spelling. A zone index such as %eth0 is "
+                                     "refused by the schema."),
     "gateway-shared": Rule("check", "Two listening VPN releases, or two clusters, would claim "
                                     "one address; give the link its own listenAddress."),
     "unknown-reference": Rule("check", "A name that refers to nothing: a cluster, primary, "
@@ -102,6 +114,9 @@ RULES: dict[str, Rule] = {
                                     "a cluster that is not a primary, or a primary names one."),
     "istio-version": Rule("check", "An Istio version meshgen cannot install, or a setting that "
                                    "version does not have."),
+    "label-too-long": Rule("check", f"A Kubernetes label value meshgen would write is over "
+                                    f"{LABEL_VALUE_MAX} characters: the default network "
+                                    "<cluster>-network of a long cluster name."),
     "network-mismatch": Rule("check", "Network names contradict the network mode: different "
                                       "names on a flat network, a shared name on per-cluster "
                                       "networks."),
@@ -123,6 +138,12 @@ RULES: dict[str, Rule] = {
                                       "the remotes' values in git hold it."),
     "active-stage": Rule("check", "The activeStage of the delivery names no traffic stage."),
     "weights-sum": Rule("check", "The weights of a split do not add up to 100."),
+    "regex-invalid": Rule("check", "A regex match that RE2, Envoy's regex engine, refuses "
+                                   "(a look-around, a back-reference, a repetition over "
+                                   "1000); Istio would reject the VirtualService."),
+    "key-file": Rule("check", "A pre-shared key file that lies inside output/ (committed and "
+                              "published), or that exists and is not a regular file (a named "
+                              "pipe, a device, a folder). A file not there yet is fine."),
     "catch-all-not-last": Rule("check", "A rule without match comes before other rules, which "
                                         "could then never apply."),
     "default-missing": Rule("check", "Ordered rules end with a match, so requests matching no "

@@ -402,6 +402,14 @@ def _link_to_a_device(path: Path) -> list[tuple[str, int]]:
     return [("unreadable", 1)]
 
 
+def _key_file_is_a_pipe(path: Path) -> list[tuple[str, int]]:
+    """A pre-shared key file that is a FIFO, named by its absolute path."""
+    pipe = path.with_name(path.stem + ".psk")
+    os.mkfifo(pipe)
+    path.write_text(edited(VALID, ("psk: {env: LAB_PSK}", f"psk: {{file: {pipe}}}")))
+    return [("key-file", VALID.splitlines().index("    psk: {env: LAB_PSK}") + 1)]
+
+
 # Cases that cannot be committed as files, or are better written by a loop: each writes the
 # case at the path it is given and returns the errors it must produce.
 GENERATED: dict[str, Callable[[Path], list[tuple[str, int]]]] = {
@@ -411,6 +419,7 @@ GENERATED: dict[str, Callable[[Path], list[tuple[str, int]]]] = {
     "generated-directory": _directory,
     "generated-named-pipe": _named_pipe,
     "generated-link-to-a-device": _link_to_a_device,
+    "generated-key-file-is-a-pipe": _key_file_is_a_pipe,
     "generated-400-spokes-that-talk": _spokes_that_talk,
 }
 

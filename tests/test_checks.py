@@ -6,6 +6,7 @@ error must point at carries the comment ``# HERE``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -245,3 +246,97 @@ def test_an_unused_eastwest_address_is_a_warning(tmp_path: Path) -> None:
     assert [(p.rule, p.severity) for p in result.problems] == [
         ("control-plane-path", Severity.WARNING)]
     assert "controlPlanePath: eastwest-gateway" in result.problems[0].hint
+
+
+# --- addresses, regexes, key files ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("address", "why"), [
+    ("0.0.0.0", "unspecified"), ("::", "unspecified"), ("127.0.0.2", "loopback"),
+    ("::1", "loopback"), ("224.0.0.5", "multicast"), ("169.254.10.1", "link-local"),
+    ("fe80::1", "link-local"), ("255.255.255.255", "broadcast"),
+    ("::ffff:198.51.100.20", "IPv4-mapped"), ("2001:DB8::20", "written another way"),
+    ("2001:db8:0:0:0:0:0:20", "written another way"),
+])
+@pytest.mark.parametrize("field", ["vpnGateway", "eastWestGatewayIP", "listenAddress"])
+def test_addresses_no_peer_can_use_are_refused(address: str, why: str, field: str,
+                                               tmp_path: Path) -> None:
+    if field == "listenAddress":
+        text = edit(("    psk: {env: LAB_PSK}\n",
+                     f"    psk: {{env: LAB_PSK}}\n    listenAddress: '{address}'  # HERE\n"))
+    elif field == "vpnGateway":
+        text = edit(("    vpnGateway: 198.51.100.20\n", f"    vpnGateway: '{address}'  # HERE\n"))
+    else:
+        text = edit(("    vpnGateway: 198.51.100.20\n",
+                     f"    vpnGateway: 198.51.100.20\n    {field}: '{address}'  # HERE\n"))
+    path = tmp_path / "lab.yaml"
+    path.write_text(text)
+    (problem,) = check_file(path).errors
+    assert problem.rule == "gateway-address" and why in problem.message
+    assert problem.location is not None
+    assert "# HERE" in text.splitlines()[problem.location.line - 1]
+
+
+@pytest.mark.parametrize("address", ["2001:db8::20", "203.0.113.99", "10.200.0.1"])
+def test_usable_addresses_pass(address: str, tmp_path: Path) -> None:
+    path = tmp_path / "lab.yaml"
+    path.write_text(edit(("    vpnGateway: 198.51.100.20\n",
+                          f"    vpnGateway: 198.51.100.20\n    eastWestGatewayIP: '{address}'\n")))
+    assert check_file(path).valid
+
+
+@pytest.mark.parametrize(("regex", "ok"), [
+    ("^/api/v[0-9]+/", True), ("(?i)^jason$", True), ("[[:alpha:]]+", True),
+    ("\\p{Greek}+", True), ("^(?!guest)", False), ("(?<=a)b", False), ("(a)\\1", False),
+    ("a{1001}", False), ("(", False),
+])
+def test_regexes_are_compiled_as_envoy_compiles_them(regex: str, ok: bool,
+                                                     tmp_path: Path) -> None:
+    path = tmp_path / "lab.yaml"
+    quoted = regex.replace("'", "''")
+    path.write_text(edit(("{exact: jason}", f"{{regex: '{quoted}'}}")))
+    rules = [p.rule for p in check_file(path).errors]
+    assert rules == ([] if ok else ["regex-invalid"])
+
+
+def key_file_errors(tmp_path: Path, key: str) -> list[str]:
+    path = tmp_path / "topologies" / "lab.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(edit(("psk: {env: LAB_PSK}", f"psk: {{file: '{key}'}}")))
+    return [p.message for p in check_file(path).errors]
+
+
+def test_key_files_are_looked_for_from_the_project_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "lab.psk").write_text("secret\n")
+    assert key_file_errors(tmp_path, "keys/lab.psk") == []
+    assert key_file_errors(tmp_path, "keys/not-there-yet.psk") == []  # apply.sh checks it
+    assert key_file_errors(tmp_path, "keys") == ["key file keys is a directory, not a regular file"]
+    os.mkfifo(tmp_path / "keys" / "pipe")
+    assert key_file_errors(tmp_path, "keys/pipe") == [
+        "key file keys/pipe is a named pipe (FIFO), not a regular file"]
+    assert key_file_errors(tmp_path, "/dev/null") == [
+        "key file /dev/null is a character device, not a regular file"]
+
+
+@pytest.mark.parametrize("key", ["output/lab.psk", "./output/../output/keys/lab.psk",
+                                 "keys/into-output/lab.psk", "output"])
+def test_key_files_inside_output_are_refused(key: str, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "output").mkdir()
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "into-output").symlink_to(tmp_path / "output")
+    (message,) = key_file_errors(tmp_path, key)
+    assert message.startswith(f"key file {key} is inside output/")
+
+
+def test_a_key_file_under_home_is_looked_for_there(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    os.mkfifo(tmp_path / "home" / "lab.psk")
+    assert key_file_errors(tmp_path, "~/lab.psk") == [
+        "key file ~/lab.psk is a named pipe (FIFO), not a regular file"]

@@ -7,10 +7,11 @@ error, say) takes out its own checks only. A check that needs a field of every e
 of all clusters, to count primaries) declares it and stands aside while an entry left out lacks
 it. One module per area registers its checks.
 
-May import: ``model``, ``errors``, ``enums``, ``inputs`` (the did-you-mean of names).
+May import: ``model``, ``errors``, ``enums``, ``inputs`` (the did-you-mean of names; what a file
+on disk is, for key files).
 """
 
-from . import addresses, apps, delivery, mesh, names, proposals, traffic, vpn
+from . import addresses, apps, delivery, mesh, names, proposals, regexes, traffic, vpn
 from .proposals import proposal_problems
 from .registry import CHECKS, run_checks
 
@@ -23,6 +24,7 @@ __all__ = [
     "names",
     "proposal_problems",
     "proposals",
+    "regexes",
     "run_checks",
     "traffic",
     "vpn",

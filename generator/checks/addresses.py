@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -15,6 +17,12 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+@functools.lru_cache(maxsize=65536)
+def parse_address(text: str) -> IPAddress:
+    """An address the schema's format check let through (parsed once for every check)."""
+    return ipaddress.ip_address(text)
+
+
 def parse_network(text: str) -> IPNetwork | None:
     try:
         return ipaddress.ip_network(text, strict=True)
@@ -22,10 +30,23 @@ def parse_network(text: str) -> IPNetwork | None:
         return None
 
 
+_LEADING_ZERO = re.compile(r"(^|[.])0[0-9]")
+
+
 def _cidr_problem(text: str, at: FieldPath) -> Problem | None:
+    """Ranges are used as written (chart values, strongSwan traffic selectors, the site), so
+    they must be written as ``ipaddress`` prints them. Leading zeros in an IPv4 address are
+    refused outright: ``010`` is 10 to some tools and 8 (octal) to others. Other spellings of
+    a range (``/024``, upper-case or uncompressed IPv6) are unambiguous but refused too, with
+    the one spelling in the hint, rather than rewritten: what the topology says is what every
+    generated file says."""
+    address = text.partition("/")[0]
+    if "." in address and _LEADING_ZERO.search(address):
+        return Problem("cidr-invalid", f"'{text}' has a leading zero in an address part", at,
+                       "write each part without leading zeros (10.1.0.0/16): some tools read "
+                       "010 as 10, others as 8 (octal)")
     try:
-        ipaddress.ip_network(text, strict=True)
-        return None
+        network = ipaddress.ip_network(text, strict=True)
     except ValueError as exc:
         try:
             canonical = ipaddress.ip_network(text, strict=False)
@@ -38,6 +59,11 @@ def _cidr_problem(text: str, at: FieldPath) -> Problem | None:
             at,
             f"write {canonical}: the strongSwan chart refuses ranges that are not canonical",
         )
+    if str(network) != text:
+        return Problem("cidr-not-canonical", f"'{text}' is {network} written another way", at,
+                       f"write {network}: generated files copy the range as written, and one "
+                       "spelling keeps them comparable")
+    return None
 
 
 @check()
@@ -142,20 +168,62 @@ def _containing(ranges: list[_Range]) -> Callable[[IPAddress], list[_Range]]:
     return lookup
 
 
-@check()
-def gateways_outside_ranges(t: Topology) -> Iterator[Problem]:
-    ranges = cluster_ranges(t.clusters)
-    order = {id(r): k for k, r in enumerate(ranges)}
-    containing = _containing(ranges)
+def gateway_addresses(t: Topology) -> list[tuple[FieldPath, str]]:
+    """Every gateway address a topology writes, with where: each cluster's vpnGateway and
+    eastWestGatewayIP, each link's listenAddress."""
     addresses: list[tuple[FieldPath, str | None]] = []
     for c in t.clusters:
         addresses += [((*c.at, "vpnGateway"), c.vpn_gateway),
                       ((*c.at, "eastWestGatewayIP"), c.east_west_ip)]
     addresses += [((*link.at, "listenAddress"), link.listen_address) for link in t.vpn]
-    for at, text in addresses:
-        if text is None:
+    return [(at, text) for at, text in addresses if text is not None]
+
+
+def _unusable(address: IPAddress) -> str:
+    """Why peers cannot reach ``address``, or '' when they can."""
+    if address.is_unspecified:
+        return "is the unspecified address (any address of a host, none in particular)"
+    if address.is_loopback:
+        return "is a loopback address, which never leaves its host"
+    if address.is_multicast:
+        return "is a multicast address"
+    if address.is_link_local:
+        return "is a link-local address, valid on one network segment only"
+    if address == ipaddress.IPv4Address("255.255.255.255"):
+        return "is the broadcast address"
+    return ""
+
+
+@check()
+def gateway_addresses_usable(t: Topology) -> Iterator[Problem]:
+    """A gateway address is where peers reach a VPN endpoint or an east-west gateway, and it
+    is copied as written into chart values, strongSwan configs and IstioOperators."""
+    for at, text in gateway_addresses(t):
+        address = parse_address(text)
+        mapped = getattr(address, "ipv4_mapped", None)
+        if mapped is not None:
+            yield Problem("gateway-address",
+                          f"{text} is the IPv4 address {mapped} written as IPv6 (IPv4-mapped)",
+                          at, f"write {mapped}: the address is compared with IPv4 ranges and "
+                              "peers, and a mapped one matches neither")
             continue
-        address = ipaddress.ip_address(text)
+        why = _unusable(address)
+        if why:
+            yield Problem("gateway-address", f"{text} {why}", at,
+                          "write the public address peers connect to (a load balancer IP or "
+                          "a node IP)")
+        elif str(address) != text:
+            yield Problem("gateway-address", f"{text} is {address} written another way", at,
+                          f"write {address}: generated files copy the address as written")
+
+
+@check()
+def gateways_outside_ranges(t: Topology) -> Iterator[Problem]:
+    ranges = cluster_ranges(t.clusters)
+    order = {id(r): k for k, r in enumerate(ranges)}
+    containing = _containing(ranges)
+    for at, text in gateway_addresses(t):
+        address = parse_address(text)
         for r in sorted(containing(address), key=lambda r: order[id(r)]):
             yield Problem(
                 "gateway-in-cidr",

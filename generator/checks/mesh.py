@@ -199,3 +199,26 @@ def control_plane_reachable(t: Topology) -> Iterator[Problem]:
                                                "eastwest-gateway to use it" if offer else ""),
                 Severity.WARNING,
             )
+
+
+LABEL_VALUE_MAX = 63
+"""Kubernetes label values are at most 63 characters."""
+
+
+@check()
+def network_labels_fit(t: Topology) -> Iterator[Problem]:
+    """Each cluster's network becomes the label topology.istio.io/network. A written network
+    is a DNS label (the schema says so); the default one, ``<cluster>-network`` on per-cluster
+    networks, is longer than the cluster's name and can pass the limit."""
+    for c in t.clusters:
+        if len(c.network) <= LABEL_VALUE_MAX or t.lost((*c.at, "network")):
+            continue
+        yield Problem(
+            "label-too-long",
+            f"the default network of cluster '{c.name}', '{c.network}', is {len(c.network)} "
+            f"characters long; the label topology.istio.io/network takes at most "
+            f"{LABEL_VALUE_MAX}",
+            (*c.at, "name"),
+            f"name the network yourself (network: <at most {LABEL_VALUE_MAX} characters>), or "
+            f"shorten the cluster name to {LABEL_VALUE_MAX - len('-network')} characters",
+        )
