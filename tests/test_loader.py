@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
 
 import pytest
 import yaml
 
+from generator.errors import Problem
 from generator.inputs.loader import LoadFailed, SourceDocument, parse_source, read_source
 from generator.inputs.source_file import MAX_BYTES, Refused, read_topology_bytes
 from generator.output.record import _digest as record_digest
@@ -232,24 +234,26 @@ def test_merges_count_toward_the_alias_limit() -> None:
 # --- reading a file: a regular one, its size first --------------------------------------------
 
 
-def test_a_named_pipe_is_refused_without_being_opened(tmp_path: Path) -> None:
-    fifo = tmp_path / "lab.yaml"
-    os.mkfifo(fifo)
-    with mock.patch("os.open", side_effect=AssertionError("opened")), \
+def refused_without(call: str, path: Path) -> Problem:
+    """The one problem of reading ``path`` while ``os.<call>`` fails the test if it is used."""
+    with mock.patch(f"os.{call}", side_effect=AssertionError(f"os.{call} was used")), \
             pytest.raises(LoadFailed) as caught:
-        read_source(fifo)
+        read_source(path)
     (problem,) = caught.value.problems
-    assert (problem.rule, problem.message) == (
-        "unreadable", "is a named pipe (FIFO), not a topology file")
+    return problem
 
 
-def test_a_link_to_a_device_is_refused_without_being_opened(tmp_path: Path) -> None:
-    link = tmp_path / "lab.yaml"
-    link.symlink_to("/dev/zero")
-    with mock.patch("os.open", side_effect=AssertionError("opened")), \
-            pytest.raises(LoadFailed) as caught:
-        read_source(link)
-    assert caught.value.problems[0].message == "is a character device, not a topology file"
+@pytest.mark.parametrize(("make", "message"), [
+    (os.mkfifo, "is a named pipe (FIFO), not a topology file"),
+    (lambda path: path.symlink_to("/dev/zero"), "is a character device, not a topology file"),
+    (os.mkdir, "is a directory, not a topology file"),
+])
+def test_a_file_that_is_not_regular_is_refused_without_being_opened(
+        make: Callable[[Path], None], message: str, tmp_path: Path) -> None:
+    path = tmp_path / "lab.yaml"
+    make(path)
+    problem = refused_without("open", path)
+    assert (problem.rule, problem.message) == ("unreadable", message)
 
 
 def test_a_huge_sparse_file_is_refused_before_a_byte_is_read(tmp_path: Path) -> None:
@@ -257,10 +261,7 @@ def test_a_huge_sparse_file_is_refused_before_a_byte_is_read(tmp_path: Path) -> 
     with big.open("wb") as handle:
         handle.write(b"name: a\n")
         handle.truncate(2 * 2**30)
-    with mock.patch("os.read", side_effect=AssertionError("read")), \
-            pytest.raises(LoadFailed) as caught:
-        read_source(big)
-    assert caught.value.problems[0].rule == "file-too-large"
+    assert refused_without("read", big).rule == "file-too-large"
 
 
 def test_a_file_that_grows_past_the_limit_while_read_is_refused(tmp_path: Path) -> None:
