@@ -26,6 +26,7 @@ from .errors import (
     Severity,
     TopologyInvalid,
     UsageError,
+    once_each,
     sort_key,
 )
 from .inputs.project import (
@@ -128,7 +129,7 @@ def _check_document(document: SourceDocument, source: str) -> CheckedTopology:
     topology = build_model(document.data, catalogs(), broken, source, document.sha256)
     # Relative key files are read from where apply.sh is started: the project folder.
     problems = problems + run_checks(topology) + list(key_file_problems(topology, Path.cwd()))
-    located = sorted((document.locate_problem(p) for p in problems), key=sort_key)
+    located = once_each(sorted((document.locate_problem(p) for p in problems), key=sort_key))
     return CheckedTopology(document.display, topology, tuple(located))
 
 

@@ -11,7 +11,7 @@ May import: nothing of meshgen.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 FieldPath = tuple[str | int, ...]
@@ -126,6 +126,20 @@ def sort_key(problem: Problem) -> tuple[str, int, int, str, str]:
         problem.rule,
         problem.message,
     )
+
+
+def once_each(problems: Iterable[Problem]) -> list[Problem]:
+    """``problems`` without repeats: the same rule and message at the same place in the file is
+    one mistake, however many fields it reaches (a value used again through an alias or a
+    merge key is located where it was written)."""
+    seen: set[tuple[str, Location | None, str, Severity]] = set()
+    kept = []
+    for problem in problems:
+        key = (problem.rule, problem.location, problem.message, problem.severity)
+        if problem.location is None or key not in seen:
+            seen.add(key)
+            kept.append(problem)
+    return kept
 
 
 class MeshgenError(Exception):

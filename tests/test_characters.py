@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from generator.api import check_file
 from generator.errors import Location, Problem, printable
 from generator.inputs.characters import control_character_problems, first_refused, refused
 from tests.helpers import BAD, VALID, edited, run_cli
@@ -107,3 +108,19 @@ def test_a_tab_in_a_description_is_valid(tmp_path: Path) -> None:
         edited(VALID, ("name: lab\n", 'name: lab\ndescription: "two\\tcolumns"\n')))
     run = run_cli("validate", "topologies/lab.yaml", cwd=tmp_path)
     assert run.returncode == 0, run.output
+
+
+
+def test_a_mistake_written_once_is_reported_once(tmp_path: Path) -> None:
+    """A value used again through an alias is one mistake, where it was written; the same
+    text written again elsewhere is another."""
+    path = tmp_path / "lab.yaml"
+    path.write_text(edited(
+        VALID,
+        ("    role: primary\n", '    role: primary\n    context: &ctx "east\\e"\n'),
+        ("    role: remote\n", '    role: remote\n    context: *ctx\n'),
+        ("  - name: all-v1\n", '  - name: all-v1\n    description: "east\\e"\n')))
+    found = [(p.rule, p.location.line if p.location else 0, p.path)
+             for p in check_file(path).errors]
+    assert found == [("control-character", 9, ("clusters", 0, "context")),
+                     ("control-character", 34, ("traffic", 0, "description"))]

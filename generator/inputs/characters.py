@@ -22,6 +22,7 @@ sequence, and every place a description is shown folds white space into one spac
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterator
 from typing import Any
@@ -41,8 +42,10 @@ def refused(ch: str) -> bool:
     return unicodedata.category(ch) in _CATEGORIES
 
 
+@functools.lru_cache(maxsize=65536)
 def first_refused(text: str, allow: str = "") -> str | None:
-    """The first refused character of ``text`` (other than those in ``allow``), or None."""
+    """The first refused character of ``text`` (other than those in ``allow``), or None.
+    Remembered: a string used again through an alias is looked at once."""
     if text.isprintable():  # every refused character is also one Python does not print
         return None
     return next((ch for ch in text if ch not in allow and refused(ch)), None)
