@@ -3,13 +3,21 @@
 A test holds this table and the code together: each rule the code can report is listed here,
 and each rule listed here is one the code reports.
 
-May import: ``inputs`` (the loader's limits), ``checks`` (the longest label value).
+May import: ``inputs`` (the loader's limits), ``checks`` (the limits on what a topology makes).
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+from .checks.limits import (
+    MAX_DESCRIPTION,
+    MAX_FILES,
+    MAX_OUTPUT_BYTES,
+    MAX_PRIMARIES,
+    MAX_STAGES,
+    MAX_STEPS,
+)
 from .checks.mesh import LABEL_VALUE_MAX
 from .inputs.loader import MAX_ALIAS_NODES, MAX_DEPTH
 from .inputs.source_file import MAX_BYTES
@@ -148,6 +156,16 @@ RULES: dict[str, Rule] = {
                                         "could then never apply."),
     "default-missing": Rule("check", "Ordered rules end with a match, so requests matching no "
                                      "rule are refused."),
+    # How much one topology may make: each limit is checked on the model, before rendering.
+    "limit-description": Rule("check", f"A description is over {MAX_DESCRIPTION:,} "
+                                       "characters."),
+    "limit-primaries": Rule("check", f"More than {MAX_PRIMARIES} primaries (each reads every "
+                                     "other cluster)."),
+    "limit-stages": Rule("check", f"More than {MAX_STAGES} traffic stages."),
+    "limit-files": Rule("check", f"The output would have more than {MAX_FILES:,} files."),
+    "limit-steps": Rule("check", f"The runbook would have more than {MAX_STEPS:,} steps."),
+    "limit-output-bytes": Rule("check", f"The output would take more than "
+                                        f"{MAX_OUTPUT_BYTES // 2**20} MiB."),
     # What is in the output folder (build, check, diff, verify and docs).
     "output-link": Rule("output", "A symbolic link in a topology's output folder (or in its "
                                   "place): never followed, never removed by a build."),

@@ -410,6 +410,83 @@ def _key_file_is_a_pipe(path: Path) -> list[tuple[str, int]]:
     return [("key-file", VALID.splitlines().index("    psk: {env: LAB_PSK}") + 1)]
 
 
+def _stages(path: Path, count: int = 101) -> list[tuple[str, int]]:
+    lines = VALID.splitlines()
+    first = len(lines) + 1
+    lines += [f"  - {{name: s{k}, routes: {{reviews: v1}}}}" for k in range(count - 2)]
+    path.write_text("\n".join(lines) + "\n")
+    return [("limit-stages", first + 100 - 2)]  # VALID has two stages before these
+
+
+def _aliased_description(path: Path) -> list[tuple[str, int]]:
+    """A description of 480,000 characters written once and aliased by 2,000 stages: before
+    the limits it validated, and its build took gigabytes."""
+    lines = VALID.splitlines()
+    traffic_line = lines.index("traffic:") + 1
+    lines += ["  - name: s0", "    description: &long " + "x" * 480_000,
+              "    routes: {reviews: v1}"]
+    lines += [f"  - {{name: s{k}, description: *long, routes: {{reviews: v1}}}}"
+              for k in range(1, 2000)]
+    path.write_text("\n".join(lines) + "\n")
+    written = len(VALID.splitlines()) + 2
+    stage_101 = written + 1 + 98  # VALID has two stages; s0 takes three lines
+    return [("limit-description", written), ("limit-stages", stage_101),
+            ("limit-output-bytes", traffic_line)]
+
+
+def _clusters(count: int, primaries: int) -> tuple[list[str], list[int]]:
+    """``count`` clusters on networks of their own (no VPN needed), the first ``primaries``
+    of them primaries of a multi-primary mesh; and the line of each primary's role."""
+    model = "multi-primary" if primaries > 1 else "primary-remote"
+    lines = ["name: lab", "istio:", f"  model: {model}", "  network: per-cluster", "clusters:"]
+    roles = []
+    for i in range(count):
+        lines.append(f"  - name: c{i}")
+        if i < primaries:
+            roles.append(len(lines) + 1)
+            lines.append("    role: primary")
+        else:
+            lines.append("    role: remote")
+            if primaries > 1:
+                lines.append(f"    primary: c{i % primaries}")
+        lines += [f"    podCIDR: 10.{i // 256}.{i % 256}.0/24",
+                  f"    serviceCIDR: 11.{i // 256}.{i % 256}.0/24"]
+    return lines, roles
+
+
+def _primaries(path: Path) -> list[tuple[str, int]]:
+    lines, roles = _clusters(66, 65)
+    path.write_text("\n".join(lines) + "\n")
+    return [("limit-primaries", roles[64])]
+
+
+def _steps(path: Path) -> list[tuple[str, int]]:
+    """64 primaries (the most there may be), each reading 1,599 other clusters: over 100,000
+    runbook steps from a file of 150 KB."""
+    lines, _ = _clusters(1600, 64)
+    path.write_text("\n".join(lines) + "\n")
+    return [("limit-steps", 5)]
+
+
+def _output_bytes(path: Path) -> list[tuple[str, int]]:
+    """One 4,000-character value aliased into 20 variables of each of 50 versions, every
+    version placed on 140 clusters: 40 KB of YAML that would make over 512 MiB."""
+    lines, _ = _clusters(140, 1)
+    apps_line = len(lines) + 1
+    lines += ["apps:", "  - name: big", "    services:", "      - name: s",
+              "        ports: [{port: 80}]", "        versions:"]
+    for k in range(50):
+        lines += [f"          - name: v{k}", "            image: example.org/s:1",
+                  "            env:"]
+        lines += [f"              E{j}: " + ("&value " + "v" * 4000 if k == j == 0 else "*value")
+                  for j in range(20)]
+    lines.append("    placement:")
+    lines.append("      c0: &all [" + ", ".join(f"s-v{k}" for k in range(50)) + "]")
+    lines += [f"      c{i}: *all" for i in range(1, 140)]
+    path.write_text("\n".join(lines) + "\n")
+    return [("limit-output-bytes", apps_line)]
+
+
 # Cases that cannot be committed as files, or are better written by a loop: each writes the
 # case at the path it is given and returns the errors it must produce.
 GENERATED: dict[str, Callable[[Path], list[tuple[str, int]]]] = {
@@ -421,6 +498,11 @@ GENERATED: dict[str, Callable[[Path], list[tuple[str, int]]]] = {
     "generated-link-to-a-device": _link_to_a_device,
     "generated-key-file-is-a-pipe": _key_file_is_a_pipe,
     "generated-400-spokes-that-talk": _spokes_that_talk,
+    "generated-101-stages": _stages,
+    "generated-aliased-description": _aliased_description,
+    "generated-65-primaries": _primaries,
+    "generated-100000-steps": _steps,
+    "generated-512-mebibytes": _output_bytes,
 }
 
 BAD_CASES = committed_cases() + sorted(GENERATED)

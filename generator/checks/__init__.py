@@ -11,7 +11,7 @@ May import: ``model``, ``errors``, ``enums``, ``inputs`` (the did-you-mean of na
 on disk is, for key files).
 """
 
-from . import addresses, apps, delivery, mesh, names, proposals, regexes, traffic, vpn
+from . import addresses, apps, delivery, limits, mesh, names, proposals, regexes, traffic, vpn
 from .proposals import proposal_problems
 from .registry import CHECKS, run_checks
 
@@ -20,6 +20,7 @@ __all__ = [
     "addresses",
     "apps",
     "delivery",
+    "limits",
     "mesh",
     "names",
     "proposal_problems",
