@@ -128,7 +128,9 @@ def _check_document(document: SourceDocument, source: str) -> CheckedTopology:
                               if p.severity is Severity.ERROR and p.rule != "unknown-field")
     topology = build_model(document.data, catalogs(), broken, source, document.sha256)
     # Relative key files are read from where apply.sh is started: the project folder.
-    problems = problems + run_checks(topology) + list(key_file_problems(topology, Path.cwd()))
+    project = find_project()
+    problems = problems + run_checks(topology) + list(
+        key_file_problems(topology, project.root, project.output))
     located = once_each(sorted((document.locate_problem(p) for p in problems), key=sort_key))
     return CheckedTopology(document.display, topology, tuple(located))
 

@@ -340,3 +340,15 @@ def test_a_key_file_under_home_is_looked_for_there(tmp_path: Path,
     os.mkfifo(tmp_path / "home" / "lab.psk")
     assert key_file_errors(tmp_path, "~/lab.psk") == [
         "key file ~/lab.psk is a named pipe (FIFO), not a regular file"]
+
+
+def test_key_files_inside_the_projects_own_output_folder_are_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The output folder is the one the project's settings name, found from any subfolder."""
+    (tmp_path / "meshgen.toml").write_text('output = "generated"\n')
+    (tmp_path / "generated").mkdir()
+    (tmp_path / "topologies").mkdir()
+    monkeypatch.chdir(tmp_path / "topologies")
+    (message,) = key_file_errors(tmp_path, "generated/lab.psk")
+    assert message.startswith("key file generated/lab.psk is inside generated/")
+    assert key_file_errors(tmp_path, "output/lab.psk") == []
