@@ -37,8 +37,8 @@ LONG = 4000
 def _clusters(count: int, primaries: int, network: str = "per-cluster") -> list[str]:
     """Clusters in flow style; on per-cluster networks no VPN is needed."""
     model = "multi-primary" if primaries > 1 else "primary-remote"
-    lines = ["name: worst", "istio:", f"  model: {model}", f"  network: {network}",
-             "clusters:"]
+    lines = ["apiVersion: meshgen/v1", "name: worst", "istio:", f"  model: {model}",
+             f"  network: {network}", "clusters:"]
     for i in range(count):
         role = "primary" if i < primaries else "remote"
         primary = f", primary: c{i % primaries}" if i >= primaries and primaries > 1 else ""

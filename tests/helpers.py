@@ -438,7 +438,8 @@ def _clusters(count: int, primaries: int) -> tuple[list[str], list[int]]:
     """``count`` clusters on networks of their own (no VPN needed), the first ``primaries``
     of them primaries of a multi-primary mesh; and the line of each primary's role."""
     model = "multi-primary" if primaries > 1 else "primary-remote"
-    lines = ["name: lab", "istio:", f"  model: {model}", "  network: per-cluster", "clusters:"]
+    lines = ["apiVersion: meshgen/v1", "name: lab", "istio:", f"  model: {model}",
+             "  network: per-cluster", "clusters:"]
     roles = []
     for i in range(count):
         lines.append(f"  - name: c{i}")
@@ -465,7 +466,7 @@ def _steps(path: Path) -> list[tuple[str, int]]:
     runbook steps from a file of 150 KB."""
     lines, _ = _clusters(1600, 64)
     path.write_text("\n".join(lines) + "\n")
-    return [("limit-steps", 5)]
+    return [("limit-steps", lines.index("clusters:") + 1)]
 
 
 def _output_bytes(path: Path) -> list[tuple[str, int]]:

@@ -122,5 +122,5 @@ def test_a_mistake_written_once_is_reported_once(tmp_path: Path) -> None:
         ("  - name: all-v1\n", '  - name: all-v1\n    description: "east\\e"\n')))
     found = [(p.rule, p.location.line if p.location else 0, p.path)
              for p in check_file(path).errors]
-    assert found == [("control-character", 9, ("clusters", 0, "context")),
-                     ("control-character", 34, ("traffic", 0, "description"))]
+    assert found == [("control-character", 10, ("clusters", 0, "context")),
+                     ("control-character", 35, ("traffic", 0, "description"))]

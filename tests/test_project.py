@@ -5,8 +5,10 @@ codes for every command."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -208,18 +210,33 @@ def test_an_unreadable_topology_is_an_io_error(project: Path, monkeypatch: pytes
                                                capsys: pytest.CaptureFixture[str]) -> None:
     target = project / "topologies" / "lab.yaml"
     target.write_text(VALID)
-    opened = Path.open
+    opened = os.open
 
-    def refused(self: Path, *args: object, **kwargs: object) -> object:
-        if self.name == "lab.yaml":  # what open() says to a user without read permission
-            raise PermissionError(13, "Permission denied", str(self))
-        return opened(self, *args, **kwargs)  # type: ignore[call-overload]
+    def refused(path: object, *args: object, **kwargs: object) -> int:
+        if str(path).endswith("lab.yaml"):  # what open() says to a user without permission
+            raise PermissionError(13, "Permission denied", str(path))
+        return opened(path, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Path, "open", refused)
+    monkeypatch.setattr(os, "open", refused)
     assert main(["validate", "topologies/lab.yaml"]) == 2
     err = capsys.readouterr().err
     assert "topologies/lab.yaml:1:1: error[unreadable]: cannot read file: Permission denied" \
         in err
+
+
+@pytest.mark.parametrize(("make", "kind"), [
+    (os.mkfifo, "a named pipe (FIFO)"),
+    (lambda path: path.symlink_to("/dev/zero"), "a character device"),
+])
+def test_a_topology_that_is_not_a_regular_file_is_an_io_error_at_once(
+        make: Callable[[Path], None], kind: str, project: Path) -> None:
+    """Nothing is opened: a named pipe would wait for a writer, a device never end."""
+    make(project / "topologies" / "lab.yaml")
+    for command in ("validate", "build"):
+        run = run_cli(command, "topologies/lab.yaml", cwd=project)
+        assert run.returncode == 2, run.output
+        assert (f"topologies/lab.yaml:1:1: error[unreadable]: is {kind}, not a topology file"
+                in run.stderr), run.output
 
 
 def test_every_setting_is_documented() -> None:
