@@ -92,9 +92,11 @@ def delivered(data: dict[str, Any], *controllers: str, long: bool = True) -> dic
     """``data`` delivered by GitOps controllers too, from a repository with long names (or a
     usual one)."""
     data["name"] += "-" + "-".join(controllers)
-    for k, cluster in enumerate(data["clusters"]):  # Argo CD hands it to remotes from git
-        if cluster["role"] == "primary":
-            cluster["eastWestGatewayIP"] = f"198.18.{k // 250}.{k % 250 + 1}"
+    if "argocd" in controllers:  # Argo CD hands remotes the gateway's address from git
+        data["istio"]["controlPlanePath"] = "eastwest-gateway"
+        for k, cluster in enumerate(data["clusters"]):
+            if cluster["role"] == "primary":
+                cluster["eastWestGatewayIP"] = f"198.18.{k // 250}.{k % 250 + 1}"
     repository = ({"url": "https://git.example/" + "r" * 2000, "path": "p/" * 300 + "q",
                    "branch": "b" * 255} if long else
                   {"url": "https://github.com/example/mesh-fleet.git"})
