@@ -32,10 +32,9 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(1, str(ROOT))  # the tests' bad-input corpus
+sys.path.insert(0, str(ROOT))  # run as a script: the project and the tests' bad-input corpus
 
-from synthetic import synthetic  # noqa: E402
+from benchmarks.synthetic import synthetic  # noqa: E402
 
 CASES: dict[str, tuple[int, int, str] | tuple[int, int, str, bool]] = {
     "10-mesh-1p": (10, 1, "mesh"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -59,7 +60,8 @@ def test_a_tab_is_allowed_in_descriptions_only() -> None:
 
 
 def test_keys_are_checked_and_reported_on_the_key() -> None:
-    data = {"traffic": [{"routes": {"reviews": [{"match": {"headers": {"x\u202ey": {}}}}]}}]}
+    match: dict[str, Any] = {"match": {"headers": {"x\u202ey": {}}}}
+    data: dict[str, Any] = {"traffic": [{"routes": {"reviews": [match]}}]}
     (problem,) = control_character_problems(data)
     assert problem.on_key
     assert problem.path == ("traffic", 0, "routes", "reviews", 0, "match", "headers", "x\u202ey")

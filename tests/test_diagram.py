@@ -6,7 +6,6 @@ eight the page draws a matrix instead)."""
 from __future__ import annotations
 
 import re
-import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from itertools import combinations
@@ -14,13 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.synthetic import synthetic
 from generator.docs.diagram import diagram_svg
 from generator.docs.topology_page import WIDE_CLUSTERS
 from generator.model import Topology
-from tests.helpers import ROOT, TOPOLOGIES, model_of, topology_of
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from synthetic import synthetic
+from tests.helpers import TOPOLOGIES, model_of, topology_of
 
 SVG = "{http://www.w3.org/2000/svg}"
 CHAR_WIDTH = {11: 6.6, 12: 7.2, 15: 9.5}

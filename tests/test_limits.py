@@ -3,6 +3,7 @@ targets really write, the largest benchmarks stay under them, and each is report
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,11 @@ def delivered(data: dict[str, Any], *controllers: str, long: bool = True) -> dic
     return data
 
 
+def read_yaml(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(path.read_text("utf-8"))
+    return data
+
+
 def inline_app() -> dict[str, Any]:
     data = seed_data()
     data["name"] = "inline"
@@ -113,8 +119,7 @@ def inline_app() -> dict[str, Any]:
 
 
 SHAPES: dict[str, Callable[[], dict[str, Any]]] = {
-    **{p.stem: (lambda p=p: yaml.safe_load(p.read_text("utf-8")))
-       for p in sorted(TOPOLOGIES.glob("*.yaml"))},
+    **{p.stem: functools.partial(read_yaml, p) for p in sorted(TOPOLOGIES.glob("*.yaml"))},
     "mesh-20": lambda: synthetic(20, 1, "mesh"),
     "mesh-20-long-file-name": lambda: {**synthetic(20, 1, "mesh"), "name": "m" * 63},
     "hub-30-five-primaries": lambda: synthetic(30, 5, "hub"),

@@ -21,7 +21,7 @@ import pytest
 
 from generator.api import check_file, render
 from generator.artifacts import Kind
-from generator.model import Topology
+from generator.model import SecretRef, Topology
 from generator.output.writer import write_tree
 from generator.targets import render_artifacts, runbook, runbook_steps
 from generator.targets.base import Phase, Step
@@ -228,6 +228,7 @@ def test_a_secret_no_step_declares_is_checked_before_the_vpn_steps() -> None:
     assert [(n.step.title, n.needs) for n in runbook.ordered(steps, reqs)] == [
         ("vpn", (1,)), ("apps", ())]
     psk = reqs[0].ref
+    assert isinstance(psk, SecretRef)
     steps.append(Step(Phase.VPN_CHECK, "check", ("printenv ICP_IKS_PSK >/dev/null",),
                       secrets=(psk,)))
     assert [(n.step.title, n.needs) for n in runbook.ordered(steps, reqs)] == [
