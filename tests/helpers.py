@@ -716,8 +716,10 @@ for candidate in dict.fromkeys(candidates):
         files.append({{"path": candidate, "real": os.path.realpath(candidate),
                       "mode": stat.S_IMODE(info.st_mode), "regular": stat.S_ISREG(info.st_mode),
                       "content": content.decode("latin-1")}})
-stdin = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.buffer.read().decode(
-    "latin-1")
+# Like the real tools, stdin is read only when an argument names it.
+reads_stdin = any(arg == "-" or arg.endswith("=-") or "/dev/stdin" in arg for arg in argv)
+stdin = "" if not reads_stdin or sys.stdin is None or sys.stdin.isatty() else \
+    sys.stdin.buffer.read().decode("latin-1")
 with open(os.environ["RECORDER_LOG"], "a") as log:
     log.write(json.dumps({{"tool": os.path.basename(sys.argv[0]), "argv": argv,
                           "cwd": os.getcwd(), "files": files, "stdin": stdin}}) + "\\n")

@@ -278,3 +278,169 @@ def test_istio_1_0_needs_its_release_folder(tmp_path: Path) -> None:
     done = bench.run("--preflight", env={**env, "ISTIO_1_0_DIR": str(tmp_path)})
     assert done.returncode == 2
     assert "has no install/kubernetes/istio-demo.yaml" in done.stderr
+
+
+# --- asking first -------------------------------------------------------------------------------
+
+
+def run_on_a_terminal(bench: Bench, *args: str, answer: str) -> Run:
+    """apply.sh with a terminal as its input, ``answer`` typed ahead."""
+    log = bench.root / "recorded.jsonl"
+    log.unlink(missing_ok=True)
+    leader, follower = os.openpty()
+    try:
+        os.write(leader, answer.encode())
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("RECORDER_")},
+               "PATH": f"{bench.bin}:{os.environ['PATH']}", "RECORDER_LOG": str(log),
+               "HOME": str(bench.root / "home"), "MESHGEN_CA_DIR": str(bench.root / "ca"),
+               "ICP_IKS_PSK": KEY}
+        done = subprocess.run([str(bench.script), *args], cwd=bench.root, env=env,
+                              stdin=follower, capture_output=True, text=True, timeout=120)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return Run(done.returncode, done.stdout, done.stderr, calls)
+
+
+def test_a_terminal_is_shown_the_plan_and_asked_first(bench: Bench) -> None:
+    done = run_on_a_terminal(bench, answer="n\n")
+    assert done.returncode == 1
+    assert "apply.sh: nothing was run" in done.stderr
+    assert done.commands() == preflight_queries(), "something ran before the answer"
+    assert ("apply.sh will run 15 step(s) of 17, changing the clusters of kube contexts "
+            "icp-admin iks-admin:") in done.stdout
+    assert " 1  vpn                -        Add the Helm repository" in done.stdout
+    assert "Traffic stage 2 of 3" not in done.stdout  # not selected
+    assert not (bench.root / "icp-iks-bookinfo.apply-state").exists()
+    done = run_on_a_terminal(bench, answer="y\n")
+    assert done.returncode == 0, done.stderr
+    assert done.commands()[7].startswith("helm repo add iks-charts")
+
+
+def test_yes_skips_the_question(bench: Bench) -> None:
+    done = run_on_a_terminal(bench, "--yes", answer="")
+    assert done.returncode == 0, done.stderr
+    assert "Go ahead?" not in done.stdout + done.stderr
+
+
+def test_a_run_without_a_terminal_never_waits(bench: Bench) -> None:
+    """Input that is not a terminal (here a pipe that stays open) is never read."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("RECORDER_")},
+           "PATH": f"{bench.bin}:{os.environ['PATH']}",
+           "RECORDER_LOG": str(bench.root / "recorded.jsonl"),
+           "HOME": str(bench.root / "home"), "MESHGEN_CA_DIR": str(bench.root / "ca"),
+           "ICP_IKS_PSK": KEY}
+    with subprocess.Popen([str(bench.script), "--step", "1"], cwd=bench.root, env=env,
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as child:
+        # The pipe stays open: a runbook that waited for it would time out here.
+        try:
+            out, err = child.stdout.read(), child.stderr.read()  # type: ignore[union-attr]
+            child.wait(timeout=60)
+        finally:
+            child.kill()
+            child.stdin.close()  # type: ignore[union-attr]
+    assert child.returncode == 0, err
+    assert "Go ahead?" not in out + err
+
+
+# --- the record and --resume ---------------------------------------------------------------
+
+
+def listed(bench: Bench) -> dict[str, int]:
+    """Step number by title, from --list."""
+    lines = bench.run("--list").stdout.splitlines()[1:]
+    return {line.split(None, 3)[3].split("  [optional")[0]: int(line.split()[0])
+            for line in lines}
+
+
+def test_an_interrupted_run_is_resumed_after_the_last_completed_step(bench: Bench) -> None:
+    steps = listed(bench)
+    failing = steps["Apply iks/ (namespaces and bookinfo)"]
+    done = bench.run(env={"RECORDER_FAIL_ON": "apply -k iks"})
+    assert done.returncode == 1
+    record = bench.root / "icp-iks-bookinfo.apply-state"
+    lines = record.read_text().splitlines()
+    assert lines[0].startswith("# apply.sh of topology icp-iks-bookinfo")
+    assert lines[1].startswith("runbook ") and len(lines[1]) == len("runbook ") + 16
+    assert lines[2:] == [f"done {n}" for n in range(1, failing)]
+    assert (f"apply.sh: step {failing} failed (exit status 1): Apply iks/ (namespaces and "
+            "bookinfo)") in done.stderr
+    assert f"Fix the cause, then go on with: {bench.script} --resume (the same as" in done.stderr
+
+    resumed = bench.run("--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    # What is left needs only kubectl.
+    assert resumed.commands()[:5] == preflight_queries(tools=("kubectl",))
+    after = resumed.commands()[5:]
+    assert after[:2] == [
+        "kubectl --context iks-admin apply -k iks",
+        "kubectl --context iks-admin --namespace default wait --for=condition=Available "
+        "--timeout=300s deployment/reviews-v3"]
+    assert not any(c.startswith("helm repo add") for c in resumed.commands())
+    default_steps = [n for title, n in steps.items() if "Traffic stage 2" not in title
+                     and "Traffic stage 3" not in title]
+    assert record.read_text().splitlines()[2:] == [f"done {n}" for n in default_steps]
+    again = bench.run("--resume")
+    assert again.returncode == 0
+    assert "nothing to resume" in again.stdout
+    assert again.commands() == []
+
+
+def test_the_record_is_kept_outside_output(bench: Bench) -> None:
+    # Started from inside output/<name>/, the record goes beside output/.
+    done = bench.run("--step", "1", cwd=bench.script.parent)
+    assert done.returncode == 0, done.stderr
+    assert (bench.root / "icp-iks-bookinfo.apply-state").is_file()
+    assert not list(bench.script.parent.glob("*.apply-state"))
+    # Elsewhere, in the folder it was started from.
+    elsewhere = bench.root / "operator"
+    elsewhere.mkdir()
+    done = bench.run("--step", "1", cwd=elsewhere)
+    assert done.returncode == 0, done.stderr
+    assert (elsewhere / "icp-iks-bookinfo.apply-state").read_text().splitlines()[2:] == [
+        "done 1"]
+
+
+def test_resume_needs_a_record_of_this_runbook(bench: Bench, tmp_path: Path) -> None:
+    done = bench.run("--resume")
+    assert done.returncode == 2
+    assert "--resume: no run of this runbook is recorded in" in done.stderr
+    assert done.calls == []
+    record = bench.root / "icp-iks-bookinfo.apply-state"
+    record.write_text("# apply.sh of topology icp-iks-bookinfo\nrunbook 0123456789abcdef\n"
+                      "done 1\n")
+    done = bench.run("--resume")
+    assert done.returncode == 2
+    assert "records a run of another runbook" in done.stderr
+    assert bench.run("--resume", "--step", "3").returncode == 2
+
+
+def test_the_hint_after_a_failure_keeps_the_chosen_steps(bench: Bench) -> None:
+    steps = listed(bench)
+    chosen = [steps["Apply icp/ (namespaces and bookinfo)"],
+              steps["Apply iks/ (namespaces and bookinfo)"],
+              steps["Traffic stage 2 of 3: reviews-jason-v2-v3"]]
+    args = [word for n in chosen for word in ("--step", str(n))]
+    done = bench.run(*args, env={"RECORDER_FAIL_ON": "apply -k iks"})
+    assert done.returncode == 1
+    assert (f"Fix the cause, then go on with: {bench.script} --step {chosen[1]} --step "
+            f"{chosen[2]}\n") in done.stderr
+    assert "--resume" not in done.stderr and "--from" not in done.stderr
+    # A chosen step adds to the record of the runbook.
+    record = (bench.root / "icp-iks-bookinfo.apply-state").read_text().splitlines()
+    assert record[2:] == [f"done {chosen[0]}"]
+
+
+def test_resume_keeps_the_stages_asked_for(bench: Bench) -> None:
+    steps = listed(bench)
+    stage2 = steps["Traffic stage 2 of 3: reviews-jason-v2-v3"]
+    done = bench.run("--through-stage", "2", env={"RECORDER_FAIL_ON": "02-reviews-jason"})
+    assert done.returncode == 1
+    assert f"--resume --through-stage 2 (the same as {bench.script} --from {stage2} " \
+        "--through-stage 2)" in done.stderr
+    resumed = bench.run("--resume", "--through-stage", "2")
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.commands()[len(preflight_queries(tools=("kubectl",))):] == [
+        "kubectl --context icp-admin replace -f icp/traffic/02-reviews-jason-v2-v3.yaml"]

@@ -11,6 +11,8 @@ script and the steps' text last, so ``--help`` and ``--list`` answer without rea
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -177,6 +179,15 @@ def command_starts(numbered: Sequence[NumberedStep]) -> list[int]:
     return starts
 
 
+def runbook_id(t: Topology, numbered: Sequence[NumberedStep]) -> str:
+    """A digest of the topology's name and every step, which apply.sh writes in its record of
+    completed steps: ``--resume`` goes on only with the runbook that made the record."""
+    steps = [[n.phase, n.step.title, list(n.step.commands), n.step.optional, n.step.stage]
+             for n in numbered]
+    text = json.dumps([t.name, steps], sort_keys=True, ensure_ascii=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def render(t: Topology, steps: Iterable[Step]) -> str:
     steps = list(steps)
     reqs = requirements(t, steps)
@@ -201,6 +212,7 @@ def render(t: Topology, steps: Iterable[Step]) -> str:
         cluster_tools=sorted(CLUSTER_TOOLS),
         kubernetes=kubernetes_range(t.istio),
         key_limit=KEY_FILE_LIMIT,
+        runbook_id=runbook_id(t, numbered),
     )
 
 

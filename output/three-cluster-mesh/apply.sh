@@ -17,6 +17,10 @@ MESHGEN_INVOKED_FROM="${MESHGEN_INVOKED_FROM:-$PWD}"
 export MESHGEN_INVOKED_FROM
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 
+readonly TOPOLOGY=three-cluster-mesh
+# Names this list of steps in the record of completed steps, so --resume never continues a run
+# of another runbook.
+readonly RUNBOOK_ID=f5452e04cdbd0ac1
 readonly STEP_COUNT=25
 readonly STAGE_COUNT=3
 # Index 0 is unused so that step N is element N.
@@ -32,7 +36,10 @@ _usage() {
     'Before the first step every run checks, changing nothing, that what the selected steps' \
     'need is there: the tools on PATH at a version that fits (istioctl of the topology'"'"'s' \
     'Istio release), each kube context and its Kubernetes version, the keys and folders the' \
-    'steps read. It stops with one line per problem.' \
+    'steps read. It stops with one line per problem. Then, when its input is a terminal, it' \
+    'shows the steps and asks before the first change. Each step that completes is recorded' \
+    'in '"$TOPOLOGY"'.apply-state, in the folder apply.sh is started from (outside output/),' \
+    'for --resume.' \
     '' \
     'Options:' \
     '  -l, --list             list the steps and exit' \
@@ -43,6 +50,9 @@ _usage() {
     '      --stage K          run only the steps of traffic stage K (repeatable)' \
     '      --through-stage K  the default steps, then the traffic stages up to K' \
     '      --preflight        only check what the selected steps need; change nothing' \
+    '      --resume           continue the default run after the last step that completed' \
+    '  -y, --yes              do not ask before the first change (a run whose input is not a' \
+    '                         terminal never asks)' \
     '  -h, --help             show this help and exit' \
     '' \
     'Traffic stages:' \
@@ -60,40 +70,45 @@ _usage() {
     '  ./apply.sh --dry-run' \
     '  ./apply.sh                  # every step up to the first traffic stage' \
     '  ./apply.sh --stage 2        # then move the traffic to stage 2' \
-    '  ./apply.sh --from 5         # resume at step 5 after fixing a failure' \
+    '  ./apply.sh --resume         # after fixing a failure, go on where the run stopped' \
+    '  ./apply.sh --from 5         # or choose the step to go on from' \
     '' \
     'Exit status: 0 when every selected step succeeded; 2 for a usage error or a failed' \
     'preflight; otherwise the status of the command that failed.'
 }
 
+# The lines of --list: the heading, then step N's line as element N.
+readonly LIST_LINES=(
+  ' #  phase              cluster    step'
+  ' 1  vpn                -          Add the Helm repository of the strongSwan chart'
+  ' 2  vpn                frankfurt  strongSwan on frankfurt: tunnel to dallas (vpn-dallas)'
+  ' 3  vpn                dallas     strongSwan on dallas: tunnel to frankfurt (vpn-frankfurt)'
+  ' 4  vpn                tokyo      strongSwan on tokyo: tunnel to frankfurt (vpn-frankfurt)'
+  ' 5  vpn                frankfurt  strongSwan on frankfurt: tunnel to tokyo (vpn-tokyo)'
+  ' 6  vpn                dallas     strongSwan on dallas: tunnel to tokyo (vpn-tokyo)'
+  ' 7  vpn                tokyo      strongSwan on tokyo: tunnel to dallas (vpn-dallas)'
+  ' 8  vpn-check          dallas     Check the tunnels from dallas to frankfurt, tokyo'
+  ' 9  vpn-check          frankfurt  Check the tunnels from frankfurt to dallas, tokyo'
+  '10  vpn-check          tokyo      Check the tunnels from tokyo to frankfurt, dallas'
+  '11  root-ca            dallas     Plug the mesh'"'"'s root CA into dallas'
+  '12  istio-primary      dallas     Install the Istio control plane on dallas'
+  '13  istio-expose       dallas     Give istiod of dallas an address inside the VPN'
+  '14  istio-remote       frankfurt  Install the remote profile on frankfurt'
+  '15  istio-remote       tokyo      Install the remote profile on tokyo'
+  '16  istio-secrets      dallas     Let istiod on dallas read frankfurt'
+  '17  istio-secrets      dallas     Let istiod on dallas read tokyo'
+  '18  apps               dallas     Apply dallas/ (namespaces and bookinfo)'
+  '19  apps               frankfurt  Apply frankfurt/ (namespaces and bookinfo)'
+  '20  apps               tokyo      Apply tokyo/ (namespaces and bookinfo)'
+  '21  apps               dallas     Expose bookinfo through the ingress gateway of dallas'
+  '22  destination-rules  dallas     DestinationRules: one subset per deployed version'
+  '23  traffic-first      dallas     Traffic stage 1 of 3: all-v1'
+  '24  traffic-later      dallas     Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]'
+  '25  traffic-later      dallas     Traffic stage 3 of 3: reviews-thirds  [optional: --stage 3]'
+)
+
 _list_steps() {
-  printf '%s\n' \
-    ' #  phase              cluster    step' \
-    ' 1  vpn                -          Add the Helm repository of the strongSwan chart' \
-    ' 2  vpn                frankfurt  strongSwan on frankfurt: tunnel to dallas (vpn-dallas)' \
-    ' 3  vpn                dallas     strongSwan on dallas: tunnel to frankfurt (vpn-frankfurt)' \
-    ' 4  vpn                tokyo      strongSwan on tokyo: tunnel to frankfurt (vpn-frankfurt)' \
-    ' 5  vpn                frankfurt  strongSwan on frankfurt: tunnel to tokyo (vpn-tokyo)' \
-    ' 6  vpn                dallas     strongSwan on dallas: tunnel to tokyo (vpn-tokyo)' \
-    ' 7  vpn                tokyo      strongSwan on tokyo: tunnel to dallas (vpn-dallas)' \
-    ' 8  vpn-check          dallas     Check the tunnels from dallas to frankfurt, tokyo' \
-    ' 9  vpn-check          frankfurt  Check the tunnels from frankfurt to dallas, tokyo' \
-    '10  vpn-check          tokyo      Check the tunnels from tokyo to frankfurt, dallas' \
-    '11  root-ca            dallas     Plug the mesh'"'"'s root CA into dallas' \
-    '12  istio-primary      dallas     Install the Istio control plane on dallas' \
-    '13  istio-expose       dallas     Give istiod of dallas an address inside the VPN' \
-    '14  istio-remote       frankfurt  Install the remote profile on frankfurt' \
-    '15  istio-remote       tokyo      Install the remote profile on tokyo' \
-    '16  istio-secrets      dallas     Let istiod on dallas read frankfurt' \
-    '17  istio-secrets      dallas     Let istiod on dallas read tokyo' \
-    '18  apps               dallas     Apply dallas/ (namespaces and bookinfo)' \
-    '19  apps               frankfurt  Apply frankfurt/ (namespaces and bookinfo)' \
-    '20  apps               tokyo      Apply tokyo/ (namespaces and bookinfo)' \
-    '21  apps               dallas     Expose bookinfo through the ingress gateway of dallas' \
-    '22  destination-rules  dallas     DestinationRules: one subset per deployed version' \
-    '23  traffic-first      dallas     Traffic stage 1 of 3: all-v1' \
-    '24  traffic-later      dallas     Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]' \
-    '25  traffic-later      dallas     Traffic stage 3 of 3: reviews-thirds  [optional: --stage 3]'
+  printf '%s\n' "${LIST_LINES[@]}"
 }
 
 _usage_error() {
@@ -113,6 +128,9 @@ _require_number() {
 _list_only=0
 _dry_run=0
 _preflight_only=0
+_resume=0
+_yes=0
+_from_given=0
 _from=1
 _to=$STEP_COUNT
 _through_stage=0
@@ -153,6 +171,8 @@ while [[ $# -gt 0 ]]; do
     -l | --list) _list_only=1 ;;
     -n | --dry-run) _dry_run=1 ;;
     --preflight) _preflight_only=1 ;;
+    --resume) _resume=1 ;;
+    -y | --yes) _yes=1 ;;
     -s | --step)
       _require_number "$_option" "$_value" "$STEP_COUNT"
       _chosen[_value]=1
@@ -161,6 +181,7 @@ while [[ $# -gt 0 ]]; do
     -f | --from)
       _require_number "$_option" "$_value" "$STEP_COUNT"
       _from=$_value
+      _from_given=1
       ;;
     -t | --to)
       _require_number "$_option" "$_value" "$STEP_COUNT"
@@ -193,6 +214,62 @@ fi
 if [[ $_preflight_only -eq 1 && $_dry_run -eq 1 ]]; then
   _usage_error "--preflight checks and --dry-run prints: choose one"
 fi
+
+# output/ (or, for a copied folder, this runbook's own folder): every build replaces it.
+_output_folder() {
+  local here
+  here="$(pwd -P)"
+  if [[ ${here%/*} == */output ]]; then
+    printf '%s\n' "${here%/*}"
+  else
+    printf '%s\n' "$here"
+  fi
+}
+
+# The record of completed steps: in the folder apply.sh was started from, or, when that lies
+# inside output/, in the folder that holds output/.
+_state_path() {
+  local from output
+  from="$(cd -- "$MESHGEN_INVOKED_FROM" 2>/dev/null && pwd -P)" || from="$(pwd -P)"
+  output="$(_output_folder)"
+  if [[ $from == "$output" || $from == "$output"/* ]]; then
+    from=${output%/*}
+  fi
+  printf '%s/%s.apply-state\n' "$from" "$TOPOLOGY"
+}
+_state_file="$(_state_path)"
+
+# The runbook a record names ($_recorded) and the last step it records as done ($_last).
+_read_record() {
+  local word value
+  _recorded=''
+  _last=0
+  while read -r word value; do
+    case $word in
+      runbook) _recorded=$value ;;
+      done) if [[ $value =~ ^[1-9][0-9]{0,5}$ ]]; then _last=$value; fi ;;
+    esac
+  done <"$_state_file"
+}
+
+if [[ $_resume -eq 1 ]]; then
+  if [[ $_choosing -eq 1 || $_from_given -eq 1 ]]; then
+    _usage_error "--resume goes on with the default run: leave out --from, --step and --stage"
+  fi
+  if [[ ! -f $_state_file ]]; then
+    _usage_error "--resume: no run of this runbook is recorded in $_state_file"
+  fi
+  _read_record
+  if [[ $_recorded != "$RUNBOOK_ID" ]]; then
+    _usage_error "--resume: $_state_file records a run of another runbook (output/ was rebuilt since); choose the step to go on from with --from N"
+  fi
+  if [[ $_last -ge $_to ]]; then
+    printf 'apply.sh: nothing to resume: step %s, the last recorded in %s, is the last one selected\n' \
+      "$_last" "$_state_file"
+    exit 0
+  fi
+  _from=$((_last + 1))
+fi
 if [[ $_choosing -eq 1 && $_through_stage -gt 0 ]]; then
   _usage_error "--through-stage adds to the default run; leave out --step and --stage"
 fi
@@ -209,6 +286,11 @@ for ((_n = _from; _n <= _to; _n++)); do
   fi
 done
 if [[ ${#_selected[@]} -eq 0 ]]; then
+  if [[ $_resume -eq 1 ]]; then
+    printf 'apply.sh: nothing to resume: the steps after step %s are later stages or phases, run when asked for\n' \
+      "$_last"
+    exit 0
+  fi
   _usage_error "no step selected (./apply.sh --list shows them)"
 fi
 
@@ -396,7 +478,6 @@ readonly STEP_COMMANDS=(
 )
 
 # --- Preflight: nothing changes before everything the selected steps need is there ---------
-readonly TOPOLOGY=three-cluster-mesh
 readonly ISTIO_VERSION=1.30.3
 readonly TOOLS=(kubectl helm istioctl openssl)
 readonly CLUSTER_TOOLS=' helm istioctl kubectl '
@@ -516,18 +597,6 @@ _physical_path() {
   printf '%s/%s\n' "$(cd -P -- "$(dirname -- "$path")" && pwd)" "$(basename -- "$path")"
 }
 
-# output/ (or, for a copied folder, this runbook's own folder), where no key may lie: every
-# build replaces what is there.
-_output_folder() {
-  local here
-  here="$(pwd -P)"
-  if [[ ${here%/*} == */output ]]; then
-    printf '%s\n' "${here%/*}"
-  else
-    printf '%s\n' "$here"
-  fi
-}
-
 # Why key file $1 cannot be used, or nothing. It is never read: only looked at.
 _key_file_problem() {
   local path=$1 size real output
@@ -604,6 +673,55 @@ _preflight() {
   done
 }
 
+# Shows the selected steps and asks before the first change; anything but yes runs nothing.
+_ask_first() {
+  local n contexts=' ' context answer index
+  for n in "${_selected[@]}"; do
+    for ((index = 1; index < ${#CLUSTER_NAME[@]}; index++)); do
+      context=${CLUSTER_CONTEXT[index]}
+      if [[ ${CLUSTER_NAME[index]} == "${STEP_CLUSTER[n]}" && $contexts != *" $context "* ]]; then
+        contexts+="$context "
+      fi
+    done
+  done
+  printf '\napply.sh will run %s step(s) of %s' "${#_selected[@]}" "$STEP_COUNT"
+  if [[ $contexts != ' ' ]]; then
+    printf ', changing the clusters of kube contexts%s' "${contexts% }"
+  fi
+  printf ':\n%s\n' "${LIST_LINES[0]}"
+  for n in "${_selected[@]}"; do
+    printf '%s\n' "${LIST_LINES[n]}"
+  done
+  if ! read -r -p 'Go ahead? [y/N] ' answer || [[ ! $answer =~ ^[Yy]([Ee][Ss])?$ ]]; then
+    printf 'apply.sh: nothing was run (answer y to go ahead; --yes does not ask)\n' >&2
+    exit 1
+  fi
+}
+
+# Opens the record of completed steps: a run of every default step from the first starts a
+# new one; any other run adds to the record of this runbook, or starts one.
+_start_record() {
+  if [[ $_choosing -eq 0 && $_from -eq 1 && $_resume -eq 0 ]] || [[ ! -f $_state_file ]]; then
+    _recorded=''
+  else
+    _read_record
+  fi
+  if [[ $_recorded != "$RUNBOOK_ID" ]] \
+    && ! printf '# apply.sh of topology %s: the steps that completed, for ./apply.sh --resume\nrunbook %s\n' \
+      "$TOPOLOGY" "$RUNBOOK_ID" 2>/dev/null >"$_state_file"; then
+    printf 'apply.sh: cannot record the run in %s; nothing was run\n' "$_state_file" >&2
+    exit 1
+  fi
+}
+
+_record_done() {
+  if ! printf 'done %s\n' "$1" 2>/dev/null >>"$_state_file"; then
+    printf 'apply.sh: step %s ran but cannot be recorded in %s; stopping here\n' "$1" \
+      "$_state_file" >&2
+    exit 1
+  fi
+}
+
 if [[ $_dry_run -eq 1 ]]; then
   _preflight keys
   if [[ ${#_problems[@]} -gt 0 ]]; then
@@ -628,6 +746,10 @@ else
   if [[ $_preflight_only -eq 1 ]]; then
     exit 0
   fi
+  if [[ $_yes -eq 0 && -t 0 ]]; then
+    _ask_first
+  fi
+  _start_record
 fi
 
 _banner() {
@@ -669,13 +791,26 @@ _print_step() {
 _current_step=''
 _on_error() {
   if [[ $BASH_SUBSHELL -eq 0 && -n $_current_step ]]; then
-    local how="--from $_current_step"
-    if [[ ${STEP_OPTIONAL[_current_step]} -eq 1 ]]; then
-      how="--step $_current_step"
+    local how='' n kept=''
+    if [[ $_choosing -eq 1 ]]; then
+      # The steps that were chosen, from the one that failed on.
+      for n in "${_selected[@]}"; do
+        if [[ $n -ge $_current_step ]]; then
+          how+=" --step $n"
+        fi
+      done
+    else
+      if [[ $_to -lt $STEP_COUNT ]]; then
+        kept+=" --to $_to"
+      fi
+      if [[ $_through_stage -gt 0 ]]; then
+        kept+=" --through-stage $_through_stage"
+      fi
+      how=" --resume$kept (the same as $0 --from $_current_step$kept)"
     fi
     printf '\napply.sh: step %s failed (exit status %s): %s\n' \
       "$_current_step" "$1" "${STEP_TITLE[_current_step]}" >&2
-    printf 'Fix the cause, then resume with: %s %s\n' "$0" "$how" >&2
+    printf 'Fix the cause, then go on with: %s%s\n' "$0" "$how" >&2
     _current_step=''
   fi
 }
@@ -688,10 +823,13 @@ for _n in "${_selected[@]}"; do
   else
     _current_step=$_n
     _run_step "$_n"
+    _current_step=''
+    _record_done "$_n"
   fi
 done
 _current_step=''
 
 if [[ $_dry_run -eq 0 ]]; then
-  printf '\nDone: %s step(s) of %s ran.\n' "${#_selected[@]}" "$STEP_COUNT"
+  printf '\nDone: %s step(s) of %s ran (recorded in %s).\n' "${#_selected[@]}" "$STEP_COUNT" \
+    "$_state_file"
 fi
