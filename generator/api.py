@@ -115,6 +115,7 @@ def _check_document(document: SourceDocument, source: str) -> CheckedTopology:
     from .catalog import catalogs
     from .checks import run_checks
     from .checks.key_files import key_file_problems
+    from .checks.sets import gather
     from .inputs.schema import validate_structure
     from .model import build_model
 
@@ -131,7 +132,7 @@ def _check_document(document: SourceDocument, source: str) -> CheckedTopology:
     project = find_project()
     problems = problems + run_checks(topology) + list(
         key_file_problems(topology, project.root, project.output))
-    located = once_each(sorted((document.locate_problem(p) for p in problems), key=sort_key))
+    located = once_each(sorted(gather(problems, document.locate), key=sort_key))
     return CheckedTopology(document.display, topology, tuple(located))
 
 

@@ -14,7 +14,28 @@ import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-FieldPath = tuple[str | int, ...]
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A part of a field path that names one of the things an entry stands for, rather than a
+    field of it: the link ``c007-c042`` of the full mesh written at ``vpn[2]``.
+
+    A path with a member points at the entry in the file (the member is not in the file) and
+    names the member when it is shown: ``vpn[2] (full mesh), link c007-c042``.
+    """
+
+    form: str
+    """What the entry is, in words: ``full mesh``."""
+    name: str
+    """The member, in words: ``link c007-c042``."""
+
+
+FieldPath = tuple[str | int | Member, ...]
+
+
+def written_path(path: FieldPath) -> FieldPath:
+    """``path`` without its members: the field as it is written in the file."""
+    return tuple(part for part in path if not isinstance(part, Member))
 
 
 def printable(text: str) -> str:
@@ -28,11 +49,19 @@ def printable(text: str) -> str:
 
 def dotted(path: FieldPath) -> str:
     """``("clusters", 1, "podCIDR")`` -> ``clusters[1].podCIDR``; keys escaped as by
-    :func:`printable`."""
+    :func:`printable`; a member is named after its entry, and what lies below it follows a
+    comma: ``vpn[2] (full mesh), link a-b, between``."""
     out: list[str] = []
+    after_member = False
     for part in path:
-        if isinstance(part, int):
+        if isinstance(part, Member):
+            out.append(f" ({part.form}), {printable(part.name)}")
+            after_member = True
+        elif isinstance(part, int):
             out.append(f"[{part}]")
+        elif after_member:
+            out.append(f", {printable(part)}")
+            after_member = False
         elif out:
             out.append(f".{printable(part)}")
         else:

@@ -3,7 +3,8 @@
 A test holds this table and the code together: each rule the code can report is listed here,
 and each rule listed here is one the code reports.
 
-May import: ``inputs`` (the loader's limits), ``checks`` (the limits on what a topology makes).
+May import: ``inputs`` (the loader's limits), ``checks`` (the limits on what a topology makes),
+``model`` (the limit on links once link sets are expanded).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .checks.limits import (
 from .checks.mesh import LABEL_VALUE_MAX
 from .inputs.loader import MAX_ALIAS_NODES, MAX_DEPTH
 from .inputs.source_file import MAX_BYTES
+from .model.linksets import MAX_LINKS
 
 
 class Rule(NamedTuple):
@@ -98,7 +100,21 @@ RULES: dict[str, Rule] = {
                                        "workload, service, version or initiator."),
     "version-not-deployed": Rule("check", "A traffic stage routes to a version the app "
                                           "defines but no cluster runs."),
-    "duplicate-link": Rule("check", "Two VPN links join the same two clusters."),
+    "duplicate-link": Rule("check", "Two VPN links join the same two clusters: two links "
+                                    "written on their own, or two link sets; a link written on "
+                                    "its own replaces the link a set makes for its pair."),
+    "set-repeats-cluster": Rule("check", "A link set names a cluster twice."),
+    "set-hub-is-spoke": Rule("check", "A cluster is both a hub and a spoke of one "
+                                      "hub-and-spoke set."),
+    "set-empty": Rule("check", "A link set makes no link: a full mesh of fewer than two "
+                               "clusters, or hubs without spokes."),
+    "psk-pattern-clash": Rule("check", "A link set's key pattern gives two links the same "
+                                       "pre-shared key name (cluster names with '-' can run "
+                                       "together)."),
+    "too-many-links": Rule("check", f"Link sets would take the topology past {MAX_LINKS:,} "
+                                    "VPN links; such a set is not expanded."),
+    "listen-pool-too-small": Rule("check", "A cluster listens on more links than its "
+                                           "vpnGateway and listenPool have addresses for."),
     "link-subnet-overlap": Rule("check", "The two sides of a tunnel overlap, so it would carry "
                                          "nothing; renumber, or NAT with the chart's "
                                          "localSubnetNAT/remoteSubnetNAT."),

@@ -488,6 +488,23 @@ def _output_bytes(path: Path) -> list[tuple[str, int]]:
     return [("limit-output-bytes", apps_line)]
 
 
+def _mesh_past_the_limit(path: Path) -> list[tuple[str, int]]:
+    """A short entry that stands for more links than meshgen makes: a full mesh of 225
+    clusters is 25,200 links. Refused before a single link is made."""
+    from generator.model.linksets import MAX_LINKS
+
+    count = 225
+    assert count * (count - 1) // 2 > MAX_LINKS
+    lines = ["name: lab", "clusters:"]
+    for i in range(count):
+        lines.append(f"  - {{name: c{i}, role: {'primary' if i == 0 else 'remote'}, "
+                     f"podCIDR: 10.{i // 256}.{i % 256}.0/24, "
+                     f"serviceCIDR: 11.{i // 256}.{i % 256}.0/24}}")
+    lines += ["vpn:", "  - fullMesh: all", "    psk: {env: PSK_<a>_<b>}"]
+    path.write_text("\n".join(lines) + "\n")
+    return [("too-many-links", count + 4)]
+
+
 # Cases that cannot be committed as files, or are better written by a loop: each writes the
 # case at the path it is given and returns the errors it must produce.
 GENERATED: dict[str, Callable[[Path], list[tuple[str, int]]]] = {
@@ -504,6 +521,7 @@ GENERATED: dict[str, Callable[[Path], list[tuple[str, int]]]] = {
     "generated-65-primaries": _primaries,
     "generated-100000-steps": _steps,
     "generated-512-mebibytes": _output_bytes,
+    "generated-mesh-past-the-link-limit": _mesh_past_the_limit,
 }
 
 BAD_CASES = committed_cases() + sorted(GENERATED)

@@ -75,16 +75,24 @@ def checked(tmp_path: Path, data: dict[str, Any]) -> Any:
 # --- defaults: the model's fields, restated by the schema file -------------------------------
 
 
-def file_defaults(node: dict[str, Any], path: str = "") -> Iterator[tuple[str, object]]:
-    """Each ``default`` of the schema file by field path, in the schema reference's notation."""
+def file_defaults(node: dict[str, Any], path: str = "", root: dict[str, Any] | None = None
+                  ) -> Iterator[tuple[str, object]]:
+    """Each ``default`` of the schema file by field path, in the schema reference's notation;
+    the forms of an entry (a link, a full mesh, hubs and spokes: ``then`` and ``else`` of an
+    ``if``, by ``$ref``) share the entry's path."""
+    root = node if root is None else root
+    if "$ref" in node:
+        name = node["$ref"].removeprefix("#/$defs/")
+        yield from file_defaults(root["$defs"][name], path, root)
     if path and "default" in node:
         yield path, node["default"]
     for key, child in node.get("properties", {}).items():
-        yield from file_defaults(child, f"{path}.{key}" if path else key)
+        yield from file_defaults(child, f"{path}.{key}" if path else key, root)
     if isinstance(node.get("items"), dict):
-        yield from file_defaults(node["items"], f"{path}[]")
-    for choice in (*node.get("oneOf", ()), *node.get("anyOf", ())):
-        yield from file_defaults(choice, path)
+        yield from file_defaults(node["items"], f"{path}[]", root)
+    for choice in (*node.get("oneOf", ()), *node.get("anyOf", ()),
+                   *(node[k] for k in ("then", "else") if k in node)):
+        yield from file_defaults(choice, path, root)
 
 
 def count_defaults(node: object) -> int:
@@ -97,9 +105,12 @@ def count_defaults(node: object) -> int:
 
 def test_the_schema_file_states_the_models_defaults() -> None:
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
-    stated = dict(file_defaults(schema))
-    assert count_defaults(schema) == len(stated), "a default outside the fields' paths"
-    assert stated == schema_defaults()
+    found = list(file_defaults(schema))
+    assert count_defaults(schema) == len(found), "a default outside the fields' paths"
+    model = schema_defaults()
+    assert {path for path, _ in found} == set(model)
+    # A link and each set form restate the link's defaults: all of them must agree.
+    assert [(path, value) for path, value in found if model[path] != value] == []
 
 
 def test_every_object_with_defaults_has_a_place() -> None:

@@ -11,7 +11,19 @@ May import: ``model``, ``errors``, ``enums``, ``inputs`` (the did-you-mean of na
 on disk is, for key files).
 """
 
-from . import addresses, apps, delivery, limits, mesh, names, proposals, regexes, traffic, vpn
+from . import (
+    addresses,
+    apps,
+    delivery,
+    limits,
+    mesh,
+    names,
+    proposals,
+    regexes,
+    sets,
+    traffic,
+    vpn,
+)
 from .proposals import proposal_problems
 from .registry import CHECKS, run_checks
 
@@ -27,6 +39,7 @@ __all__ = [
     "proposals",
     "regexes",
     "run_checks",
+    "sets",
     "traffic",
     "vpn",
 ]

@@ -33,7 +33,7 @@ def parse_network(text: str) -> IPNetwork | None:
 _LEADING_ZERO = re.compile(r"(^|[.])0[0-9]")
 
 
-def _cidr_problem(text: str, at: FieldPath) -> Problem | None:
+def cidr_problem(text: str, at: FieldPath) -> Problem | None:
     """Ranges are used as written (chart values, strongSwan traffic selectors, the site), so
     they must be written as ``ipaddress`` prints them. Leading zeros in an IPv4 address are
     refused outright: ``010`` is 10 to some tools and 8 (octal) to others. Other spellings of
@@ -70,7 +70,7 @@ def _cidr_problem(text: str, at: FieldPath) -> Problem | None:
 def cidrs_valid(t: Topology) -> Iterator[Problem]:
     for c in t.clusters:
         for key, text in (("podCIDR", c.pod_cidr), ("serviceCIDR", c.service_cidr)):
-            problem = _cidr_problem(text, (*c.at, key))
+            problem = cidr_problem(text, (*c.at, key))
             if problem:
                 yield problem
 
@@ -175,7 +175,8 @@ def gateway_addresses(t: Topology) -> list[tuple[FieldPath, str]]:
     for c in t.clusters:
         addresses += [((*c.at, "vpnGateway"), c.vpn_gateway),
                       ((*c.at, "eastWestGatewayIP"), c.east_west_ip)]
-    addresses += [((*link.at, "listenAddress"), link.listen_address) for link in t.vpn]
+    addresses += [(link.listen_at or (*link.at, "listenAddress"), link.listen_address)
+                  for link in t.vpn]
     return [(at, text) for at, text in addresses if text is not None]
 
 

@@ -6,7 +6,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterator
 
-from ..errors import FieldPath, Problem, dotted
+from ..errors import FieldPath, Member, Problem, dotted
 from ..model import App, NetworkMode, Topology, VpnLink, seconds
 from .addresses import cluster_ranges, overlaps
 from .mesh import remotes_cut_off
@@ -45,13 +45,24 @@ def links_unique(t: Topology) -> Iterator[Problem]:
         if key in first:
             yield Problem(
                 "duplicate-link",
-                f"clusters {link.between[0]} and {link.between[1]} are already linked at "
-                f"{dotted(first[key].at)}",
+                _already_linked(link, first[key]),
                 (*link.at, "between"),
                 "one tunnel per pair: both chart releases would claim the same subnets",
             )
         else:
             first[key] = link
+
+
+def _already_linked(link: VpnLink, earlier: VpnLink) -> str:
+    if not link.from_set:
+        return (f"clusters {link.between[0]} and {link.between[1]} are already linked at "
+                f"{dotted(earlier.at)}")
+    # The path of a set's link names the link; the same words for each of its links let them
+    # be reported once for the set.
+    last = earlier.at[-1] if earlier.at else None
+    if isinstance(last, Member):
+        return f"this link is already made by the {last.form} at {dotted(earlier.entry)}"
+    return f"this link is already written at {dotted(earlier.at)}"
 
 
 @check()
@@ -80,11 +91,17 @@ def one_listener_per_address(t: Topology) -> Iterator[Problem]:
     4500, so no two listening releases, and no two clusters, can share one address."""
     owner = {c.vpn_gateway: c.name for c in t.clusters if c.vpn_gateway}
     listening: dict[str, VpnLink] = {}
+    pairs: set[frozenset[str]] = set()
     for link in t.vpn:
         address = t.listen_address(link)
+        pair = frozenset(link.between)
         if address is None or link.initiator not in link.between:
             continue  # which end listens is not known (an initiator that is no end: reported)
-        at = (*link.at, "listenAddress") if link.listen_address else (*link.at, "between")
+        if link.at in t.unaddressed or pair in pairs:
+            continue  # a pool too small, or a second link for one pair, is reported as such
+        pairs.add(pair)
+        at = link.listen_at or (
+            (*link.at, "listenAddress") if link.listen_address else (*link.at, "between"))
         claimed_by = owner.get(address)
         if link.listen_address and claimed_by not in (None, link.responder):
             yield Problem(
@@ -99,6 +116,18 @@ def one_listener_per_address(t: Topology) -> Iterator[Problem]:
         if first is None:
             listening[address] = link
             continue
+        if link.from_set:
+            # The same words for each link of a set, so they are reported once for the set.
+            yield Problem(
+                "gateway-shared",
+                f"'{link.responder}' listens on {address} for more than one link; each "
+                "listening chart release claims its address and UDP ports 500 and 4500",
+                at,
+                f"give '{link.responder}' a listenPool with an address for each link it listens "
+                "on past the first, or let it start some of them (initiator: balanced in a full "
+                "mesh)",
+            )
+            continue
         yield Problem(
             "gateway-shared",
             f"'{link.responder}' already listens on {address} for the link at "
@@ -106,8 +135,8 @@ def one_listener_per_address(t: Topology) -> Iterator[Problem]:
             "500 and 4500",
             at,
             f"give this link its own listenAddress (another public address of "
-            f"'{link.responder}'), or let '{link.responder}' start it (initiator: "
-            f"{link.responder})",
+            f"'{link.responder}') or '{link.responder}' a listenPool, or let "
+            f"'{link.responder}' start it (initiator: {link.responder})",
         )
 
 

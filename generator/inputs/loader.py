@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import FieldPath, Location, Problem
+from ..errors import FieldPath, Location, Problem, written_path
 from .characters import describe, refused
 from .source_file import MAX_BYTES, Refused, read_topology_bytes
 
@@ -61,7 +61,7 @@ class SourceDocument:
     def locate(self, path: FieldPath, on_key: bool = False) -> Location:
         """Line and column of ``path``; of its nearest ancestor present in the file otherwise."""
         table = self.key_marks if on_key else self.marks
-        probe = path
+        probe = written_path(path)
         while True:
             mark = table.get(probe) or (self.marks.get(probe) if on_key else None)
             if mark is not None:

@@ -2,8 +2,11 @@
 
 Owns the objects (:mod:`.objects`), the one source of a topology's defaults (:mod:`.defaults`)
 and the builder that makes the model from schema-checked data, leaving out the parts that
-failed the schema (:mod:`.build`). Checks, targets, docs and the API
-import it.
+failed the schema (:mod:`.build`). What a topology writes once for many is resolved here too,
+so checks and targets see plain clusters and links: cluster defaults
+(:mod:`.clusterdefaults`), link sets (:mod:`.linksets`) and listen-address pools
+(:mod:`.pools`); :mod:`.resolved` writes the resolved model back out in the schema's field
+names. Checks, targets, docs and the API import it.
 
 May import: ``errors``, ``enums``.
 """
@@ -15,6 +18,7 @@ from .objects import (
     DEFAULT_IKE,
     FLAT_NETWORK,
     App,
+    Chosen,
     Cluster,
     Controller,
     ControlPlanePath,
@@ -25,6 +29,7 @@ from .objects import (
     HttpRule,
     Istio,
     LeftOut,
+    LinkSet,
     MatchKind,
     MeshModel,
     Mtls,
@@ -37,7 +42,9 @@ from .objects import (
     SecretRef,
     Service,
     ServiceRoute,
+    SetForm,
     Stage,
+    Starts,
     StringMatch,
     Topology,
     Version,
@@ -51,6 +58,7 @@ __all__ = [
     "DEFAULT_IKE",
     "FLAT_NETWORK",
     "App",
+    "Chosen",
     "Cluster",
     "ControlPlanePath",
     "Controller",
@@ -61,6 +69,7 @@ __all__ = [
     "HttpRule",
     "Istio",
     "LeftOut",
+    "LinkSet",
     "MatchKind",
     "MeshModel",
     "Mtls",
@@ -73,7 +82,9 @@ __all__ = [
     "SecretRef",
     "Service",
     "ServiceRoute",
+    "SetForm",
     "Stage",
+    "Starts",
     "StringMatch",
     "Topology",
     "Version",

@@ -21,10 +21,13 @@ from dataclasses import fields
 from typing import Any, TypeVar
 
 from ..errors import FieldPath
+from .clusterdefaults import with_defaults
+from .linksets import resolve_links
 from .objects import (
     FLAT_NETWORK,
     WRITTEN,
     App,
+    Chosen,
     Cluster,
     Controller,
     ControlPlanePath,
@@ -35,6 +38,7 @@ from .objects import (
     HttpRule,
     Istio,
     LeftOut,
+    LinkSet,
     MatchKind,
     NetworkMode,
     Placement,
@@ -45,13 +49,16 @@ from .objects import (
     SecretRef,
     Service,
     ServiceRoute,
+    SetForm,
     Stage,
+    Starts,
     StringMatch,
     Topology,
     Version,
     VpnLink,
     any_under,
 )
+from .pools import assign_addresses
 
 T = TypeVar("T")
 E = TypeVar("E", bound=enum.Enum)
@@ -130,9 +137,19 @@ def build_model(
     if any_under(broken, ("delivery",)):
         incomplete.add("delivery")
 
+    shared = data.get("clusterDefaults")
+    defaults: Raw = shared if isinstance(shared, Mapping) else {}
+    if "clusterDefaults" in top_broken:
+        incomplete.add("clusters")
+        defaults = {k: v for k, v in defaults.items()
+                    if not any_under(broken, ("clusterDefaults", k))}
     lone_primary = _lone_primary(data.get("clusters"))
-    clusters = built("clusters", lambda i, c: _cluster(i, c, istio, lone_primary))
-    links = built("vpn", _link)
+    clusters = built("clusters", lambda i, c: _cluster(i, c, istio, lone_primary, defaults))
+    resolved = resolve_links(built("vpn", _vpn_entry), clusters)
+    for unmade in resolved.unmade:  # which clusters it was meant to join is not known
+        incomplete.add("vpn")
+        left_out.append(LeftOut("vpn", unmade.at))
+    links, unaddressed = assign_addresses(resolved.links, clusters)
     apps = built("apps", lambda i, a: _app(i, a, catalogs))
     stages = built("traffic", lambda i, s: _stage(i, s, broken), frozenset({"routes"}))
     name = data.get("name")
@@ -145,6 +162,8 @@ def build_model(
         apps=apps,
         traffic=stages,
         delivery=delivery,
+        link_sets=resolved.sets,
+        unaddressed=unaddressed,
         source=source,
         source_sha256=source_sha256,
         incomplete=frozenset(incomplete),
@@ -312,8 +331,10 @@ def _lone_primary(raw: object) -> str | None:
     return only if isinstance(only, str) else None
 
 
-def _cluster(i: int, raw: Raw, istio: Istio, lone_primary: str | None) -> Cluster:
-    name = _need(raw, "name", str)
+def _cluster(i: int, written: Raw, istio: Istio, lone_primary: str | None, defaults: Raw
+             ) -> Cluster:
+    name = _need(written, "name", str)
+    raw, from_defaults = with_defaults(written, defaults, name)
     role = _choice(raw.get("role"), Role, "role")
     given = _maybe(raw, "primary", str)
     context = _maybe(raw, "context", str)
@@ -332,9 +353,54 @@ def _cluster(i: int, raw: Raw, istio: Istio, lone_primary: str | None) -> Cluste
         network=network,
         east_west_ip=_maybe(raw, "eastWestGatewayIP", str),
         description=_maybe(raw, "description", str) or "",
+        listen_pool=_strings(raw.get("listenPool", []), "listenPool"),
+        from_defaults=from_defaults,
         at=("clusters", i),
         **_written(Cluster, raw),
     )
+
+
+def _vpn_entry(i: int, raw: Raw) -> VpnLink | LinkSet:
+    """A link written on its own, or a set of links (made into links by
+    :mod:`.linksets`)."""
+    if "fullMesh" in raw:
+        return _link_set(i, raw, SetForm.FULL_MESH)
+    if "hubs" in raw or "spokes" in raw:
+        return _link_set(i, raw, SetForm.HUB_AND_SPOKE)
+    return _link(i, raw)
+
+
+_STARTS = {SetForm.FULL_MESH: (Starts.FIRST, Starts.BALANCED),
+           SetForm.HUB_AND_SPOKE: (Starts.SPOKES, Starts.HUBS)}
+"""The rules each form of set knows, its default first."""
+
+
+def _link_set(i: int, raw: Raw, form: SetForm) -> LinkSet:
+    at: FieldPath = ("vpn", i)
+    rules = _STARTS[form]
+    given = raw.get("initiator")
+    starts = rules[0] if given is None else _choice(given, Starts, "initiator")
+    if starts not in rules:
+        raise _Unbuildable("initiator")
+    template = VpnLink(initiator="", responder="", psk=_psk(raw.get("psk")), at=at,
+                       **_written(VpnLink, raw))
+    if form is SetForm.FULL_MESH:
+        clusters, chosen = _names_or_word(raw.get("fullMesh"), "fullMesh", (Chosen.ALL,))
+        return LinkSet(form, starts, template, clusters=clusters, chosen=chosen, at=at)
+    spokes, chosen = _names_or_word(raw.get("spokes"), "spokes", (Chosen.ALL, Chosen.REMOTES))
+    return LinkSet(form, starts, template, hubs=_strings(raw.get("hubs"), "hubs"),
+                   spokes=spokes, chosen=chosen, at=at)
+
+
+def _names_or_word(value: object, what: str, words: tuple[Chosen, ...]
+                   ) -> tuple[tuple[str, ...], Chosen | None]:
+    """Cluster names as a list, or one of ``words`` that chooses them."""
+    if isinstance(value, str):
+        word = _choice(value, Chosen, what)
+        if word not in words:
+            raise _Unbuildable(what)
+        return (), word
+    return _strings(value, what), None
 
 
 def _link(i: int, raw: Raw) -> VpnLink:

@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import TypeVar
 
 from ..enums import StrEnum
-from ..errors import FieldPath
+from ..errors import FieldPath, Member, written_path
 
 T = TypeVar("T")
 
@@ -119,11 +119,19 @@ class Cluster:
     network: str = FLAT_NETWORK
     east_west_ip: str | None = None
     description: str = ""
+    listen_pool: tuple[str, ...] = ()
+    """Addresses and CIDR blocks this cluster's links may listen on (see :mod:`.pools`)."""
+    from_defaults: frozenset[str] = frozenset()
+    """Keys whose value came from clusterDefaults rather than the cluster's own entry."""
     at: FieldPath = ()
 
     @property
     def is_primary(self) -> bool:
         return self.role is Role.PRIMARY
+
+    def where(self, key: str) -> FieldPath:
+        """Where the value of ``key`` is written: the cluster's entry, or clusterDefaults."""
+        return ("clusterDefaults", key) if key in self.from_defaults else (*self.at, key)
 
     @property
     def cidrs(self) -> tuple[str, str]:
@@ -199,14 +207,92 @@ class VpnLink:
     allow_weak_crypto: bool = written("allowWeakCrypto", False)
     listen_address: str | None = None
     """Where the listening end is reached for this link, when not its cluster's vpnGateway."""
+    listen_at: FieldPath = ()
+    """Where ``listen_address`` was taken from when the link does not write it: the listening
+    cluster's listenPool."""
     at: FieldPath = ()
+    """The link's entry in ``vpn``; for a link a set made, the set's entry and the link as a
+    :class:`~generator.errors.Member`."""
 
     @property
     def name(self) -> str:
         return f"{self.between[0]}-{self.between[1]}"
 
+    @property
+    def entry(self) -> FieldPath:
+        """The entry of ``vpn`` that wrote this link, alone or as one of a set."""
+        return written_path(self.at)
+
+    @property
+    def from_set(self) -> bool:
+        return bool(self.at) and isinstance(self.at[-1], Member)
+
     def peer_of(self, cluster: str) -> str:
         return self.responder if cluster == self.initiator else self.initiator
+
+
+class SetForm(StrEnum):
+    """The shapes a set of VPN links can take, in the words errors and pages use."""
+
+    FULL_MESH = "full mesh"
+    HUB_AND_SPOKE = "hub and spoke"
+
+
+class Starts(StrEnum):
+    """Which end starts each link of a set: the first of each pair of a full mesh (in the
+    set's order) or a balanced share of them; the spokes or the hubs of a hub and spoke."""
+
+    FIRST = "first"
+    BALANCED = "balanced"
+    SPOKES = "spokes"
+    HUBS = "hubs"
+
+
+class Chosen(StrEnum):
+    """Clusters a set names by a word rather than a list."""
+
+    ALL = "all"
+    REMOTES = "remotes"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSet:
+    """One entry of ``vpn`` that stands for many links: a full mesh over clusters, or hubs
+    and their spokes. Its links are in :attr:`Topology.vpn` like every other link (made by
+    :mod:`.linksets`); this is what the entry says and what became of it, for the checks
+    and pages that speak of the set."""
+
+    form: SetForm
+    starts: Starts
+    template: VpnLink
+    """The settings every link of the set shares; its ``psk`` is the key pattern."""
+    clusters: tuple[str, ...] = ()
+    """Full mesh: the clusters as written (empty when chosen by a word)."""
+    hubs: tuple[str, ...] = ()
+    spokes: tuple[str, ...] = ()
+    """Hub and spoke: the spokes as written (empty when chosen by a word)."""
+    chosen: Chosen | None = None
+    """The word that names the clusters (the full mesh's or the spokes), if any."""
+    members: tuple[str, ...] = ()
+    """The clusters the set joins, resolved, each once, in the set's order."""
+    links: int = 0
+    """How many links the set made (those written on their own not counted)."""
+    replaced: tuple[str, ...] = ()
+    """Links of the set that a link written on its own replaces, by name."""
+    planned: int = 0
+    """How many links the set stands for."""
+    expanded: bool = True
+    """False when the set was not expanded: the topology would have had too many links."""
+    at: FieldPath = ()
+
+    @property
+    def psk(self) -> SecretRef:
+        return self.template.psk
+
+    @property
+    def listing(self) -> str:
+        """The key of the set's written list of clusters: ``fullMesh`` or ``spokes``."""
+        return "fullMesh" if self.form is SetForm.FULL_MESH else "spokes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,6 +534,10 @@ class Topology:
     source: str = ""
     """File name of the topology, as written in generated headers."""
     source_sha256: str = ""
+    link_sets: tuple[LinkSet, ...] = ()
+    """The entries of ``vpn`` that stand for many links; their links are in ``vpn``."""
+    unaddressed: frozenset[FieldPath] = frozenset()
+    """Links whose listening cluster's listenPool had no address left for them."""
     incomplete: frozenset[str] = frozenset()
     """Sections with entries left out because they failed the schema."""
     failed: frozenset[FieldPath] = frozenset()
@@ -584,8 +674,20 @@ class Topology:
         return tuple(name for _, name in sorted(written, key=lambda pair: _order(pair[0])))
 
     def lost(self, path: FieldPath) -> bool:
-        """True when the value at ``path`` (or something in it) failed the schema."""
-        return any_under(self.failed, path)
+        """True when the value at ``path`` (or something in it) failed the schema; for a link
+        of a set, the value of the set."""
+        return any_under(self.failed, written_path(path))
+
+    def links_of_set(self, link_set: LinkSet) -> tuple[VpnLink, ...]:
+        return self._set_links.get(link_set.at, ())
+
+    @cached_property
+    def _set_links(self) -> dict[FieldPath, tuple[VpnLink, ...]]:
+        table: dict[FieldPath, list[VpnLink]] = {}
+        for link in self.vpn:
+            if link.from_set:
+                table.setdefault(link.entry, []).append(link)
+        return {at: tuple(links) for at, links in table.items()}
 
 
 def _order(path: FieldPath) -> tuple[tuple[int, str], ...]:
