@@ -8,7 +8,7 @@ unchanged rebuild, ``new``, ``schema``) load neither the model, the checks nor t
 
 May import: ``inputs``, ``model``, ``catalog``, ``checks``, ``rules``, ``artifacts``,
 ``targets``, ``output``, ``verify``, ``scaffold``, ``summary``, ``templating``, ``errors``,
-``enums``, ``text``.
+``enums``, ``text``, ``yamlout``.
 """
 
 from __future__ import annotations
@@ -353,6 +353,35 @@ def site_address(project: Project) -> SiteAddress:
         SiteAddress(built + "/", False)
 
 
+def resolved(paths: Sequence[Path]) -> list[tuple[str, dict[str, object]]]:
+    """Each valid topology as data in the schema's field names, every default applied and
+    every link set made into its links, with the file it came from."""
+    from .model.resolved import resolved_data
+
+    results = check_files(paths)
+    require_valid(results)
+    return [(r.display, resolved_data(r.topology)) for r in results if r.topology is not None]
+
+
+def show(paths: Sequence[Path], form: str = "yaml") -> str:
+    """What ``meshgen show`` prints: the :func:`resolved` topologies as YAML (one document
+    each, headed by a comment naming its file) or as JSON (an object for one topology, a list
+    for several)."""
+    import json
+
+    from .yamlout import dump
+
+    shown = resolved(paths)
+    if form == "json":
+        data = [model for _, model in shown]
+        return json.dumps(data[0] if len(data) == 1 else data, indent=2,
+                          ensure_ascii=False) + "\n"
+    if form != "yaml":
+        raise UsageError(f"unknown format '{form}': yaml or json")
+    return "---\n".join(f"# {display}, resolved by meshgen show: every default applied, every "
+                        f"link set expanded\n{dump(model)}" for display, model in shown)
+
+
 def schema_text() -> str:
     """The JSON Schema of topology files, as ``meshgen schema`` prints it."""
     from .inputs.schema import schema_text as text
@@ -468,10 +497,12 @@ __all__ = [
     "refresh_schema_file",
     "render",
     "require_valid",
+    "resolved",
     "review",
     "schema_file_difference",
     "schema_text",
     "site_address",
+    "show",
     "starter_topology",
     "summary_text",
     "topology_files",

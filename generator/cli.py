@@ -82,6 +82,11 @@ examples:
   meshgen review origin/main               # against any git revision
   meshgen review --format markdown         # for a pull-request comment
 The topologies at BASE are read through git; nothing is checked out.""",
+    "show": """\
+examples:
+  meshgen show topologies/lab.yaml         # what the file means, every default written out
+  meshgen show lab.yaml --format json | jq '.vpn | length'   # how many links its sets make
+Several files: one YAML document each, or a JSON list.""",
     "schema": """\
 examples:
   meshgen schema > topology.schema.json    # the JSON Schema of topology files""",
@@ -239,6 +244,13 @@ def build_parser() -> Parser:
     p.add_argument("--topologies", type=Path, metavar="DIR",
                    help="folder of topology files (default: the project's)")
     p.set_defaults(run=_review)
+
+    p = command("show", "Print the resolved model: every default applied, every link set "
+                "expanded.")
+    _files_argument(p, stdin=True)
+    p.add_argument("--format", choices=("yaml", "json"), default="yaml",
+                   help="output format (default: yaml)")
+    p.set_defaults(run=_show)
 
     p = command("schema", "Print the JSON Schema of topology files.", project=False)
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write it to FILE")
@@ -498,6 +510,14 @@ def _review(args: argparse.Namespace) -> int:
 
     topologies = args.topologies or _project(args).topologies
     sys.stdout.write(summary_text(review(args.base, topologies), args.format))
+    return EXIT_OK
+
+
+def _show(args: argparse.Namespace) -> int:
+    from .api import expand_inputs, show
+
+    paths, _ = expand_inputs(args.files, _project(args), stdin=True)
+    sys.stdout.write(show(paths, args.format))
     return EXIT_OK
 
 
