@@ -694,10 +694,16 @@ def test_sizes_read_as_words() -> None:
 
 
 def _schema_fields(node: dict[str, Any], path: str = "") -> Iterator[str]:
+    """Every field's path; the forms of an entry (``then`` and ``else`` of an ``if``, each a
+    ``$ref``) share the entry's path."""
+    if "$ref" in node:
+        yield from _schema_fields(topology_schema()["$defs"][node["$ref"].split("/")[-1]], path)
     for key, child in node.get("properties", {}).items():
         here = f"{path}.{key}" if path else key
         yield here
         yield from _schema_fields(child, here)
+    for form in (node[k] for k in ("then", "else") if k in node):
+        yield from _schema_fields(form, path)
     items = node.get("items")
     if isinstance(items, dict):
         yield from _schema_fields(items, f"{path}[]")
@@ -707,7 +713,8 @@ def test_schema_reference_lists_every_field(built_site: tuple[Path, Path]) -> No
     _, site = built_site
     text = text_of(page(site, "reference/topology-file.html"))
     fields = list(_schema_fields(topology_schema()))
-    assert "clusters[].podCIDR" in fields and "vpn[].psk" in fields
+    assert {"clusters[].podCIDR", "vpn[].psk", "vpn[].fullMesh", "vpn[].spokes",
+            "clusterDefaults.context", "clusters[].listenPool"} <= set(fields)
     for field in fields:
         assert field in text, field
     for name in topology_schema()["$defs"]:

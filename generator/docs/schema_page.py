@@ -133,6 +133,19 @@ def field_rows(node: Schema, path: str, required: bool = False) -> Iterator[list
     yield from _nested(node, path)
 
 
+def forms(node: object) -> list[tuple[str, Schema]]:
+    """The forms an entry takes when the schema tells them apart by ``if``/``then``/``else``
+    (a VPN link, a full mesh, hubs and spokes): each shared definition's name and schema."""
+    if not isinstance(node, Mapping):
+        return []
+    if "$ref" in node:
+        name = str(node["$ref"]).removeprefix(_DEF_PREFIX)
+        return [(name, topology_schema()["$defs"][name])]
+    if "if" not in node:
+        return []
+    return [*forms(node.get("then")), *forms(node.get("else"))]
+
+
 def _nested(node: Schema, path: str) -> Iterator[list[Cell | str]]:
     if "$ref" in node:
         return
@@ -140,6 +153,8 @@ def _nested(node: Schema, path: str) -> Iterator[list[Cell | str]]:
     for key, child in node.get("properties", {}).items():
         yield from field_rows(child, f"{path}.{key}" if path else key, key in needed)
     items = node.get("items")
+    for _, form in forms(items):
+        yield from _nested(form, f"{path}[]")
     if isinstance(items, Mapping) and "$ref" not in items:
         yield from _nested(items, f"{path}[]")
     extra = node.get("additionalProperties")
@@ -155,6 +170,9 @@ HEADERS = ("Field", "Description")
 
 
 def _section(title: str, anchor: str, node: Schema, path: str) -> str:
+    items = node.get("items", {})
+    if forms(items):
+        return _forms_section(title, anchor, node, path)
     rows = list(_nested(node, path))
     text = f"## {md_text(title)} {{#{anchor}}}\n\n"
     if node.get("description"):
@@ -173,6 +191,25 @@ def _section(title: str, anchor: str, node: Schema, path: str) -> str:
             + "\n" for c in choices) + "\n"
     if rows:
         text += table(HEADERS, rows, "meshgen-schema") + "\n"
+    return text
+
+
+def _forms_section(title: str, anchor: str, node: Schema, path: str) -> str:
+    """A list whose entries take one of several forms: each form under a heading of its own
+    (the shared definition's anchor), with its fields."""
+    items: Schema = node["items"]
+    text = f"## {md_text(title)} {{#{anchor}}}\n\n"
+    if node.get("description"):
+        text += md_text(node["description"]) + "\n\n"
+    if items.get("description"):
+        text += f"Each entry: {md_text(items['description'])}\n\n"
+    *chosen, default = forms(items)
+    found = [default, *chosen]  # the form an entry takes unless it says otherwise, first
+    text += "".join(f"- {_link(_DEF_PREFIX + name)}: {md_text(form.get('description', ''))}\n"
+                    for name, form in found) + "\n"
+    for name, form in found:
+        text += (f"### {md_text(name)} {{#{_anchor(name)}}}\n\n"
+                 + table(HEADERS, list(_nested(form, f"{path}[]")), "meshgen-schema") + "\n")
     return text
 
 
@@ -196,7 +233,9 @@ def schema_page() -> str:
     for key, child in top.items():
         if any(True for _ in _nested(child, key)):
             out.append(_section(f"{key}", f"field-{key.lower()}", child, key))
-    definitions = schema.get("$defs", {})
+    in_place = {name for child in top.values() for name, _ in forms(child.get("items"))}
+    definitions = {name: node for name, node in schema.get("$defs", {}).items()
+                   if name not in in_place}
     if definitions:
         out.append("## Shared definitions {#definitions}\n\n"
                    "Parts of the schema used in more than one place.\n\n")

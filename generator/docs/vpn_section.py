@@ -1,5 +1,6 @@
 """The VPN on the pages: both ends of each link side by side, or, for many links, one compact
-row per link on the overview and each cluster's links in full on that cluster's page."""
+row per link on the overview and each cluster's links in full on that cluster's page. A link
+set is shown as written, one row per set, with its links one click away."""
 
 from __future__ import annotations
 
@@ -7,7 +8,19 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import partial
 
-from ..model import Cluster, NetworkMode, Topology, VpnLink
+from ..errors import dotted
+from ..model import (
+    Cluster,
+    LinkSet,
+    NetworkMode,
+    SecretKind,
+    SecretRef,
+    SetForm,
+    Starts,
+    Topology,
+    VpnLink,
+)
+from ..model.linksets import fills_in
 from .deferred import Part
 from .markup import Cell, code, esc, md_code, md_text, table
 
@@ -48,7 +61,8 @@ def _listens_on(t: Topology, link: VpnLink) -> Cell | str:
     return code(listen) if listen else "not set"
 
 
-def _detailed_link(t: Topology, link: VpnLink, files: Callable[[str, str], Cell | str]) -> str:
+def _detailed_link(t: Topology, link: VpnLink, files: Callable[[str, str], Cell | str],
+                   heading: str = "###") -> str:
     ends = (t.cluster(link.initiator), t.cluster(link.responder))
     names = (link.initiator, link.responder)
 
@@ -74,7 +88,7 @@ def _detailed_link(t: Topology, link: VpnLink, files: Callable[[str, str], Cell 
     shared: list[list[Cell | str]] = [[label, code(value(link))] for label, value in SETTINGS]
     shared.append(["Pre-shared key read from", Cell(f"{esc(secret_words(link))}; never "
                                                     "written to <code>output/</code>")])
-    return (f"### {md_text(names[0])} \u2194 {md_text(names[1])}\n\n"
+    return (f"{heading} {md_text(names[0])} \u2194 {md_text(names[1])}\n\n"
             + table(headers, rows, "meshgen-vpn", row_headers=True) + "\n"
             + table(("Both ends", "Setting"), shared, "meshgen-vpn-shared", row_headers=True)
             + "\n")
@@ -95,12 +109,13 @@ def _psk(link: VpnLink) -> Cell:
     return Cell(f"{esc(link.psk.kind.value)} <code>{esc(link.psk.name)}</code>")
 
 
-def _compact_table(t: Topology) -> str:
-    usual = _usual(t.vpn)
-    differing = {id(link): _differences(link, usual) for link in t.vpn}
+def _compact_table(t: Topology, links: Sequence[VpnLink] | None = None) -> str:
+    shown = t.vpn if links is None else links
+    usual = _usual(shown)
+    differing = {id(link): _differences(link, usual) for link in shown}
     extra = any(differing.values())
     rows: list[list[Cell | str]] = []
-    for number, link in enumerate(t.vpn, start=1):
+    for number, link in enumerate(shown, start=1):
         row: list[Cell | str] = [str(number), code(link.initiator), code(link.responder),
                                  _listens_on(t, link), _psk(link)]
         if extra:
@@ -125,8 +140,78 @@ def _compact(t: Topology) -> list[Part]:
             + "\n", partial(_compact_table, t)]
 
 
+_STARTS = {
+    Starts.FIRST: "the earlier cluster of each pair",
+    Starts.BALANCED: "balanced: each cluster about half of its links",
+    Starts.SPOKES: "the spokes",
+    Starts.HUBS: "the hubs",
+}
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def set_words(s: LinkSet) -> str:
+    """``full mesh of 12 clusters, 66 links, keys PSK_<a>_<b>``."""
+    if s.form is SetForm.FULL_MESH:
+        what = f"full mesh of {_count(len(s.members), 'cluster')}"
+    else:
+        hubs = [n for n in s.members if n in s.hubs]
+        what = (f"hub and spoke: {_count(len(hubs), 'hub')} "
+                f"({', '.join(hubs)}), {_count(len(s.members) - len(hubs), 'spoke')}")
+    kind = "" if s.psk.is_env else "in files "
+    keys = (f"keys {kind}{s.psk.name}" if fills_in(s.psk)
+            else f"one key for all ({s.psk.kind.value} {s.psk.name})")
+    n = len(s.replaced)
+    replaced = (f" ({n:,} replaced by {'a link' if n == 1 else 'links'} written on "
+                f"{'its' if n == 1 else 'their'} own)" if n else "")
+    return f"{what}, {_count(s.planned, 'link')}{replaced}, {keys}"
+
+
+def _sets(t: Topology) -> list[Part]:
+    alone = sum(1 for link in t.vpn if not link.from_set)
+    intro = (f"Written as {_count(len(t.link_sets), 'link set')}"
+             + (f" and {_count(alone, 'link')} on {'its' if alone == 1 else 'their'} own"
+                if alone else "")
+             + f", {_count(len(t.vpn), 'link')} in all. Each link is one strongSwan tunnel with "
+             "a chart release at each end; each cluster's page lists its links with the "
+             "subnets of both ends, its Helm releases and files. Pre-shared keys are read when "
+             "the runbook runs and never written to `output/`.\n\n")
+    rows: list[list[Cell | str]] = []
+    for s in t.link_sets:
+        entry = dotted(s.at)
+        target = f"vpn-set-{s.at[-1]}"
+        rows.append([code(entry),
+                     Cell(f'{esc(set_words(s))} \u00b7 <a href="#{target}">the links</a>'),
+                     _STARTS[s.starts],
+                     _differences(s.template, _DEFAULTS) or "the defaults"])
+    parts: list[Part] = [intro + table(("Entry", "Link set", "Starts the tunnels",
+                                        "Settings of its links"), rows, "meshgen-vpn-sets")
+                         + "\n"]
+    parts += [partial(_set_links, t, s) for s in t.link_sets]
+    return parts
+
+
+_DEFAULTS = {label: value(VpnLink("", "", SecretRef(SecretKind.ENV, ""))) for label, value
+             in SETTINGS}
+
+
+def _set_links(t: Topology, s: LinkSet) -> str:
+    """The links a set made, folded away under one summary line."""
+    links = t.links_of_set(s)
+    entry = dotted(s.at)
+    body = _compact_table(t, links) if links else "<p>No links.</p>\n"
+    return (f'<details class="note meshgen-set" id="vpn-set-{s.at[-1]}">\n<summary>'
+            f"<code>{esc(entry)}</code>: the {_count(len(links), 'link')} the "
+            f"{esc(s.form.value)} makes</summary>\n{body}</details>\n")
+
+
 def vpn_section(t: Topology, files: Callable[[str, str], Cell | str]) -> list[Part]:
     """The overview's VPN section; ``files(cluster, peer)`` lists that end's files."""
+    if t.link_sets:
+        alone = [link for link in t.vpn if not link.from_set]
+        return ["## VPN\n\n", *_sets(t), *_alone(t, alone, files)]
     if not t.vpn:
         reason = (" (each cluster is its own network, joined by east-west gateways)"
                   if t.istio.network is NetworkMode.PER_CLUSTER else "")
@@ -137,6 +222,17 @@ def vpn_section(t: Topology, files: Callable[[str, str], Cell | str]) -> list[Pa
              "ends mirror each other: one end's local subnets are the other's remote "
              "subnets.\n\n")
     return ["## VPN\n\n" + intro + "".join(_detailed_link(t, link, files) for link in t.vpn)]
+
+
+def _alone(t: Topology, links: Sequence[VpnLink],
+           files: Callable[[str, str], Cell | str]) -> list[Part]:
+    """The links written on their own beside the sets."""
+    if not links:
+        return []
+    head = "### Links written on their own\n\n"
+    if len(links) > DETAILED_LINKS:
+        return [head, partial(_compact_table, t, links)]
+    return [head + "".join(_detailed_link(t, link, files, "####") for link in links)]
 
 
 def cluster_links(t: Topology, cluster: Cluster,
