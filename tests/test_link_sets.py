@@ -519,7 +519,9 @@ def test_a_set_shares_the_links_settings_as_the_schema_writes_them() -> None:
      ("vpn", 0, "spokes")),
     ({"spokes": "all", "psk": {"env": "K"}}, "missing-field", ("vpn", 0, "hubs")),
     ({"fullMesh": "all", "between": ["c00", "c01"], "psk": {"env": "K"}}, "unknown-field",
-     ("vpn", 0, "between")),
+     ("vpn", 0, "fullMesh")),
+    ({"hubs": ["c00"], "psk": {"env": "K"}}, "missing-field", ("vpn", 0, "spokes")),
+    ({"psk": {"env": "K"}}, "missing-field", ("vpn", 0, "between")),
     ({"between": ["c00", "c01"], "psk": {"env": "PSK_<a>"}}, "invalid-value",
      ("vpn", 0, "psk", "env")),
 ])

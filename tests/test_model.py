@@ -75,24 +75,26 @@ def checked(tmp_path: Path, data: dict[str, Any]) -> Any:
 # --- defaults: the model's fields, restated by the schema file -------------------------------
 
 
-def file_defaults(node: dict[str, Any], path: str = "", root: dict[str, Any] | None = None
-                  ) -> Iterator[tuple[str, object]]:
+def file_defaults(node: dict[str, Any], path: str = "", root: dict[str, Any] | None = None,
+                  seen: set[str] | None = None) -> Iterator[tuple[str, object]]:
     """Each ``default`` of the schema file by field path, in the schema reference's notation;
     the forms of an entry (a link, a full mesh, hubs and spokes: ``then`` and ``else`` of an
-    ``if``, by ``$ref``) share the entry's path."""
+    ``if``, by ``$ref``) share the entry's path, and each is read once."""
     root = node if root is None else root
-    if "$ref" in node:
+    seen = set() if seen is None else seen
+    if "$ref" in node and node["$ref"] not in seen:
+        seen.add(node["$ref"])
         name = node["$ref"].removeprefix("#/$defs/")
-        yield from file_defaults(root["$defs"][name], path, root)
+        yield from file_defaults(root["$defs"][name], path, root, seen)
     if path and "default" in node:
         yield path, node["default"]
     for key, child in node.get("properties", {}).items():
-        yield from file_defaults(child, f"{path}.{key}" if path else key, root)
+        yield from file_defaults(child, f"{path}.{key}" if path else key, root, seen)
     if isinstance(node.get("items"), dict):
-        yield from file_defaults(node["items"], f"{path}[]", root)
+        yield from file_defaults(node["items"], f"{path}[]", root, seen)
     for choice in (*node.get("oneOf", ()), *node.get("anyOf", ()),
                    *(node[k] for k in ("then", "else") if k in node)):
-        yield from file_defaults(choice, path, root)
+        yield from file_defaults(choice, path, root, seen)
 
 
 def count_defaults(node: object) -> int:

@@ -143,7 +143,8 @@ def forms(node: object) -> list[tuple[str, Schema]]:
         return [(name, topology_schema()["$defs"][name])]
     if "if" not in node:
         return []
-    return [*forms(node.get("then")), *forms(node.get("else"))]
+    found = dict([*forms(node.get("then")), *forms(node.get("else"))])
+    return list(found.items())
 
 
 def _nested(node: Schema, path: str) -> Iterator[list[Cell | str]]:
@@ -203,8 +204,7 @@ def _forms_section(title: str, anchor: str, node: Schema, path: str) -> str:
         text += md_text(node["description"]) + "\n\n"
     if items.get("description"):
         text += f"Each entry: {md_text(items['description'])}\n\n"
-    *chosen, default = forms(items)
-    found = [default, *chosen]  # the form an entry takes unless it says otherwise, first
+    found = forms(items)
     text += "".join(f"- {_link(_DEF_PREFIX + name)}: {md_text(form.get('description', ''))}\n"
                     for name, form in found) + "\n"
     for name, form in found:
