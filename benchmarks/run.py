@@ -45,6 +45,7 @@ CASES: dict[str, tuple[int, int, str] | tuple[int, int, str, bool]] = {
     "100-hub-5p": (100, 5, "hub"),
     "200-hub-1p": (200, 1, "hub"),
     "200-hub-5p": (200, 5, "hub"),
+    "200-mesh-1p": (200, 1, "mesh"),
 }
 QUICK = ("10-mesh-1p", "10-hub-3p", "100-mesh-1p", "100-mesh-1p-gitops", "100-hub-1p")
 
@@ -284,7 +285,10 @@ def case(name: str, env: dict[str, str] | None, docs: bool) -> tuple[str, float]
     else:
         cells.append("skipped")
     links = len(data["vpn"])
-    shape = f"{clusters} clusters, {primaries}p, {vpn} ({links} links), {size // 1024} KiB"
+    entries = f"{links:,} vpn entries" if links > 1 else "1 vpn entry"
+    made = sum(1 for _ in (work / "output" / data["name"]).rglob("values.yaml")) // 2
+    shape = (f"{clusters} clusters, {primaries}p, {vpn} ({made:,} links from {entries}), "
+             f"{size // 1024} KiB")
     return f"| {shape} | {files} | " + " | ".join(cells) + " |", cold.seconds
 
 
@@ -330,6 +334,10 @@ def main() -> int:
         print("\n| growth | cold build | target |\n|---|---|---|")
         for big, small in ratios:
             print(f"| {big} / {small} | {cold[big] / cold[small]:.2f}x | target < 2.3x |")
+    if "200-mesh-1p" in cold and "100-mesh-1p" in cold:
+        # Twice the clusters is four times the links (19,900 against 4,950).
+        print(f"| 200-mesh-1p / 100-mesh-1p | {cold['200-mesh-1p'] / cold['100-mesh-1p']:.2f}x "
+              "| 4.0x the links |")
     if not args.keep:
         shutil.rmtree(HERE / ".work", ignore_errors=True)
     else:
