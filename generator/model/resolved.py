@@ -7,8 +7,9 @@ validated and built, it gives the same output as the file it was resolved from.
 Values the model keeps as "not written" because a target treats them apart are left out as
 well: a port's ``targetPort`` (the Service then has none), an entry's ``port`` (the first port
 of the service), an app's ``entry`` and services when they come from the catalog, and the
-``mtls`` of an Istio 1.0 mesh (a setting that version does not have). Listen-address pools are
-not shown: each link shows the address it was given.
+``mtls`` of an Istio 1.0 mesh (a setting that version does not have) and the delivery's
+``activeStage`` when it names none (the first stage). Listen-address pools are not shown: each
+link shows the address it was given.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from .objects import (
     App,
     Cluster,
+    Delivery,
     Destination,
     HttpMatch,
     HttpRule,
@@ -47,6 +49,18 @@ def resolved_data(t: Topology) -> Data:
     out["vpn"] = [_link(link) for link in t.vpn]
     out["apps"] = [_app(app) for app in t.apps]
     out["traffic"] = [_stage(stage) for stage in t.traffic]
+    out["delivery"] = _delivery(t.delivery)
+    return out
+
+
+def _delivery(d: Delivery) -> Data:
+    repository: Data = {}
+    if d.repository_url is not None:
+        repository["url"] = d.repository_url
+    repository.update(branch=d.branch, path=d.path)
+    out: Data = {"gitops": [c.value for c in d.gitops], "repository": repository}
+    if d.active_stage is not None:
+        out["activeStage"] = d.active_stage
     return out
 
 
