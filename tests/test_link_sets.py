@@ -618,3 +618,20 @@ def test_the_example_is_a_short_file() -> None:
     t = topology_of(TOPOLOGIES / "twelve-cluster-mesh.yaml")
     assert len(t.clusters) >= 10 and len(t.vpn) == 66
     assert isinstance(t, Topology) and t.link_sets[0].form is SetForm.FULL_MESH
+
+
+def test_a_set_of_every_cluster_stands_aside_when_a_cluster_was_left_out(tmp_path: Path
+                                                                          ) -> None:
+    """A cluster that failed the schema is not built, so which links ``fullMesh: all`` stands
+    for is not known: the checks that need every link say nothing of the links it may lack,
+    and the one mistake is reported once."""
+    data = topology(NAMES[:4], [{"fullMesh": "all", "psk": {"env": "PSK_<a>_<b>"}}], pool=3)
+    data["clusters"][2]["podCIDR"] = 10
+    data["apps"] = [{"name": "bookinfo", "catalog": "bookinfo",
+                     "placement": {"c00": ["productpage-v1", "details-v1"],
+                                   "c02": ["reviews-v1", "ratings-v1"]}}]
+    found = problems_of(tmp_path, data)
+    assert [line.split(": ", 2)[1] for line in found] == ["error[wrong-type]"], found
+    t = build_model(data, catalogs(), frozenset({("clusters", 2, "podCIDR")}))
+    assert "vpn" in t.incomplete and t.unread("vpn", "between")
+    assert [link.name for link in t.vpn] == ["c00-c01", "c00-c03", "c01-c03"]

@@ -49,7 +49,7 @@ def set_names(t: Topology) -> Iterator[Problem]:
                     )
                     continue
                 first[name] = k
-                if t.cluster(name) is None:
+                if t.no_cluster_named(name):
                     yield unknown_cluster(t, name, at)
                 elif key == "spokes" and name in hubs:
                     yield Problem(
@@ -87,7 +87,8 @@ def _names_fit(t: Topology, s: LinkSet) -> bool:
     """True when :func:`set_names` finds nothing wrong with the names the set writes."""
     written = [n for _, names in _written_names(s) for n in names]
     return (len(set(s.hubs) | set(s.spokes) | set(s.clusters)) == len(written)
-            and all(t.cluster(n) is not None for n in written))
+            and all(t.cluster(n) is not None for n in written)
+            and not (s.chosen is not None and "clusters" in t.incomplete))
 
 
 def _why_empty(s: LinkSet) -> str:

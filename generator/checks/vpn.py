@@ -158,7 +158,9 @@ def flat_network_links(t: Topology) -> Iterator[Problem]:
     for a, b in (tuple(pair) for pair in linked | reported if len(pair) == 2):
         partners[a].add(b)
         partners[b].add(a)
-    order = {c.name: k for k, c in enumerate(t.clusters)}
+    # Clusters in file order, those left out by the builder too (they may run callees).
+    order = {e.name: e.at for e in t.left_out_of("clusters") if e.name}
+    order.update((c.name, c.at) for c in t.clusters)
     for app in t.apps:
         for caller_cluster, callee_clusters, caller, callee, at in _cross_cluster_calls(t, app):
             unlinked = callee_clusters - partners[caller_cluster]

@@ -145,7 +145,8 @@ def build_model(
                     if not any_under(broken, ("clusterDefaults", k))}
     lone_primary = _lone_primary(data.get("clusters"))
     clusters = built("clusters", lambda i, c: _cluster(i, c, istio, lone_primary, defaults))
-    resolved = resolve_links(built("vpn", _vpn_entry), clusters)
+    resolved = resolve_links(built("vpn", _vpn_entry), clusters,
+                             every_cluster="clusters" not in incomplete)
     for unmade in resolved.unmade:  # which clusters it was meant to join is not known
         incomplete.add("vpn")
         left_out.append(LeftOut("vpn", unmade.at))

@@ -51,14 +51,18 @@ class Resolved:
     links: tuple[VpnLink, ...]
     sets: tuple[LinkSet, ...]
     unmade: tuple[LinkSet, ...]
-    """Sets whose links are not all known: a set that names a cluster that does not exist, or
-    one not made because the topology would have had more than :data:`MAX_LINKS` links."""
+    """Sets whose links are not all known: a set that names a cluster that was not built (it
+    does not exist, or was left out), one that chooses its clusters by a word when some were
+    left out, or one not made because the topology would have had more than
+    :data:`MAX_LINKS` links."""
 
 
-def resolve_links(entries: Sequence[VpnLink | LinkSet], clusters: Sequence[Cluster]
-                  ) -> Resolved:
+def resolve_links(entries: Sequence[VpnLink | LinkSet], clusters: Sequence[Cluster],
+                  every_cluster: bool = True) -> Resolved:
     """Every link of ``entries`` in order, each set made into its links; a link written on
-    its own replaces the one a set would make for the same two clusters."""
+    its own replaces the one a set would make for the same two clusters. ``every_cluster`` is
+    False when clusters were left out of ``clusters``: a set that chooses its clusters by a
+    word (all, remotes) then makes the links it can, but which it stands for is not known."""
     known: dict[str, Cluster] = {}
     for c in clusters:
         known.setdefault(c.name, c)
@@ -72,7 +76,8 @@ def resolve_links(entries: Sequence[VpnLink | LinkSet], clusters: Sequence[Clust
         members, count = _plan(entry, known)
         if not over and total + count > MAX_LINKS:
             over = True
-        if over or not _names_known(entry, known):
+        unsure = entry.chosen is not None and not every_cluster
+        if over or unsure or not _names_known(entry, known):
             unmade.append(entry)
         total += 0 if over else count
         planned.append(dataclasses.replace(entry, members=members, planned=count,
