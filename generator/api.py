@@ -356,11 +356,14 @@ def site_address(project: Project) -> SiteAddress:
 def resolved(paths: Sequence[Path]) -> list[tuple[str, dict[str, object]]]:
     """Each valid topology as data in the schema's field names, every default applied and
     every link set made into its links, with the file it came from."""
+    from .inputs.schema import topology_schema
     from .model.resolved import resolved_data
 
     results = check_files(paths)
     require_valid(results)
-    return [(r.display, resolved_data(r.topology)) for r in results if r.topology is not None]
+    version = topology_schema()["properties"]["apiVersion"]["const"]
+    return [(r.display, {"apiVersion": version, **resolved_data(r.topology)})
+            for r in results if r.topology is not None]
 
 
 def show(paths: Sequence[Path], form: str = "yaml") -> str:
@@ -501,8 +504,8 @@ __all__ = [
     "review",
     "schema_file_difference",
     "schema_text",
-    "site_address",
     "show",
+    "site_address",
     "starter_topology",
     "summary_text",
     "topology_files",

@@ -587,7 +587,7 @@ def _report_invalid(args: argparse.Namespace, problems: Sequence[Problem]) -> No
     """Problems that stop a command (invalid topologies, entries under output/ meshgen did not
     write) in the format asked for; the caller then says on stderr that nothing was written."""
     project = _project(args)
-    if getattr(args, "format", "text") != "text":
+    if getattr(args, "format", "text") not in ("text", "yaml"):  # show's yaml: as text
         from .formats import Finding
 
         _reporter(args, project).emit(

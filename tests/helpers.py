@@ -495,14 +495,14 @@ def _mesh_past_the_limit(path: Path) -> list[tuple[str, int]]:
 
     count = 225
     assert count * (count - 1) // 2 > MAX_LINKS
-    lines = ["name: lab", "clusters:"]
+    lines = ["apiVersion: meshgen/v1", "name: lab", "clusters:"]
     for i in range(count):
         lines.append(f"  - {{name: c{i}, role: {'primary' if i == 0 else 'remote'}, "
                      f"podCIDR: 10.{i // 256}.{i % 256}.0/24, "
                      f"serviceCIDR: 11.{i // 256}.{i % 256}.0/24}}")
     lines += ["vpn:", "  - fullMesh: all", "    psk: {env: PSK_<a>_<b>}"]
     path.write_text("\n".join(lines) + "\n")
-    return [("too-many-links", count + 4)]
+    return [("too-many-links", count + 5)]
 
 
 # Cases that cannot be committed as files, or are better written by a loop: each writes the

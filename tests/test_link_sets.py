@@ -62,7 +62,7 @@ def clusters(names: list[str], primaries: int = 1, pool: int = 0) -> list[Data]:
 
 def topology(names: list[str], vpn: list[Data], primaries: int = 1, pool: int = 0,
              **more: Any) -> Data:
-    data: Data = {"name": "lab"}
+    data: Data = {"apiVersion": "meshgen/v1", "name": "lab"}
     if primaries > 1:
         data["istio"] = {"model": "multi-primary"}
     data.update(more)
