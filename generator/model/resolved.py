@@ -7,7 +7,8 @@ validated and built, it gives the same output as the file it was resolved from.
 Values the model keeps as "not written" because a target treats them apart are left out as
 well: a port's ``targetPort`` (the Service then has none), an entry's ``port`` (the first port
 of the service), an app's ``entry`` and services when they come from the catalog, and the
-``mtls`` of an Istio 1.0 mesh (a setting that version does not have) and the delivery's
+``mtls`` and ``controlPlanePath`` of an Istio 1.0 mesh (settings that version does not have,
+unless written) and the delivery's
 ``activeStage`` when it names none (the first stage). Listen-address pools are not shown: each
 link shows the address it was given.
 """
@@ -69,6 +70,8 @@ def _istio(i: Istio) -> Data:
                  "network": i.network.value}
     if not i.legacy or i.mtls_given:
         out["mtls"] = i.mtls.value
+    if not i.legacy or i.path_given is not None:
+        out["controlPlanePath"] = i.path.value
     return out
 
 

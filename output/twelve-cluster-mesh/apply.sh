@@ -17,11 +17,11 @@ MESHGEN_INVOKED_FROM="${MESHGEN_INVOKED_FROM:-$PWD}"
 export MESHGEN_INVOKED_FROM
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 
-readonly STEP_COUNT=188
+readonly STEP_COUNT=187
 readonly STAGE_COUNT=3
 # Index 0 is unused so that step N is element N.
-readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
-readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 )
+readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
+readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 )
 
 _usage() {
   printf '%s\n' \
@@ -274,47 +274,46 @@ _list_steps() {
     '145  vpn-check          saopaulo   Check the 11 tunnels from saopaulo' \
     '146  root-ca            dallas     Plug the mesh'"'"'s root CA into dallas' \
     '147  istio-primary      dallas     Install the Istio control plane on dallas' \
-    '148  istio-gateway      dallas     Install the east-west gateway on dallas' \
-    '149  istio-expose       dallas     Expose istiod of dallas through its east-west gateway' \
-    '150  istio-remote       frankfurt  Install the remote profile on frankfurt' \
-    '151  istio-remote       tokyo      Install the remote profile on tokyo' \
-    '152  istio-remote       sydney     Install the remote profile on sydney' \
-    '153  istio-remote       london     Install the remote profile on london' \
-    '154  istio-remote       paris      Install the remote profile on paris' \
-    '155  istio-remote       toronto    Install the remote profile on toronto' \
-    '156  istio-remote       mumbai     Install the remote profile on mumbai' \
-    '157  istio-remote       singapore  Install the remote profile on singapore' \
-    '158  istio-remote       seoul      Install the remote profile on seoul' \
-    '159  istio-remote       madrid     Install the remote profile on madrid' \
-    '160  istio-remote       saopaulo   Install the remote profile on saopaulo' \
-    '161  istio-secrets      dallas     Let istiod on dallas read frankfurt' \
-    '162  istio-secrets      dallas     Let istiod on dallas read tokyo' \
-    '163  istio-secrets      dallas     Let istiod on dallas read sydney' \
-    '164  istio-secrets      dallas     Let istiod on dallas read london' \
-    '165  istio-secrets      dallas     Let istiod on dallas read paris' \
-    '166  istio-secrets      dallas     Let istiod on dallas read toronto' \
-    '167  istio-secrets      dallas     Let istiod on dallas read mumbai' \
-    '168  istio-secrets      dallas     Let istiod on dallas read singapore' \
-    '169  istio-secrets      dallas     Let istiod on dallas read seoul' \
-    '170  istio-secrets      dallas     Let istiod on dallas read madrid' \
-    '171  istio-secrets      dallas     Let istiod on dallas read saopaulo' \
-    '172  apps               dallas     Apply dallas/ (namespaces and bookinfo)' \
-    '173  apps               frankfurt  Apply frankfurt/ (namespaces and bookinfo)' \
-    '174  apps               tokyo      Apply tokyo/ (namespaces and bookinfo)' \
-    '175  apps               sydney     Apply sydney/ (namespaces and bookinfo)' \
-    '176  apps               london     Apply london/ (namespaces and bookinfo)' \
-    '177  apps               paris      Apply paris/ (namespaces)' \
-    '178  apps               toronto    Apply toronto/ (namespaces)' \
-    '179  apps               mumbai     Apply mumbai/ (namespaces)' \
-    '180  apps               singapore  Apply singapore/ (namespaces)' \
-    '181  apps               seoul      Apply seoul/ (namespaces)' \
-    '182  apps               madrid     Apply madrid/ (namespaces)' \
-    '183  apps               saopaulo   Apply saopaulo/ (namespaces)' \
-    '184  apps               dallas     Expose bookinfo through the ingress gateway of dallas' \
-    '185  destination-rules  dallas     DestinationRules: one subset per deployed version' \
-    '186  traffic-first      dallas     Traffic stage 1 of 3: all-v1' \
-    '187  traffic-later      dallas     Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]' \
-    '188  traffic-later      dallas     Traffic stage 3 of 3: reviews-thirds  [optional: --stage 3]'
+    '148  istio-expose       dallas     Give istiod of dallas an address inside the VPN' \
+    '149  istio-remote       frankfurt  Install the remote profile on frankfurt' \
+    '150  istio-remote       tokyo      Install the remote profile on tokyo' \
+    '151  istio-remote       sydney     Install the remote profile on sydney' \
+    '152  istio-remote       london     Install the remote profile on london' \
+    '153  istio-remote       paris      Install the remote profile on paris' \
+    '154  istio-remote       toronto    Install the remote profile on toronto' \
+    '155  istio-remote       mumbai     Install the remote profile on mumbai' \
+    '156  istio-remote       singapore  Install the remote profile on singapore' \
+    '157  istio-remote       seoul      Install the remote profile on seoul' \
+    '158  istio-remote       madrid     Install the remote profile on madrid' \
+    '159  istio-remote       saopaulo   Install the remote profile on saopaulo' \
+    '160  istio-secrets      dallas     Let istiod on dallas read frankfurt' \
+    '161  istio-secrets      dallas     Let istiod on dallas read tokyo' \
+    '162  istio-secrets      dallas     Let istiod on dallas read sydney' \
+    '163  istio-secrets      dallas     Let istiod on dallas read london' \
+    '164  istio-secrets      dallas     Let istiod on dallas read paris' \
+    '165  istio-secrets      dallas     Let istiod on dallas read toronto' \
+    '166  istio-secrets      dallas     Let istiod on dallas read mumbai' \
+    '167  istio-secrets      dallas     Let istiod on dallas read singapore' \
+    '168  istio-secrets      dallas     Let istiod on dallas read seoul' \
+    '169  istio-secrets      dallas     Let istiod on dallas read madrid' \
+    '170  istio-secrets      dallas     Let istiod on dallas read saopaulo' \
+    '171  apps               dallas     Apply dallas/ (namespaces and bookinfo)' \
+    '172  apps               frankfurt  Apply frankfurt/ (namespaces and bookinfo)' \
+    '173  apps               tokyo      Apply tokyo/ (namespaces and bookinfo)' \
+    '174  apps               sydney     Apply sydney/ (namespaces and bookinfo)' \
+    '175  apps               london     Apply london/ (namespaces and bookinfo)' \
+    '176  apps               paris      Apply paris/ (namespaces)' \
+    '177  apps               toronto    Apply toronto/ (namespaces)' \
+    '178  apps               mumbai     Apply mumbai/ (namespaces)' \
+    '179  apps               singapore  Apply singapore/ (namespaces)' \
+    '180  apps               seoul      Apply seoul/ (namespaces)' \
+    '181  apps               madrid     Apply madrid/ (namespaces)' \
+    '182  apps               saopaulo   Apply saopaulo/ (namespaces)' \
+    '183  apps               dallas     Expose bookinfo through the ingress gateway of dallas' \
+    '184  destination-rules  dallas     DestinationRules: one subset per deployed version' \
+    '185  traffic-first      dallas     Traffic stage 1 of 3: all-v1' \
+    '186  traffic-later      dallas     Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]' \
+    '187  traffic-later      dallas     Traffic stage 3 of 3: reviews-thirds  [optional: --stage 3]'
 }
 
 _usage_error() {
@@ -577,8 +576,7 @@ readonly STEP_TITLE=(''
   'Check the 11 tunnels from saopaulo'
   'Plug the mesh'"'"'s root CA into dallas'
   'Install the Istio control plane on dallas'
-  'Install the east-west gateway on dallas'
-  'Expose istiod of dallas through its east-west gateway'
+  'Give istiod of dallas an address inside the VPN'
   'Install the remote profile on frankfurt'
   'Install the remote profile on tokyo'
   'Install the remote profile on sydney'
@@ -765,7 +763,6 @@ readonly STEP_CLUSTER=(''
   seoul
   madrid
   saopaulo
-  dallas
   dallas
   dallas
   dallas
@@ -975,32 +972,31 @@ The root and the intermediates are made once in $MESHGEN_CA_DIR (default ~/.mesh
 The namespaces are applied first so that istio-system exists, with its network label, before Istio is installed.'
   'istiod for mesh mesh1, cluster dallas, network network1; then the mesh-wide mutual TLS policy.
 With Helm instead of istioctl: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context dallas-admin -f dallas/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context dallas-admin -f dallas/istio/istiod-values.yaml --wait; helm install istio-ingressgateway istio/gateway --version 1.30.3 -n istio-system --kube-context dallas-admin -f dallas/istio/ingress-gateway-values.yaml.'
-  'The east-west gateway of dallas (label istio: eastwestgateway, network network1).
-With Helm instead: helm install istio-eastwestgateway istio/gateway --version 1.30.3 -n istio-system --kube-context dallas-admin -f dallas/istio/eastwest-gateway-values.yaml.
-The script waits for the gateway'"'"'s load balancer and its address goes into EASTWEST_DALLAS, for the install of the remotes of dallas.'
-  'Remotes reach istiod (ports 15012 and 15017) at the gateway'"'"'s stable address instead of a pod IP.'
-  'frankfurt'"'"'s sidecars get their configuration and certificates from istiod on dallas, through dallas'"'"'s east-west gateway.
-With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context frankfurt-admin -f frankfurt/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context frankfurt-admin -f frankfurt/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_DALLAS".'
-  'tokyo'"'"'s sidecars get their configuration and certificates from istiod on dallas, through dallas'"'"'s east-west gateway.
-With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context tokyo-ops -f tokyo/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context tokyo-ops -f tokyo/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_DALLAS".'
-  'sydney'"'"'s sidecars get their configuration and certificates from istiod on dallas, through dallas'"'"'s east-west gateway.
-With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context sydney-admin -f sydney/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context sydney-admin -f sydney/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_DALLAS".'
-  'london'"'"'s sidecars get their configuration and certificates from istiod on dallas, through dallas'"'"'s east-west gateway.
-With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context london-admin -f london/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context london-admin -f london/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_DALLAS".'
-  'paris'"'"'s sidecars get their configuration and certificates from istiod on dallas, through dallas'"'"'s east-west gateway.
-With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context paris-admin -f paris/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context paris-admin -f paris/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_DALLAS".'
-  'toronto'"'"'s sidecars get their configuration and certificates from istiod on dallas, through dallas'"'"'s east-west gateway.
-With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context toronto-admin -f toronto/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context toronto-admin -f toronto/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_DALLAS".'
-  'mumbai'"'"'s sidecars get their configuration and certificates from istiod on dallas, through dallas'"'"'s east-west gateway.
-With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context mumbai-admin -f mumbai/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context mumbai-admin -f mumbai/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_DALLAS".'
-  'singapore'"'"'s sidecars get their configuration and certificates from istiod on dallas, through dallas'"'"'s east-west gateway.
-With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context singapore-admin -f singapore/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context singapore-admin -f singapore/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_DALLAS".'
-  'seoul'"'"'s sidecars get their configuration and certificates from istiod on dallas, through dallas'"'"'s east-west gateway.
-With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context seoul-admin -f seoul/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context seoul-admin -f seoul/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_DALLAS".'
-  'madrid'"'"'s sidecars get their configuration and certificates from istiod on dallas, through dallas'"'"'s east-west gateway.
-With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context madrid-admin -f madrid/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context madrid-admin -f madrid/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_DALLAS".'
-  'saopaulo'"'"'s sidecars get their configuration and certificates from istiod on dallas, through dallas'"'"'s east-west gateway.
-With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context saopaulo-admin -f saopaulo/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context saopaulo-admin -f saopaulo/istio/istiod-values.yaml --set global.remotePilotAddress="$EASTWEST_DALLAS".'
+  'Service istiod-vpn passes ports 15012 (configuration and certificates) and 15017 (the injection webhook) to istiod. Its cluster IP lies in dallas'"'"'s service range 10.110.0.0/16, which the VPN links of the remotes carry, and stays put while the Service exists (a pod IP changes when istiod restarts).
+The script reads that IP into ISTIOD_DALLAS for the install of the remotes of dallas, and stops if it lies outside the service range the topology gives.
+A remote'"'"'s API server calls the injection webhook through the remote'"'"'s own istiod Service, whose endpoint is this IP on port 15017, so that call enters the tunnel from the remote'"'"'s nodes as pod traffic does; no public gateway is involved.'
+  'frankfurt'"'"'s sidecars get their configuration and certificates from istiod on dallas, inside the VPN at the cluster IP of Service istiod-vpn.
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context frankfurt-admin -f frankfurt/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context frankfurt-admin -f frankfurt/istio/istiod-values.yaml --set global.remotePilotAddress="$ISTIOD_DALLAS".'
+  'tokyo'"'"'s sidecars get their configuration and certificates from istiod on dallas, inside the VPN at the cluster IP of Service istiod-vpn.
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context tokyo-ops -f tokyo/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context tokyo-ops -f tokyo/istio/istiod-values.yaml --set global.remotePilotAddress="$ISTIOD_DALLAS".'
+  'sydney'"'"'s sidecars get their configuration and certificates from istiod on dallas, inside the VPN at the cluster IP of Service istiod-vpn.
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context sydney-admin -f sydney/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context sydney-admin -f sydney/istio/istiod-values.yaml --set global.remotePilotAddress="$ISTIOD_DALLAS".'
+  'london'"'"'s sidecars get their configuration and certificates from istiod on dallas, inside the VPN at the cluster IP of Service istiod-vpn.
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context london-admin -f london/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context london-admin -f london/istio/istiod-values.yaml --set global.remotePilotAddress="$ISTIOD_DALLAS".'
+  'paris'"'"'s sidecars get their configuration and certificates from istiod on dallas, inside the VPN at the cluster IP of Service istiod-vpn.
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context paris-admin -f paris/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context paris-admin -f paris/istio/istiod-values.yaml --set global.remotePilotAddress="$ISTIOD_DALLAS".'
+  'toronto'"'"'s sidecars get their configuration and certificates from istiod on dallas, inside the VPN at the cluster IP of Service istiod-vpn.
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context toronto-admin -f toronto/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context toronto-admin -f toronto/istio/istiod-values.yaml --set global.remotePilotAddress="$ISTIOD_DALLAS".'
+  'mumbai'"'"'s sidecars get their configuration and certificates from istiod on dallas, inside the VPN at the cluster IP of Service istiod-vpn.
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context mumbai-admin -f mumbai/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context mumbai-admin -f mumbai/istio/istiod-values.yaml --set global.remotePilotAddress="$ISTIOD_DALLAS".'
+  'singapore'"'"'s sidecars get their configuration and certificates from istiod on dallas, inside the VPN at the cluster IP of Service istiod-vpn.
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context singapore-admin -f singapore/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context singapore-admin -f singapore/istio/istiod-values.yaml --set global.remotePilotAddress="$ISTIOD_DALLAS".'
+  'seoul'"'"'s sidecars get their configuration and certificates from istiod on dallas, inside the VPN at the cluster IP of Service istiod-vpn.
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context seoul-admin -f seoul/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context seoul-admin -f seoul/istio/istiod-values.yaml --set global.remotePilotAddress="$ISTIOD_DALLAS".'
+  'madrid'"'"'s sidecars get their configuration and certificates from istiod on dallas, inside the VPN at the cluster IP of Service istiod-vpn.
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context madrid-admin -f madrid/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context madrid-admin -f madrid/istio/istiod-values.yaml --set global.remotePilotAddress="$ISTIOD_DALLAS".'
+  'saopaulo'"'"'s sidecars get their configuration and certificates from istiod on dallas, inside the VPN at the cluster IP of Service istiod-vpn.
+With Helm instead: helm repo add istio https://istio-release.storage.googleapis.com/charts; helm install istio-base istio/base --version 1.30.3 -n istio-system --kube-context saopaulo-admin -f saopaulo/istio/base-values.yaml; helm install istiod istio/istiod --version 1.30.3 -n istio-system --kube-context saopaulo-admin -f saopaulo/istio/istiod-values.yaml --set global.remotePilotAddress="$ISTIOD_DALLAS".'
   'The remote secret holds a token for frankfurt'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
   'The remote secret holds a token for tokyo'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
   'The remote secret holds a token for sydney'"'"'s API server; it goes straight from istioctl to the cluster and is never written to output/.'
@@ -1031,7 +1027,7 @@ With Helm instead: helm repo add istio https://istio-release.storage.googleapis.
   'Reviews spread over Frankfurt, Tokyo and Sydney.'
 )
 # The numbers of the requirements each step uses.
-readonly STEP_NEEDS=('' '' 1 1 2 2 3 3 4 4 5 5 6 6 7 7 8 8 9 9 10 10 11 11 12 12 13 13 14 14 15 15 16 16 17 17 18 18 19 19 20 20 21 21 22 22 23 23 24 24 25 25 26 26 27 27 28 28 29 29 30 30 31 31 32 32 33 33 34 34 35 35 36 36 37 37 38 38 39 39 40 40 41 41 42 42 43 43 44 44 45 45 46 46 47 47 48 48 49 49 50 50 51 51 52 52 53 53 54 54 55 55 56 56 57 57 58 58 59 59 60 60 61 61 62 62 63 63 64 64 65 65 66 66 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
+readonly STEP_NEEDS=('' '' 1 1 2 2 3 3 4 4 5 5 6 6 7 7 8 8 9 9 10 10 11 11 12 12 13 13 14 14 15 15 16 16 17 17 18 18 19 19 20 20 21 21 22 22 23 23 24 24 25 25 26 26 27 27 28 28 29 29 30 30 31 31 32 32 33 33 34 34 35 35 36 36 37 37 38 38 39 39 40 40 41 41 42 42 43 43 44 44 45 45 46 46 47 47 48 48 49 49 50 50 51 51 52 52 53 53 54 54 55 55 56 56 57 57 58 58 59 59 60 60 61 61 62 62 63 63 64 64 65 65 66 66 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
 readonly REQUIREMENT_LABEL=(''
   'environment variable PSK_DALLAS_TOKYO (pre-shared key of VPN link dallas-tokyo)'
   'environment variable PSK_DALLAS_SYDNEY (pre-shared key of VPN link dallas-sydney)'
@@ -1170,7 +1166,7 @@ readonly REQUIREMENT_TEST=(''
   '[[ -r "${MESHGEN_INVOKED_FROM:-$PWD}"/keys/dallas-frankfurt.psk ]]'
 )
 # Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
-readonly STEP_FIRST=(0 0 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90 91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114 115 116 117 118 119 120 121 122 123 124 125 126 127 128 129 130 131 132 133 134 145 156 167 178 189 200 211 222 233 244 255 266 270 272 274 275 278 281 284 287 290 293 296 299 302 305 308 309 310 311 312 313 314 315 316 317 318 319 321 323 325 327 329 330 331 332 333 334 335 336 337 338 339 340 341)
+readonly STEP_FIRST=(0 0 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90 91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114 115 116 117 118 119 120 121 122 123 124 125 126 127 128 129 130 131 132 133 134 145 156 167 178 189 200 211 222 233 244 255 266 270 272 274 277 280 283 286 289 292 295 298 301 304 307 308 309 310 311 312 313 314 315 316 317 318 320 322 324 326 328 329 330 331 332 333 334 335 336 337 338 339 340)
 readonly STEP_COMMANDS=(
   # Step 1
   'helm repo add iks-charts https://icr.io/helm/iks-charts --force-update'
@@ -1592,114 +1588,112 @@ readonly STEP_COMMANDS=(
   'istioctl install --context dallas-admin -y -f dallas/istio/control-plane.yaml'
   'kubectl --context dallas-admin apply -f dallas/istio/peer-authentication.yaml'
   # Step 148
-  'istioctl install --context dallas-admin -y -f dallas/istio/eastwest-gateway.yaml'
-  'EASTWEST_DALLAS="$(dallas/istio/eastwest-address.sh)"'
+  'kubectl --context dallas-admin apply -f dallas/istio/istiod-vpn.yaml'
+  'ISTIOD_DALLAS="$(dallas/istio/istiod-address.sh)"'
   # Step 149
-  'kubectl --context dallas-admin apply -f dallas/istio/expose-istiod.yaml'
-  # Step 150
   'kubectl --context frankfurt-admin apply -f frankfurt/namespaces.yaml'
-  'EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"'
-  'istioctl install --context frankfurt-admin -y -f frankfurt/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
-  # Step 151
+  'ISTIOD_DALLAS="${ISTIOD_DALLAS:-$(dallas/istio/istiod-address.sh)}"'
+  'istioctl install --context frankfurt-admin -y -f frankfurt/istio/control-plane.yaml --set values.global.remotePilotAddress="$ISTIOD_DALLAS"'
+  # Step 150
   'kubectl --context tokyo-ops apply -f tokyo/namespaces.yaml'
-  'EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"'
-  'istioctl install --context tokyo-ops -y -f tokyo/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
-  # Step 152
+  'ISTIOD_DALLAS="${ISTIOD_DALLAS:-$(dallas/istio/istiod-address.sh)}"'
+  'istioctl install --context tokyo-ops -y -f tokyo/istio/control-plane.yaml --set values.global.remotePilotAddress="$ISTIOD_DALLAS"'
+  # Step 151
   'kubectl --context sydney-admin apply -f sydney/namespaces.yaml'
-  'EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"'
-  'istioctl install --context sydney-admin -y -f sydney/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
-  # Step 153
+  'ISTIOD_DALLAS="${ISTIOD_DALLAS:-$(dallas/istio/istiod-address.sh)}"'
+  'istioctl install --context sydney-admin -y -f sydney/istio/control-plane.yaml --set values.global.remotePilotAddress="$ISTIOD_DALLAS"'
+  # Step 152
   'kubectl --context london-admin apply -f london/namespaces.yaml'
-  'EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"'
-  'istioctl install --context london-admin -y -f london/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
-  # Step 154
+  'ISTIOD_DALLAS="${ISTIOD_DALLAS:-$(dallas/istio/istiod-address.sh)}"'
+  'istioctl install --context london-admin -y -f london/istio/control-plane.yaml --set values.global.remotePilotAddress="$ISTIOD_DALLAS"'
+  # Step 153
   'kubectl --context paris-admin apply -f paris/namespaces.yaml'
-  'EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"'
-  'istioctl install --context paris-admin -y -f paris/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
-  # Step 155
+  'ISTIOD_DALLAS="${ISTIOD_DALLAS:-$(dallas/istio/istiod-address.sh)}"'
+  'istioctl install --context paris-admin -y -f paris/istio/control-plane.yaml --set values.global.remotePilotAddress="$ISTIOD_DALLAS"'
+  # Step 154
   'kubectl --context toronto-admin apply -f toronto/namespaces.yaml'
-  'EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"'
-  'istioctl install --context toronto-admin -y -f toronto/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
-  # Step 156
+  'ISTIOD_DALLAS="${ISTIOD_DALLAS:-$(dallas/istio/istiod-address.sh)}"'
+  'istioctl install --context toronto-admin -y -f toronto/istio/control-plane.yaml --set values.global.remotePilotAddress="$ISTIOD_DALLAS"'
+  # Step 155
   'kubectl --context mumbai-admin apply -f mumbai/namespaces.yaml'
-  'EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"'
-  'istioctl install --context mumbai-admin -y -f mumbai/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
-  # Step 157
+  'ISTIOD_DALLAS="${ISTIOD_DALLAS:-$(dallas/istio/istiod-address.sh)}"'
+  'istioctl install --context mumbai-admin -y -f mumbai/istio/control-plane.yaml --set values.global.remotePilotAddress="$ISTIOD_DALLAS"'
+  # Step 156
   'kubectl --context singapore-admin apply -f singapore/namespaces.yaml'
-  'EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"'
-  'istioctl install --context singapore-admin -y -f singapore/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
-  # Step 158
+  'ISTIOD_DALLAS="${ISTIOD_DALLAS:-$(dallas/istio/istiod-address.sh)}"'
+  'istioctl install --context singapore-admin -y -f singapore/istio/control-plane.yaml --set values.global.remotePilotAddress="$ISTIOD_DALLAS"'
+  # Step 157
   'kubectl --context seoul-admin apply -f seoul/namespaces.yaml'
-  'EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"'
-  'istioctl install --context seoul-admin -y -f seoul/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
-  # Step 159
+  'ISTIOD_DALLAS="${ISTIOD_DALLAS:-$(dallas/istio/istiod-address.sh)}"'
+  'istioctl install --context seoul-admin -y -f seoul/istio/control-plane.yaml --set values.global.remotePilotAddress="$ISTIOD_DALLAS"'
+  # Step 158
   'kubectl --context madrid-admin apply -f madrid/namespaces.yaml'
-  'EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"'
-  'istioctl install --context madrid-admin -y -f madrid/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
-  # Step 160
+  'ISTIOD_DALLAS="${ISTIOD_DALLAS:-$(dallas/istio/istiod-address.sh)}"'
+  'istioctl install --context madrid-admin -y -f madrid/istio/control-plane.yaml --set values.global.remotePilotAddress="$ISTIOD_DALLAS"'
+  # Step 159
   'kubectl --context saopaulo-admin apply -f saopaulo/namespaces.yaml'
-  'EASTWEST_DALLAS="${EASTWEST_DALLAS:-$(dallas/istio/eastwest-address.sh)}"'
-  'istioctl install --context saopaulo-admin -y -f saopaulo/istio/control-plane.yaml --set values.global.remotePilotAddress="$EASTWEST_DALLAS"'
-  # Step 161
+  'ISTIOD_DALLAS="${ISTIOD_DALLAS:-$(dallas/istio/istiod-address.sh)}"'
+  'istioctl install --context saopaulo-admin -y -f saopaulo/istio/control-plane.yaml --set values.global.remotePilotAddress="$ISTIOD_DALLAS"'
+  # Step 160
   'istioctl create-remote-secret --context frankfurt-admin --name=frankfurt | kubectl --context dallas-admin apply -f -'
-  # Step 162
+  # Step 161
   'istioctl create-remote-secret --context tokyo-ops --name=tokyo | kubectl --context dallas-admin apply -f -'
-  # Step 163
+  # Step 162
   'istioctl create-remote-secret --context sydney-admin --name=sydney | kubectl --context dallas-admin apply -f -'
-  # Step 164
+  # Step 163
   'istioctl create-remote-secret --context london-admin --name=london | kubectl --context dallas-admin apply -f -'
-  # Step 165
+  # Step 164
   'istioctl create-remote-secret --context paris-admin --name=paris | kubectl --context dallas-admin apply -f -'
-  # Step 166
+  # Step 165
   'istioctl create-remote-secret --context toronto-admin --name=toronto | kubectl --context dallas-admin apply -f -'
-  # Step 167
+  # Step 166
   'istioctl create-remote-secret --context mumbai-admin --name=mumbai | kubectl --context dallas-admin apply -f -'
-  # Step 168
+  # Step 167
   'istioctl create-remote-secret --context singapore-admin --name=singapore | kubectl --context dallas-admin apply -f -'
-  # Step 169
+  # Step 168
   'istioctl create-remote-secret --context seoul-admin --name=seoul | kubectl --context dallas-admin apply -f -'
-  # Step 170
+  # Step 169
   'istioctl create-remote-secret --context madrid-admin --name=madrid | kubectl --context dallas-admin apply -f -'
-  # Step 171
+  # Step 170
   'istioctl create-remote-secret --context saopaulo-admin --name=saopaulo | kubectl --context dallas-admin apply -f -'
-  # Step 172
+  # Step 171
   'kubectl --context dallas-admin apply -k dallas'
   'kubectl --context dallas-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/details-v1 deployment/productpage-v1'
-  # Step 173
+  # Step 172
   'kubectl --context frankfurt-admin apply -k frankfurt'
   'kubectl --context frankfurt-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v1'
-  # Step 174
+  # Step 173
   'kubectl --context tokyo-ops apply -k tokyo'
   'kubectl --context tokyo-ops --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v2'
-  # Step 175
+  # Step 174
   'kubectl --context sydney-admin apply -k sydney'
   'kubectl --context sydney-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/reviews-v3'
-  # Step 176
+  # Step 175
   'kubectl --context london-admin apply -k london'
   'kubectl --context london-admin --namespace bookinfo wait --for=condition=Available --timeout=300s deployment/ratings-v1'
-  # Step 177
+  # Step 176
   'kubectl --context paris-admin apply -k paris'
-  # Step 178
+  # Step 177
   'kubectl --context toronto-admin apply -k toronto'
-  # Step 179
+  # Step 178
   'kubectl --context mumbai-admin apply -k mumbai'
-  # Step 180
+  # Step 179
   'kubectl --context singapore-admin apply -k singapore'
-  # Step 181
+  # Step 180
   'kubectl --context seoul-admin apply -k seoul'
-  # Step 182
+  # Step 181
   'kubectl --context madrid-admin apply -k madrid'
-  # Step 183
+  # Step 182
   'kubectl --context saopaulo-admin apply -k saopaulo'
-  # Step 184
+  # Step 183
   'kubectl --context dallas-admin apply -f dallas/traffic/ingress-bookinfo.yaml'
-  # Step 185
+  # Step 184
   'kubectl --context dallas-admin apply -f dallas/traffic/destination-rules.yaml'
-  # Step 186
+  # Step 185
   'kubectl --context dallas-admin apply -f dallas/traffic/01-all-v1.yaml'
-  # Step 187
+  # Step 186
   'kubectl --context dallas-admin replace -f dallas/traffic/02-reviews-jason-v2-v3.yaml'
-  # Step 188
+  # Step 187
   'kubectl --context dallas-admin replace -f dallas/traffic/03-reviews-thirds.yaml'
 )
 
