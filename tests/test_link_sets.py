@@ -13,7 +13,6 @@ import copy
 import ipaddress
 import itertools
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,21 +21,20 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from benchmarks.synthetic import synthetic
 from generator.api import build, check_file, render
 from generator.catalog import catalogs
 from generator.checks.sets import set_keys_distinct
 from generator.docs.deferred import fill_now
 from generator.docs.sources import collect
 from generator.docs.topology_page import topology_page
+from generator.errors import Member
 from generator.inputs.schema import topology_schema, validate_structure
 from generator.model import Chosen, SetForm, Starts, Topology, build_model
 from generator.model.linksets import MAX_LINKS
 from generator.model.pools import pool_addresses
-from tests.helpers import ROOT, TOPOLOGIES, run_cli, topology_of
+from tests.helpers import TOPOLOGIES, run_cli, topology_of
 from tests.strategies import fuzz_settings
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from synthetic import synthetic
 
 Data = dict[str, Any]
 
@@ -125,18 +123,21 @@ def read_tree(folder: Path) -> dict[str, bytes]:
 
 
 NAMES = [f"c{i:02d}" for i in range(7)]
-SHAPES: dict[str, tuple[Data, list[tuple[str, str, str | None, Data]]]] = {}
+Expected = list[tuple[str, str, str | None, Data]]
+"""Each link a shape makes: its two clusters, the initiator when it is not the first, and the
+fields written for it alone."""
+SHAPES: dict[str, tuple[Data, Expected]] = {}
 
 
-def _shape_full_mesh_first() -> tuple[Data, list[tuple[str, str, str | None, Data]]]:
+def _shape_full_mesh_first() -> tuple[Data, Expected]:
     psk = {"env": "PSK_<a>_<b>"}
     short = topology(NAMES, [{"fullMesh": "all", "psk": psk}], pool=6)
-    links = [(a, b, None, {"psk": {"env": f"PSK_{a.upper()}_{b.upper()}"}})
-             for a, b in itertools.combinations(NAMES, 2)]
+    links: Expected = [(a, b, None, {"psk": {"env": f"PSK_{a.upper()}_{b.upper()}"}})
+                       for a, b in itertools.combinations(NAMES, 2)]
     return short, links
 
 
-def _shape_balanced_subset_with_override() -> tuple[Data, list[tuple[str, str, str | None, Data]]]:
+def _shape_balanced_subset_with_override() -> tuple[Data, Expected]:
     members = ["c03", "c00", "c05", "c01", "c06"]
     ike = "aes128gcm16-prfsha256-ecp256"
     override = {"between": ["c05", "c00"], "psk": {"file": "keys/special.psk"}}
@@ -151,7 +152,7 @@ def _shape_balanced_subset_with_override() -> tuple[Data, list[tuple[str, str, s
         if c["name"] == "c06":
             c["context"] = "ops-six"
     n = len(members)
-    links = []
+    links: Expected = []
     for i, j in itertools.combinations(range(n), 2):
         a, b = members[i], members[j]
         if {a, b} == {"c05", "c00"}:
@@ -165,7 +166,7 @@ def _shape_balanced_subset_with_override() -> tuple[Data, list[tuple[str, str, s
     return short, links
 
 
-def _shape_two_hubs() -> tuple[Data, list[tuple[str, str, str | None, Data]]]:
+def _shape_two_hubs() -> tuple[Data, Expected]:
     hubs, spokes = ["c00", "c01"], ["c04", "c02", "c06"]
     short = topology(NAMES, [
         {"hubs": hubs, "spokes": spokes, "initiator": "hubs", "esp": "aes256gcm16",
@@ -173,21 +174,22 @@ def _shape_two_hubs() -> tuple[Data, list[tuple[str, str, str | None, Data]]]:
         {"between": ["c00", "c01"], "psk": {"env": "HUBS_PSK"}},
         {"hubs": ["c00"], "spokes": ["c03", "c05"], "psk": {"env": "SHARED_PSK"}},
     ], pool=3)
-    links = [(s, h, h, {"esp": "aes256gcm16", "psk": {"env": f"HUB_{h.upper()}_SPOKE_{s.upper()}"}})
-             for s in spokes for h in hubs]
+    links: Expected = [
+        (s, h, h, {"esp": "aes256gcm16", "psk": {"env": f"HUB_{h.upper()}_SPOKE_{s.upper()}"}})
+        for s in spokes for h in hubs]
     links.append(("c00", "c01", None, {"psk": {"env": "HUBS_PSK"}}))
     links += [(s, "c00", None, {"psk": {"env": "SHARED_PSK"}}) for s in ("c03", "c05")]
     return short, links
 
 
-def _shape_remotes_of_their_primaries() -> tuple[Data, list[tuple[str, str, str | None, Data]]]:
+def _shape_remotes_of_their_primaries() -> tuple[Data, Expected]:
     short = topology(NAMES, [
         {"hubs": ["c00", "c01", "c02"], "spokes": "remotes", "psk": {"env": "PSK_<spoke>"}},
         {"fullMesh": ["c00", "c01", "c02"], "initiator": "balanced",
          "psk": {"env": "PRIMARIES_<a>_<b>"}},
     ], primaries=3, pool=4)
-    links = [(s, NAMES[i % 3], None, {"psk": {"env": f"PSK_{s.upper()}"}})
-             for i, s in enumerate(NAMES) if i >= 3]
+    links: Expected = [(s, NAMES[i % 3], None, {"psk": {"env": f"PSK_{s.upper()}"}})
+                       for i, s in enumerate(NAMES) if i >= 3]
     links += [("c00", "c01", None, {"psk": {"env": "PRIMARIES_C00_C01"}}),
               ("c00", "c02", "c02", {"psk": {"env": "PRIMARIES_C00_C02"}}),
               ("c01", "c02", None, {"psk": {"env": "PRIMARIES_C01_C02"}})]
@@ -280,7 +282,8 @@ def test_a_set_makes_each_pair_once_with_its_rule_and_its_own_key(shape: tuple[D
     pairs = [frozenset(link.between) for link in links]
     assert len(set(pairs)) == len(pairs) and all(len(p) == 2 for p in pairs)
     assert all(link.from_set and link.entry == ("vpn", 0) for link in links)
-    assert [str(link.at[-1].name) for link in links] == [f"link {link.name}" for link in links]
+    assert [link.at[-1] for link in links] == [Member(s.form.value, f"link {link.name}")
+                                               for link in links]
     names = [c["name"] for c in data["clusters"]]
     if s.form is SetForm.FULL_MESH:
         members = names if entry["fullMesh"] == "all" else entry["fullMesh"]
@@ -484,8 +487,8 @@ def test_too_many_links_are_refused_before_any_is_made(monkeypatch: pytest.Monke
     assert [s.expanded for s in t.link_sets] == [False, False]
     assert [link.name for link in t.vpn] == ["c01-c00"] and "vpn" in t.incomplete
     (found,) = problems_of(tmp_path, data)
-    assert "error[too-many-links]: vpn[1].fullMesh: this full mesh stands for 21 links, which " \
-           "takes the topology to 22; meshgen makes at most 20" in found
+    assert "error[limit-links]: vpn[1].fullMesh: this full mesh stands for 21 links, which " \
+           "takes the topology to 22; the limit is 20" in found
     assert MAX_LINKS >= 200 * 199 // 2  # the benchmarks' 200-cluster mesh fits
 
 
