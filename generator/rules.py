@@ -111,8 +111,6 @@ RULES: dict[str, Rule] = {
     "psk-pattern-clash": Rule("check", "A link set's key pattern gives two links the same "
                                        "pre-shared key name (cluster names with '-' can run "
                                        "together)."),
-    "too-many-links": Rule("check", f"Link sets would take the topology past {MAX_LINKS:,} "
-                                    "VPN links; such a set is not expanded."),
     "listen-pool-too-small": Rule("check", "A cluster listens on more links than its "
                                            "vpnGateway and listenPool have addresses for."),
     "link-subnet-overlap": Rule("check", "The two sides of a tunnel overlap, so it would carry "
@@ -178,6 +176,8 @@ RULES: dict[str, Rule] = {
     "limit-primaries": Rule("check", f"More than {MAX_PRIMARIES} primaries (each reads every "
                                      "other cluster)."),
     "limit-stages": Rule("check", f"More than {MAX_STAGES} traffic stages."),
+    "limit-links": Rule("check", f"Link sets would take the topology past {MAX_LINKS:,} VPN "
+                                 "links; the set that would cross it is not made into links."),
     "limit-files": Rule("check", f"The output would have more than {MAX_FILES:,} files."),
     "limit-steps": Rule("check", f"The runbook would have more than {MAX_STEPS:,} steps."),
     "limit-output-bytes": Rule("check", f"The output would take more than "

@@ -502,7 +502,7 @@ def _mesh_past_the_limit(path: Path) -> list[tuple[str, int]]:
                      f"serviceCIDR: 11.{i // 256}.{i % 256}.0/24}}")
     lines += ["vpn:", "  - fullMesh: all", "    psk: {env: PSK_<a>_<b>}"]
     path.write_text("\n".join(lines) + "\n")
-    return [("too-many-links", count + 5)]
+    return [("limit-links", count + 5)]
 
 
 # Cases that cannot be committed as files, or are better written by a loop: each writes the

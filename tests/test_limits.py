@@ -15,13 +15,13 @@ from benchmarks.synthetic import synthetic
 from generator.api import render
 from generator.catalog import catalogs
 from generator.checks import limits, run_checks
-from generator.model import Topology, build_model
+from generator.model import Topology, build_model, linksets
 from generator.rules import RULES
 from generator.targets import runbook_steps
 from tests.helpers import INLINE_APP, TOPOLOGIES, seed_data
 
-LIMIT_RULES = ("limit-description", "limit-primaries", "limit-stages", "limit-files",
-               "limit-steps", "limit-output-bytes")
+LIMIT_RULES = ("limit-description", "limit-primaries", "limit-stages", "limit-links",
+               "limit-files", "limit-steps", "limit-output-bytes")
 
 
 def model(data: dict[str, Any]) -> Topology:
@@ -178,11 +178,37 @@ def test_the_largest_benchmarks_stay_within_every_limit(clusters: int, primaries
 
 @pytest.mark.slow
 def test_too_many_files_is_refused_at_the_section_that_makes_them() -> None:
-    """260 clusters in a full mesh (33,670 links): no file of 1 MiB can say this today, a link
-    set will."""
-    t = model(synthetic(260, 1, "mesh"))
+    """260 clusters in a full mesh written link by link (33,670 links)."""
+    t = model(synthetic(260, 1, "mesh", sets=False))
     found = [(p.rule, p.path, p.on_key) for p in limits.output_within_limits(t)]
     assert found == [("limit-files", ("vpn",), True), ("limit-output-bytes", ("vpn",), True)]
+
+
+def test_a_mesh_written_as_one_entry_is_refused_at_its_line(monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    """A full mesh is one entry but every link it stands for is counted: a limit the links pass
+    points at the set's line and names it."""
+    monkeypatch.setattr(limits, "MAX_FILES", 10_000)
+    data = synthetic(60, 1, "mesh")
+    data["vpn"].insert(0, {"between": ["c000", "c001"], "psk": {"env": "FIRST_PSK"}})
+    t = model(data)
+    (problem,) = limits.output_within_limits(t)
+    assert (problem.rule, problem.path, problem.on_key) == (
+        "limit-files", ("vpn", 1, "fullMesh"), True)
+    assert problem.message.endswith(
+        "most of it comes from the VPN links (four files and a step for each end), and most "
+        "of those from vpn[1] (full mesh of 60 clusters, 1,769 links)")
+
+
+def test_a_set_past_the_most_links_is_not_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    """260 clusters in a full mesh written as one entry: 33,670 links, more than meshgen makes;
+    the set is refused at its line before one of them is made."""
+    t = model(synthetic(260, 1, "mesh"))
+    assert t.vpn == ()
+    (problem,) = limits.links_within_limit(t)
+    assert (problem.rule, problem.path) == ("limit-links", ("vpn", 0, "fullMesh"))
+    assert "33,670 links" in problem.message
+    assert list(limits.output_within_limits(t)) == []
 
 
 def test_the_check_reads_the_model_only(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -203,6 +229,7 @@ def test_each_limit_is_in_the_rules_reference_with_its_value(rule: str) -> None:
     values = {"limit-description": f"{limits.MAX_DESCRIPTION:,}",
               "limit-primaries": f"{limits.MAX_PRIMARIES}",
               "limit-stages": f"{limits.MAX_STAGES}",
+              "limit-links": f"{linksets.MAX_LINKS:,}",
               "limit-files": f"{limits.MAX_FILES:,}",
               "limit-steps": f"{limits.MAX_STEPS:,}",
               "limit-output-bytes": f"{limits.MAX_OUTPUT_BYTES // 2**20} MiB"}

@@ -1,17 +1,21 @@
 """Limits on what one topology may make, checked on the model before anything is rendered.
 
 A topology file is at most 1 MiB, but what it makes can be far larger: links grow with the
-square of the clusters, multi-primary remote secrets with primaries times clusters, a stage's
-description is copied into the runbook once per primary, and an alias repeats a long string
-wherever it is used. So the output is estimated from the model, counting what each part of it
-writes (files, runbook steps, bytes: a fixed size per generated object plus the topology's own
-strings as often as they are copied), and a topology whose estimate passes a limit is refused,
-located at the part that makes most of it, before a byte is rendered.
+square of the clusters (and one link set stands for any number of them), multi-primary remote
+secrets with primaries times clusters, a stage's description is copied into the runbook once
+per primary, and an alias repeats a long string wherever it is used. So the output is estimated
+from the model, counting what each part of it writes (files, runbook steps, bytes: a fixed size
+per generated object plus the topology's own strings as often as they are copied), and a
+topology whose estimate passes a limit is refused, located at the part that makes most of it,
+before a byte is rendered. The model has every link set made into its links, so the estimate
+counts each link a set stands for, and a limit the VPN links pass is located at the entry of
+``vpn`` that makes most of them: a set's line. How many links the sets may make at all is
+bounded before they are made (:data:`~generator.model.linksets.MAX_LINKS`, ``limit-links``).
 
 The limits leave a wide margin over real meshes: the largest benchmark, 200 clusters in a full
-mesh of VPN links (19,900 links, 160,000 files, about 320 MB; 360 MB delivered by Flux and
-Argo CD too), stays under every one of them.
-A test holds the estimate to what the targets really write, across many shapes of topology.
+mesh of VPN links (19,900 links, 160,000 files, about 320 MB; 360 MB delivered by Flux and Argo
+CD too), stays under every one of them. A test holds the estimate to what the targets really
+write, across many shapes of topology.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ..errors import FieldPath, Problem
+from ..errors import FieldPath, Problem, dotted
 from ..model import (
     App,
     Cluster,
@@ -32,6 +36,7 @@ from ..model import (
     StringMatch,
     Topology,
     Workload,
+    linksets,
 )
 from .registry import check
 
@@ -118,6 +123,8 @@ class Estimate:
     steps: int = 0
     bytes: int = 0
     by_section: dict[str, int] = field(default_factory=dict)
+    by_vpn_entry: dict[FieldPath, int] = field(default_factory=dict)
+    """Bytes of the VPN links by the entry of ``vpn`` that wrote them (a link, or a set)."""
 
     def add(self, section: str, files: int = 0, steps: int = 0, size: int = 0) -> None:
         self.files += files
@@ -151,8 +158,8 @@ class _EndSizes:
                    shared + 30 * _bytes(c.name))
 
 
-def _link_ends(t: Topology) -> Iterator[int]:
-    """Bytes of each end of each link."""
+def _link_ends(t: Topology) -> Iterator[tuple[FieldPath, int]]:
+    """Bytes of each end of each link, with the entry of ``vpn`` that wrote the link."""
     sizes = {c.name: _EndSizes.of(c) for c in t.clusters}
     for link in t.vpn:
         a, b = sizes.get(link.initiator), sizes.get(link.responder)
@@ -160,8 +167,8 @@ def _link_ends(t: Topology) -> Iterator[int]:
             continue
         settings = (_LINK_END + 3 * (_bytes(link.ike) + _bytes(link.esp))
                     + 7 * _quoted(link.psk.name) + 4 * _bytes(t.listen_address(link) or ""))
-        yield settings + a.local + b.peer
-        yield settings + b.local + a.peer
+        yield link.entry, settings + a.local + b.peer
+        yield link.entry, settings + b.local + a.peer
 
 
 def _match_bytes(m: StringMatch | None) -> int:
@@ -285,8 +292,12 @@ def estimate(t: Topology) -> Estimate:
           size=_FIXED + 4 * _bytes(t.name) + _quoted(t.description) + _bytes(t.source))
     for c in t.clusters:
         e.add("clusters", files=13, steps=6, size=_CLUSTER + _cluster_strings(c))
-    ends = list(_link_ends(t))
-    e.add("vpn", files=4 * len(ends), steps=len(ends), size=sum(ends))
+    ends = 0
+    for entry, size in _link_ends(t):
+        ends += 1
+        e.add("vpn", size=size)
+        e.by_vpn_entry[entry] = e.by_vpn_entry.get(entry, 0) + size + 4 * e.per_file
+    e.add("vpn", files=4 * ends, steps=ends)
     # Every primary reads every other cluster through a remote secret (Istio 1.0: each
     # remote's primary reads it).
     for primary in t.primaries:
@@ -365,11 +376,46 @@ _SECTION_WORDS = {
 
 
 @check()
+def links_within_limit(t: Topology) -> Iterator[Problem]:
+    """Link sets are made into links only up to :data:`~generator.model.linksets.MAX_LINKS`:
+    the set that would cross it, and those after it, make none (so a short file cannot ask
+    for millions of links)."""
+    total = sum(1 for link in t.vpn if not link.from_set)
+    for s in t.link_sets:
+        total += s.planned
+        if not s.expanded:
+            yield Problem(
+                "limit-links",
+                f"this {s.form.value} stands for {s.planned:,} links, which takes the topology "
+                f"to {total:,}; the limit is {linksets.MAX_LINKS:,}",
+                (*s.at, s.listing),
+                "join fewer pairs (hubs and spokes make one link per spoke, a full mesh one per "
+                "pair), or split the clusters into several topologies",
+            )
+            return  # the sets after it were not made either; this is the one to change
+
+
+def _located(t: Topology, e: Estimate) -> tuple[FieldPath, str]:
+    """Where a limit the output passes is reported, and what the message says of it: the
+    section that makes most of the output; for the VPN links, the entry of ``vpn`` (a set, or
+    a link written alone) that makes most of them."""
+    where = e.largest
+    most = f"; most of it comes from {_SECTION_WORDS[where]}"
+    if where != "vpn" or not e.by_vpn_entry:
+        return (where,), most
+    entry = max(e.by_vpn_entry, key=lambda at: e.by_vpn_entry[at])
+    for s in t.link_sets:
+        if s.at == entry:
+            return (*entry, s.listing), (
+                f"{most}, and most of those from {dotted(entry)} ({s.form.value} of "
+                f"{len(s.members):,} clusters, {s.links:,} links)")
+    return (where,), most
+
+
+@check()
 def output_within_limits(t: Topology) -> Iterator[Problem]:
     e = estimate(t)
-    where = e.largest
-    at: FieldPath = (where,)
-    most = f"; most of it comes from {_SECTION_WORDS[where]}"
+    at, most = _located(t, e)
     hint = ("split the mesh into several topologies, or link fewer pairs of clusters (a hub "
             "and spokes instead of a full mesh)")
     if e.files > MAX_FILES:

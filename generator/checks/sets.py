@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 
 from ..errors import FieldPath, Location, Member, Problem, dotted, written_path
-from ..model import Chosen, LinkSet, SetForm, Topology, VpnLink, linksets
+from ..model import Chosen, LinkSet, SetForm, Topology, VpnLink
 from ..model.linksets import PLACEHOLDERS, fills_in
 from .addresses import cidr_problem
 from .registry import check, unknown_cluster
@@ -63,21 +63,11 @@ def set_names(t: Topology) -> Iterator[Problem]:
 
 @check()
 def sets_make_links(t: Topology) -> Iterator[Problem]:
-    """A set that joins no pair is a mistake; so is one that takes the topology past
-    :data:`~generator.model.linksets.MAX_LINKS` links."""
-    total = sum(1 for link in t.vpn if not link.from_set)
+    """A set that joins no pair is a mistake. (One that takes the topology past the most links
+    meshgen makes is a limit: :func:`~generator.checks.limits.links_within_limit`.)"""
     for s in t.link_sets:
-        total += s.planned
         if not s.expanded:
-            yield Problem(
-                "too-many-links",
-                f"this {s.form.value} stands for {s.planned:,} links, which takes the topology "
-                f"to {total:,}; meshgen makes at most {linksets.MAX_LINKS:,}",
-                (*s.at, s.listing),
-                "join fewer pairs (hubs and spokes make one link per spoke, a full mesh one per "
-                "pair), or split the clusters into several topologies",
-            )
-            return  # the sets after it were not made either; this is the one to change
+            return  # the limit stopped the expansion here; the sets after it were not made
         if s.planned == 0 and _names_fit(t, s):
             yield Problem("set-empty", _why_empty(s), (*s.at, s.listing),
                           "name the clusters to join, or remove the entry")

@@ -17,7 +17,7 @@ same link, or two links written alone for one pair, are reported (``duplicate-li
 Names a set cannot use (an unknown cluster, a cluster named twice, a hub among the spokes) are
 left out of it and reported by the checks. A topology whose sets would make more than
 :data:`MAX_LINKS` links is not expanded past that: the set that crosses the limit and those after
-it make none, and the checks report it (``too-many-links``).
+it make none, and the checks report it (``limit-links``).
 """
 
 from __future__ import annotations
