@@ -17,6 +17,10 @@ MESHGEN_INVOKED_FROM="${MESHGEN_INVOKED_FROM:-$PWD}"
 export MESHGEN_INVOKED_FROM
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 
+readonly TOPOLOGY=twelve-cluster-mesh
+# Names this list of steps in the record of completed steps, so --resume never continues a run
+# of another runbook.
+readonly RUNBOOK_ID=5085ccb876d41f44
 readonly STEP_COUNT=187
 readonly STAGE_COUNT=3
 # Index 0 is unused so that step N is element N.
@@ -29,6 +33,13 @@ _usage() {
     '' \
     'Sets up topology twelve-cluster-mesh step by step: VPN, Istio, apps, traffic.' \
     'Without options it runs every step but the later traffic stages, in order.' \
+    'Before the first step every run checks, changing nothing, that what the selected steps' \
+    'need is there: the tools on PATH at a version that fits (istioctl of the topology'"'"'s' \
+    'Istio release), each kube context and its Kubernetes version, the keys and folders the' \
+    'steps read. It stops with one line per problem. Then, when its input is a terminal, it' \
+    'shows the steps and asks before the first change. Each step that completes is recorded' \
+    'in '"$TOPOLOGY"'.apply-state, in the folder apply.sh is started from (outside output/),' \
+    'for --resume.' \
     '' \
     'Options:' \
     '  -l, --list             list the steps and exit' \
@@ -38,6 +49,10 @@ _usage() {
     '  -t, --to N             stop after step N' \
     '      --stage K          run only the steps of traffic stage K (repeatable)' \
     '      --through-stage K  the default steps, then the traffic stages up to K' \
+    '      --preflight        only check what the selected steps need; change nothing' \
+    '      --resume           continue the default run after the last step that completed' \
+    '  -y, --yes              do not ask before the first change (a run whose input is not a' \
+    '                         terminal never asks)' \
     '  -h, --help             show this help and exit' \
     '' \
     'Traffic stages:' \
@@ -118,202 +133,207 @@ _usage() {
     '  ./apply.sh --dry-run' \
     '  ./apply.sh                  # every step up to the first traffic stage' \
     '  ./apply.sh --stage 2        # then move the traffic to stage 2' \
-    '  ./apply.sh --from 5         # resume at step 5 after fixing a failure' \
+    '  ./apply.sh --resume         # after fixing a failure, go on where the run stopped' \
+    '  ./apply.sh --from 5         # or choose the step to go on from' \
     '' \
-    'Exit status: 0 when every selected step succeeded; 2 for a usage error or a missing' \
-    'requirement; otherwise the status of the command that failed.'
+    'Exit status: 0 when every selected step succeeded; 2 for a usage error or a failed' \
+    'preflight; otherwise the status of the command that failed.'
 }
 
+# The lines of --list: the heading, then step N's line as element N.
+readonly LIST_LINES=(
+  '  #  phase              cluster    step'
+  '  1  vpn                -          Add the Helm repository of the strongSwan chart'
+  '  2  vpn                tokyo      strongSwan on tokyo: tunnel to dallas (vpn-dallas)'
+  '  3  vpn                dallas     strongSwan on dallas: tunnel to tokyo (vpn-tokyo)'
+  '  4  vpn                sydney     strongSwan on sydney: tunnel to dallas (vpn-dallas)'
+  '  5  vpn                dallas     strongSwan on dallas: tunnel to sydney (vpn-sydney)'
+  '  6  vpn                london     strongSwan on london: tunnel to dallas (vpn-dallas)'
+  '  7  vpn                dallas     strongSwan on dallas: tunnel to london (vpn-london)'
+  '  8  vpn                paris      strongSwan on paris: tunnel to dallas (vpn-dallas)'
+  '  9  vpn                dallas     strongSwan on dallas: tunnel to paris (vpn-paris)'
+  ' 10  vpn                toronto    strongSwan on toronto: tunnel to dallas (vpn-dallas)'
+  ' 11  vpn                dallas     strongSwan on dallas: tunnel to toronto (vpn-toronto)'
+  ' 12  vpn                dallas     strongSwan on dallas: tunnel to mumbai (vpn-mumbai)'
+  ' 13  vpn                mumbai     strongSwan on mumbai: tunnel to dallas (vpn-dallas)'
+  ' 14  vpn                dallas     strongSwan on dallas: tunnel to singapore (vpn-singapore)'
+  ' 15  vpn                singapore  strongSwan on singapore: tunnel to dallas (vpn-dallas)'
+  ' 16  vpn                dallas     strongSwan on dallas: tunnel to seoul (vpn-seoul)'
+  ' 17  vpn                seoul      strongSwan on seoul: tunnel to dallas (vpn-dallas)'
+  ' 18  vpn                dallas     strongSwan on dallas: tunnel to madrid (vpn-madrid)'
+  ' 19  vpn                madrid     strongSwan on madrid: tunnel to dallas (vpn-dallas)'
+  ' 20  vpn                dallas     strongSwan on dallas: tunnel to saopaulo (vpn-saopaulo)'
+  ' 21  vpn                saopaulo   strongSwan on saopaulo: tunnel to dallas (vpn-dallas)'
+  ' 22  vpn                tokyo      strongSwan on tokyo: tunnel to frankfurt (vpn-frankfurt)'
+  ' 23  vpn                frankfurt  strongSwan on frankfurt: tunnel to tokyo (vpn-tokyo)'
+  ' 24  vpn                sydney     strongSwan on sydney: tunnel to frankfurt (vpn-frankfurt)'
+  ' 25  vpn                frankfurt  strongSwan on frankfurt: tunnel to sydney (vpn-sydney)'
+  ' 26  vpn                london     strongSwan on london: tunnel to frankfurt (vpn-frankfurt)'
+  ' 27  vpn                frankfurt  strongSwan on frankfurt: tunnel to london (vpn-london)'
+  ' 28  vpn                paris      strongSwan on paris: tunnel to frankfurt (vpn-frankfurt)'
+  ' 29  vpn                frankfurt  strongSwan on frankfurt: tunnel to paris (vpn-paris)'
+  ' 30  vpn                toronto    strongSwan on toronto: tunnel to frankfurt (vpn-frankfurt)'
+  ' 31  vpn                frankfurt  strongSwan on frankfurt: tunnel to toronto (vpn-toronto)'
+  ' 32  vpn                mumbai     strongSwan on mumbai: tunnel to frankfurt (vpn-frankfurt)'
+  ' 33  vpn                frankfurt  strongSwan on frankfurt: tunnel to mumbai (vpn-mumbai)'
+  ' 34  vpn                frankfurt  strongSwan on frankfurt: tunnel to singapore (vpn-singapore)'
+  ' 35  vpn                singapore  strongSwan on singapore: tunnel to frankfurt (vpn-frankfurt)'
+  ' 36  vpn                frankfurt  strongSwan on frankfurt: tunnel to seoul (vpn-seoul)'
+  ' 37  vpn                seoul      strongSwan on seoul: tunnel to frankfurt (vpn-frankfurt)'
+  ' 38  vpn                frankfurt  strongSwan on frankfurt: tunnel to madrid (vpn-madrid)'
+  ' 39  vpn                madrid     strongSwan on madrid: tunnel to frankfurt (vpn-frankfurt)'
+  ' 40  vpn                frankfurt  strongSwan on frankfurt: tunnel to saopaulo (vpn-saopaulo)'
+  ' 41  vpn                saopaulo   strongSwan on saopaulo: tunnel to frankfurt (vpn-frankfurt)'
+  ' 42  vpn                sydney     strongSwan on sydney: tunnel to tokyo (vpn-tokyo)'
+  ' 43  vpn                tokyo      strongSwan on tokyo: tunnel to sydney (vpn-sydney)'
+  ' 44  vpn                london     strongSwan on london: tunnel to tokyo (vpn-tokyo)'
+  ' 45  vpn                tokyo      strongSwan on tokyo: tunnel to london (vpn-london)'
+  ' 46  vpn                paris      strongSwan on paris: tunnel to tokyo (vpn-tokyo)'
+  ' 47  vpn                tokyo      strongSwan on tokyo: tunnel to paris (vpn-paris)'
+  ' 48  vpn                toronto    strongSwan on toronto: tunnel to tokyo (vpn-tokyo)'
+  ' 49  vpn                tokyo      strongSwan on tokyo: tunnel to toronto (vpn-toronto)'
+  ' 50  vpn                mumbai     strongSwan on mumbai: tunnel to tokyo (vpn-tokyo)'
+  ' 51  vpn                tokyo      strongSwan on tokyo: tunnel to mumbai (vpn-mumbai)'
+  ' 52  vpn                singapore  strongSwan on singapore: tunnel to tokyo (vpn-tokyo)'
+  ' 53  vpn                tokyo      strongSwan on tokyo: tunnel to singapore (vpn-singapore)'
+  ' 54  vpn                tokyo      strongSwan on tokyo: tunnel to seoul (vpn-seoul)'
+  ' 55  vpn                seoul      strongSwan on seoul: tunnel to tokyo (vpn-tokyo)'
+  ' 56  vpn                tokyo      strongSwan on tokyo: tunnel to madrid (vpn-madrid)'
+  ' 57  vpn                madrid     strongSwan on madrid: tunnel to tokyo (vpn-tokyo)'
+  ' 58  vpn                tokyo      strongSwan on tokyo: tunnel to saopaulo (vpn-saopaulo)'
+  ' 59  vpn                saopaulo   strongSwan on saopaulo: tunnel to tokyo (vpn-tokyo)'
+  ' 60  vpn                london     strongSwan on london: tunnel to sydney (vpn-sydney)'
+  ' 61  vpn                sydney     strongSwan on sydney: tunnel to london (vpn-london)'
+  ' 62  vpn                paris      strongSwan on paris: tunnel to sydney (vpn-sydney)'
+  ' 63  vpn                sydney     strongSwan on sydney: tunnel to paris (vpn-paris)'
+  ' 64  vpn                toronto    strongSwan on toronto: tunnel to sydney (vpn-sydney)'
+  ' 65  vpn                sydney     strongSwan on sydney: tunnel to toronto (vpn-toronto)'
+  ' 66  vpn                mumbai     strongSwan on mumbai: tunnel to sydney (vpn-sydney)'
+  ' 67  vpn                sydney     strongSwan on sydney: tunnel to mumbai (vpn-mumbai)'
+  ' 68  vpn                singapore  strongSwan on singapore: tunnel to sydney (vpn-sydney)'
+  ' 69  vpn                sydney     strongSwan on sydney: tunnel to singapore (vpn-singapore)'
+  ' 70  vpn                seoul      strongSwan on seoul: tunnel to sydney (vpn-sydney)'
+  ' 71  vpn                sydney     strongSwan on sydney: tunnel to seoul (vpn-seoul)'
+  ' 72  vpn                sydney     strongSwan on sydney: tunnel to madrid (vpn-madrid)'
+  ' 73  vpn                madrid     strongSwan on madrid: tunnel to sydney (vpn-sydney)'
+  ' 74  vpn                sydney     strongSwan on sydney: tunnel to saopaulo (vpn-saopaulo)'
+  ' 75  vpn                saopaulo   strongSwan on saopaulo: tunnel to sydney (vpn-sydney)'
+  ' 76  vpn                paris      strongSwan on paris: tunnel to london (vpn-london)'
+  ' 77  vpn                london     strongSwan on london: tunnel to paris (vpn-paris)'
+  ' 78  vpn                toronto    strongSwan on toronto: tunnel to london (vpn-london)'
+  ' 79  vpn                london     strongSwan on london: tunnel to toronto (vpn-toronto)'
+  ' 80  vpn                mumbai     strongSwan on mumbai: tunnel to london (vpn-london)'
+  ' 81  vpn                london     strongSwan on london: tunnel to mumbai (vpn-mumbai)'
+  ' 82  vpn                singapore  strongSwan on singapore: tunnel to london (vpn-london)'
+  ' 83  vpn                london     strongSwan on london: tunnel to singapore (vpn-singapore)'
+  ' 84  vpn                seoul      strongSwan on seoul: tunnel to london (vpn-london)'
+  ' 85  vpn                london     strongSwan on london: tunnel to seoul (vpn-seoul)'
+  ' 86  vpn                madrid     strongSwan on madrid: tunnel to london (vpn-london)'
+  ' 87  vpn                london     strongSwan on london: tunnel to madrid (vpn-madrid)'
+  ' 88  vpn                london     strongSwan on london: tunnel to saopaulo (vpn-saopaulo)'
+  ' 89  vpn                saopaulo   strongSwan on saopaulo: tunnel to london (vpn-london)'
+  ' 90  vpn                toronto    strongSwan on toronto: tunnel to paris (vpn-paris)'
+  ' 91  vpn                paris      strongSwan on paris: tunnel to toronto (vpn-toronto)'
+  ' 92  vpn                mumbai     strongSwan on mumbai: tunnel to paris (vpn-paris)'
+  ' 93  vpn                paris      strongSwan on paris: tunnel to mumbai (vpn-mumbai)'
+  ' 94  vpn                singapore  strongSwan on singapore: tunnel to paris (vpn-paris)'
+  ' 95  vpn                paris      strongSwan on paris: tunnel to singapore (vpn-singapore)'
+  ' 96  vpn                seoul      strongSwan on seoul: tunnel to paris (vpn-paris)'
+  ' 97  vpn                paris      strongSwan on paris: tunnel to seoul (vpn-seoul)'
+  ' 98  vpn                madrid     strongSwan on madrid: tunnel to paris (vpn-paris)'
+  ' 99  vpn                paris      strongSwan on paris: tunnel to madrid (vpn-madrid)'
+  '100  vpn                saopaulo   strongSwan on saopaulo: tunnel to paris (vpn-paris)'
+  '101  vpn                paris      strongSwan on paris: tunnel to saopaulo (vpn-saopaulo)'
+  '102  vpn                mumbai     strongSwan on mumbai: tunnel to toronto (vpn-toronto)'
+  '103  vpn                toronto    strongSwan on toronto: tunnel to mumbai (vpn-mumbai)'
+  '104  vpn                singapore  strongSwan on singapore: tunnel to toronto (vpn-toronto)'
+  '105  vpn                toronto    strongSwan on toronto: tunnel to singapore (vpn-singapore)'
+  '106  vpn                seoul      strongSwan on seoul: tunnel to toronto (vpn-toronto)'
+  '107  vpn                toronto    strongSwan on toronto: tunnel to seoul (vpn-seoul)'
+  '108  vpn                madrid     strongSwan on madrid: tunnel to toronto (vpn-toronto)'
+  '109  vpn                toronto    strongSwan on toronto: tunnel to madrid (vpn-madrid)'
+  '110  vpn                saopaulo   strongSwan on saopaulo: tunnel to toronto (vpn-toronto)'
+  '111  vpn                toronto    strongSwan on toronto: tunnel to saopaulo (vpn-saopaulo)'
+  '112  vpn                singapore  strongSwan on singapore: tunnel to mumbai (vpn-mumbai)'
+  '113  vpn                mumbai     strongSwan on mumbai: tunnel to singapore (vpn-singapore)'
+  '114  vpn                seoul      strongSwan on seoul: tunnel to mumbai (vpn-mumbai)'
+  '115  vpn                mumbai     strongSwan on mumbai: tunnel to seoul (vpn-seoul)'
+  '116  vpn                madrid     strongSwan on madrid: tunnel to mumbai (vpn-mumbai)'
+  '117  vpn                mumbai     strongSwan on mumbai: tunnel to madrid (vpn-madrid)'
+  '118  vpn                saopaulo   strongSwan on saopaulo: tunnel to mumbai (vpn-mumbai)'
+  '119  vpn                mumbai     strongSwan on mumbai: tunnel to saopaulo (vpn-saopaulo)'
+  '120  vpn                seoul      strongSwan on seoul: tunnel to singapore (vpn-singapore)'
+  '121  vpn                singapore  strongSwan on singapore: tunnel to seoul (vpn-seoul)'
+  '122  vpn                madrid     strongSwan on madrid: tunnel to singapore (vpn-singapore)'
+  '123  vpn                singapore  strongSwan on singapore: tunnel to madrid (vpn-madrid)'
+  '124  vpn                saopaulo   strongSwan on saopaulo: tunnel to singapore (vpn-singapore)'
+  '125  vpn                singapore  strongSwan on singapore: tunnel to saopaulo (vpn-saopaulo)'
+  '126  vpn                madrid     strongSwan on madrid: tunnel to seoul (vpn-seoul)'
+  '127  vpn                seoul      strongSwan on seoul: tunnel to madrid (vpn-madrid)'
+  '128  vpn                saopaulo   strongSwan on saopaulo: tunnel to seoul (vpn-seoul)'
+  '129  vpn                seoul      strongSwan on seoul: tunnel to saopaulo (vpn-saopaulo)'
+  '130  vpn                saopaulo   strongSwan on saopaulo: tunnel to madrid (vpn-madrid)'
+  '131  vpn                madrid     strongSwan on madrid: tunnel to saopaulo (vpn-saopaulo)'
+  '132  vpn                frankfurt  strongSwan on frankfurt: tunnel to dallas (vpn-dallas)'
+  '133  vpn                dallas     strongSwan on dallas: tunnel to frankfurt (vpn-frankfurt)'
+  '134  vpn-check          dallas     Check the 11 tunnels from dallas'
+  '135  vpn-check          frankfurt  Check the 11 tunnels from frankfurt'
+  '136  vpn-check          tokyo      Check the 11 tunnels from tokyo'
+  '137  vpn-check          sydney     Check the 11 tunnels from sydney'
+  '138  vpn-check          london     Check the 11 tunnels from london'
+  '139  vpn-check          paris      Check the 11 tunnels from paris'
+  '140  vpn-check          toronto    Check the 11 tunnels from toronto'
+  '141  vpn-check          mumbai     Check the 11 tunnels from mumbai'
+  '142  vpn-check          singapore  Check the 11 tunnels from singapore'
+  '143  vpn-check          seoul      Check the 11 tunnels from seoul'
+  '144  vpn-check          madrid     Check the 11 tunnels from madrid'
+  '145  vpn-check          saopaulo   Check the 11 tunnels from saopaulo'
+  '146  root-ca            dallas     Plug the mesh'"'"'s root CA into dallas'
+  '147  istio-primary      dallas     Install the Istio control plane on dallas'
+  '148  istio-expose       dallas     Give istiod of dallas an address inside the VPN'
+  '149  istio-remote       frankfurt  Install the remote profile on frankfurt'
+  '150  istio-remote       tokyo      Install the remote profile on tokyo'
+  '151  istio-remote       sydney     Install the remote profile on sydney'
+  '152  istio-remote       london     Install the remote profile on london'
+  '153  istio-remote       paris      Install the remote profile on paris'
+  '154  istio-remote       toronto    Install the remote profile on toronto'
+  '155  istio-remote       mumbai     Install the remote profile on mumbai'
+  '156  istio-remote       singapore  Install the remote profile on singapore'
+  '157  istio-remote       seoul      Install the remote profile on seoul'
+  '158  istio-remote       madrid     Install the remote profile on madrid'
+  '159  istio-remote       saopaulo   Install the remote profile on saopaulo'
+  '160  istio-secrets      dallas     Let istiod on dallas read frankfurt'
+  '161  istio-secrets      dallas     Let istiod on dallas read tokyo'
+  '162  istio-secrets      dallas     Let istiod on dallas read sydney'
+  '163  istio-secrets      dallas     Let istiod on dallas read london'
+  '164  istio-secrets      dallas     Let istiod on dallas read paris'
+  '165  istio-secrets      dallas     Let istiod on dallas read toronto'
+  '166  istio-secrets      dallas     Let istiod on dallas read mumbai'
+  '167  istio-secrets      dallas     Let istiod on dallas read singapore'
+  '168  istio-secrets      dallas     Let istiod on dallas read seoul'
+  '169  istio-secrets      dallas     Let istiod on dallas read madrid'
+  '170  istio-secrets      dallas     Let istiod on dallas read saopaulo'
+  '171  apps               dallas     Apply dallas/ (namespaces and bookinfo)'
+  '172  apps               frankfurt  Apply frankfurt/ (namespaces and bookinfo)'
+  '173  apps               tokyo      Apply tokyo/ (namespaces and bookinfo)'
+  '174  apps               sydney     Apply sydney/ (namespaces and bookinfo)'
+  '175  apps               london     Apply london/ (namespaces and bookinfo)'
+  '176  apps               paris      Apply paris/ (namespaces)'
+  '177  apps               toronto    Apply toronto/ (namespaces)'
+  '178  apps               mumbai     Apply mumbai/ (namespaces)'
+  '179  apps               singapore  Apply singapore/ (namespaces)'
+  '180  apps               seoul      Apply seoul/ (namespaces)'
+  '181  apps               madrid     Apply madrid/ (namespaces)'
+  '182  apps               saopaulo   Apply saopaulo/ (namespaces)'
+  '183  apps               dallas     Expose bookinfo through the ingress gateway of dallas'
+  '184  destination-rules  dallas     DestinationRules: one subset per deployed version'
+  '185  traffic-first      dallas     Traffic stage 1 of 3: all-v1'
+  '186  traffic-later      dallas     Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]'
+  '187  traffic-later      dallas     Traffic stage 3 of 3: reviews-thirds  [optional: --stage 3]'
+)
+
 _list_steps() {
-  printf '%s\n' \
-    '  #  phase              cluster    step' \
-    '  1  vpn                -          Add the Helm repository of the strongSwan chart' \
-    '  2  vpn                tokyo      strongSwan on tokyo: tunnel to dallas (vpn-dallas)' \
-    '  3  vpn                dallas     strongSwan on dallas: tunnel to tokyo (vpn-tokyo)' \
-    '  4  vpn                sydney     strongSwan on sydney: tunnel to dallas (vpn-dallas)' \
-    '  5  vpn                dallas     strongSwan on dallas: tunnel to sydney (vpn-sydney)' \
-    '  6  vpn                london     strongSwan on london: tunnel to dallas (vpn-dallas)' \
-    '  7  vpn                dallas     strongSwan on dallas: tunnel to london (vpn-london)' \
-    '  8  vpn                paris      strongSwan on paris: tunnel to dallas (vpn-dallas)' \
-    '  9  vpn                dallas     strongSwan on dallas: tunnel to paris (vpn-paris)' \
-    ' 10  vpn                toronto    strongSwan on toronto: tunnel to dallas (vpn-dallas)' \
-    ' 11  vpn                dallas     strongSwan on dallas: tunnel to toronto (vpn-toronto)' \
-    ' 12  vpn                dallas     strongSwan on dallas: tunnel to mumbai (vpn-mumbai)' \
-    ' 13  vpn                mumbai     strongSwan on mumbai: tunnel to dallas (vpn-dallas)' \
-    ' 14  vpn                dallas     strongSwan on dallas: tunnel to singapore (vpn-singapore)' \
-    ' 15  vpn                singapore  strongSwan on singapore: tunnel to dallas (vpn-dallas)' \
-    ' 16  vpn                dallas     strongSwan on dallas: tunnel to seoul (vpn-seoul)' \
-    ' 17  vpn                seoul      strongSwan on seoul: tunnel to dallas (vpn-dallas)' \
-    ' 18  vpn                dallas     strongSwan on dallas: tunnel to madrid (vpn-madrid)' \
-    ' 19  vpn                madrid     strongSwan on madrid: tunnel to dallas (vpn-dallas)' \
-    ' 20  vpn                dallas     strongSwan on dallas: tunnel to saopaulo (vpn-saopaulo)' \
-    ' 21  vpn                saopaulo   strongSwan on saopaulo: tunnel to dallas (vpn-dallas)' \
-    ' 22  vpn                tokyo      strongSwan on tokyo: tunnel to frankfurt (vpn-frankfurt)' \
-    ' 23  vpn                frankfurt  strongSwan on frankfurt: tunnel to tokyo (vpn-tokyo)' \
-    ' 24  vpn                sydney     strongSwan on sydney: tunnel to frankfurt (vpn-frankfurt)' \
-    ' 25  vpn                frankfurt  strongSwan on frankfurt: tunnel to sydney (vpn-sydney)' \
-    ' 26  vpn                london     strongSwan on london: tunnel to frankfurt (vpn-frankfurt)' \
-    ' 27  vpn                frankfurt  strongSwan on frankfurt: tunnel to london (vpn-london)' \
-    ' 28  vpn                paris      strongSwan on paris: tunnel to frankfurt (vpn-frankfurt)' \
-    ' 29  vpn                frankfurt  strongSwan on frankfurt: tunnel to paris (vpn-paris)' \
-    ' 30  vpn                toronto    strongSwan on toronto: tunnel to frankfurt (vpn-frankfurt)' \
-    ' 31  vpn                frankfurt  strongSwan on frankfurt: tunnel to toronto (vpn-toronto)' \
-    ' 32  vpn                mumbai     strongSwan on mumbai: tunnel to frankfurt (vpn-frankfurt)' \
-    ' 33  vpn                frankfurt  strongSwan on frankfurt: tunnel to mumbai (vpn-mumbai)' \
-    ' 34  vpn                frankfurt  strongSwan on frankfurt: tunnel to singapore (vpn-singapore)' \
-    ' 35  vpn                singapore  strongSwan on singapore: tunnel to frankfurt (vpn-frankfurt)' \
-    ' 36  vpn                frankfurt  strongSwan on frankfurt: tunnel to seoul (vpn-seoul)' \
-    ' 37  vpn                seoul      strongSwan on seoul: tunnel to frankfurt (vpn-frankfurt)' \
-    ' 38  vpn                frankfurt  strongSwan on frankfurt: tunnel to madrid (vpn-madrid)' \
-    ' 39  vpn                madrid     strongSwan on madrid: tunnel to frankfurt (vpn-frankfurt)' \
-    ' 40  vpn                frankfurt  strongSwan on frankfurt: tunnel to saopaulo (vpn-saopaulo)' \
-    ' 41  vpn                saopaulo   strongSwan on saopaulo: tunnel to frankfurt (vpn-frankfurt)' \
-    ' 42  vpn                sydney     strongSwan on sydney: tunnel to tokyo (vpn-tokyo)' \
-    ' 43  vpn                tokyo      strongSwan on tokyo: tunnel to sydney (vpn-sydney)' \
-    ' 44  vpn                london     strongSwan on london: tunnel to tokyo (vpn-tokyo)' \
-    ' 45  vpn                tokyo      strongSwan on tokyo: tunnel to london (vpn-london)' \
-    ' 46  vpn                paris      strongSwan on paris: tunnel to tokyo (vpn-tokyo)' \
-    ' 47  vpn                tokyo      strongSwan on tokyo: tunnel to paris (vpn-paris)' \
-    ' 48  vpn                toronto    strongSwan on toronto: tunnel to tokyo (vpn-tokyo)' \
-    ' 49  vpn                tokyo      strongSwan on tokyo: tunnel to toronto (vpn-toronto)' \
-    ' 50  vpn                mumbai     strongSwan on mumbai: tunnel to tokyo (vpn-tokyo)' \
-    ' 51  vpn                tokyo      strongSwan on tokyo: tunnel to mumbai (vpn-mumbai)' \
-    ' 52  vpn                singapore  strongSwan on singapore: tunnel to tokyo (vpn-tokyo)' \
-    ' 53  vpn                tokyo      strongSwan on tokyo: tunnel to singapore (vpn-singapore)' \
-    ' 54  vpn                tokyo      strongSwan on tokyo: tunnel to seoul (vpn-seoul)' \
-    ' 55  vpn                seoul      strongSwan on seoul: tunnel to tokyo (vpn-tokyo)' \
-    ' 56  vpn                tokyo      strongSwan on tokyo: tunnel to madrid (vpn-madrid)' \
-    ' 57  vpn                madrid     strongSwan on madrid: tunnel to tokyo (vpn-tokyo)' \
-    ' 58  vpn                tokyo      strongSwan on tokyo: tunnel to saopaulo (vpn-saopaulo)' \
-    ' 59  vpn                saopaulo   strongSwan on saopaulo: tunnel to tokyo (vpn-tokyo)' \
-    ' 60  vpn                london     strongSwan on london: tunnel to sydney (vpn-sydney)' \
-    ' 61  vpn                sydney     strongSwan on sydney: tunnel to london (vpn-london)' \
-    ' 62  vpn                paris      strongSwan on paris: tunnel to sydney (vpn-sydney)' \
-    ' 63  vpn                sydney     strongSwan on sydney: tunnel to paris (vpn-paris)' \
-    ' 64  vpn                toronto    strongSwan on toronto: tunnel to sydney (vpn-sydney)' \
-    ' 65  vpn                sydney     strongSwan on sydney: tunnel to toronto (vpn-toronto)' \
-    ' 66  vpn                mumbai     strongSwan on mumbai: tunnel to sydney (vpn-sydney)' \
-    ' 67  vpn                sydney     strongSwan on sydney: tunnel to mumbai (vpn-mumbai)' \
-    ' 68  vpn                singapore  strongSwan on singapore: tunnel to sydney (vpn-sydney)' \
-    ' 69  vpn                sydney     strongSwan on sydney: tunnel to singapore (vpn-singapore)' \
-    ' 70  vpn                seoul      strongSwan on seoul: tunnel to sydney (vpn-sydney)' \
-    ' 71  vpn                sydney     strongSwan on sydney: tunnel to seoul (vpn-seoul)' \
-    ' 72  vpn                sydney     strongSwan on sydney: tunnel to madrid (vpn-madrid)' \
-    ' 73  vpn                madrid     strongSwan on madrid: tunnel to sydney (vpn-sydney)' \
-    ' 74  vpn                sydney     strongSwan on sydney: tunnel to saopaulo (vpn-saopaulo)' \
-    ' 75  vpn                saopaulo   strongSwan on saopaulo: tunnel to sydney (vpn-sydney)' \
-    ' 76  vpn                paris      strongSwan on paris: tunnel to london (vpn-london)' \
-    ' 77  vpn                london     strongSwan on london: tunnel to paris (vpn-paris)' \
-    ' 78  vpn                toronto    strongSwan on toronto: tunnel to london (vpn-london)' \
-    ' 79  vpn                london     strongSwan on london: tunnel to toronto (vpn-toronto)' \
-    ' 80  vpn                mumbai     strongSwan on mumbai: tunnel to london (vpn-london)' \
-    ' 81  vpn                london     strongSwan on london: tunnel to mumbai (vpn-mumbai)' \
-    ' 82  vpn                singapore  strongSwan on singapore: tunnel to london (vpn-london)' \
-    ' 83  vpn                london     strongSwan on london: tunnel to singapore (vpn-singapore)' \
-    ' 84  vpn                seoul      strongSwan on seoul: tunnel to london (vpn-london)' \
-    ' 85  vpn                london     strongSwan on london: tunnel to seoul (vpn-seoul)' \
-    ' 86  vpn                madrid     strongSwan on madrid: tunnel to london (vpn-london)' \
-    ' 87  vpn                london     strongSwan on london: tunnel to madrid (vpn-madrid)' \
-    ' 88  vpn                london     strongSwan on london: tunnel to saopaulo (vpn-saopaulo)' \
-    ' 89  vpn                saopaulo   strongSwan on saopaulo: tunnel to london (vpn-london)' \
-    ' 90  vpn                toronto    strongSwan on toronto: tunnel to paris (vpn-paris)' \
-    ' 91  vpn                paris      strongSwan on paris: tunnel to toronto (vpn-toronto)' \
-    ' 92  vpn                mumbai     strongSwan on mumbai: tunnel to paris (vpn-paris)' \
-    ' 93  vpn                paris      strongSwan on paris: tunnel to mumbai (vpn-mumbai)' \
-    ' 94  vpn                singapore  strongSwan on singapore: tunnel to paris (vpn-paris)' \
-    ' 95  vpn                paris      strongSwan on paris: tunnel to singapore (vpn-singapore)' \
-    ' 96  vpn                seoul      strongSwan on seoul: tunnel to paris (vpn-paris)' \
-    ' 97  vpn                paris      strongSwan on paris: tunnel to seoul (vpn-seoul)' \
-    ' 98  vpn                madrid     strongSwan on madrid: tunnel to paris (vpn-paris)' \
-    ' 99  vpn                paris      strongSwan on paris: tunnel to madrid (vpn-madrid)' \
-    '100  vpn                saopaulo   strongSwan on saopaulo: tunnel to paris (vpn-paris)' \
-    '101  vpn                paris      strongSwan on paris: tunnel to saopaulo (vpn-saopaulo)' \
-    '102  vpn                mumbai     strongSwan on mumbai: tunnel to toronto (vpn-toronto)' \
-    '103  vpn                toronto    strongSwan on toronto: tunnel to mumbai (vpn-mumbai)' \
-    '104  vpn                singapore  strongSwan on singapore: tunnel to toronto (vpn-toronto)' \
-    '105  vpn                toronto    strongSwan on toronto: tunnel to singapore (vpn-singapore)' \
-    '106  vpn                seoul      strongSwan on seoul: tunnel to toronto (vpn-toronto)' \
-    '107  vpn                toronto    strongSwan on toronto: tunnel to seoul (vpn-seoul)' \
-    '108  vpn                madrid     strongSwan on madrid: tunnel to toronto (vpn-toronto)' \
-    '109  vpn                toronto    strongSwan on toronto: tunnel to madrid (vpn-madrid)' \
-    '110  vpn                saopaulo   strongSwan on saopaulo: tunnel to toronto (vpn-toronto)' \
-    '111  vpn                toronto    strongSwan on toronto: tunnel to saopaulo (vpn-saopaulo)' \
-    '112  vpn                singapore  strongSwan on singapore: tunnel to mumbai (vpn-mumbai)' \
-    '113  vpn                mumbai     strongSwan on mumbai: tunnel to singapore (vpn-singapore)' \
-    '114  vpn                seoul      strongSwan on seoul: tunnel to mumbai (vpn-mumbai)' \
-    '115  vpn                mumbai     strongSwan on mumbai: tunnel to seoul (vpn-seoul)' \
-    '116  vpn                madrid     strongSwan on madrid: tunnel to mumbai (vpn-mumbai)' \
-    '117  vpn                mumbai     strongSwan on mumbai: tunnel to madrid (vpn-madrid)' \
-    '118  vpn                saopaulo   strongSwan on saopaulo: tunnel to mumbai (vpn-mumbai)' \
-    '119  vpn                mumbai     strongSwan on mumbai: tunnel to saopaulo (vpn-saopaulo)' \
-    '120  vpn                seoul      strongSwan on seoul: tunnel to singapore (vpn-singapore)' \
-    '121  vpn                singapore  strongSwan on singapore: tunnel to seoul (vpn-seoul)' \
-    '122  vpn                madrid     strongSwan on madrid: tunnel to singapore (vpn-singapore)' \
-    '123  vpn                singapore  strongSwan on singapore: tunnel to madrid (vpn-madrid)' \
-    '124  vpn                saopaulo   strongSwan on saopaulo: tunnel to singapore (vpn-singapore)' \
-    '125  vpn                singapore  strongSwan on singapore: tunnel to saopaulo (vpn-saopaulo)' \
-    '126  vpn                madrid     strongSwan on madrid: tunnel to seoul (vpn-seoul)' \
-    '127  vpn                seoul      strongSwan on seoul: tunnel to madrid (vpn-madrid)' \
-    '128  vpn                saopaulo   strongSwan on saopaulo: tunnel to seoul (vpn-seoul)' \
-    '129  vpn                seoul      strongSwan on seoul: tunnel to saopaulo (vpn-saopaulo)' \
-    '130  vpn                saopaulo   strongSwan on saopaulo: tunnel to madrid (vpn-madrid)' \
-    '131  vpn                madrid     strongSwan on madrid: tunnel to saopaulo (vpn-saopaulo)' \
-    '132  vpn                frankfurt  strongSwan on frankfurt: tunnel to dallas (vpn-dallas)' \
-    '133  vpn                dallas     strongSwan on dallas: tunnel to frankfurt (vpn-frankfurt)' \
-    '134  vpn-check          dallas     Check the 11 tunnels from dallas' \
-    '135  vpn-check          frankfurt  Check the 11 tunnels from frankfurt' \
-    '136  vpn-check          tokyo      Check the 11 tunnels from tokyo' \
-    '137  vpn-check          sydney     Check the 11 tunnels from sydney' \
-    '138  vpn-check          london     Check the 11 tunnels from london' \
-    '139  vpn-check          paris      Check the 11 tunnels from paris' \
-    '140  vpn-check          toronto    Check the 11 tunnels from toronto' \
-    '141  vpn-check          mumbai     Check the 11 tunnels from mumbai' \
-    '142  vpn-check          singapore  Check the 11 tunnels from singapore' \
-    '143  vpn-check          seoul      Check the 11 tunnels from seoul' \
-    '144  vpn-check          madrid     Check the 11 tunnels from madrid' \
-    '145  vpn-check          saopaulo   Check the 11 tunnels from saopaulo' \
-    '146  root-ca            dallas     Plug the mesh'"'"'s root CA into dallas' \
-    '147  istio-primary      dallas     Install the Istio control plane on dallas' \
-    '148  istio-expose       dallas     Give istiod of dallas an address inside the VPN' \
-    '149  istio-remote       frankfurt  Install the remote profile on frankfurt' \
-    '150  istio-remote       tokyo      Install the remote profile on tokyo' \
-    '151  istio-remote       sydney     Install the remote profile on sydney' \
-    '152  istio-remote       london     Install the remote profile on london' \
-    '153  istio-remote       paris      Install the remote profile on paris' \
-    '154  istio-remote       toronto    Install the remote profile on toronto' \
-    '155  istio-remote       mumbai     Install the remote profile on mumbai' \
-    '156  istio-remote       singapore  Install the remote profile on singapore' \
-    '157  istio-remote       seoul      Install the remote profile on seoul' \
-    '158  istio-remote       madrid     Install the remote profile on madrid' \
-    '159  istio-remote       saopaulo   Install the remote profile on saopaulo' \
-    '160  istio-secrets      dallas     Let istiod on dallas read frankfurt' \
-    '161  istio-secrets      dallas     Let istiod on dallas read tokyo' \
-    '162  istio-secrets      dallas     Let istiod on dallas read sydney' \
-    '163  istio-secrets      dallas     Let istiod on dallas read london' \
-    '164  istio-secrets      dallas     Let istiod on dallas read paris' \
-    '165  istio-secrets      dallas     Let istiod on dallas read toronto' \
-    '166  istio-secrets      dallas     Let istiod on dallas read mumbai' \
-    '167  istio-secrets      dallas     Let istiod on dallas read singapore' \
-    '168  istio-secrets      dallas     Let istiod on dallas read seoul' \
-    '169  istio-secrets      dallas     Let istiod on dallas read madrid' \
-    '170  istio-secrets      dallas     Let istiod on dallas read saopaulo' \
-    '171  apps               dallas     Apply dallas/ (namespaces and bookinfo)' \
-    '172  apps               frankfurt  Apply frankfurt/ (namespaces and bookinfo)' \
-    '173  apps               tokyo      Apply tokyo/ (namespaces and bookinfo)' \
-    '174  apps               sydney     Apply sydney/ (namespaces and bookinfo)' \
-    '175  apps               london     Apply london/ (namespaces and bookinfo)' \
-    '176  apps               paris      Apply paris/ (namespaces)' \
-    '177  apps               toronto    Apply toronto/ (namespaces)' \
-    '178  apps               mumbai     Apply mumbai/ (namespaces)' \
-    '179  apps               singapore  Apply singapore/ (namespaces)' \
-    '180  apps               seoul      Apply seoul/ (namespaces)' \
-    '181  apps               madrid     Apply madrid/ (namespaces)' \
-    '182  apps               saopaulo   Apply saopaulo/ (namespaces)' \
-    '183  apps               dallas     Expose bookinfo through the ingress gateway of dallas' \
-    '184  destination-rules  dallas     DestinationRules: one subset per deployed version' \
-    '185  traffic-first      dallas     Traffic stage 1 of 3: all-v1' \
-    '186  traffic-later      dallas     Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]' \
-    '187  traffic-later      dallas     Traffic stage 3 of 3: reviews-thirds  [optional: --stage 3]'
+  printf '%s\n' "${LIST_LINES[@]}"
 }
 
 _usage_error() {
@@ -332,6 +352,10 @@ _require_number() {
 # The runbook's own variables start with _ so that step commands can't clobber them.
 _list_only=0
 _dry_run=0
+_preflight_only=0
+_resume=0
+_yes=0
+_from_given=0
 _from=1
 _to=$STEP_COUNT
 _through_stage=0
@@ -371,6 +395,9 @@ while [[ $# -gt 0 ]]; do
       ;;
     -l | --list) _list_only=1 ;;
     -n | --dry-run) _dry_run=1 ;;
+    --preflight) _preflight_only=1 ;;
+    --resume) _resume=1 ;;
+    -y | --yes) _yes=1 ;;
     -s | --step)
       _require_number "$_option" "$_value" "$STEP_COUNT"
       _chosen[_value]=1
@@ -379,6 +406,7 @@ while [[ $# -gt 0 ]]; do
     -f | --from)
       _require_number "$_option" "$_value" "$STEP_COUNT"
       _from=$_value
+      _from_given=1
       ;;
     -t | --to)
       _require_number "$_option" "$_value" "$STEP_COUNT"
@@ -408,6 +436,65 @@ if [[ $_list_only -eq 1 ]]; then
   _list_steps
   exit 0
 fi
+if [[ $_preflight_only -eq 1 && $_dry_run -eq 1 ]]; then
+  _usage_error "--preflight checks and --dry-run prints: choose one"
+fi
+
+# output/ (or, for a copied folder, this runbook's own folder): every build replaces it.
+_output_folder() {
+  local here
+  here="$(pwd -P)"
+  if [[ ${here%/*} == */output ]]; then
+    printf '%s\n' "${here%/*}"
+  else
+    printf '%s\n' "$here"
+  fi
+}
+
+# The record of completed steps: in the folder apply.sh was started from, or, when that lies
+# inside output/, in the folder that holds output/.
+_state_path() {
+  local from output
+  from="$(cd -- "$MESHGEN_INVOKED_FROM" 2>/dev/null && pwd -P)" || from="$(pwd -P)"
+  output="$(_output_folder)"
+  if [[ $from == "$output" || $from == "$output"/* ]]; then
+    from=${output%/*}
+  fi
+  printf '%s/%s.apply-state\n' "$from" "$TOPOLOGY"
+}
+_state_file="$(_state_path)"
+
+# The runbook a record names ($_recorded) and the last step it records as done ($_last).
+_read_record() {
+  local word value
+  _recorded=''
+  _last=0
+  while read -r word value; do
+    case $word in
+      runbook) _recorded=$value ;;
+      done) if [[ $value =~ ^[1-9][0-9]{0,5}$ ]]; then _last=$value; fi ;;
+    esac
+  done <"$_state_file"
+}
+
+if [[ $_resume -eq 1 ]]; then
+  if [[ $_choosing -eq 1 || $_from_given -eq 1 ]]; then
+    _usage_error "--resume goes on with the default run: leave out --from, --step and --stage"
+  fi
+  if [[ ! -f $_state_file ]]; then
+    _usage_error "--resume: no run of this runbook is recorded in $_state_file"
+  fi
+  _read_record
+  if [[ $_recorded != "$RUNBOOK_ID" ]]; then
+    _usage_error "--resume: $_state_file records a run of another runbook (output/ was rebuilt since); choose the step to go on from with --from N"
+  fi
+  if [[ $_last -ge $_to ]]; then
+    printf 'apply.sh: nothing to resume: step %s, the last recorded in %s, is the last one selected\n' \
+      "$_last" "$_state_file"
+    exit 0
+  fi
+  _from=$((_last + 1))
+fi
 if [[ $_choosing -eq 1 && $_through_stage -gt 0 ]]; then
   _usage_error "--through-stage adds to the default run; leave out --step and --stage"
 fi
@@ -424,6 +511,11 @@ for ((_n = _from; _n <= _to; _n++)); do
   fi
 done
 if [[ ${#_selected[@]} -eq 0 ]]; then
+  if [[ $_resume -eq 1 ]]; then
+    printf 'apply.sh: nothing to resume: the steps after step %s are later stages or phases, run when asked for\n' \
+      "$_last"
+    exit 0
+  fi
   _usage_error "no step selected (./apply.sh --list shows them)"
 fi
 
@@ -1026,8 +1118,9 @@ With Helm instead: helm repo add istio https://istio-release.storage.googleapis.
   'User jason sees reviews v2 (Tokyo); everyone else v3 (Sydney).'
   'Reviews spread over Frankfurt, Tokyo and Sydney.'
 )
-# The numbers of the requirements each step uses.
+# The numbers of the requirements each step uses, and the programs it runs.
 readonly STEP_NEEDS=('' '' 1 1 2 2 3 3 4 4 5 5 6 6 7 7 8 8 9 9 10 10 11 11 12 12 13 13 14 14 15 15 16 16 17 17 18 18 19 19 20 20 21 21 22 22 23 23 24 24 25 25 26 26 27 27 28 28 29 29 30 30 31 31 32 32 33 33 34 34 35 35 36 36 37 37 38 38 39 39 40 40 41 41 42 42 43 43 44 44 45 45 46 46 47 47 48 48 49 49 50 50 51 51 52 52 53 53 54 54 55 55 56 56 57 57 58 58 59 59 60 60 61 61 62 62 63 63 64 64 65 65 66 66 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
+readonly STEP_TOOLS=('' helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl openssl' 'kubectl istioctl' kubectl 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl)
 readonly REQUIREMENT_LABEL=(''
   'environment variable PSK_DALLAS_TOKYO (pre-shared key of VPN link dallas-tokyo)'
   'environment variable PSK_DALLAS_SYDNEY (pre-shared key of VPN link dallas-sydney)'
@@ -1096,75 +1189,78 @@ readonly REQUIREMENT_LABEL=(''
   'environment variable PSK_MADRID_SAOPAULO (pre-shared key of VPN link madrid-saopaulo)'
   'file keys/dallas-frankfurt.psk (pre-shared key of VPN link dallas-frankfurt, relative to the folder apply.sh is started from)'
 )
-# Tests that hold when a requirement is met; they never expand a secret into a command line.
-readonly REQUIREMENT_TEST=(''
-  '[[ -n "${PSK_DALLAS_TOKYO:-}" ]]'
-  '[[ -n "${PSK_DALLAS_SYDNEY:-}" ]]'
-  '[[ -n "${PSK_DALLAS_LONDON:-}" ]]'
-  '[[ -n "${PSK_DALLAS_PARIS:-}" ]]'
-  '[[ -n "${PSK_DALLAS_TORONTO:-}" ]]'
-  '[[ -n "${PSK_DALLAS_MUMBAI:-}" ]]'
-  '[[ -n "${PSK_DALLAS_SINGAPORE:-}" ]]'
-  '[[ -n "${PSK_DALLAS_SEOUL:-}" ]]'
-  '[[ -n "${PSK_DALLAS_MADRID:-}" ]]'
-  '[[ -n "${PSK_DALLAS_SAOPAULO:-}" ]]'
-  '[[ -n "${PSK_FRANKFURT_TOKYO:-}" ]]'
-  '[[ -n "${PSK_FRANKFURT_SYDNEY:-}" ]]'
-  '[[ -n "${PSK_FRANKFURT_LONDON:-}" ]]'
-  '[[ -n "${PSK_FRANKFURT_PARIS:-}" ]]'
-  '[[ -n "${PSK_FRANKFURT_TORONTO:-}" ]]'
-  '[[ -n "${PSK_FRANKFURT_MUMBAI:-}" ]]'
-  '[[ -n "${PSK_FRANKFURT_SINGAPORE:-}" ]]'
-  '[[ -n "${PSK_FRANKFURT_SEOUL:-}" ]]'
-  '[[ -n "${PSK_FRANKFURT_MADRID:-}" ]]'
-  '[[ -n "${PSK_FRANKFURT_SAOPAULO:-}" ]]'
-  '[[ -n "${PSK_TOKYO_SYDNEY:-}" ]]'
-  '[[ -n "${PSK_TOKYO_LONDON:-}" ]]'
-  '[[ -n "${PSK_TOKYO_PARIS:-}" ]]'
-  '[[ -n "${PSK_TOKYO_TORONTO:-}" ]]'
-  '[[ -n "${PSK_TOKYO_MUMBAI:-}" ]]'
-  '[[ -n "${PSK_TOKYO_SINGAPORE:-}" ]]'
-  '[[ -n "${PSK_TOKYO_SEOUL:-}" ]]'
-  '[[ -n "${PSK_TOKYO_MADRID:-}" ]]'
-  '[[ -n "${PSK_TOKYO_SAOPAULO:-}" ]]'
-  '[[ -n "${PSK_SYDNEY_LONDON:-}" ]]'
-  '[[ -n "${PSK_SYDNEY_PARIS:-}" ]]'
-  '[[ -n "${PSK_SYDNEY_TORONTO:-}" ]]'
-  '[[ -n "${PSK_SYDNEY_MUMBAI:-}" ]]'
-  '[[ -n "${PSK_SYDNEY_SINGAPORE:-}" ]]'
-  '[[ -n "${PSK_SYDNEY_SEOUL:-}" ]]'
-  '[[ -n "${PSK_SYDNEY_MADRID:-}" ]]'
-  '[[ -n "${PSK_SYDNEY_SAOPAULO:-}" ]]'
-  '[[ -n "${PSK_LONDON_PARIS:-}" ]]'
-  '[[ -n "${PSK_LONDON_TORONTO:-}" ]]'
-  '[[ -n "${PSK_LONDON_MUMBAI:-}" ]]'
-  '[[ -n "${PSK_LONDON_SINGAPORE:-}" ]]'
-  '[[ -n "${PSK_LONDON_SEOUL:-}" ]]'
-  '[[ -n "${PSK_LONDON_MADRID:-}" ]]'
-  '[[ -n "${PSK_LONDON_SAOPAULO:-}" ]]'
-  '[[ -n "${PSK_PARIS_TORONTO:-}" ]]'
-  '[[ -n "${PSK_PARIS_MUMBAI:-}" ]]'
-  '[[ -n "${PSK_PARIS_SINGAPORE:-}" ]]'
-  '[[ -n "${PSK_PARIS_SEOUL:-}" ]]'
-  '[[ -n "${PSK_PARIS_MADRID:-}" ]]'
-  '[[ -n "${PSK_PARIS_SAOPAULO:-}" ]]'
-  '[[ -n "${PSK_TORONTO_MUMBAI:-}" ]]'
-  '[[ -n "${PSK_TORONTO_SINGAPORE:-}" ]]'
-  '[[ -n "${PSK_TORONTO_SEOUL:-}" ]]'
-  '[[ -n "${PSK_TORONTO_MADRID:-}" ]]'
-  '[[ -n "${PSK_TORONTO_SAOPAULO:-}" ]]'
-  '[[ -n "${PSK_MUMBAI_SINGAPORE:-}" ]]'
-  '[[ -n "${PSK_MUMBAI_SEOUL:-}" ]]'
-  '[[ -n "${PSK_MUMBAI_MADRID:-}" ]]'
-  '[[ -n "${PSK_MUMBAI_SAOPAULO:-}" ]]'
-  '[[ -n "${PSK_SINGAPORE_SEOUL:-}" ]]'
-  '[[ -n "${PSK_SINGAPORE_MADRID:-}" ]]'
-  '[[ -n "${PSK_SINGAPORE_SAOPAULO:-}" ]]'
-  '[[ -n "${PSK_SEOUL_MADRID:-}" ]]'
-  '[[ -n "${PSK_SEOUL_SAOPAULO:-}" ]]'
-  '[[ -n "${PSK_MADRID_SAOPAULO:-}" ]]'
-  '[[ -r "${MESHGEN_INVOKED_FROM:-$PWD}"/keys/dallas-frankfurt.psk ]]'
+# env: a variable's name; file: the key file's path as one word, expanded when checked (never
+# its content); folder: a variable naming a folder that holds REQUIREMENT_HOLDS.
+readonly REQUIREMENT_KIND=('' env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env file)
+readonly REQUIREMENT_REF=(''
+  PSK_DALLAS_TOKYO
+  PSK_DALLAS_SYDNEY
+  PSK_DALLAS_LONDON
+  PSK_DALLAS_PARIS
+  PSK_DALLAS_TORONTO
+  PSK_DALLAS_MUMBAI
+  PSK_DALLAS_SINGAPORE
+  PSK_DALLAS_SEOUL
+  PSK_DALLAS_MADRID
+  PSK_DALLAS_SAOPAULO
+  PSK_FRANKFURT_TOKYO
+  PSK_FRANKFURT_SYDNEY
+  PSK_FRANKFURT_LONDON
+  PSK_FRANKFURT_PARIS
+  PSK_FRANKFURT_TORONTO
+  PSK_FRANKFURT_MUMBAI
+  PSK_FRANKFURT_SINGAPORE
+  PSK_FRANKFURT_SEOUL
+  PSK_FRANKFURT_MADRID
+  PSK_FRANKFURT_SAOPAULO
+  PSK_TOKYO_SYDNEY
+  PSK_TOKYO_LONDON
+  PSK_TOKYO_PARIS
+  PSK_TOKYO_TORONTO
+  PSK_TOKYO_MUMBAI
+  PSK_TOKYO_SINGAPORE
+  PSK_TOKYO_SEOUL
+  PSK_TOKYO_MADRID
+  PSK_TOKYO_SAOPAULO
+  PSK_SYDNEY_LONDON
+  PSK_SYDNEY_PARIS
+  PSK_SYDNEY_TORONTO
+  PSK_SYDNEY_MUMBAI
+  PSK_SYDNEY_SINGAPORE
+  PSK_SYDNEY_SEOUL
+  PSK_SYDNEY_MADRID
+  PSK_SYDNEY_SAOPAULO
+  PSK_LONDON_PARIS
+  PSK_LONDON_TORONTO
+  PSK_LONDON_MUMBAI
+  PSK_LONDON_SINGAPORE
+  PSK_LONDON_SEOUL
+  PSK_LONDON_MADRID
+  PSK_LONDON_SAOPAULO
+  PSK_PARIS_TORONTO
+  PSK_PARIS_MUMBAI
+  PSK_PARIS_SINGAPORE
+  PSK_PARIS_SEOUL
+  PSK_PARIS_MADRID
+  PSK_PARIS_SAOPAULO
+  PSK_TORONTO_MUMBAI
+  PSK_TORONTO_SINGAPORE
+  PSK_TORONTO_SEOUL
+  PSK_TORONTO_MADRID
+  PSK_TORONTO_SAOPAULO
+  PSK_MUMBAI_SINGAPORE
+  PSK_MUMBAI_SEOUL
+  PSK_MUMBAI_MADRID
+  PSK_MUMBAI_SAOPAULO
+  PSK_SINGAPORE_SEOUL
+  PSK_SINGAPORE_MADRID
+  PSK_SINGAPORE_SAOPAULO
+  PSK_SEOUL_MADRID
+  PSK_SEOUL_SAOPAULO
+  PSK_MADRID_SAOPAULO
+  '"${MESHGEN_INVOKED_FROM:-$PWD}"/keys/dallas-frankfurt.psk'
 )
+readonly REQUIREMENT_HOLDS=('' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
 # Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
 readonly STEP_FIRST=(0 0 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90 91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114 115 116 117 118 119 120 121 122 123 124 125 126 127 128 129 130 131 132 133 134 145 156 167 178 189 200 211 222 233 244 255 266 270 272 274 277 280 283 286 289 292 295 298 301 304 307 308 309 310 311 312 313 314 315 316 317 318 320 322 324 326 328 329 330 331 332 333 334 335 336 337 338 339 340)
 readonly STEP_COMMANDS=(
@@ -1697,28 +1793,279 @@ readonly STEP_COMMANDS=(
   'kubectl --context dallas-admin replace -f dallas/traffic/03-reviews-thirds.yaml'
 )
 
+# --- Preflight: nothing changes before everything the selected steps need is there ---------
+readonly ISTIO_VERSION=1.30.3
+readonly TOOLS=(kubectl helm istioctl openssl)
+readonly CLUSTER_TOOLS=' helm istioctl kubectl '
+readonly CLUSTER_NAME=('' dallas frankfurt tokyo sydney london paris toronto mumbai singapore seoul madrid saopaulo)
+readonly CLUSTER_CONTEXT=('' dallas-admin frankfurt-admin tokyo-ops sydney-admin london-admin paris-admin toronto-admin mumbai-admin singapore-admin seoul-admin madrid-admin saopaulo-admin)
+# The Kubernetes minor versions the install needs (1.LOW to 1.HIGH; HIGH 0: no upper bound).
+readonly KUBERNETES_LOW=32
+readonly KUBERNETES_HIGH=0
+readonly KUBERNETES_NEED='Istio 1.30.3 needs Kubernetes 1.32 or later (istioctl'"'"'s MinK8SVersion)'
+readonly KEY_FILE_LIMIT=4096
+
+# What the selected steps need: requirement numbers and program names.
 _needed=()
+_needed_tools=' '
 for _n in "${_selected[@]}"; do
-  # Numbers without blanks or wildcards: splitting them is what is meant.
+  # Numbers and names without blanks or wildcards: splitting them is what is meant.
   # shellcheck disable=SC2086
   for _r in ${STEP_NEEDS[_n]}; do
     _needed[_r]=1
   done
+  _needed_tools+="${STEP_TOOLS[_n]} "
 done
-_missing=()
-for _r in "${!_needed[@]}"; do
-  if ! eval "${REQUIREMENT_TEST[_r]}"; then
-    _missing+=("${REQUIREMENT_LABEL[_r]}")
+
+_problems=()
+_found_tools=()
+_found=()
+_kubectl_minor=''
+
+# Sets _major and _minor from the gitVersion in kubectl's JSON answer ($1); fails without one.
+_kubernetes_version() {
+  [[ $1 =~ \"gitVersion\":[[:space:]]*\"v?([0-9]+)\.([0-9]+) ]] || return 1
+  _major=$((10#${BASH_REMATCH[1]}))
+  _minor=$((10#${BASH_REMATCH[2]}))
+}
+
+# Whether istioctl's version ($1) is the topology's Istio release: the same, or a patch of it
+# where the topology names none.
+_same_release() {
+  [[ $1 == "$ISTIO_VERSION" ]] || [[ $ISTIO_VERSION != *.*.* && $1 == "$ISTIO_VERSION".* ]]
+}
+
+_check_tool() {
+  local tool=$1 answer version
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    _problems+=("$tool is not on PATH")
+    return
   fi
-done
-if [[ ${#_missing[@]} -gt 0 ]]; then
-  if [[ $_dry_run -eq 1 ]]; then
-    printf 'apply.sh: note: a real run needs %s\n' "${_missing[@]}" >&2
+  case $tool in
+    kubectl)
+      answer="$(kubectl version --client -o json 2>/dev/null)" || answer=''
+      if _kubernetes_version "$answer"; then
+        _kubectl_minor=$_minor
+        _found_tools+=("kubectl $_major.$_minor")
+      else
+        _problems+=("kubectl does not say its version (kubectl version --client -o json)")
+      fi
+      ;;
+    helm)
+      answer="$(helm version --short 2>/dev/null)" || answer=''
+      version=${answer%%+*}
+      if [[ $version =~ ^v([0-9]+)\. ]] && ((10#${BASH_REMATCH[1]} >= 3)); then
+        _found_tools+=("helm $version")
+      else
+        _problems+=("helm ${version:-of unknown version} is on PATH; the steps need Helm 3 or later")
+      fi
+      ;;
+    istioctl)
+      answer="$(istioctl version --remote=false 2>/dev/null)" || answer=''
+      version=${answer%%$'\n'*}
+      version=${version#client version: }
+      if _same_release "$version"; then
+        _found_tools+=("istioctl $version")
+      else
+        _problems+=("istioctl ${version:-of unknown version} is on PATH, but topology $TOPOLOGY installs Istio $ISTIO_VERSION: put istioctl $ISTIO_VERSION first on PATH (https://github.com/istio/istio/releases/tag/$ISTIO_VERSION)")
+      fi
+      ;;
+    *) _found_tools+=("$tool") ;;
+  esac
+}
+
+_check_context() {
+  local name=${CLUSTER_NAME[$1]} context=${CLUSTER_CONTEXT[$1]} answer
+  if ! kubectl config get-contexts -o name "$context" >/dev/null 2>&1; then
+    _problems+=("kube context $context (cluster $name) is not in the kubeconfig (kubectl config get-contexts lists them)")
+    return
+  fi
+  if ! answer="$(kubectl --context "$context" get --raw /version --request-timeout=10s 2>&1)"; then
+    _problems+=("kube context $context (cluster $name) does not answer: ${answer%%$'\n'*}")
+    return
+  fi
+  if ! _kubernetes_version "$answer"; then
+    _problems+=("kube context $context (cluster $name) gives no Kubernetes version (kubectl get --raw /version)")
+    return
+  fi
+  if ((_major != 1 || _minor < KUBERNETES_LOW || (KUBERNETES_HIGH > 0 && _minor > KUBERNETES_HIGH))); then
+    _problems+=("cluster $name (context $context) runs Kubernetes $_major.$_minor; $KUBERNETES_NEED")
+    return
+  fi
+  _found+=("context $context (cluster $name): Kubernetes $_major.$_minor")
+  if [[ -n $_kubectl_minor ]] && ((_kubectl_minor > _minor + 1 || _minor > _kubectl_minor + 1)); then
+    printf 'apply.sh: warning: kubectl 1.%s is more than one minor version from Kubernetes 1.%s of context %s; kubectl supports one either way\n' \
+      "$_kubectl_minor" "$_minor" "$context" >&2
+  fi
+}
+
+# The physical path of file $1: every link followed, every folder resolved.
+_physical_path() {
+  local path=$1 target links=0
+  while [[ -L $path ]] && ((links++ < 40)); do
+    target="$(readlink -- "$path")"
+    if [[ $target == /* ]]; then
+      path=$target
+    else
+      path="$(dirname -- "$path")/$target"
+    fi
+  done
+  printf '%s/%s\n' "$(cd -P -- "$(dirname -- "$path")" && pwd)" "$(basename -- "$path")"
+}
+
+# Why key file $1 cannot be used, or nothing. It is never read: only looked at.
+_key_file_problem() {
+  local path=$1 size real output
+  if [[ ! -e $path ]]; then
+    printf 'does not exist'
+  elif [[ ! -f $path ]]; then
+    printf 'is not a regular file'
+  elif [[ ! -r $path ]]; then
+    printf 'cannot be read'
   else
-    printf 'apply.sh: missing %s\n' "${_missing[@]}" >&2
-    printf 'Set what is missing (values are never printed) and run again; nothing was run.\n' >&2
+    size="$(wc -c <"$path")"
+    real="$(_physical_path "$path")"
+    output="$(_output_folder)"
+    if ((size == 0)); then
+      printf 'is empty'
+    elif ((size > KEY_FILE_LIMIT)); then
+      printf 'is larger than %s bytes (a pre-shared key is a line of text)' "$KEY_FILE_LIMIT"
+    elif [[ $real == "$output"/* ]]; then
+      printf 'lies inside output/, which every build replaces: keep it outside'
+    fi
+  fi
+}
+
+# Checks requirement $1 of the selected steps; its value is never printed.
+_check_requirement() {
+  local r=$1 label=${REQUIREMENT_LABEL[$1]} ref=${REQUIREMENT_REF[$1]} why='' _path
+  case ${REQUIREMENT_KIND[r]} in
+    env)
+      if [[ -z ${!ref:-} ]]; then
+        why='is not set'
+      fi
+      ;;
+    file)
+      # The reference is one quoted word made by meshgen: eval expands it to the path.
+      eval "_path=$ref"
+      why="$(_key_file_problem "$_path")"
+      ;;
+    folder)
+      if [[ -z ${!ref:-} ]]; then
+        why='is not set'
+      elif [[ ! -f ${!ref}/${REQUIREMENT_HOLDS[r]} ]]; then
+        why="names ${!ref}, which has no ${REQUIREMENT_HOLDS[r]}"
+      fi
+      ;;
+  esac
+  if [[ -n $why ]]; then
+    _problems+=("$label $why")
+  else
+    _found+=("$label")
+  fi
+}
+
+# Everything the selected steps need: with $1 = check, the tools and clusters too; with
+# $1 = keys, only what needs no cluster (a dry run asks none).
+_preflight() {
+  local tool index
+  if [[ $1 == check ]]; then
+    for tool in "${TOOLS[@]}"; do
+      if [[ $_needed_tools == *" $tool "* ]]; then
+        _check_tool "$tool"
+      fi
+    done
+    for tool in $_needed_tools; do
+      if [[ $CLUSTER_TOOLS == *" $tool "* ]]; then
+        for ((index = 1; index < ${#CLUSTER_NAME[@]}; index++)); do
+          _check_context "$index"
+        done
+        break
+      fi
+    done
+  fi
+  for index in "${!_needed[@]}"; do
+    _check_requirement "$index"
+  done
+}
+
+# Shows the selected steps and asks before the first change; anything but yes runs nothing.
+_ask_first() {
+  local n contexts=' ' context answer index
+  for n in "${_selected[@]}"; do
+    for ((index = 1; index < ${#CLUSTER_NAME[@]}; index++)); do
+      context=${CLUSTER_CONTEXT[index]}
+      if [[ ${CLUSTER_NAME[index]} == "${STEP_CLUSTER[n]}" && $contexts != *" $context "* ]]; then
+        contexts+="$context "
+      fi
+    done
+  done
+  printf '\napply.sh will run %s step(s) of %s' "${#_selected[@]}" "$STEP_COUNT"
+  if [[ $contexts != ' ' ]]; then
+    printf ', changing the clusters of kube contexts%s' "${contexts% }"
+  fi
+  printf ':\n%s\n' "${LIST_LINES[0]}"
+  for n in "${_selected[@]}"; do
+    printf '%s\n' "${LIST_LINES[n]}"
+  done
+  if ! read -r -p 'Go ahead? [y/N] ' answer || [[ ! $answer =~ ^[Yy]([Ee][Ss])?$ ]]; then
+    printf 'apply.sh: nothing was run (answer y to go ahead; --yes does not ask)\n' >&2
+    exit 1
+  fi
+}
+
+# Opens the record of completed steps: a run of every default step from the first starts a
+# new one; any other run adds to the record of this runbook, or starts one.
+_start_record() {
+  if [[ $_choosing -eq 0 && $_from -eq 1 && $_resume -eq 0 ]] || [[ ! -f $_state_file ]]; then
+    _recorded=''
+  else
+    _read_record
+  fi
+  if [[ $_recorded != "$RUNBOOK_ID" ]] \
+    && ! printf '# apply.sh of topology %s: the steps that completed, for ./apply.sh --resume\nrunbook %s\n' \
+      "$TOPOLOGY" "$RUNBOOK_ID" 2>/dev/null >"$_state_file"; then
+    printf 'apply.sh: cannot record the run in %s; nothing was run\n' "$_state_file" >&2
+    exit 1
+  fi
+}
+
+_record_done() {
+  if ! printf 'done %s\n' "$1" 2>/dev/null >>"$_state_file"; then
+    printf 'apply.sh: step %s ran but cannot be recorded in %s; stopping here\n' "$1" \
+      "$_state_file" >&2
+    exit 1
+  fi
+}
+
+if [[ $_dry_run -eq 1 ]]; then
+  _preflight keys
+  if [[ ${#_problems[@]} -gt 0 ]]; then
+    printf 'apply.sh: note: before a real run: %s\n' "${_problems[@]}" >&2
+  fi
+else
+  _preflight check
+  if [[ ${#_problems[@]} -gt 0 ]]; then
+    printf 'apply.sh: %s\n' "${_problems[@]}" >&2
+    printf 'The preflight failed and nothing was changed: set right what is listed, then run again.\n' >&2
     exit 2
   fi
+  printf '# Preflight: what the selected steps need is there\n'
+  if [[ ${#_found_tools[@]} -gt 0 ]]; then
+    _joined=$(printf ', %s' "${_found_tools[@]}")
+    printf '#   %s\n' "${_joined:2}"
+  fi
+  if [[ ${#_found[@]} -gt 0 ]]; then
+    printf '#   %s\n' "${_found[@]}"
+  fi
+  printf 'apply.sh: preflight passed\n'
+  if [[ $_preflight_only -eq 1 ]]; then
+    exit 0
+  fi
+  if [[ $_yes -eq 0 && -t 0 ]]; then
+    _ask_first
+  fi
+  _start_record
 fi
 
 _banner() {
@@ -1760,13 +2107,26 @@ _print_step() {
 _current_step=''
 _on_error() {
   if [[ $BASH_SUBSHELL -eq 0 && -n $_current_step ]]; then
-    local how="--from $_current_step"
-    if [[ ${STEP_OPTIONAL[_current_step]} -eq 1 ]]; then
-      how="--step $_current_step"
+    local how='' n kept=''
+    if [[ $_choosing -eq 1 ]]; then
+      # The steps that were chosen, from the one that failed on.
+      for n in "${_selected[@]}"; do
+        if [[ $n -ge $_current_step ]]; then
+          how+=" --step $n"
+        fi
+      done
+    else
+      if [[ $_to -lt $STEP_COUNT ]]; then
+        kept+=" --to $_to"
+      fi
+      if [[ $_through_stage -gt 0 ]]; then
+        kept+=" --through-stage $_through_stage"
+      fi
+      how=" --resume$kept (the same as $0 --from $_current_step$kept)"
     fi
     printf '\napply.sh: step %s failed (exit status %s): %s\n' \
       "$_current_step" "$1" "${STEP_TITLE[_current_step]}" >&2
-    printf 'Fix the cause, then resume with: %s %s\n' "$0" "$how" >&2
+    printf 'Fix the cause, then go on with: %s%s\n' "$0" "$how" >&2
     _current_step=''
   fi
 }
@@ -1779,10 +2139,13 @@ for _n in "${_selected[@]}"; do
   else
     _current_step=$_n
     _run_step "$_n"
+    _current_step=''
+    _record_done "$_n"
   fi
 done
 _current_step=''
 
 if [[ $_dry_run -eq 0 ]]; then
-  printf '\nDone: %s step(s) of %s ran.\n' "${#_selected[@]}" "$STEP_COUNT"
+  printf '\nDone: %s step(s) of %s ran (recorded in %s).\n' "${#_selected[@]}" "$STEP_COUNT" \
+    "$_state_file"
 fi

@@ -20,32 +20,58 @@ secrets_file=vpn-tokyo.secrets
 psk_owner='link tokyo-mumbai'
 
 # The pre-shared key goes from $psk_env or $psk_path into a private temporary file, never onto a
-# command line; a trailing newline (echo KEY > file) is not part of the key.
-psk_file="$(mktemp)"
+# command line; a trailing newline (echo KEY > file) is not part of the key. A key file must be
+# a regular, readable file of at most 4096 bytes: anything else (a folder, a FIFO, a
+# device) is refused before it is read. A write that fails stops here, with a line that says so.
+psk_refuse() {
+  printf '%s: %s\n' "${0##*/}" "$1" >&2
+  exit 1
+}
+if [[ -n $psk_env && ! $psk_env =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
+  psk_refuse "'$psk_env' is not the name of an environment variable"
+fi
+if [[ -z $psk_env ]]; then
+  if [[ ! -e $psk_path ]]; then
+    psk_refuse "$psk_path does not exist: it must hold the pre-shared key of $psk_owner"
+  elif [[ ! -f $psk_path ]]; then
+    psk_refuse "$psk_path is not a regular file: it must hold the pre-shared key of $psk_owner"
+  elif [[ ! -r $psk_path ]]; then
+    psk_refuse "$psk_path cannot be read"
+  elif (($(wc -c <"$psk_path") > 4096)); then
+    psk_refuse "$psk_path is larger than 4096 bytes: a pre-shared key is a line of text"
+  fi
+fi
+psk_file="$(mktemp)" || psk_refuse "cannot make a temporary file for the key (TMPDIR ${TMPDIR:-/tmp})"
 trap 'rm -f "$psk_file"' EXIT
 if [[ -n $psk_env ]]; then
-  printenv -- "$psk_env" | tr -d '\n' > "$psk_file" || true
-else
-  tr -d '\n' < "$psk_path" > "$psk_file" || true
+  printenv -- "$psk_env" >/dev/null || psk_refuse "set $psk_env to the pre-shared key of $psk_owner"
+  if ! printenv -- "$psk_env" | tr -d '\n' >"$psk_file"; then
+    psk_refuse "could not write the pre-shared key of $psk_owner to $psk_file"
+  fi
+elif ! tr -d '\n' <"$psk_path" >"$psk_file"; then
+  psk_refuse "could not write the pre-shared key of $psk_owner to $psk_file"
 fi
 if [[ ! -s $psk_file ]]; then
   if [[ -n $psk_env ]]; then
-    printf '%s: set %s to the pre-shared key of %s\n' "${0##*/}" "$psk_env" "$psk_owner" >&2
-  else
-    printf '%s: %s must hold the pre-shared key of %s\n' "${0##*/}" "$psk_path" "$psk_owner" >&2
+    psk_refuse "set $psk_env to the pre-shared key of $psk_owner"
   fi
-  exit 1
+  psk_refuse "$psk_path must hold the pre-shared key of $psk_owner"
 fi
 
 install -m 0644 "$here/swanctl.conf" "$conf_dir/$connection.conf"
 # Written beside the target, then renamed over it: the key file is never readable by others.
 secrets_new="$(mktemp "$conf_dir/.$connection.secrets.XXXXXX")"
 trap 'rm -f "$psk_file" "$secrets_new"' EXIT
-{
+# Each write is checked: a key file cut short (a full disk) must not be loaded.
+if ! {
   printf 'secrets {\n    ike-%s {\n        id-1 = %s\n        id-2 = %s\n        secret = 0s' \
-    "$connection" mumbai tokyo
-  base64 < "$psk_file" | tr -d '\n'
-  printf '\n    }\n}\n'
-} > "$secrets_new"
-mv -f -- "$secrets_new" "$conf_dir/$secrets_file"
+    "$connection" mumbai tokyo \
+    && base64 <"$psk_file" | tr -d '\n' \
+    && printf '\n    }\n}\n'
+} >"$secrets_new"; then
+  psk_refuse "could not write the key file $secrets_new; $conf_dir/$secrets_file is unchanged"
+fi
+if ! mv -f -- "$secrets_new" "$conf_dir/$secrets_file"; then
+  psk_refuse "could not put the key file in place as $conf_dir/$secrets_file"
+fi
 swanctl --load-all
