@@ -763,6 +763,24 @@ elif program == "kubectl" and argv[:2] == ["config", "get-contexts"]:
         sys.stderr.write(f"error: context {{argv[-1]}} not found\\n")
         sys.exit(1)
     print(argv[-1])
+elif program == "istioctl" and argv[:1] == ["remote-clusters"]:
+    # RECORDER_REMOTE_CLUSTERS: "name=status ..." rows of istiod's table.
+    row = "%-10s %-44s %-8s %s"
+    print(row % ("NAME", "SECRET", "STATUS", "ISTIOD"))
+    for cluster in env.get("RECORDER_REMOTE_CLUSTERS", "").split():
+        name, status = cluster.split("=", 1)
+        print(row % (name, "istio-system/istio-remote-secret-" + name, status,
+                     "istiod-5d8f7b6c9d-x2x4q"))
+elif program == "kubectl" and "exec" in argv and argv[-1].endswith(":5000/hello"):
+    # RECORDER_HELLO: the helloworld versions that answer, in turn ("-": no answer).
+    versions = env.get("RECORDER_HELLO", "v1 v2").split()
+    with open(os.environ["RECORDER_LOG"]) as log:
+        calls = sum(1 for line in log if ":5000/hello" in line)
+    version = versions[(calls - 1) % len(versions)]
+    if version == "-":
+        sys.stderr.write("curl: (28) Connection timed out after 5001 milliseconds\\n")
+        sys.exit(28)
+    print(f"Hello version: {{version}}, instance: helloworld-{{version}}-6d65866976-jb6qc")
 elif program == "kubectl" and "--raw" in argv and "/version" in argv:
     context = argv[argv.index("--context") + 1]
     if context in env.get("RECORDER_SILENT_CONTEXTS", "").split():
@@ -784,8 +802,10 @@ def install_recorders(folder: Path) -> Path:
     the environment changes the answers: ``RECORDER_ISTIOCTL_VERSION``,
     ``RECORDER_HELM_VERSION``, ``RECORDER_SERVER_VERSIONS`` (``context=v1.31.0 ...``),
     ``RECORDER_MISSING_CONTEXTS`` and ``RECORDER_SILENT_CONTEXTS`` (contexts that are not in
-    the kubeconfig, or do not answer). A call whose words contain one of the ``|``-separated
-    parts of ``RECORDER_FAIL_ON`` fails (exit 1)."""
+    the kubeconfig, or do not answer), ``RECORDER_REMOTE_CLUSTERS`` (``name=status ...``, the
+    rows of ``istioctl remote-clusters``) and ``RECORDER_HELLO`` (the helloworld versions that
+    answer curl in turn, ``-`` for none; ``v1 v2`` unless set). A call whose words contain one
+    of the ``|``-separated parts of ``RECORDER_FAIL_ON`` fails (exit 1)."""
     folder.mkdir()
     for tool in RECORDED_TOOLS:
         path = folder / tool

@@ -308,7 +308,7 @@ def test_a_terminal_is_shown_the_plan_and_asked_first(bench: Bench) -> None:
     assert done.returncode == 1
     assert "apply.sh: nothing was run" in done.stderr
     assert done.commands() == preflight_queries(), "something ran before the answer"
-    assert ("apply.sh will run 15 step(s) of 17, changing the clusters of kube contexts "
+    assert ("apply.sh will run 15 step(s) of 24, changing the clusters of kube contexts "
             "icp-admin iks-admin:") in done.stdout
     assert " 1  vpn                -        Add the Helm repository" in done.stdout
     assert "Traffic stage 2 of 3" not in done.stdout  # not selected
@@ -379,8 +379,8 @@ def test_an_interrupted_run_is_resumed_after_the_last_completed_step(bench: Benc
         "kubectl --context iks-admin --namespace default wait --for=condition=Available "
         "--timeout=300s deployment/reviews-v3"]
     assert not any(c.startswith("helm repo add") for c in resumed.commands())
-    default_steps = [n for title, n in steps.items() if "Traffic stage 2" not in title
-                     and "Traffic stage 3" not in title]
+    default_steps = [int(line.split()[0]) for line in bench.run("--list").stdout.splitlines()[1:]
+                     if "[optional" not in line]
     assert record.read_text().splitlines()[2:] == [f"done {n}" for n in default_steps]
     again = bench.run("--resume")
     assert again.returncode == 0
@@ -444,3 +444,160 @@ def test_resume_keeps_the_stages_asked_for(bench: Bench) -> None:
     assert resumed.returncode == 0, resumed.stderr
     assert resumed.commands()[len(preflight_queries(tools=("kubectl",))):] == [
         "kubectl --context icp-admin replace -f icp/traffic/02-reviews-jason-v2-v3.yaml"]
+
+
+# --- --verify: the VPN checks again, then Istio's own check ---------------------------------
+
+
+def istio_release(tmp_path: Path) -> Path:
+    """An unpacked Istio release with the two samples --verify deploys."""
+    release = tmp_path / "istio-1.30.3"
+    for sample in ("helloworld/helloworld.yaml", "curl/curl.yaml"):
+        (release / "samples" / sample).parent.mkdir(parents=True)
+        (release / "samples" / sample).write_text("# sample\n")
+    return release
+
+
+def with_sleep(bench: Bench) -> Bench:
+    """A ``sleep`` that records its argument and returns at once."""
+    sleep = bench.bin / "sleep"
+    sleep.write_text('#!/bin/sh\nprintf \'{"tool": "sleep", "argv": ["%s"]}\\n\' "$1" '
+                     '>>"$RECORDER_LOG"\n')
+    sleep.chmod(0o755)
+    return bench
+
+
+SYNCED = {"RECORDER_REMOTE_CLUSTERS": "iks=synced"}
+
+
+def samples(context: str, version: str) -> list[str]:
+    k = f"kubectl --context {context}"
+    return [f"{k} create namespace sample --dry-run=client -o yaml",
+            f"{k} apply -f -",
+            f"{k} label namespace sample istio-injection=enabled --overwrite",
+            f"{k} apply --namespace sample -f $ISTIO/samples/helloworld/helloworld.yaml "
+            "-l service=helloworld",
+            f"{k} apply --namespace sample -f $ISTIO/samples/helloworld/helloworld.yaml "
+            f"-l version={version}",
+            f"{k} apply --namespace sample -f $ISTIO/samples/curl/curl.yaml",
+            f"{k} --namespace sample wait --for=condition=Available --timeout=300s "
+            f"deployment/helloworld-{version} deployment/curl"]
+
+
+def curl(context: str) -> str:
+    return (f"kubectl --context {context} --namespace sample exec deploy/curl -c curl -- curl "
+            "-sS --max-time 5 helloworld.sample:5000/hello")
+
+
+def vpn_checks() -> list[str]:
+    return [
+        "helm test vpn-iks --kube-context icp-admin --namespace kube-system",
+        "kubectl --context iks-admin --namespace kube-system get pod --selector "
+        "app=strongswan,release=vpn-icp --output jsonpath={.items[0].status.podIP}",
+        "kubectl --context icp-admin --namespace kube-system exec deploy/vpn-iks-strongswan "
+        "-- sudo ping -c 3 203.0.113.99",
+        "helm test vpn-icp --kube-context iks-admin --namespace kube-system",
+        "kubectl --context icp-admin --namespace kube-system get pod --selector "
+        "app=strongswan,release=vpn-iks --output jsonpath={.items[0].status.podIP}",
+        "kubectl --context iks-admin --namespace kube-system exec deploy/vpn-icp-strongswan "
+        "-- sudo ping -c 3 203.0.113.99"]
+
+
+def test_verify_runs_the_vpn_checks_then_istios_own_check(bench: Bench, tmp_path: Path) -> None:
+    release = istio_release(tmp_path)
+    done = with_sleep(bench).run("--verify", env={**SYNCED, "ISTIO_RELEASE_DIR": str(release)})
+    assert done.returncode == 0, done.stderr
+    preflight = preflight_queries(tools=("kubectl", "helm", "istioctl"))
+    assert done.commands()[:len(preflight)] == preflight
+    ran = [c.replace(str(release), "$ISTIO") for c in done.commands()[len(preflight):]]
+    assert ran == [
+        *vpn_checks(),
+        "istioctl remote-clusters --context icp-admin",
+        *samples("icp-admin", "v1"),
+        *samples("iks-admin", "v2"),
+        # v1 answers, then v2: done after two calls from each cluster.
+        curl("icp-admin"), "sleep 5", curl("icp-admin"),
+        curl("iks-admin"), "sleep 5", curl("iks-admin"),
+        "kubectl --context icp-admin delete namespace sample --ignore-not-found",
+        "kubectl --context iks-admin delete namespace sample --ignore-not-found"]
+    assert "mesh-check.sh: istiod in context icp-admin has every cluster synced: iks" \
+        in done.stdout
+    assert "mesh-check.sh: from context iks-admin, helloworld answered with every version: " \
+        "v1 v2" in done.stdout
+
+
+def test_a_check_after_a_failed_run_leaves_resume_where_it_was(
+        bench: Bench, tmp_path: Path) -> None:
+    steps = listed(bench)
+    failing = steps["Apply iks/ (namespaces and bookinfo)"]
+    assert bench.run(env={"RECORDER_FAIL_ON": "apply -k iks"}).returncode == 1
+    env = {**SYNCED, "ISTIO_RELEASE_DIR": str(istio_release(tmp_path))}
+    assert with_sleep(bench).run("--verify", env=env).returncode == 0
+    record = (bench.root / "icp-iks-bookinfo.apply-state").read_text().splitlines()
+    assert record[-1] == f"done {len(steps)}"  # the checks are recorded
+    resumed = bench.run("--resume", "--dry-run")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"# Step {failing} of {len(steps)} [iks] Apply iks/" in resumed.stdout
+    assert f"# Step {failing - 1} " not in resumed.stdout
+
+
+def test_verify_is_not_part_of_the_default_run(bench: Bench) -> None:
+    listing = bench.run("--list").stdout
+    assert ("18  verify             icp      Check that istiod on icp has every other cluster "
+            "synced  [optional: --verify]") in listing
+    done = bench.run()
+    assert done.returncode == 0, done.stderr
+    assert not any("sample" in c or "remote-clusters" in c for c in done.commands())
+    assert "Done: 15 step(s) of 24 ran" in done.stdout
+
+
+def test_verify_needs_the_release_with_the_samples(bench: Bench, tmp_path: Path) -> None:
+    done = bench.run("--verify", env=SYNCED)
+    assert done.returncode == 2
+    assert ("apply.sh: environment variable ISTIO_RELEASE_DIR (the unpacked Istio 1.30.3 "
+            "release, for its helloworld and curl samples) is not set") in done.stderr
+    assert done.commands() == preflight_queries()
+    done = bench.run("--verify", env={**SYNCED, "ISTIO_RELEASE_DIR": str(tmp_path)})
+    assert done.returncode == 2
+    assert f"names {tmp_path}, which has no samples/helloworld/helloworld.yaml" in done.stderr
+
+
+def test_verify_fails_with_what_curl_saw_and_keeps_the_samples(
+        bench: Bench, tmp_path: Path) -> None:
+    env = {**SYNCED, "ISTIO_RELEASE_DIR": str(istio_release(tmp_path)),
+           "RECORDER_HELLO": "v1 - v1"}
+    done = with_sleep(bench).run("--verify", env=env)
+    assert done.returncode == 1
+    tried = done.commands()[done.commands().index(curl("icp-admin")):]
+    assert tried == [curl("icp-admin"), *["sleep 5", curl("icp-admin")] * 19]
+    assert ("mesh-check.sh: from context icp-admin, in 20 tries (7 failed), helloworld "
+            "answered with v1; never v2\n") in done.stderr
+    assert "curl: (28) Connection timed out" in done.stderr
+    steps = listed(bench)
+    failed = steps["Call helloworld from icp until v1 and v2 answer"]
+    assert f"apply.sh: step {failed} failed (exit status 1)" in done.stderr
+    # The samples stay for a look; the hint names the checks left and the clean-up.
+    assert (f"Fix the cause, then go on with: {bench.script} "
+            + " ".join(f"--step {n}" for n in range(failed, failed + 4)) + "\n") in done.stderr
+
+
+def test_verify_fails_when_a_remote_is_not_synced(bench: Bench, tmp_path: Path) -> None:
+    env = {"RECORDER_REMOTE_CLUSTERS": "iks=timeout",
+           "ISTIO_RELEASE_DIR": str(istio_release(tmp_path))}
+    done = with_sleep(bench).run("--verify", env=env)
+    assert done.returncode == 1
+    asked = [c for c in done.commands() if c.startswith(("istioctl remote", "sleep"))]
+    assert asked == ["istioctl remote-clusters --context icp-admin",
+                     *["sleep 5", "istioctl remote-clusters --context icp-admin"] * 11]
+    assert ("mesh-check.sh: istiod in context icp-admin does not list as synced, after 12 "
+            "tries: iks\n") in done.stderr
+    assert not any("sample" in c for c in done.commands())
+
+
+def test_verify_on_istio_1_0_runs_the_vpn_checks_only(tmp_path: Path) -> None:
+    bench = legacy_bench(tmp_path)
+    env = {"RECORDER_SERVER_VERSIONS": "icp-admin=v1.15.0 iks-admin=v1.15.0"}
+    done = bench.run("--verify", env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.commands()[len(preflight_queries(tools=("kubectl", "helm"))):] == vpn_checks()
+    assert not (bench.script.parent / "mesh-check.sh").exists()

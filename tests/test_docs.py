@@ -901,3 +901,18 @@ def test_broken_topologies_still_get_a_page(text: bytes) -> None:
     assert "## Validation" in markup
     for problem in doc.checked.errors:
         assert problem.rule in markup
+
+
+def test_the_runbook_section_says_what_verify_checks(built_site: tuple[Path, Path]) -> None:
+    _, site = built_site
+    runbook = " ".join(text_of(section(page(site, "topologies/icp-iks-bookinfo.html"),
+                                       "runbook")).split())
+    assert ("./apply.sh --verify, once everything is up, runs the VPN checks again, then "
+            "follows Istio's own \"Verify the installation\": on every primary, istioctl "
+            "remote-clusters must list each other cluster as synced; the helloworld and curl "
+            "samples of Istio 1.30.3, from the unpacked release named by ISTIO_RELEASE_DIR, go "
+            "into namespace sample of every cluster (helloworld v1 on icp and v2 on iks); from "
+            "each cluster, curl calls helloworld.sample:5000/hello until every version has "
+            "answered, at most 20 times, 5 seconds apart, or the check fails with what "
+            "answered; then the samples are removed.") in runbook
+    assert "verify" in runbook  # the phase, in the summary by phase

@@ -428,7 +428,7 @@ def test_seed_dry_run_in_order_with_each_context_and_no_secret(tmp_path: Path) -
     blocks = re.split(r"^# Step (\d+) of \d+ \[([-\w]+)\] .*$", done.stdout, flags=re.M)[1:]
     numbers = [int(n) for n in blocks[0::3]]
     assert numbers == [k for k, line in enumerate(listed, start=1)
-                       if "[optional: --step" not in line]
+                       if "[optional: --step" not in line and "[optional: --verify]" not in line]
     for cluster, body in zip(blocks[1::3], blocks[2::3], strict=True):
         if cluster in contexts:
             assert re.search(rf"--(kube-)?context[= ]{contexts[cluster]}\b", body), body
@@ -475,3 +475,27 @@ def test_each_step_declares_the_programs_its_scripts_run(source: Path) -> None:
         called = {path for path in scripts for command in step.commands if path in command}
         needed = set().union(*(scripts[path] for path in called)) if called else set()
         assert needed <= set(runbook.step_tools(step)), (step.title, needed)
+
+
+def test_verify_places_v1_and_v2_on_the_first_two_clusters_and_curls_from_each() -> None:
+    t = check_file(TOPOLOGIES / "three-networks.yaml").topology
+    assert t is not None
+    checks = [s for s in runbook_steps(t) if s.phase is Phase.VERIFY]
+    assert all(s.optional for s in checks)
+    assert [(s.cluster, s.title) for s in checks] == [
+        ("central", "Check that istiod on central has every other cluster synced"),
+        ("central", "Deploy helloworld v1 and curl (Istio 1.30.3's samples) on central"),
+        ("east", "Deploy helloworld v2 and curl (Istio 1.30.3's samples) on east"),
+        ("west", "Deploy the helloworld Service and curl (Istio 1.30.3's samples) on west"),
+        ("central", "Call helloworld from central until v1 and v2 answer"),
+        ("east", "Call helloworld from east until v1 and v2 answer"),
+        ("west", "Call helloworld from west until v1 and v2 answer"),
+        ("central", "Remove the samples from central"),
+        ("east", "Remove the samples from east"),
+        ("west", "Remove the samples from west"),
+    ]
+    assert checks[0].commands == (
+        "./mesh-check.sh --context central-admin --synced east,west --tries 12",)
+    assert not any("version=" in c for c in checks[3].commands)
+    assert checks[6].commands == (
+        "./mesh-check.sh --context west-admin --answers v1,v2 --tries 20",)

@@ -84,6 +84,13 @@ _VIRTUAL_SERVICE = 220
 _RULE = 60
 _MATCH = 40
 _DESTINATION = 90
+# The runbook's verify phase (apply.sh --verify; none for Istio 1.0).
+_VERIFY = 5_600
+"""Once: mesh-check.sh and the runbook's text for --verify."""
+_VERIFY_CLUSTER = 1_700
+"""Per cluster: the steps deploying the samples, calling helloworld and removing them."""
+_VERIFY_PRIMARY = 400
+"""Per primary: the step asking its istiod which clusters it has synced."""
 # GitOps trees (delivery.gitops) and the runbook's bootstrap steps that come with them.
 _FLUX = 8_000
 """Once: the Flux tree's top and its key helper script."""
@@ -309,8 +316,21 @@ def estimate(t: Topology) -> Estimate:
         e.add("clusters", size=len(t.clusters) * 2_000)
     _apps(t, e)
     _traffic(t, e)
+    _verify(t, e)
     _delivery(t, e)
     return e
+
+
+def _verify(t: Topology, e: Estimate) -> None:
+    """The verify phase: a step per primary, three per cluster, and mesh-check.sh."""
+    if t.istio.legacy:
+        return
+    names = sum(_bytes(c.name) + 1 for c in t.clusters)
+    e.add("verify", files=1, steps=len(t.primaries) + 3 * len(t.clusters),
+          size=_VERIFY + sum(_VERIFY_CLUSTER + 12 * _quoted(c.context) + 6 * _bytes(c.name)
+                             for c in t.clusters)
+          + sum(_VERIFY_PRIMARY + 2 * _quoted(p.context) + 2 * _bytes(p.name) + names
+                for p in t.primaries))
 
 
 # --- the checks ------------------------------------------------------------------------------

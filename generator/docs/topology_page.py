@@ -16,6 +16,7 @@ from functools import partial
 
 from ..errors import Problem, dotted
 from ..model import Cluster, ControlPlanePath, Topology
+from ..targets import meshcheck
 from ..targets.istio.objects import ISTIOD_VPN_NAME
 from ..text import one_line
 from .committed import Status
@@ -324,7 +325,27 @@ def _runbook(doc: TopologyDoc, links: Links) -> str:
     page = links.page(runbook_uri(doc.slug))
     return (head + f"`apply.sh` runs {len(steps):,} steps in order, by phase as below. Every "
             f"step, with the cluster it runs against and its commands, is on the "
-            f'<a href="{esc(page)}">runbook page</a>.\n\n' + phase_summary(steps) + "\n")
+            f'<a href="{esc(page)}">runbook page</a>.\n\n' + phase_summary(steps) + "\n"
+            + (verify_paragraph(doc.topology) + "\n\n" if doc.topology else ""))
+
+
+def verify_paragraph(t: Topology) -> str:
+    """What ``apply.sh --verify`` checks once the mesh is up."""
+    if t.istio.legacy:
+        return ("`./apply.sh --verify`, once everything is up, runs the VPN checks again; "
+                "Istio 1.0 has no multicluster check of its own.")
+    vpn = "runs the VPN checks again, then " if t.vpn else ""
+    placed = meshcheck.placed_versions(t)
+    where = " and ".join(f"{v} on {md_text(c)}" for c, v in placed.items())
+    return (f"`./apply.sh --verify`, once everything is up, {vpn}follows Istio's own "
+            "\"Verify the installation\": on every primary, `istioctl remote-clusters` must "
+            "list each other cluster as synced; the helloworld and curl samples of Istio "
+            f"{md_text(t.istio.version)}, from the unpacked release named by "
+            f"`{meshcheck.RELEASE_VARIABLE}`, go into namespace `{meshcheck.NAMESPACE}` of "
+            f"every cluster (helloworld {where}); from each cluster, curl calls "
+            f"`{meshcheck.URL}` until every version has answered, at most "
+            f"{meshcheck.CURL_TRIES} times, {meshcheck.PAUSE_SECONDS} seconds apart, or the "
+            "check fails with what answered; then the samples are removed.")
 
 
 def _files(doc: TopologyDoc, pages: _Pages) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..artifacts import Artifact
 from ..model import Topology
-from . import apps, gitops, istio, namespaces, runbook, traffic, vpn
+from . import apps, gitops, istio, meshcheck, namespaces, runbook, traffic, vpn
 from .base import Order, Phase, Step, Target
 from .kustomize import kustomizations
 
@@ -21,6 +21,7 @@ TARGETS: tuple[Target, ...] = (
     istio.TARGET,
     apps.TARGET,
     traffic.TARGET,
+    meshcheck.TARGET,
 )
 
 

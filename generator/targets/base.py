@@ -18,7 +18,8 @@ class Phase(enum.IntEnum):
     """Order of the runbook; steps of one phase keep the order their target gives.
 
     The first two are for GitOps delivery only and run only when asked for (``--phase``): what
-    no controller can do, and the Secrets Flux reads the pre-shared keys from.
+    no controller can do, and the Secrets Flux reads the pre-shared keys from. The last,
+    Istio's own check of the installed mesh, runs only with ``--verify``.
     """
 
     BOOTSTRAP = 5
@@ -36,6 +37,7 @@ class Phase(enum.IntEnum):
     DESTINATION_RULES = 100
     TRAFFIC_FIRST = 110
     TRAFFIC_LATER = 120
+    VERIFY = 130
 
 
 @dataclass(frozen=True, slots=True)

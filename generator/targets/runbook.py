@@ -154,7 +154,8 @@ def listing(numbered: Sequence[NumberedStep]) -> list[str]:
         title = n.title
         if n.step.optional:
             how = f"--stage {n.step.stage}" if n.step.stage else (
-                f"--phase {n.phase}" if n.step.phase in BY_PHASE else f"--step {n.number}")
+                f"--phase {n.phase}" if n.step.phase in BY_PHASE else
+                "--verify" if n.step.phase is Phase.VERIFY else f"--step {n.number}")
             title += f"  [optional: {how}]"
         lines.append(f"{n.number:>{number_width}}  {n.phase:<{phase_width}}  "
                      f"{n.step.cluster or '-':<{cluster_width}}  {title}")
@@ -213,6 +214,8 @@ def render(t: Topology, steps: Iterable[Step]) -> str:
         kubernetes=kubernetes_range(t.istio),
         key_limit=KEY_FILE_LIMIT,
         runbook_id=runbook_id(t, numbered),
+        mesh_check=any(n.step.phase is Phase.VERIFY for n in numbered),
+        vpn_check=any(n.step.phase is Phase.VPN_CHECK for n in numbered),
     )
 
 

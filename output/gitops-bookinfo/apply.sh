@@ -20,13 +20,13 @@ cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 readonly TOPOLOGY=gitops-bookinfo
 # Names this list of steps in the record of completed steps, so --resume never continues a run
 # of another runbook.
-readonly RUNBOOK_ID=65fe9b907c30e517
-readonly STEP_COUNT=23
+readonly RUNBOOK_ID=f031e569dcee54bf
+readonly STEP_COUNT=30
 readonly STAGE_COUNT=3
 # Index 0 is unused so that step N is element N.
-readonly STEP_OPTIONAL=('' 1 1 1 1 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
-readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 )
-readonly STEP_PHASE=('' bootstrap bootstrap bootstrap flux-secrets flux-secrets vpn vpn vpn vpn-check vpn-check root-ca istio-primary istio-gateway istio-expose istio-remote istio-secrets apps apps apps destination-rules traffic-first traffic-later traffic-later )
+readonly STEP_OPTIONAL=('' 1 1 1 1 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 1 1 1 1 1 1 1 )
+readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 0 0 0 0 0 0 0 )
+readonly STEP_PHASE=('' bootstrap bootstrap bootstrap flux-secrets flux-secrets vpn vpn vpn vpn-check vpn-check root-ca istio-primary istio-gateway istio-expose istio-remote istio-secrets apps apps apps destination-rules traffic-first traffic-later traffic-later verify verify verify verify verify verify verify )
 
 _usage() {
   printf '%s\n' \
@@ -52,6 +52,10 @@ _usage() {
     '      --through-stage K  the default steps, then the traffic stages up to K' \
     '  -p, --phase NAME       run only the steps of phase NAME (repeatable; --list names' \
     '                         them; bootstrap: what GitOps controllers cannot do)' \
+    '      --verify           check the installed mesh: the VPN checks again, then' \
+    '                         Istio'"'"'s own check: every primary'"'"'s istiod has the other' \
+    '                         clusters synced; curl calls the helloworld sample from every' \
+    '                         cluster until v1 and v2 answer; the samples are removed' \
     '      --preflight        only check what the selected steps need; change nothing' \
     '      --resume           continue the default run after the last step that completed' \
     '  -y, --yes              do not ask before the first change (a run whose input is not a' \
@@ -65,6 +69,7 @@ _usage() {
     '' \
     'Environment (checked before the steps that use it; values are never printed):' \
     '  environment variable ICP_IKS_PSK (pre-shared key of VPN link iks-icp)' \
+    '  environment variable ISTIO_RELEASE_DIR (the unpacked Istio 1.30.3 release, for its helloworld and curl samples)' \
     '' \
     'Examples:' \
     '  ./apply.sh --list' \
@@ -73,6 +78,7 @@ _usage() {
     '  ./apply.sh --stage 2        # then move the traffic to stage 2' \
     '  ./apply.sh --resume         # after fixing a failure, go on where the run stopped' \
     '  ./apply.sh --from 5         # or choose the step to go on from' \
+    '  ./apply.sh --verify         # once it is all up: is the mesh working?' \
     '' \
     'Exit status: 0 when every selected step succeeded; 2 for a usage error or a failed' \
     'preflight; otherwise the status of the command that failed.'
@@ -104,6 +110,13 @@ readonly LIST_LINES=(
   '21  traffic-first      icp      Traffic stage 1 of 3: all-v1'
   '22  traffic-later      icp      Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]'
   '23  traffic-later      icp      Traffic stage 3 of 3: reviews-50-v3  [optional: --stage 3]'
+  '24  verify             icp      Check that istiod on icp has every other cluster synced  [optional: --verify]'
+  '25  verify             icp      Deploy helloworld v1 and curl (Istio 1.30.3'"'"'s samples) on icp  [optional: --verify]'
+  '26  verify             iks      Deploy helloworld v2 and curl (Istio 1.30.3'"'"'s samples) on iks  [optional: --verify]'
+  '27  verify             icp      Call helloworld from icp until v1 and v2 answer  [optional: --verify]'
+  '28  verify             iks      Call helloworld from iks until v1 and v2 answer  [optional: --verify]'
+  '29  verify             icp      Remove the samples from icp  [optional: --verify]'
+  '30  verify             iks      Remove the samples from iks  [optional: --verify]'
 )
 
 _list_steps() {
@@ -171,6 +184,14 @@ while [[ $# -gt 0 ]]; do
     -n | --dry-run) _dry_run=1 ;;
     --preflight) _preflight_only=1 ;;
     --resume) _resume=1 ;;
+    --verify)
+      for ((_n = 1; _n <= STEP_COUNT; _n++)); do
+        if [[ ${STEP_PHASE[_n]} == vpn-check || ${STEP_PHASE[_n]} == verify ]]; then
+          _chosen[_n]=1
+        fi
+      done
+      _choosing=1
+      ;;
     -y | --yes) _yes=1 ;;
     -s | --step)
       _require_number "$_option" "$_value" "$STEP_COUNT"
@@ -251,7 +272,8 @@ _state_path() {
 }
 _state_file="$(_state_path)"
 
-# The runbook a record names ($_recorded) and the last step it records as done ($_last).
+# The runbook a record names ($_recorded) and the last step of the default run it records as
+# done ($_last): the optional steps (later stages, --verify) a run was asked for do not count.
 _read_record() {
   local word value
   _recorded=''
@@ -259,14 +281,19 @@ _read_record() {
   while read -r word value; do
     case $word in
       runbook) _recorded=$value ;;
-      done) if [[ $value =~ ^[1-9][0-9]{0,5}$ ]]; then _last=$value; fi ;;
+      done)
+        if [[ $value =~ ^[1-9][0-9]{0,5}$ ]] && ((value <= STEP_COUNT && value > _last)) \
+          && [[ ${STEP_OPTIONAL[value]} -eq 0 ]]; then
+          _last=$value
+        fi
+        ;;
     esac
   done <"$_state_file"
 }
 
 if [[ $_resume -eq 1 ]]; then
   if [[ $_choosing -eq 1 || $_from_given -eq 1 ]]; then
-    _usage_error "--resume goes on with the default run: leave out --from, --step and --stage"
+    _usage_error "--resume goes on with the default run: leave out --from, --step, --stage and --verify"
   fi
   if [[ ! -f $_state_file ]]; then
     _usage_error "--resume: no run of this runbook is recorded in $_state_file"
@@ -331,6 +358,13 @@ readonly STEP_TITLE=(''
   'Traffic stage 1 of 3: all-v1'
   'Traffic stage 2 of 3: reviews-jason-v2-v3'
   'Traffic stage 3 of 3: reviews-50-v3'
+  'Check that istiod on icp has every other cluster synced'
+  'Deploy helloworld v1 and curl (Istio 1.30.3'"'"'s samples) on icp'
+  'Deploy helloworld v2 and curl (Istio 1.30.3'"'"'s samples) on iks'
+  'Call helloworld from icp until v1 and v2 answer'
+  'Call helloworld from iks until v1 and v2 answer'
+  'Remove the samples from icp'
+  'Remove the samples from iks'
 )
 readonly STEP_CLUSTER=(''
   icp
@@ -356,6 +390,13 @@ readonly STEP_CLUSTER=(''
   icp
   icp
   icp
+  icp
+  icp
+  iks
+  icp
+  iks
+  icp
+  iks
 )
 readonly STEP_NOTES=(''
   'istiod signs workload certificates with an intermediate CA under the mesh'"'"'s one root, so workloads of different clusters trust each other. Remotes run no istiod and get no CA key: their workloads'"'"' certificates come from their primary.
@@ -395,22 +436,31 @@ With Helm instead: helm repo add istio https://istio-release.storage.googleapis.
   'Every service to v1.'
   'User jason sees reviews v2 (on ICP); everyone else v3 (on IKS).'
   'Half of the requests to reviews v1, half to v3.'
+  ''
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  ''
+  ''
+  ''
+  ''
 )
 # The numbers of the requirements each step uses, and the programs it runs.
-readonly STEP_NEEDS=('' '' '' '' 1 1 '' 1 1 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
-readonly STEP_TOOLS=('' 'kubectl openssl' kubectl 'kubectl istioctl' kubectl kubectl helm helm helm 'kubectl helm' 'kubectl helm' 'kubectl openssl' 'kubectl istioctl' 'kubectl istioctl' kubectl 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl kubectl kubectl kubectl kubectl kubectl)
+readonly STEP_NEEDS=('' '' '' '' 1 1 '' 1 1 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' 2 2 '' '' '' '')
+readonly STEP_TOOLS=('' 'kubectl openssl' kubectl 'kubectl istioctl' kubectl kubectl helm helm helm 'kubectl helm' 'kubectl helm' 'kubectl openssl' 'kubectl istioctl' 'kubectl istioctl' kubectl 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl kubectl kubectl kubectl kubectl kubectl 'kubectl istioctl' kubectl kubectl 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl)
 readonly REQUIREMENT_LABEL=(''
   'environment variable ICP_IKS_PSK (pre-shared key of VPN link iks-icp)'
+  'environment variable ISTIO_RELEASE_DIR (the unpacked Istio 1.30.3 release, for its helloworld and curl samples)'
 )
 # env: a variable's name; file: the key file's path as one word, expanded when checked (never
 # its content); folder: a variable naming a folder that holds REQUIREMENT_HOLDS.
-readonly REQUIREMENT_KIND=('' env)
+readonly REQUIREMENT_KIND=('' env folder)
 readonly REQUIREMENT_REF=(''
   ICP_IKS_PSK
+  ISTIO_RELEASE_DIR
 )
-readonly REQUIREMENT_HOLDS=('' '')
+readonly REQUIREMENT_HOLDS=('' '' samples/helloworld/helloworld.yaml)
 # Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
-readonly STEP_FIRST=(0 0 4 5 7 8 9 11 12 13 14 15 19 21 23 24 26 27 29 31 32 33 34 35 36)
+readonly STEP_FIRST=(0 0 4 5 7 8 9 11 12 13 14 15 19 21 23 24 26 27 29 31 32 33 34 35 36 37 43 49 50 51 52 53)
 readonly STEP_COMMANDS=(
   # Step 1
   'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/gitops-bookinfo/ca}"'
@@ -471,6 +521,30 @@ readonly STEP_COMMANDS=(
   'kubectl --context icp-admin replace -f icp/traffic/02-reviews-jason-v2-v3.yaml'
   # Step 23
   'kubectl --context icp-admin replace -f icp/traffic/03-reviews-50-v3.yaml'
+  # Step 24
+  './mesh-check.sh --context icp-admin --synced iks --tries 12'
+  # Step 25
+  'kubectl --context icp-admin create namespace sample --dry-run=client -o yaml | kubectl --context icp-admin apply -f -'
+  'kubectl --context icp-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context icp-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context icp-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l version=v1'
+  'kubectl --context icp-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context icp-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/helloworld-v1 deployment/curl'
+  # Step 26
+  'kubectl --context iks-admin create namespace sample --dry-run=client -o yaml | kubectl --context iks-admin apply -f -'
+  'kubectl --context iks-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context iks-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context iks-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l version=v2'
+  'kubectl --context iks-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context iks-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/helloworld-v2 deployment/curl'
+  # Step 27
+  './mesh-check.sh --context icp-admin --answers v1,v2 --tries 20'
+  # Step 28
+  './mesh-check.sh --context iks-admin --answers v1,v2 --tries 20'
+  # Step 29
+  'kubectl --context icp-admin delete namespace sample --ignore-not-found'
+  # Step 30
+  'kubectl --context iks-admin delete namespace sample --ignore-not-found'
 )
 
 # --- Preflight: nothing changes before everything the selected steps need is there ---------

@@ -20,12 +20,13 @@ cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 readonly TOPOLOGY=hub-and-spoke
 # Names this list of steps in the record of completed steps, so --resume never continues a run
 # of another runbook.
-readonly RUNBOOK_ID=14b362caacc02db8
-readonly STEP_COUNT=28
+readonly RUNBOOK_ID=eaf0cae7f97e7a4c
+readonly STEP_COUNT=41
 readonly STAGE_COUNT=2
 # Index 0 is unused so that step N is element N.
-readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 )
-readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 )
+readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 )
+readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 0 0 0 0 0 0 0 0 0 0 0 0 0 )
+readonly STEP_PHASE=('' vpn vpn vpn vpn vpn vpn vpn vpn-check vpn-check vpn-check vpn-check root-ca istio-primary istio-expose istio-remote istio-remote istio-remote istio-secrets istio-secrets istio-secrets apps apps apps apps apps destination-rules traffic-first traffic-later verify verify verify verify verify verify verify verify verify verify verify verify verify )
 
 _usage() {
   printf '%s\n' \
@@ -49,6 +50,10 @@ _usage() {
     '  -t, --to N             stop after step N' \
     '      --stage K          run only the steps of traffic stage K (repeatable)' \
     '      --through-stage K  the default steps, then the traffic stages up to K' \
+    '      --verify           check the installed mesh: the VPN checks again, then' \
+    '                         Istio'"'"'s own check: every primary'"'"'s istiod has the other' \
+    '                         clusters synced; curl calls the helloworld sample from every' \
+    '                         cluster until v1 and v2 answer; the samples are removed' \
     '      --preflight        only check what the selected steps need; change nothing' \
     '      --resume           continue the default run after the last step that completed' \
     '  -y, --yes              do not ask before the first change (a run whose input is not a' \
@@ -63,6 +68,7 @@ _usage() {
     '  environment variable HUB_SPOKE_A_PSK (pre-shared key of VPN link spoke-a-hub)' \
     '  environment variable HUB_SPOKE_B_PSK (pre-shared key of VPN link spoke-b-hub)' \
     '  environment variable HUB_SPOKE_C_PSK (pre-shared key of VPN link spoke-c-hub)' \
+    '  environment variable ISTIO_RELEASE_DIR (the unpacked Istio 1.30.3 release, for its helloworld and curl samples)' \
     '' \
     'Examples:' \
     '  ./apply.sh --list' \
@@ -71,6 +77,7 @@ _usage() {
     '  ./apply.sh --stage 2        # then move the traffic to stage 2' \
     '  ./apply.sh --resume         # after fixing a failure, go on where the run stopped' \
     '  ./apply.sh --from 5         # or choose the step to go on from' \
+    '  ./apply.sh --verify         # once it is all up: is the mesh working?' \
     '' \
     'Exit status: 0 when every selected step succeeded; 2 for a usage error or a failed' \
     'preflight; otherwise the status of the command that failed.'
@@ -107,6 +114,19 @@ readonly LIST_LINES=(
   '26  destination-rules  hub      DestinationRules: one subset per deployed version'
   '27  traffic-first      hub      Traffic stage 1 of 2: all-v1'
   '28  traffic-later      hub      Traffic stage 2 of 2: reviews-thirds  [optional: --stage 2]'
+  '29  verify             hub      Check that istiod on hub has every other cluster synced  [optional: --verify]'
+  '30  verify             hub      Deploy helloworld v1 and curl (Istio 1.30.3'"'"'s samples) on hub  [optional: --verify]'
+  '31  verify             spoke-a  Deploy helloworld v2 and curl (Istio 1.30.3'"'"'s samples) on spoke-a  [optional: --verify]'
+  '32  verify             spoke-b  Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on spoke-b  [optional: --verify]'
+  '33  verify             spoke-c  Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on spoke-c  [optional: --verify]'
+  '34  verify             hub      Call helloworld from hub until v1 and v2 answer  [optional: --verify]'
+  '35  verify             spoke-a  Call helloworld from spoke-a until v1 and v2 answer  [optional: --verify]'
+  '36  verify             spoke-b  Call helloworld from spoke-b until v1 and v2 answer  [optional: --verify]'
+  '37  verify             spoke-c  Call helloworld from spoke-c until v1 and v2 answer  [optional: --verify]'
+  '38  verify             hub      Remove the samples from hub  [optional: --verify]'
+  '39  verify             spoke-a  Remove the samples from spoke-a  [optional: --verify]'
+  '40  verify             spoke-b  Remove the samples from spoke-b  [optional: --verify]'
+  '41  verify             spoke-c  Remove the samples from spoke-c  [optional: --verify]'
 )
 
 _list_steps() {
@@ -174,6 +194,14 @@ while [[ $# -gt 0 ]]; do
     -n | --dry-run) _dry_run=1 ;;
     --preflight) _preflight_only=1 ;;
     --resume) _resume=1 ;;
+    --verify)
+      for ((_n = 1; _n <= STEP_COUNT; _n++)); do
+        if [[ ${STEP_PHASE[_n]} == vpn-check || ${STEP_PHASE[_n]} == verify ]]; then
+          _chosen[_n]=1
+        fi
+      done
+      _choosing=1
+      ;;
     -y | --yes) _yes=1 ;;
     -s | --step)
       _require_number "$_option" "$_value" "$STEP_COUNT"
@@ -241,7 +269,8 @@ _state_path() {
 }
 _state_file="$(_state_path)"
 
-# The runbook a record names ($_recorded) and the last step it records as done ($_last).
+# The runbook a record names ($_recorded) and the last step of the default run it records as
+# done ($_last): the optional steps (later stages, --verify) a run was asked for do not count.
 _read_record() {
   local word value
   _recorded=''
@@ -249,14 +278,19 @@ _read_record() {
   while read -r word value; do
     case $word in
       runbook) _recorded=$value ;;
-      done) if [[ $value =~ ^[1-9][0-9]{0,5}$ ]]; then _last=$value; fi ;;
+      done)
+        if [[ $value =~ ^[1-9][0-9]{0,5}$ ]] && ((value <= STEP_COUNT && value > _last)) \
+          && [[ ${STEP_OPTIONAL[value]} -eq 0 ]]; then
+          _last=$value
+        fi
+        ;;
     esac
   done <"$_state_file"
 }
 
 if [[ $_resume -eq 1 ]]; then
   if [[ $_choosing -eq 1 || $_from_given -eq 1 ]]; then
-    _usage_error "--resume goes on with the default run: leave out --from, --step and --stage"
+    _usage_error "--resume goes on with the default run: leave out --from, --step, --stage and --verify"
   fi
   if [[ ! -f $_state_file ]]; then
     _usage_error "--resume: no run of this runbook is recorded in $_state_file"
@@ -326,6 +360,19 @@ readonly STEP_TITLE=(''
   'DestinationRules: one subset per deployed version'
   'Traffic stage 1 of 2: all-v1'
   'Traffic stage 2 of 2: reviews-thirds'
+  'Check that istiod on hub has every other cluster synced'
+  'Deploy helloworld v1 and curl (Istio 1.30.3'"'"'s samples) on hub'
+  'Deploy helloworld v2 and curl (Istio 1.30.3'"'"'s samples) on spoke-a'
+  'Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on spoke-b'
+  'Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on spoke-c'
+  'Call helloworld from hub until v1 and v2 answer'
+  'Call helloworld from spoke-a until v1 and v2 answer'
+  'Call helloworld from spoke-b until v1 and v2 answer'
+  'Call helloworld from spoke-c until v1 and v2 answer'
+  'Remove the samples from hub'
+  'Remove the samples from spoke-a'
+  'Remove the samples from spoke-b'
+  'Remove the samples from spoke-c'
 )
 readonly STEP_CLUSTER=(''
   -
@@ -356,6 +403,19 @@ readonly STEP_CLUSTER=(''
   hub
   hub
   hub
+  hub
+  hub
+  spoke-a
+  spoke-b
+  spoke-c
+  hub
+  spoke-a
+  spoke-b
+  spoke-c
+  hub
+  spoke-a
+  spoke-b
+  spoke-c
 )
 readonly STEP_NOTES=(''
   'IBM'"'"'s iks-charts/strongswan chart runs one strongSwan VPN pod per release; ICP ran the same chart. Each end of a link is one release, installed by the steps that follow.
@@ -401,26 +461,41 @@ With Helm instead: helm repo add istio https://istio-release.storage.googleapis.
   'Subsets must exist before a VirtualService names them.'
   'Every service to v1, so reviews come from spoke-a.'
   'Reviews spread over the three spokes.'
+  ''
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
 )
 # The numbers of the requirements each step uses, and the programs it runs.
-readonly STEP_NEEDS=('' '' 1 1 2 2 3 3 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
-readonly STEP_TOOLS=('' helm helm helm helm helm helm helm 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl openssl' 'kubectl istioctl' kubectl 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl)
+readonly STEP_NEEDS=('' '' 1 1 2 2 3 3 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' 4 4 4 4 '' '' '' '' '' '' '' '')
+readonly STEP_TOOLS=('' helm helm helm helm helm helm helm 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl openssl' 'kubectl istioctl' kubectl 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl 'kubectl istioctl' kubectl kubectl kubectl kubectl 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl kubectl kubectl)
 readonly REQUIREMENT_LABEL=(''
   'environment variable HUB_SPOKE_A_PSK (pre-shared key of VPN link spoke-a-hub)'
   'environment variable HUB_SPOKE_B_PSK (pre-shared key of VPN link spoke-b-hub)'
   'environment variable HUB_SPOKE_C_PSK (pre-shared key of VPN link spoke-c-hub)'
+  'environment variable ISTIO_RELEASE_DIR (the unpacked Istio 1.30.3 release, for its helloworld and curl samples)'
 )
 # env: a variable's name; file: the key file's path as one word, expanded when checked (never
 # its content); folder: a variable naming a folder that holds REQUIREMENT_HOLDS.
-readonly REQUIREMENT_KIND=('' env env env)
+readonly REQUIREMENT_KIND=('' env env env folder)
 readonly REQUIREMENT_REF=(''
   HUB_SPOKE_A_PSK
   HUB_SPOKE_B_PSK
   HUB_SPOKE_C_PSK
+  ISTIO_RELEASE_DIR
 )
-readonly REQUIREMENT_HOLDS=('' '' '' '')
+readonly REQUIREMENT_HOLDS=('' '' '' '' samples/helloworld/helloworld.yaml)
 # Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
-readonly STEP_FIRST=(0 0 2 3 4 5 6 7 8 11 12 13 14 18 20 22 25 28 31 32 33 34 36 38 40 42 43 44 45 46)
+readonly STEP_FIRST=(0 0 2 3 4 5 6 7 8 11 12 13 14 18 20 22 25 28 31 32 33 34 36 38 40 42 43 44 45 46 47 53 59 64 69 70 71 72 73 74 75 76 77)
 readonly STEP_COMMANDS=(
   # Step 1
   'helm repo add iks-charts https://icr.io/helm/iks-charts --force-update'
@@ -496,6 +571,50 @@ readonly STEP_COMMANDS=(
   'kubectl --context hub-admin apply -f hub/traffic/01-all-v1.yaml'
   # Step 28
   'kubectl --context hub-admin replace -f hub/traffic/02-reviews-thirds.yaml'
+  # Step 29
+  './mesh-check.sh --context hub-admin --synced spoke-a,spoke-b,spoke-c --tries 12'
+  # Step 30
+  'kubectl --context hub-admin create namespace sample --dry-run=client -o yaml | kubectl --context hub-admin apply -f -'
+  'kubectl --context hub-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context hub-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context hub-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l version=v1'
+  'kubectl --context hub-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context hub-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/helloworld-v1 deployment/curl'
+  # Step 31
+  'kubectl --context spoke-a-admin create namespace sample --dry-run=client -o yaml | kubectl --context spoke-a-admin apply -f -'
+  'kubectl --context spoke-a-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context spoke-a-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context spoke-a-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l version=v2'
+  'kubectl --context spoke-a-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context spoke-a-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/helloworld-v2 deployment/curl'
+  # Step 32
+  'kubectl --context spoke-b-admin create namespace sample --dry-run=client -o yaml | kubectl --context spoke-b-admin apply -f -'
+  'kubectl --context spoke-b-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context spoke-b-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context spoke-b-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context spoke-b-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/curl'
+  # Step 33
+  'kubectl --context spoke-c-admin create namespace sample --dry-run=client -o yaml | kubectl --context spoke-c-admin apply -f -'
+  'kubectl --context spoke-c-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context spoke-c-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context spoke-c-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context spoke-c-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/curl'
+  # Step 34
+  './mesh-check.sh --context hub-admin --answers v1,v2 --tries 20'
+  # Step 35
+  './mesh-check.sh --context spoke-a-admin --answers v1,v2 --tries 20'
+  # Step 36
+  './mesh-check.sh --context spoke-b-admin --answers v1,v2 --tries 20'
+  # Step 37
+  './mesh-check.sh --context spoke-c-admin --answers v1,v2 --tries 20'
+  # Step 38
+  'kubectl --context hub-admin delete namespace sample --ignore-not-found'
+  # Step 39
+  'kubectl --context spoke-a-admin delete namespace sample --ignore-not-found'
+  # Step 40
+  'kubectl --context spoke-b-admin delete namespace sample --ignore-not-found'
+  # Step 41
+  'kubectl --context spoke-c-admin delete namespace sample --ignore-not-found'
 )
 
 # --- Preflight: nothing changes before everything the selected steps need is there ---------

@@ -20,12 +20,13 @@ cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 readonly TOPOLOGY=icp-iks-bookinfo
 # Names this list of steps in the record of completed steps, so --resume never continues a run
 # of another runbook.
-readonly RUNBOOK_ID=53e1ff6db933155a
-readonly STEP_COUNT=17
+readonly RUNBOOK_ID=780867200b29d0f9
+readonly STEP_COUNT=24
 readonly STAGE_COUNT=3
 # Index 0 is unused so that step N is element N.
-readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
-readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 )
+readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 1 1 1 1 1 1 1 )
+readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 0 0 0 0 0 0 0 )
+readonly STEP_PHASE=('' vpn vpn vpn vpn-check vpn-check root-ca istio-primary istio-expose istio-remote istio-secrets apps apps apps destination-rules traffic-first traffic-later traffic-later verify verify verify verify verify verify verify )
 
 _usage() {
   printf '%s\n' \
@@ -49,6 +50,10 @@ _usage() {
     '  -t, --to N             stop after step N' \
     '      --stage K          run only the steps of traffic stage K (repeatable)' \
     '      --through-stage K  the default steps, then the traffic stages up to K' \
+    '      --verify           check the installed mesh: the VPN checks again, then' \
+    '                         Istio'"'"'s own check: every primary'"'"'s istiod has the other' \
+    '                         clusters synced; curl calls the helloworld sample from every' \
+    '                         cluster until v1 and v2 answer; the samples are removed' \
     '      --preflight        only check what the selected steps need; change nothing' \
     '      --resume           continue the default run after the last step that completed' \
     '  -y, --yes              do not ask before the first change (a run whose input is not a' \
@@ -62,6 +67,7 @@ _usage() {
     '' \
     'Environment (checked before the steps that use it; values are never printed):' \
     '  environment variable ICP_IKS_PSK (pre-shared key of VPN link iks-icp)' \
+    '  environment variable ISTIO_RELEASE_DIR (the unpacked Istio 1.30.3 release, for its helloworld and curl samples)' \
     '' \
     'Examples:' \
     '  ./apply.sh --list' \
@@ -70,6 +76,7 @@ _usage() {
     '  ./apply.sh --stage 2        # then move the traffic to stage 2' \
     '  ./apply.sh --resume         # after fixing a failure, go on where the run stopped' \
     '  ./apply.sh --from 5         # or choose the step to go on from' \
+    '  ./apply.sh --verify         # once it is all up: is the mesh working?' \
     '' \
     'Exit status: 0 when every selected step succeeded; 2 for a usage error or a failed' \
     'preflight; otherwise the status of the command that failed.'
@@ -95,6 +102,13 @@ readonly LIST_LINES=(
   '15  traffic-first      icp      Traffic stage 1 of 3: all-v1'
   '16  traffic-later      icp      Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]'
   '17  traffic-later      icp      Traffic stage 3 of 3: reviews-50-v3  [optional: --stage 3]'
+  '18  verify             icp      Check that istiod on icp has every other cluster synced  [optional: --verify]'
+  '19  verify             icp      Deploy helloworld v1 and curl (Istio 1.30.3'"'"'s samples) on icp  [optional: --verify]'
+  '20  verify             iks      Deploy helloworld v2 and curl (Istio 1.30.3'"'"'s samples) on iks  [optional: --verify]'
+  '21  verify             icp      Call helloworld from icp until v1 and v2 answer  [optional: --verify]'
+  '22  verify             iks      Call helloworld from iks until v1 and v2 answer  [optional: --verify]'
+  '23  verify             icp      Remove the samples from icp  [optional: --verify]'
+  '24  verify             iks      Remove the samples from iks  [optional: --verify]'
 )
 
 _list_steps() {
@@ -162,6 +176,14 @@ while [[ $# -gt 0 ]]; do
     -n | --dry-run) _dry_run=1 ;;
     --preflight) _preflight_only=1 ;;
     --resume) _resume=1 ;;
+    --verify)
+      for ((_n = 1; _n <= STEP_COUNT; _n++)); do
+        if [[ ${STEP_PHASE[_n]} == vpn-check || ${STEP_PHASE[_n]} == verify ]]; then
+          _chosen[_n]=1
+        fi
+      done
+      _choosing=1
+      ;;
     -y | --yes) _yes=1 ;;
     -s | --step)
       _require_number "$_option" "$_value" "$STEP_COUNT"
@@ -229,7 +251,8 @@ _state_path() {
 }
 _state_file="$(_state_path)"
 
-# The runbook a record names ($_recorded) and the last step it records as done ($_last).
+# The runbook a record names ($_recorded) and the last step of the default run it records as
+# done ($_last): the optional steps (later stages, --verify) a run was asked for do not count.
 _read_record() {
   local word value
   _recorded=''
@@ -237,14 +260,19 @@ _read_record() {
   while read -r word value; do
     case $word in
       runbook) _recorded=$value ;;
-      done) if [[ $value =~ ^[1-9][0-9]{0,5}$ ]]; then _last=$value; fi ;;
+      done)
+        if [[ $value =~ ^[1-9][0-9]{0,5}$ ]] && ((value <= STEP_COUNT && value > _last)) \
+          && [[ ${STEP_OPTIONAL[value]} -eq 0 ]]; then
+          _last=$value
+        fi
+        ;;
     esac
   done <"$_state_file"
 }
 
 if [[ $_resume -eq 1 ]]; then
   if [[ $_choosing -eq 1 || $_from_given -eq 1 ]]; then
-    _usage_error "--resume goes on with the default run: leave out --from, --step and --stage"
+    _usage_error "--resume goes on with the default run: leave out --from, --step, --stage and --verify"
   fi
   if [[ ! -f $_state_file ]]; then
     _usage_error "--resume: no run of this runbook is recorded in $_state_file"
@@ -303,6 +331,13 @@ readonly STEP_TITLE=(''
   'Traffic stage 1 of 3: all-v1'
   'Traffic stage 2 of 3: reviews-jason-v2-v3'
   'Traffic stage 3 of 3: reviews-50-v3'
+  'Check that istiod on icp has every other cluster synced'
+  'Deploy helloworld v1 and curl (Istio 1.30.3'"'"'s samples) on icp'
+  'Deploy helloworld v2 and curl (Istio 1.30.3'"'"'s samples) on iks'
+  'Call helloworld from icp until v1 and v2 answer'
+  'Call helloworld from iks until v1 and v2 answer'
+  'Remove the samples from icp'
+  'Remove the samples from iks'
 )
 readonly STEP_CLUSTER=(''
   -
@@ -322,6 +357,13 @@ readonly STEP_CLUSTER=(''
   icp
   icp
   icp
+  icp
+  icp
+  iks
+  icp
+  iks
+  icp
+  iks
 )
 readonly STEP_NOTES=(''
   'IBM'"'"'s iks-charts/strongswan chart runs one strongSwan VPN pod per release; ICP ran the same chart. Each end of a link is one release, installed by the steps that follow.
@@ -352,22 +394,31 @@ With Helm instead: helm repo add istio https://istio-release.storage.googleapis.
   'Every service to v1.'
   'User jason sees reviews v2 (on ICP); everyone else v3 (on IKS).'
   'Half of the requests to reviews v1, half to v3.'
+  ''
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  ''
+  ''
+  ''
+  ''
 )
 # The numbers of the requirements each step uses, and the programs it runs.
-readonly STEP_NEEDS=('' '' 1 1 '' '' '' '' '' '' '' '' '' '' '' '' '' '')
-readonly STEP_TOOLS=('' helm helm helm 'kubectl helm' 'kubectl helm' 'kubectl openssl' 'kubectl istioctl' kubectl 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl kubectl kubectl kubectl kubectl kubectl)
+readonly STEP_NEEDS=('' '' 1 1 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' 2 2 '' '' '' '')
+readonly STEP_TOOLS=('' helm helm helm 'kubectl helm' 'kubectl helm' 'kubectl openssl' 'kubectl istioctl' kubectl 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl kubectl kubectl kubectl kubectl kubectl 'kubectl istioctl' kubectl kubectl 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl)
 readonly REQUIREMENT_LABEL=(''
   'environment variable ICP_IKS_PSK (pre-shared key of VPN link iks-icp)'
+  'environment variable ISTIO_RELEASE_DIR (the unpacked Istio 1.30.3 release, for its helloworld and curl samples)'
 )
 # env: a variable's name; file: the key file's path as one word, expanded when checked (never
 # its content); folder: a variable naming a folder that holds REQUIREMENT_HOLDS.
-readonly REQUIREMENT_KIND=('' env)
+readonly REQUIREMENT_KIND=('' env folder)
 readonly REQUIREMENT_REF=(''
   ICP_IKS_PSK
+  ISTIO_RELEASE_DIR
 )
-readonly REQUIREMENT_HOLDS=('' '')
+readonly REQUIREMENT_HOLDS=('' '' samples/helloworld/helloworld.yaml)
 # Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
-readonly STEP_FIRST=(0 0 2 3 4 5 6 10 12 14 17 18 20 22 23 24 25 26 27)
+readonly STEP_FIRST=(0 0 2 3 4 5 6 10 12 14 17 18 20 22 23 24 25 26 27 28 34 40 41 42 43 44)
 readonly STEP_COMMANDS=(
   # Step 1
   'helm repo add iks-charts https://icr.io/helm/iks-charts --force-update'
@@ -413,6 +464,30 @@ readonly STEP_COMMANDS=(
   'kubectl --context icp-admin replace -f icp/traffic/02-reviews-jason-v2-v3.yaml'
   # Step 17
   'kubectl --context icp-admin replace -f icp/traffic/03-reviews-50-v3.yaml'
+  # Step 18
+  './mesh-check.sh --context icp-admin --synced iks --tries 12'
+  # Step 19
+  'kubectl --context icp-admin create namespace sample --dry-run=client -o yaml | kubectl --context icp-admin apply -f -'
+  'kubectl --context icp-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context icp-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context icp-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l version=v1'
+  'kubectl --context icp-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context icp-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/helloworld-v1 deployment/curl'
+  # Step 20
+  'kubectl --context iks-admin create namespace sample --dry-run=client -o yaml | kubectl --context iks-admin apply -f -'
+  'kubectl --context iks-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context iks-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context iks-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l version=v2'
+  'kubectl --context iks-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context iks-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/helloworld-v2 deployment/curl'
+  # Step 21
+  './mesh-check.sh --context icp-admin --answers v1,v2 --tries 20'
+  # Step 22
+  './mesh-check.sh --context iks-admin --answers v1,v2 --tries 20'
+  # Step 23
+  'kubectl --context icp-admin delete namespace sample --ignore-not-found'
+  # Step 24
+  'kubectl --context iks-admin delete namespace sample --ignore-not-found'
 )
 
 # --- Preflight: nothing changes before everything the selected steps need is there ---------

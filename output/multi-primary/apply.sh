@@ -20,12 +20,13 @@ cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 readonly TOPOLOGY=multi-primary
 # Names this list of steps in the record of completed steps, so --resume never continues a run
 # of another runbook.
-readonly RUNBOOK_ID=aea1f9041dcb6115
-readonly STEP_COUNT=20
+readonly RUNBOOK_ID=d86a56725c0cdb7d
+readonly STEP_COUNT=28
 readonly STAGE_COUNT=2
 # Index 0 is unused so that step N is element N.
-readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
-readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 2 2 )
+readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 1 1 1 1 1 1 1 1 )
+readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 2 2 0 0 0 0 0 0 0 0 )
+readonly STEP_PHASE=('' vpn vpn vpn vpn-check vpn-check root-ca root-ca istio-primary istio-primary istio-secrets istio-secrets apps apps apps destination-rules destination-rules traffic-first traffic-first traffic-later traffic-later verify verify verify verify verify verify verify verify )
 
 _usage() {
   printf '%s\n' \
@@ -49,6 +50,10 @@ _usage() {
     '  -t, --to N             stop after step N' \
     '      --stage K          run only the steps of traffic stage K (repeatable)' \
     '      --through-stage K  the default steps, then the traffic stages up to K' \
+    '      --verify           check the installed mesh: the VPN checks again, then' \
+    '                         Istio'"'"'s own check: every primary'"'"'s istiod has the other' \
+    '                         clusters synced; curl calls the helloworld sample from every' \
+    '                         cluster until v1 and v2 answer; the samples are removed' \
     '      --preflight        only check what the selected steps need; change nothing' \
     '      --resume           continue the default run after the last step that completed' \
     '  -y, --yes              do not ask before the first change (a run whose input is not a' \
@@ -61,6 +66,7 @@ _usage() {
     '' \
     'Environment (checked before the steps that use it; values are never printed):' \
     '  environment variable EAST_WEST_PSK (pre-shared key of VPN link west-east)' \
+    '  environment variable ISTIO_RELEASE_DIR (the unpacked Istio 1.30.3 release, for its helloworld and curl samples)' \
     '' \
     'Examples:' \
     '  ./apply.sh --list' \
@@ -69,6 +75,7 @@ _usage() {
     '  ./apply.sh --stage 2        # then move the traffic to stage 2' \
     '  ./apply.sh --resume         # after fixing a failure, go on where the run stopped' \
     '  ./apply.sh --from 5         # or choose the step to go on from' \
+    '  ./apply.sh --verify         # once it is all up: is the mesh working?' \
     '' \
     'Exit status: 0 when every selected step succeeded; 2 for a usage error or a failed' \
     'preflight; otherwise the status of the command that failed.'
@@ -97,6 +104,14 @@ readonly LIST_LINES=(
   '18  traffic-first      west     Traffic stage 1 of 2: all-v1'
   '19  traffic-later      east     Traffic stage 2 of 2: reviews-50-v3  [optional: --stage 2]'
   '20  traffic-later      west     Traffic stage 2 of 2: reviews-50-v3  [optional: --stage 2]'
+  '21  verify             east     Check that istiod on east has every other cluster synced  [optional: --verify]'
+  '22  verify             west     Check that istiod on west has every other cluster synced  [optional: --verify]'
+  '23  verify             east     Deploy helloworld v1 and curl (Istio 1.30.3'"'"'s samples) on east  [optional: --verify]'
+  '24  verify             west     Deploy helloworld v2 and curl (Istio 1.30.3'"'"'s samples) on west  [optional: --verify]'
+  '25  verify             east     Call helloworld from east until v1 and v2 answer  [optional: --verify]'
+  '26  verify             west     Call helloworld from west until v1 and v2 answer  [optional: --verify]'
+  '27  verify             east     Remove the samples from east  [optional: --verify]'
+  '28  verify             west     Remove the samples from west  [optional: --verify]'
 )
 
 _list_steps() {
@@ -164,6 +179,14 @@ while [[ $# -gt 0 ]]; do
     -n | --dry-run) _dry_run=1 ;;
     --preflight) _preflight_only=1 ;;
     --resume) _resume=1 ;;
+    --verify)
+      for ((_n = 1; _n <= STEP_COUNT; _n++)); do
+        if [[ ${STEP_PHASE[_n]} == vpn-check || ${STEP_PHASE[_n]} == verify ]]; then
+          _chosen[_n]=1
+        fi
+      done
+      _choosing=1
+      ;;
     -y | --yes) _yes=1 ;;
     -s | --step)
       _require_number "$_option" "$_value" "$STEP_COUNT"
@@ -231,7 +254,8 @@ _state_path() {
 }
 _state_file="$(_state_path)"
 
-# The runbook a record names ($_recorded) and the last step it records as done ($_last).
+# The runbook a record names ($_recorded) and the last step of the default run it records as
+# done ($_last): the optional steps (later stages, --verify) a run was asked for do not count.
 _read_record() {
   local word value
   _recorded=''
@@ -239,14 +263,19 @@ _read_record() {
   while read -r word value; do
     case $word in
       runbook) _recorded=$value ;;
-      done) if [[ $value =~ ^[1-9][0-9]{0,5}$ ]]; then _last=$value; fi ;;
+      done)
+        if [[ $value =~ ^[1-9][0-9]{0,5}$ ]] && ((value <= STEP_COUNT && value > _last)) \
+          && [[ ${STEP_OPTIONAL[value]} -eq 0 ]]; then
+          _last=$value
+        fi
+        ;;
     esac
   done <"$_state_file"
 }
 
 if [[ $_resume -eq 1 ]]; then
   if [[ $_choosing -eq 1 || $_from_given -eq 1 ]]; then
-    _usage_error "--resume goes on with the default run: leave out --from, --step and --stage"
+    _usage_error "--resume goes on with the default run: leave out --from, --step, --stage and --verify"
   fi
   if [[ ! -f $_state_file ]]; then
     _usage_error "--resume: no run of this runbook is recorded in $_state_file"
@@ -308,6 +337,14 @@ readonly STEP_TITLE=(''
   'Traffic stage 1 of 2: all-v1'
   'Traffic stage 2 of 2: reviews-50-v3'
   'Traffic stage 2 of 2: reviews-50-v3'
+  'Check that istiod on east has every other cluster synced'
+  'Check that istiod on west has every other cluster synced'
+  'Deploy helloworld v1 and curl (Istio 1.30.3'"'"'s samples) on east'
+  'Deploy helloworld v2 and curl (Istio 1.30.3'"'"'s samples) on west'
+  'Call helloworld from east until v1 and v2 answer'
+  'Call helloworld from west until v1 and v2 answer'
+  'Remove the samples from east'
+  'Remove the samples from west'
 )
 readonly STEP_CLUSTER=(''
   -
@@ -324,6 +361,14 @@ readonly STEP_CLUSTER=(''
   east
   west
   east
+  east
+  west
+  east
+  west
+  east
+  west
+  east
+  west
   east
   west
   east
@@ -363,22 +408,32 @@ With Helm instead of istioctl: helm repo add istio https://istio-release.storage
   'Every service to v1.'
   'Half of the requests to reviews v1 (east), half to v3 (west).'
   'Half of the requests to reviews v1 (east), half to v3 (west).'
+  ''
+  ''
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  ''
+  ''
+  ''
+  ''
 )
 # The numbers of the requirements each step uses, and the programs it runs.
-readonly STEP_NEEDS=('' '' 1 1 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
-readonly STEP_TOOLS=('' helm helm helm 'kubectl helm' 'kubectl helm' 'kubectl openssl' 'kubectl openssl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl)
+readonly STEP_NEEDS=('' '' 1 1 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' 2 2 '' '' '' '')
+readonly STEP_TOOLS=('' helm helm helm 'kubectl helm' 'kubectl helm' 'kubectl openssl' 'kubectl openssl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl)
 readonly REQUIREMENT_LABEL=(''
   'environment variable EAST_WEST_PSK (pre-shared key of VPN link west-east)'
+  'environment variable ISTIO_RELEASE_DIR (the unpacked Istio 1.30.3 release, for its helloworld and curl samples)'
 )
 # env: a variable's name; file: the key file's path as one word, expanded when checked (never
 # its content); folder: a variable naming a folder that holds REQUIREMENT_HOLDS.
-readonly REQUIREMENT_KIND=('' env)
+readonly REQUIREMENT_KIND=('' env folder)
 readonly REQUIREMENT_REF=(''
   EAST_WEST_PSK
+  ISTIO_RELEASE_DIR
 )
-readonly REQUIREMENT_HOLDS=('' '')
+readonly REQUIREMENT_HOLDS=('' '' samples/helloworld/helloworld.yaml)
 # Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
-readonly STEP_FIRST=(0 0 2 3 4 5 6 10 14 16 18 19 20 22 24 25 26 27 28 29 30 31)
+readonly STEP_FIRST=(0 0 2 3 4 5 6 10 14 16 18 19 20 22 24 25 26 27 28 29 30 31 32 33 39 45 46 47 48 49)
 readonly STEP_COMMANDS=(
   # Step 1
   'helm repo add iks-charts https://icr.io/helm/iks-charts --force-update'
@@ -431,6 +486,32 @@ readonly STEP_COMMANDS=(
   'kubectl --context east-admin replace -f east/traffic/02-reviews-50-v3.yaml'
   # Step 20
   'kubectl --context west-admin replace -f west/traffic/02-reviews-50-v3.yaml'
+  # Step 21
+  './mesh-check.sh --context east-admin --synced west --tries 12'
+  # Step 22
+  './mesh-check.sh --context west-admin --synced east --tries 12'
+  # Step 23
+  'kubectl --context east-admin create namespace sample --dry-run=client -o yaml | kubectl --context east-admin apply -f -'
+  'kubectl --context east-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context east-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context east-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l version=v1'
+  'kubectl --context east-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context east-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/helloworld-v1 deployment/curl'
+  # Step 24
+  'kubectl --context west-admin create namespace sample --dry-run=client -o yaml | kubectl --context west-admin apply -f -'
+  'kubectl --context west-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context west-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context west-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l version=v2'
+  'kubectl --context west-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context west-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/helloworld-v2 deployment/curl'
+  # Step 25
+  './mesh-check.sh --context east-admin --answers v1,v2 --tries 20'
+  # Step 26
+  './mesh-check.sh --context west-admin --answers v1,v2 --tries 20'
+  # Step 27
+  'kubectl --context east-admin delete namespace sample --ignore-not-found'
+  # Step 28
+  'kubectl --context west-admin delete namespace sample --ignore-not-found'
 )
 
 # --- Preflight: nothing changes before everything the selected steps need is there ---------

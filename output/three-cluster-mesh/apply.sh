@@ -20,12 +20,13 @@ cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 readonly TOPOLOGY=three-cluster-mesh
 # Names this list of steps in the record of completed steps, so --resume never continues a run
 # of another runbook.
-readonly RUNBOOK_ID=f5452e04cdbd0ac1
-readonly STEP_COUNT=25
+readonly RUNBOOK_ID=70f129138942b9c1
+readonly STEP_COUNT=35
 readonly STAGE_COUNT=3
 # Index 0 is unused so that step N is element N.
-readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
-readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 )
+readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 1 1 1 1 1 1 1 1 1 1 )
+readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 0 0 0 0 0 0 0 0 0 0 )
+readonly STEP_PHASE=('' vpn vpn vpn vpn vpn vpn vpn vpn-check vpn-check vpn-check root-ca istio-primary istio-expose istio-remote istio-remote istio-secrets istio-secrets apps apps apps apps destination-rules traffic-first traffic-later traffic-later verify verify verify verify verify verify verify verify verify verify )
 
 _usage() {
   printf '%s\n' \
@@ -49,6 +50,10 @@ _usage() {
     '  -t, --to N             stop after step N' \
     '      --stage K          run only the steps of traffic stage K (repeatable)' \
     '      --through-stage K  the default steps, then the traffic stages up to K' \
+    '      --verify           check the installed mesh: the VPN checks again, then' \
+    '                         Istio'"'"'s own check: every primary'"'"'s istiod has the other' \
+    '                         clusters synced; curl calls the helloworld sample from every' \
+    '                         cluster until v1 and v2 answer; the samples are removed' \
     '      --preflight        only check what the selected steps need; change nothing' \
     '      --resume           continue the default run after the last step that completed' \
     '  -y, --yes              do not ask before the first change (a run whose input is not a' \
@@ -64,6 +69,7 @@ _usage() {
     '  environment variable DALLAS_FRANKFURT_PSK (pre-shared key of VPN link dallas-frankfurt)' \
     '  environment variable FRANKFURT_TOKYO_PSK (pre-shared key of VPN link frankfurt-tokyo)' \
     '  environment variable TOKYO_DALLAS_PSK (pre-shared key of VPN link tokyo-dallas)' \
+    '  environment variable ISTIO_RELEASE_DIR (the unpacked Istio 1.30.3 release, for its helloworld and curl samples)' \
     '' \
     'Examples:' \
     '  ./apply.sh --list' \
@@ -72,6 +78,7 @@ _usage() {
     '  ./apply.sh --stage 2        # then move the traffic to stage 2' \
     '  ./apply.sh --resume         # after fixing a failure, go on where the run stopped' \
     '  ./apply.sh --from 5         # or choose the step to go on from' \
+    '  ./apply.sh --verify         # once it is all up: is the mesh working?' \
     '' \
     'Exit status: 0 when every selected step succeeded; 2 for a usage error or a failed' \
     'preflight; otherwise the status of the command that failed.'
@@ -105,6 +112,16 @@ readonly LIST_LINES=(
   '23  traffic-first      dallas     Traffic stage 1 of 3: all-v1'
   '24  traffic-later      dallas     Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]'
   '25  traffic-later      dallas     Traffic stage 3 of 3: reviews-thirds  [optional: --stage 3]'
+  '26  verify             dallas     Check that istiod on dallas has every other cluster synced  [optional: --verify]'
+  '27  verify             dallas     Deploy helloworld v1 and curl (Istio 1.30.3'"'"'s samples) on dallas  [optional: --verify]'
+  '28  verify             frankfurt  Deploy helloworld v2 and curl (Istio 1.30.3'"'"'s samples) on frankfurt  [optional: --verify]'
+  '29  verify             tokyo      Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on tokyo  [optional: --verify]'
+  '30  verify             dallas     Call helloworld from dallas until v1 and v2 answer  [optional: --verify]'
+  '31  verify             frankfurt  Call helloworld from frankfurt until v1 and v2 answer  [optional: --verify]'
+  '32  verify             tokyo      Call helloworld from tokyo until v1 and v2 answer  [optional: --verify]'
+  '33  verify             dallas     Remove the samples from dallas  [optional: --verify]'
+  '34  verify             frankfurt  Remove the samples from frankfurt  [optional: --verify]'
+  '35  verify             tokyo      Remove the samples from tokyo  [optional: --verify]'
 )
 
 _list_steps() {
@@ -172,6 +189,14 @@ while [[ $# -gt 0 ]]; do
     -n | --dry-run) _dry_run=1 ;;
     --preflight) _preflight_only=1 ;;
     --resume) _resume=1 ;;
+    --verify)
+      for ((_n = 1; _n <= STEP_COUNT; _n++)); do
+        if [[ ${STEP_PHASE[_n]} == vpn-check || ${STEP_PHASE[_n]} == verify ]]; then
+          _chosen[_n]=1
+        fi
+      done
+      _choosing=1
+      ;;
     -y | --yes) _yes=1 ;;
     -s | --step)
       _require_number "$_option" "$_value" "$STEP_COUNT"
@@ -239,7 +264,8 @@ _state_path() {
 }
 _state_file="$(_state_path)"
 
-# The runbook a record names ($_recorded) and the last step it records as done ($_last).
+# The runbook a record names ($_recorded) and the last step of the default run it records as
+# done ($_last): the optional steps (later stages, --verify) a run was asked for do not count.
 _read_record() {
   local word value
   _recorded=''
@@ -247,14 +273,19 @@ _read_record() {
   while read -r word value; do
     case $word in
       runbook) _recorded=$value ;;
-      done) if [[ $value =~ ^[1-9][0-9]{0,5}$ ]]; then _last=$value; fi ;;
+      done)
+        if [[ $value =~ ^[1-9][0-9]{0,5}$ ]] && ((value <= STEP_COUNT && value > _last)) \
+          && [[ ${STEP_OPTIONAL[value]} -eq 0 ]]; then
+          _last=$value
+        fi
+        ;;
     esac
   done <"$_state_file"
 }
 
 if [[ $_resume -eq 1 ]]; then
   if [[ $_choosing -eq 1 || $_from_given -eq 1 ]]; then
-    _usage_error "--resume goes on with the default run: leave out --from, --step and --stage"
+    _usage_error "--resume goes on with the default run: leave out --from, --step, --stage and --verify"
   fi
   if [[ ! -f $_state_file ]]; then
     _usage_error "--resume: no run of this runbook is recorded in $_state_file"
@@ -321,6 +352,16 @@ readonly STEP_TITLE=(''
   'Traffic stage 1 of 3: all-v1'
   'Traffic stage 2 of 3: reviews-jason-v2-v3'
   'Traffic stage 3 of 3: reviews-thirds'
+  'Check that istiod on dallas has every other cluster synced'
+  'Deploy helloworld v1 and curl (Istio 1.30.3'"'"'s samples) on dallas'
+  'Deploy helloworld v2 and curl (Istio 1.30.3'"'"'s samples) on frankfurt'
+  'Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on tokyo'
+  'Call helloworld from dallas until v1 and v2 answer'
+  'Call helloworld from frankfurt until v1 and v2 answer'
+  'Call helloworld from tokyo until v1 and v2 answer'
+  'Remove the samples from dallas'
+  'Remove the samples from frankfurt'
+  'Remove the samples from tokyo'
 )
 readonly STEP_CLUSTER=(''
   -
@@ -348,6 +389,16 @@ readonly STEP_CLUSTER=(''
   dallas
   dallas
   dallas
+  dallas
+  dallas
+  frankfurt
+  tokyo
+  dallas
+  frankfurt
+  tokyo
+  dallas
+  frankfurt
+  tokyo
 )
 readonly STEP_NOTES=(''
   'IBM'"'"'s iks-charts/strongswan chart runs one strongSwan VPN pod per release; ICP ran the same chart. Each end of a link is one release, installed by the steps that follow.
@@ -388,26 +439,38 @@ With Helm instead: helm repo add istio https://istio-release.storage.googleapis.
   'Every service to v1 (all in Dallas but ratings, in Tokyo).'
   'User jason sees reviews v2 (Frankfurt, calling ratings in Tokyo); everyone else v3 (Tokyo).'
   'Reviews spread over the three clusters.'
+  ''
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
 )
 # The numbers of the requirements each step uses, and the programs it runs.
-readonly STEP_NEEDS=('' '' 1 1 2 2 3 3 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
-readonly STEP_TOOLS=('' helm helm helm helm helm helm helm 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl openssl' 'kubectl istioctl' kubectl 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl)
+readonly STEP_NEEDS=('' '' 1 1 2 2 3 3 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' 4 4 4 '' '' '' '' '' '')
+readonly STEP_TOOLS=('' helm helm helm helm helm helm helm 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl openssl' 'kubectl istioctl' kubectl 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl 'kubectl istioctl' kubectl kubectl kubectl 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl kubectl)
 readonly REQUIREMENT_LABEL=(''
   'environment variable DALLAS_FRANKFURT_PSK (pre-shared key of VPN link dallas-frankfurt)'
   'environment variable FRANKFURT_TOKYO_PSK (pre-shared key of VPN link frankfurt-tokyo)'
   'environment variable TOKYO_DALLAS_PSK (pre-shared key of VPN link tokyo-dallas)'
+  'environment variable ISTIO_RELEASE_DIR (the unpacked Istio 1.30.3 release, for its helloworld and curl samples)'
 )
 # env: a variable's name; file: the key file's path as one word, expanded when checked (never
 # its content); folder: a variable naming a folder that holds REQUIREMENT_HOLDS.
-readonly REQUIREMENT_KIND=('' env env env)
+readonly REQUIREMENT_KIND=('' env env env folder)
 readonly REQUIREMENT_REF=(''
   DALLAS_FRANKFURT_PSK
   FRANKFURT_TOKYO_PSK
   TOKYO_DALLAS_PSK
+  ISTIO_RELEASE_DIR
 )
-readonly REQUIREMENT_HOLDS=('' '' '' '')
+readonly REQUIREMENT_HOLDS=('' '' '' '' samples/helloworld/helloworld.yaml)
 # Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
-readonly STEP_FIRST=(0 0 2 3 4 5 6 7 8 10 12 14 18 20 22 25 28 29 30 32 34 36 37 38 39 40 41)
+readonly STEP_FIRST=(0 0 2 3 4 5 6 7 8 10 12 14 18 20 22 25 28 29 30 32 34 36 37 38 39 40 41 42 48 54 59 60 61 62 63 64 65)
 readonly STEP_COMMANDS=(
   # Step 1
   'helm repo add iks-charts https://icr.io/helm/iks-charts --force-update'
@@ -475,6 +538,40 @@ readonly STEP_COMMANDS=(
   'kubectl --context dallas-admin replace -f dallas/traffic/02-reviews-jason-v2-v3.yaml'
   # Step 25
   'kubectl --context dallas-admin replace -f dallas/traffic/03-reviews-thirds.yaml'
+  # Step 26
+  './mesh-check.sh --context dallas-admin --synced frankfurt,tokyo --tries 12'
+  # Step 27
+  'kubectl --context dallas-admin create namespace sample --dry-run=client -o yaml | kubectl --context dallas-admin apply -f -'
+  'kubectl --context dallas-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context dallas-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context dallas-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l version=v1'
+  'kubectl --context dallas-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context dallas-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/helloworld-v1 deployment/curl'
+  # Step 28
+  'kubectl --context frankfurt-admin create namespace sample --dry-run=client -o yaml | kubectl --context frankfurt-admin apply -f -'
+  'kubectl --context frankfurt-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context frankfurt-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context frankfurt-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l version=v2'
+  'kubectl --context frankfurt-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context frankfurt-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/helloworld-v2 deployment/curl'
+  # Step 29
+  'kubectl --context tokyo-admin create namespace sample --dry-run=client -o yaml | kubectl --context tokyo-admin apply -f -'
+  'kubectl --context tokyo-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context tokyo-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context tokyo-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context tokyo-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/curl'
+  # Step 30
+  './mesh-check.sh --context dallas-admin --answers v1,v2 --tries 20'
+  # Step 31
+  './mesh-check.sh --context frankfurt-admin --answers v1,v2 --tries 20'
+  # Step 32
+  './mesh-check.sh --context tokyo-admin --answers v1,v2 --tries 20'
+  # Step 33
+  'kubectl --context dallas-admin delete namespace sample --ignore-not-found'
+  # Step 34
+  'kubectl --context frankfurt-admin delete namespace sample --ignore-not-found'
+  # Step 35
+  'kubectl --context tokyo-admin delete namespace sample --ignore-not-found'
 )
 
 # --- Preflight: nothing changes before everything the selected steps need is there ---------

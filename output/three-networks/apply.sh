@@ -20,12 +20,13 @@ cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 readonly TOPOLOGY=three-networks
 # Names this list of steps in the record of completed steps, so --resume never continues a run
 # of another runbook.
-readonly RUNBOOK_ID=883271dd220b6187
-readonly STEP_COUNT=18
+readonly RUNBOOK_ID=14ef1b0d75bed2e7
+readonly STEP_COUNT=28
 readonly STAGE_COUNT=2
 # Index 0 is unused so that step N is element N.
-readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 )
-readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 )
+readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 1 1 1 1 1 1 1 1 1 )
+readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 0 0 0 0 0 0 0 0 0 0 )
+readonly STEP_PHASE=('' root-ca istio-primary istio-gateway istio-expose istio-expose istio-remote istio-remote istio-secrets istio-secrets istio-remote-gateway istio-remote-gateway apps apps apps apps destination-rules traffic-first traffic-later verify verify verify verify verify verify verify verify verify verify )
 
 _usage() {
   printf '%s\n' \
@@ -49,6 +50,10 @@ _usage() {
     '  -t, --to N             stop after step N' \
     '      --stage K          run only the steps of traffic stage K (repeatable)' \
     '      --through-stage K  the default steps, then the traffic stages up to K' \
+    '      --verify           check the installed mesh:' \
+    '                         Istio'"'"'s own check: every primary'"'"'s istiod has the other' \
+    '                         clusters synced; curl calls the helloworld sample from every' \
+    '                         cluster until v1 and v2 answer; the samples are removed' \
     '      --preflight        only check what the selected steps need; change nothing' \
     '      --resume           continue the default run after the last step that completed' \
     '  -y, --yes              do not ask before the first change (a run whose input is not a' \
@@ -60,7 +65,7 @@ _usage() {
     '  2. reviews-jason-v2-v3: User jason sees reviews v2 (network2); everyone else v3 (network3).' \
     '' \
     'Environment (checked before the steps that use it; values are never printed):' \
-    '  (nothing)' \
+    '  environment variable ISTIO_RELEASE_DIR (the unpacked Istio 1.30.3 release, for its helloworld and curl samples)' \
     '' \
     'Examples:' \
     '  ./apply.sh --list' \
@@ -69,6 +74,7 @@ _usage() {
     '  ./apply.sh --stage 2        # then move the traffic to stage 2' \
     '  ./apply.sh --resume         # after fixing a failure, go on where the run stopped' \
     '  ./apply.sh --from 5         # or choose the step to go on from' \
+    '  ./apply.sh --verify         # once it is all up: is the mesh working?' \
     '' \
     'Exit status: 0 when every selected step succeeded; 2 for a usage error or a failed' \
     'preflight; otherwise the status of the command that failed.'
@@ -95,6 +101,16 @@ readonly LIST_LINES=(
   '16  destination-rules     central  DestinationRules: one subset per deployed version'
   '17  traffic-first         central  Traffic stage 1 of 2: all-v1'
   '18  traffic-later         central  Traffic stage 2 of 2: reviews-jason-v2-v3  [optional: --stage 2]'
+  '19  verify                central  Check that istiod on central has every other cluster synced  [optional: --verify]'
+  '20  verify                central  Deploy helloworld v1 and curl (Istio 1.30.3'"'"'s samples) on central  [optional: --verify]'
+  '21  verify                east     Deploy helloworld v2 and curl (Istio 1.30.3'"'"'s samples) on east  [optional: --verify]'
+  '22  verify                west     Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on west  [optional: --verify]'
+  '23  verify                central  Call helloworld from central until v1 and v2 answer  [optional: --verify]'
+  '24  verify                east     Call helloworld from east until v1 and v2 answer  [optional: --verify]'
+  '25  verify                west     Call helloworld from west until v1 and v2 answer  [optional: --verify]'
+  '26  verify                central  Remove the samples from central  [optional: --verify]'
+  '27  verify                east     Remove the samples from east  [optional: --verify]'
+  '28  verify                west     Remove the samples from west  [optional: --verify]'
 )
 
 _list_steps() {
@@ -162,6 +178,14 @@ while [[ $# -gt 0 ]]; do
     -n | --dry-run) _dry_run=1 ;;
     --preflight) _preflight_only=1 ;;
     --resume) _resume=1 ;;
+    --verify)
+      for ((_n = 1; _n <= STEP_COUNT; _n++)); do
+        if [[ ${STEP_PHASE[_n]} == vpn-check || ${STEP_PHASE[_n]} == verify ]]; then
+          _chosen[_n]=1
+        fi
+      done
+      _choosing=1
+      ;;
     -y | --yes) _yes=1 ;;
     -s | --step)
       _require_number "$_option" "$_value" "$STEP_COUNT"
@@ -229,7 +253,8 @@ _state_path() {
 }
 _state_file="$(_state_path)"
 
-# The runbook a record names ($_recorded) and the last step it records as done ($_last).
+# The runbook a record names ($_recorded) and the last step of the default run it records as
+# done ($_last): the optional steps (later stages, --verify) a run was asked for do not count.
 _read_record() {
   local word value
   _recorded=''
@@ -237,14 +262,19 @@ _read_record() {
   while read -r word value; do
     case $word in
       runbook) _recorded=$value ;;
-      done) if [[ $value =~ ^[1-9][0-9]{0,5}$ ]]; then _last=$value; fi ;;
+      done)
+        if [[ $value =~ ^[1-9][0-9]{0,5}$ ]] && ((value <= STEP_COUNT && value > _last)) \
+          && [[ ${STEP_OPTIONAL[value]} -eq 0 ]]; then
+          _last=$value
+        fi
+        ;;
     esac
   done <"$_state_file"
 }
 
 if [[ $_resume -eq 1 ]]; then
   if [[ $_choosing -eq 1 || $_from_given -eq 1 ]]; then
-    _usage_error "--resume goes on with the default run: leave out --from, --step and --stage"
+    _usage_error "--resume goes on with the default run: leave out --from, --step, --stage and --verify"
   fi
   if [[ ! -f $_state_file ]]; then
     _usage_error "--resume: no run of this runbook is recorded in $_state_file"
@@ -304,6 +334,16 @@ readonly STEP_TITLE=(''
   'DestinationRules: one subset per deployed version'
   'Traffic stage 1 of 2: all-v1'
   'Traffic stage 2 of 2: reviews-jason-v2-v3'
+  'Check that istiod on central has every other cluster synced'
+  'Deploy helloworld v1 and curl (Istio 1.30.3'"'"'s samples) on central'
+  'Deploy helloworld v2 and curl (Istio 1.30.3'"'"'s samples) on east'
+  'Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on west'
+  'Call helloworld from central until v1 and v2 answer'
+  'Call helloworld from east until v1 and v2 answer'
+  'Call helloworld from west until v1 and v2 answer'
+  'Remove the samples from central'
+  'Remove the samples from east'
+  'Remove the samples from west'
 )
 readonly STEP_CLUSTER=(''
   central
@@ -324,6 +364,16 @@ readonly STEP_CLUSTER=(''
   central
   central
   central
+  central
+  central
+  east
+  west
+  central
+  east
+  west
+  central
+  east
+  west
 )
 readonly STEP_NOTES=(''
   'istiod signs workload certificates with an intermediate CA under the mesh'"'"'s one root, so workloads of different clusters trust each other. Remotes run no istiod and get no CA key: their workloads'"'"' certificates come from their primary.
@@ -353,20 +403,32 @@ With Helm instead: helm install istio-eastwestgateway istio/gateway --version 1.
   'Subsets must exist before a VirtualService names them.'
   'Every service to v1.'
   'User jason sees reviews v2 (network2); everyone else v3 (network3).'
+  ''
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
 )
 # The numbers of the requirements each step uses, and the programs it runs.
-readonly STEP_NEEDS=('' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
-readonly STEP_TOOLS=('' 'kubectl openssl' 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl kubectl kubectl kubectl kubectl kubectl)
+readonly STEP_NEEDS=('' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' 1 1 1 '' '' '' '' '' '')
+readonly STEP_TOOLS=('' 'kubectl openssl' 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl kubectl kubectl kubectl kubectl kubectl 'kubectl istioctl' kubectl kubectl kubectl 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl kubectl)
 readonly REQUIREMENT_LABEL=(''
+  'environment variable ISTIO_RELEASE_DIR (the unpacked Istio 1.30.3 release, for its helloworld and curl samples)'
 )
 # env: a variable's name; file: the key file's path as one word, expanded when checked (never
 # its content); folder: a variable naming a folder that holds REQUIREMENT_HOLDS.
-readonly REQUIREMENT_KIND=('')
+readonly REQUIREMENT_KIND=('' folder)
 readonly REQUIREMENT_REF=(''
+  ISTIO_RELEASE_DIR
 )
-readonly REQUIREMENT_HOLDS=('')
+readonly REQUIREMENT_HOLDS=('' samples/helloworld/helloworld.yaml)
 # Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
-readonly STEP_FIRST=(0 0 4 6 8 9 10 12 14 15 16 17 18 20 22 24 25 26 27 28)
+readonly STEP_FIRST=(0 0 4 6 8 9 10 12 14 15 16 17 18 20 22 24 25 26 27 28 29 35 41 46 47 48 49 50 51 52)
 readonly STEP_COMMANDS=(
   # Step 1
   'CA_DIR="${MESHGEN_CA_DIR:-$HOME/.meshgen/three-networks/ca}"'
@@ -414,6 +476,40 @@ readonly STEP_COMMANDS=(
   'kubectl --context central-admin apply -f central/traffic/01-all-v1.yaml'
   # Step 18
   'kubectl --context central-admin replace -f central/traffic/02-reviews-jason-v2-v3.yaml'
+  # Step 19
+  './mesh-check.sh --context central-admin --synced east,west --tries 12'
+  # Step 20
+  'kubectl --context central-admin create namespace sample --dry-run=client -o yaml | kubectl --context central-admin apply -f -'
+  'kubectl --context central-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context central-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context central-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l version=v1'
+  'kubectl --context central-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context central-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/helloworld-v1 deployment/curl'
+  # Step 21
+  'kubectl --context east-admin create namespace sample --dry-run=client -o yaml | kubectl --context east-admin apply -f -'
+  'kubectl --context east-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context east-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context east-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l version=v2'
+  'kubectl --context east-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context east-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/helloworld-v2 deployment/curl'
+  # Step 22
+  'kubectl --context west-admin create namespace sample --dry-run=client -o yaml | kubectl --context west-admin apply -f -'
+  'kubectl --context west-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context west-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context west-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context west-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/curl'
+  # Step 23
+  './mesh-check.sh --context central-admin --answers v1,v2 --tries 20'
+  # Step 24
+  './mesh-check.sh --context east-admin --answers v1,v2 --tries 20'
+  # Step 25
+  './mesh-check.sh --context west-admin --answers v1,v2 --tries 20'
+  # Step 26
+  'kubectl --context central-admin delete namespace sample --ignore-not-found'
+  # Step 27
+  'kubectl --context east-admin delete namespace sample --ignore-not-found'
+  # Step 28
+  'kubectl --context west-admin delete namespace sample --ignore-not-found'
 )
 
 # --- Preflight: nothing changes before everything the selected steps need is there ---------

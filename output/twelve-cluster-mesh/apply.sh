@@ -20,12 +20,13 @@ cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 readonly TOPOLOGY=twelve-cluster-mesh
 # Names this list of steps in the record of completed steps, so --resume never continues a run
 # of another runbook.
-readonly RUNBOOK_ID=5085ccb876d41f44
-readonly STEP_COUNT=187
+readonly RUNBOOK_ID=740195734fc1edd7
+readonly STEP_COUNT=224
 readonly STAGE_COUNT=3
 # Index 0 is unused so that step N is element N.
-readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 )
-readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 )
+readonly STEP_OPTIONAL=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 )
+readonly STEP_STAGE=('' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 2 3 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 )
+readonly STEP_PHASE=('' vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn vpn-check vpn-check vpn-check vpn-check vpn-check vpn-check vpn-check vpn-check vpn-check vpn-check vpn-check vpn-check root-ca istio-primary istio-expose istio-remote istio-remote istio-remote istio-remote istio-remote istio-remote istio-remote istio-remote istio-remote istio-remote istio-remote istio-secrets istio-secrets istio-secrets istio-secrets istio-secrets istio-secrets istio-secrets istio-secrets istio-secrets istio-secrets istio-secrets apps apps apps apps apps apps apps apps apps apps apps apps apps destination-rules traffic-first traffic-later traffic-later verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify verify )
 
 _usage() {
   printf '%s\n' \
@@ -49,6 +50,10 @@ _usage() {
     '  -t, --to N             stop after step N' \
     '      --stage K          run only the steps of traffic stage K (repeatable)' \
     '      --through-stage K  the default steps, then the traffic stages up to K' \
+    '      --verify           check the installed mesh: the VPN checks again, then' \
+    '                         Istio'"'"'s own check: every primary'"'"'s istiod has the other' \
+    '                         clusters synced; curl calls the helloworld sample from every' \
+    '                         cluster until v1 and v2 answer; the samples are removed' \
     '      --preflight        only check what the selected steps need; change nothing' \
     '      --resume           continue the default run after the last step that completed' \
     '  -y, --yes              do not ask before the first change (a run whose input is not a' \
@@ -127,6 +132,7 @@ _usage() {
     '  environment variable PSK_SEOUL_SAOPAULO (pre-shared key of VPN link seoul-saopaulo)' \
     '  environment variable PSK_MADRID_SAOPAULO (pre-shared key of VPN link madrid-saopaulo)' \
     '  file keys/dallas-frankfurt.psk (pre-shared key of VPN link dallas-frankfurt, relative to the folder apply.sh is started from)' \
+    '  environment variable ISTIO_RELEASE_DIR (the unpacked Istio 1.30.3 release, for its helloworld and curl samples)' \
     '' \
     'Examples:' \
     '  ./apply.sh --list' \
@@ -135,6 +141,7 @@ _usage() {
     '  ./apply.sh --stage 2        # then move the traffic to stage 2' \
     '  ./apply.sh --resume         # after fixing a failure, go on where the run stopped' \
     '  ./apply.sh --from 5         # or choose the step to go on from' \
+    '  ./apply.sh --verify         # once it is all up: is the mesh working?' \
     '' \
     'Exit status: 0 when every selected step succeeded; 2 for a usage error or a failed' \
     'preflight; otherwise the status of the command that failed.'
@@ -330,6 +337,43 @@ readonly LIST_LINES=(
   '185  traffic-first      dallas     Traffic stage 1 of 3: all-v1'
   '186  traffic-later      dallas     Traffic stage 2 of 3: reviews-jason-v2-v3  [optional: --stage 2]'
   '187  traffic-later      dallas     Traffic stage 3 of 3: reviews-thirds  [optional: --stage 3]'
+  '188  verify             dallas     Check that istiod on dallas has every other cluster synced  [optional: --verify]'
+  '189  verify             dallas     Deploy helloworld v1 and curl (Istio 1.30.3'"'"'s samples) on dallas  [optional: --verify]'
+  '190  verify             frankfurt  Deploy helloworld v2 and curl (Istio 1.30.3'"'"'s samples) on frankfurt  [optional: --verify]'
+  '191  verify             tokyo      Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on tokyo  [optional: --verify]'
+  '192  verify             sydney     Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on sydney  [optional: --verify]'
+  '193  verify             london     Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on london  [optional: --verify]'
+  '194  verify             paris      Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on paris  [optional: --verify]'
+  '195  verify             toronto    Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on toronto  [optional: --verify]'
+  '196  verify             mumbai     Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on mumbai  [optional: --verify]'
+  '197  verify             singapore  Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on singapore  [optional: --verify]'
+  '198  verify             seoul      Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on seoul  [optional: --verify]'
+  '199  verify             madrid     Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on madrid  [optional: --verify]'
+  '200  verify             saopaulo   Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on saopaulo  [optional: --verify]'
+  '201  verify             dallas     Call helloworld from dallas until v1 and v2 answer  [optional: --verify]'
+  '202  verify             frankfurt  Call helloworld from frankfurt until v1 and v2 answer  [optional: --verify]'
+  '203  verify             tokyo      Call helloworld from tokyo until v1 and v2 answer  [optional: --verify]'
+  '204  verify             sydney     Call helloworld from sydney until v1 and v2 answer  [optional: --verify]'
+  '205  verify             london     Call helloworld from london until v1 and v2 answer  [optional: --verify]'
+  '206  verify             paris      Call helloworld from paris until v1 and v2 answer  [optional: --verify]'
+  '207  verify             toronto    Call helloworld from toronto until v1 and v2 answer  [optional: --verify]'
+  '208  verify             mumbai     Call helloworld from mumbai until v1 and v2 answer  [optional: --verify]'
+  '209  verify             singapore  Call helloworld from singapore until v1 and v2 answer  [optional: --verify]'
+  '210  verify             seoul      Call helloworld from seoul until v1 and v2 answer  [optional: --verify]'
+  '211  verify             madrid     Call helloworld from madrid until v1 and v2 answer  [optional: --verify]'
+  '212  verify             saopaulo   Call helloworld from saopaulo until v1 and v2 answer  [optional: --verify]'
+  '213  verify             dallas     Remove the samples from dallas  [optional: --verify]'
+  '214  verify             frankfurt  Remove the samples from frankfurt  [optional: --verify]'
+  '215  verify             tokyo      Remove the samples from tokyo  [optional: --verify]'
+  '216  verify             sydney     Remove the samples from sydney  [optional: --verify]'
+  '217  verify             london     Remove the samples from london  [optional: --verify]'
+  '218  verify             paris      Remove the samples from paris  [optional: --verify]'
+  '219  verify             toronto    Remove the samples from toronto  [optional: --verify]'
+  '220  verify             mumbai     Remove the samples from mumbai  [optional: --verify]'
+  '221  verify             singapore  Remove the samples from singapore  [optional: --verify]'
+  '222  verify             seoul      Remove the samples from seoul  [optional: --verify]'
+  '223  verify             madrid     Remove the samples from madrid  [optional: --verify]'
+  '224  verify             saopaulo   Remove the samples from saopaulo  [optional: --verify]'
 )
 
 _list_steps() {
@@ -397,6 +441,14 @@ while [[ $# -gt 0 ]]; do
     -n | --dry-run) _dry_run=1 ;;
     --preflight) _preflight_only=1 ;;
     --resume) _resume=1 ;;
+    --verify)
+      for ((_n = 1; _n <= STEP_COUNT; _n++)); do
+        if [[ ${STEP_PHASE[_n]} == vpn-check || ${STEP_PHASE[_n]} == verify ]]; then
+          _chosen[_n]=1
+        fi
+      done
+      _choosing=1
+      ;;
     -y | --yes) _yes=1 ;;
     -s | --step)
       _require_number "$_option" "$_value" "$STEP_COUNT"
@@ -464,7 +516,8 @@ _state_path() {
 }
 _state_file="$(_state_path)"
 
-# The runbook a record names ($_recorded) and the last step it records as done ($_last).
+# The runbook a record names ($_recorded) and the last step of the default run it records as
+# done ($_last): the optional steps (later stages, --verify) a run was asked for do not count.
 _read_record() {
   local word value
   _recorded=''
@@ -472,14 +525,19 @@ _read_record() {
   while read -r word value; do
     case $word in
       runbook) _recorded=$value ;;
-      done) if [[ $value =~ ^[1-9][0-9]{0,5}$ ]]; then _last=$value; fi ;;
+      done)
+        if [[ $value =~ ^[1-9][0-9]{0,5}$ ]] && ((value <= STEP_COUNT && value > _last)) \
+          && [[ ${STEP_OPTIONAL[value]} -eq 0 ]]; then
+          _last=$value
+        fi
+        ;;
     esac
   done <"$_state_file"
 }
 
 if [[ $_resume -eq 1 ]]; then
   if [[ $_choosing -eq 1 || $_from_given -eq 1 ]]; then
-    _usage_error "--resume goes on with the default run: leave out --from, --step and --stage"
+    _usage_error "--resume goes on with the default run: leave out --from, --step, --stage and --verify"
   fi
   if [[ ! -f $_state_file ]]; then
     _usage_error "--resume: no run of this runbook is recorded in $_state_file"
@@ -708,6 +766,43 @@ readonly STEP_TITLE=(''
   'Traffic stage 1 of 3: all-v1'
   'Traffic stage 2 of 3: reviews-jason-v2-v3'
   'Traffic stage 3 of 3: reviews-thirds'
+  'Check that istiod on dallas has every other cluster synced'
+  'Deploy helloworld v1 and curl (Istio 1.30.3'"'"'s samples) on dallas'
+  'Deploy helloworld v2 and curl (Istio 1.30.3'"'"'s samples) on frankfurt'
+  'Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on tokyo'
+  'Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on sydney'
+  'Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on london'
+  'Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on paris'
+  'Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on toronto'
+  'Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on mumbai'
+  'Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on singapore'
+  'Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on seoul'
+  'Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on madrid'
+  'Deploy the helloworld Service and curl (Istio 1.30.3'"'"'s samples) on saopaulo'
+  'Call helloworld from dallas until v1 and v2 answer'
+  'Call helloworld from frankfurt until v1 and v2 answer'
+  'Call helloworld from tokyo until v1 and v2 answer'
+  'Call helloworld from sydney until v1 and v2 answer'
+  'Call helloworld from london until v1 and v2 answer'
+  'Call helloworld from paris until v1 and v2 answer'
+  'Call helloworld from toronto until v1 and v2 answer'
+  'Call helloworld from mumbai until v1 and v2 answer'
+  'Call helloworld from singapore until v1 and v2 answer'
+  'Call helloworld from seoul until v1 and v2 answer'
+  'Call helloworld from madrid until v1 and v2 answer'
+  'Call helloworld from saopaulo until v1 and v2 answer'
+  'Remove the samples from dallas'
+  'Remove the samples from frankfurt'
+  'Remove the samples from tokyo'
+  'Remove the samples from sydney'
+  'Remove the samples from london'
+  'Remove the samples from paris'
+  'Remove the samples from toronto'
+  'Remove the samples from mumbai'
+  'Remove the samples from singapore'
+  'Remove the samples from seoul'
+  'Remove the samples from madrid'
+  'Remove the samples from saopaulo'
 )
 readonly STEP_CLUSTER=(''
   -
@@ -897,6 +992,43 @@ readonly STEP_CLUSTER=(''
   dallas
   dallas
   dallas
+  dallas
+  dallas
+  frankfurt
+  tokyo
+  sydney
+  london
+  paris
+  toronto
+  mumbai
+  singapore
+  seoul
+  madrid
+  saopaulo
+  dallas
+  frankfurt
+  tokyo
+  sydney
+  london
+  paris
+  toronto
+  mumbai
+  singapore
+  seoul
+  madrid
+  saopaulo
+  dallas
+  frankfurt
+  tokyo
+  sydney
+  london
+  paris
+  toronto
+  mumbai
+  singapore
+  seoul
+  madrid
+  saopaulo
 )
 readonly STEP_NOTES=(''
   'IBM'"'"'s iks-charts/strongswan chart runs one strongSwan VPN pod per release; ICP ran the same chart. Each end of a link is one release, installed by the steps that follow.
@@ -1117,10 +1249,47 @@ With Helm instead: helm repo add istio https://istio-release.storage.googleapis.
   'Every service to v1; reviews come from Frankfurt.'
   'User jason sees reviews v2 (Tokyo); everyone else v3 (Sydney).'
   'Reviews spread over Frankfurt, Tokyo and Sydney.'
+  ''
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  'In namespace sample, with sidecar injection; every cluster has the helloworld Service, so the name resolves everywhere.'
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
+  ''
 )
 # The numbers of the requirements each step uses, and the programs it runs.
-readonly STEP_NEEDS=('' '' 1 1 2 2 3 3 4 4 5 5 6 6 7 7 8 8 9 9 10 10 11 11 12 12 13 13 14 14 15 15 16 16 17 17 18 18 19 19 20 20 21 21 22 22 23 23 24 24 25 25 26 26 27 27 28 28 29 29 30 30 31 31 32 32 33 33 34 34 35 35 36 36 37 37 38 38 39 39 40 40 41 41 42 42 43 43 44 44 45 45 46 46 47 47 48 48 49 49 50 50 51 51 52 52 53 53 54 54 55 55 56 56 57 57 58 58 59 59 60 60 61 61 62 62 63 63 64 64 65 65 66 66 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
-readonly STEP_TOOLS=('' helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl openssl' 'kubectl istioctl' kubectl 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl)
+readonly STEP_NEEDS=('' '' 1 1 2 2 3 3 4 4 5 5 6 6 7 7 8 8 9 9 10 10 11 11 12 12 13 13 14 14 15 15 16 16 17 17 18 18 19 19 20 20 21 21 22 22 23 23 24 24 25 25 26 26 27 27 28 28 29 29 30 30 31 31 32 32 33 33 34 34 35 35 36 36 37 37 38 38 39 39 40 40 41 41 42 42 43 43 44 44 45 45 46 46 47 47 48 48 49 49 50 50 51 51 52 52 53 53 54 54 55 55 56 56 57 57 58 58 59 59 60 60 61 61 62 62 63 63 64 64 65 65 66 66 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' 67 67 67 67 67 67 67 67 67 67 67 67 '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
+readonly STEP_TOOLS=('' helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm helm 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl helm' 'kubectl openssl' 'kubectl istioctl' kubectl 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl 'kubectl istioctl' kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' 'kubectl istioctl' kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl kubectl)
 readonly REQUIREMENT_LABEL=(''
   'environment variable PSK_DALLAS_TOKYO (pre-shared key of VPN link dallas-tokyo)'
   'environment variable PSK_DALLAS_SYDNEY (pre-shared key of VPN link dallas-sydney)'
@@ -1188,10 +1357,11 @@ readonly REQUIREMENT_LABEL=(''
   'environment variable PSK_SEOUL_SAOPAULO (pre-shared key of VPN link seoul-saopaulo)'
   'environment variable PSK_MADRID_SAOPAULO (pre-shared key of VPN link madrid-saopaulo)'
   'file keys/dallas-frankfurt.psk (pre-shared key of VPN link dallas-frankfurt, relative to the folder apply.sh is started from)'
+  'environment variable ISTIO_RELEASE_DIR (the unpacked Istio 1.30.3 release, for its helloworld and curl samples)'
 )
 # env: a variable's name; file: the key file's path as one word, expanded when checked (never
 # its content); folder: a variable naming a folder that holds REQUIREMENT_HOLDS.
-readonly REQUIREMENT_KIND=('' env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env file)
+readonly REQUIREMENT_KIND=('' env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env env file folder)
 readonly REQUIREMENT_REF=(''
   PSK_DALLAS_TOKYO
   PSK_DALLAS_SYDNEY
@@ -1259,10 +1429,11 @@ readonly REQUIREMENT_REF=(''
   PSK_SEOUL_SAOPAULO
   PSK_MADRID_SAOPAULO
   '"${MESHGEN_INVOKED_FROM:-$PWD}"/keys/dallas-frankfurt.psk'
+  ISTIO_RELEASE_DIR
 )
-readonly REQUIREMENT_HOLDS=('' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '')
+readonly REQUIREMENT_HOLDS=('' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' '' samples/helloworld/helloworld.yaml)
 # Step N's commands are STEP_COMMANDS[STEP_FIRST[N]] up to, not including, STEP_FIRST[N + 1].
-readonly STEP_FIRST=(0 0 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90 91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114 115 116 117 118 119 120 121 122 123 124 125 126 127 128 129 130 131 132 133 134 145 156 167 178 189 200 211 222 233 244 255 266 270 272 274 277 280 283 286 289 292 295 298 301 304 307 308 309 310 311 312 313 314 315 316 317 318 320 322 324 326 328 329 330 331 332 333 334 335 336 337 338 339 340)
+readonly STEP_FIRST=(0 0 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90 91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114 115 116 117 118 119 120 121 122 123 124 125 126 127 128 129 130 131 132 133 134 145 156 167 178 189 200 211 222 233 244 255 266 270 272 274 277 280 283 286 289 292 295 298 301 304 307 308 309 310 311 312 313 314 315 316 317 318 320 322 324 326 328 329 330 331 332 333 334 335 336 337 338 339 340 341 347 353 358 363 368 373 378 383 388 393 398 403 404 405 406 407 408 409 410 411 412 413 414 415 416 417 418 419 420 421 422 423 424 425 426 427)
 readonly STEP_COMMANDS=(
   # Step 1
   'helm repo add iks-charts https://icr.io/helm/iks-charts --force-update'
@@ -1791,6 +1962,130 @@ readonly STEP_COMMANDS=(
   'kubectl --context dallas-admin replace -f dallas/traffic/02-reviews-jason-v2-v3.yaml'
   # Step 187
   'kubectl --context dallas-admin replace -f dallas/traffic/03-reviews-thirds.yaml'
+  # Step 188
+  './mesh-check.sh --context dallas-admin --synced frankfurt,tokyo,sydney,london,paris,toronto,mumbai,singapore,seoul,madrid,saopaulo --tries 12'
+  # Step 189
+  'kubectl --context dallas-admin create namespace sample --dry-run=client -o yaml | kubectl --context dallas-admin apply -f -'
+  'kubectl --context dallas-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context dallas-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context dallas-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l version=v1'
+  'kubectl --context dallas-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context dallas-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/helloworld-v1 deployment/curl'
+  # Step 190
+  'kubectl --context frankfurt-admin create namespace sample --dry-run=client -o yaml | kubectl --context frankfurt-admin apply -f -'
+  'kubectl --context frankfurt-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context frankfurt-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context frankfurt-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l version=v2'
+  'kubectl --context frankfurt-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context frankfurt-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/helloworld-v2 deployment/curl'
+  # Step 191
+  'kubectl --context tokyo-ops create namespace sample --dry-run=client -o yaml | kubectl --context tokyo-ops apply -f -'
+  'kubectl --context tokyo-ops label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context tokyo-ops apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context tokyo-ops apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context tokyo-ops --namespace sample wait --for=condition=Available --timeout=300s deployment/curl'
+  # Step 192
+  'kubectl --context sydney-admin create namespace sample --dry-run=client -o yaml | kubectl --context sydney-admin apply -f -'
+  'kubectl --context sydney-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context sydney-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context sydney-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context sydney-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/curl'
+  # Step 193
+  'kubectl --context london-admin create namespace sample --dry-run=client -o yaml | kubectl --context london-admin apply -f -'
+  'kubectl --context london-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context london-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context london-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context london-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/curl'
+  # Step 194
+  'kubectl --context paris-admin create namespace sample --dry-run=client -o yaml | kubectl --context paris-admin apply -f -'
+  'kubectl --context paris-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context paris-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context paris-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context paris-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/curl'
+  # Step 195
+  'kubectl --context toronto-admin create namespace sample --dry-run=client -o yaml | kubectl --context toronto-admin apply -f -'
+  'kubectl --context toronto-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context toronto-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context toronto-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context toronto-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/curl'
+  # Step 196
+  'kubectl --context mumbai-admin create namespace sample --dry-run=client -o yaml | kubectl --context mumbai-admin apply -f -'
+  'kubectl --context mumbai-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context mumbai-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context mumbai-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context mumbai-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/curl'
+  # Step 197
+  'kubectl --context singapore-admin create namespace sample --dry-run=client -o yaml | kubectl --context singapore-admin apply -f -'
+  'kubectl --context singapore-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context singapore-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context singapore-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context singapore-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/curl'
+  # Step 198
+  'kubectl --context seoul-admin create namespace sample --dry-run=client -o yaml | kubectl --context seoul-admin apply -f -'
+  'kubectl --context seoul-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context seoul-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context seoul-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context seoul-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/curl'
+  # Step 199
+  'kubectl --context madrid-admin create namespace sample --dry-run=client -o yaml | kubectl --context madrid-admin apply -f -'
+  'kubectl --context madrid-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context madrid-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context madrid-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context madrid-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/curl'
+  # Step 200
+  'kubectl --context saopaulo-admin create namespace sample --dry-run=client -o yaml | kubectl --context saopaulo-admin apply -f -'
+  'kubectl --context saopaulo-admin label namespace sample istio-injection=enabled --overwrite'
+  'kubectl --context saopaulo-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/helloworld/helloworld.yaml -l service=helloworld'
+  'kubectl --context saopaulo-admin apply --namespace sample -f "$ISTIO_RELEASE_DIR"/samples/curl/curl.yaml'
+  'kubectl --context saopaulo-admin --namespace sample wait --for=condition=Available --timeout=300s deployment/curl'
+  # Step 201
+  './mesh-check.sh --context dallas-admin --answers v1,v2 --tries 20'
+  # Step 202
+  './mesh-check.sh --context frankfurt-admin --answers v1,v2 --tries 20'
+  # Step 203
+  './mesh-check.sh --context tokyo-ops --answers v1,v2 --tries 20'
+  # Step 204
+  './mesh-check.sh --context sydney-admin --answers v1,v2 --tries 20'
+  # Step 205
+  './mesh-check.sh --context london-admin --answers v1,v2 --tries 20'
+  # Step 206
+  './mesh-check.sh --context paris-admin --answers v1,v2 --tries 20'
+  # Step 207
+  './mesh-check.sh --context toronto-admin --answers v1,v2 --tries 20'
+  # Step 208
+  './mesh-check.sh --context mumbai-admin --answers v1,v2 --tries 20'
+  # Step 209
+  './mesh-check.sh --context singapore-admin --answers v1,v2 --tries 20'
+  # Step 210
+  './mesh-check.sh --context seoul-admin --answers v1,v2 --tries 20'
+  # Step 211
+  './mesh-check.sh --context madrid-admin --answers v1,v2 --tries 20'
+  # Step 212
+  './mesh-check.sh --context saopaulo-admin --answers v1,v2 --tries 20'
+  # Step 213
+  'kubectl --context dallas-admin delete namespace sample --ignore-not-found'
+  # Step 214
+  'kubectl --context frankfurt-admin delete namespace sample --ignore-not-found'
+  # Step 215
+  'kubectl --context tokyo-ops delete namespace sample --ignore-not-found'
+  # Step 216
+  'kubectl --context sydney-admin delete namespace sample --ignore-not-found'
+  # Step 217
+  'kubectl --context london-admin delete namespace sample --ignore-not-found'
+  # Step 218
+  'kubectl --context paris-admin delete namespace sample --ignore-not-found'
+  # Step 219
+  'kubectl --context toronto-admin delete namespace sample --ignore-not-found'
+  # Step 220
+  'kubectl --context mumbai-admin delete namespace sample --ignore-not-found'
+  # Step 221
+  'kubectl --context singapore-admin delete namespace sample --ignore-not-found'
+  # Step 222
+  'kubectl --context seoul-admin delete namespace sample --ignore-not-found'
+  # Step 223
+  'kubectl --context madrid-admin delete namespace sample --ignore-not-found'
+  # Step 224
+  'kubectl --context saopaulo-admin delete namespace sample --ignore-not-found'
 )
 
 # --- Preflight: nothing changes before everything the selected steps need is there ---------
