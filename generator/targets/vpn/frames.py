@@ -1,0 +1,161 @@
+"""The four files of a link end, rendered once per shape and filled in for every other end.
+
+The files of two ends differ only where they print the clusters' names, contexts, ranges and
+addresses, the key's variable and the listening address: everything else (the link's
+settings, which end starts, where the listening address comes from) gives a handful of shapes
+for a whole mesh. The first end of each shape is rendered through the ordinary functions
+(:mod:`.values` with the one YAML emitter, :mod:`.configs` and :mod:`.scripts` through their
+templates) with a marker in place of each such value; the result, its markers turned into
+format fields, is the frame every later end of that shape is filled into. The templates stay
+the only source of the text: a frame is made from them in memory at first use.
+
+A value is filled in only where printing it cannot depend on what it is: it is a plain token
+that YAML, the shell and :func:`~generator.text.one_line` all write as it is, and a cluster
+name keeps its release name ``vpn-<name>``. Any other end (and any frame in which a marker
+came out changed) is rendered directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+import shlex
+
+from ...model import Cluster, VpnLink
+from ...text import one_line
+from ...yamlout import dump, scalar
+from .configs import chart_ipsec_conf, swanctl_conf
+from .ends import LinkEnd, release_name
+from .scripts import gateway_script
+from .values import chart_values
+
+_MARK = "x7meshgenslot{:02d}x"
+_MARKS = re.compile(r"x7meshgenslot(\d\d)x")
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@%+=-]*")
+
+CLUSTER_TOKENS = ("name", "context", "pod_cidr", "service_cidr", "vpn_gateway", "east_west_ip",
+                  "primary")
+"""Fields of a cluster an end's files print as they are (or not at all). Where a cluster or
+a link is written (``at``, a link's ``listen_at``) is never printed: it is left out of every
+shape."""
+
+_NONE, _EMPTY = -1, -2
+"""In a shape's pattern, a value that is None or empty: kept as it is, never filled in."""
+
+Files = tuple[str, str, str, str]
+"""values.yaml, ipsec.conf, swanctl.conf and install-gateway.sh of one end."""
+
+
+def render_end(end: LinkEnd) -> Files:
+    """The four files of ``end``, straight from the values and the templates."""
+    values = chart_values(end)
+    return (dump(values), chart_ipsec_conf(values.value), swanctl_conf(end), gateway_script(end))
+
+
+@functools.cache
+def plain_token(value: str) -> bool:
+    """True when every way an end's files print ``value`` leaves it as it is."""
+    return (_TOKEN.fullmatch(value) is not None and "meshgenslot" not in value.lower()
+            and scalar(value) == value
+            and shlex.quote(value) == value and one_line(value) == value)
+
+
+@functools.cache
+def plain_name(name: str) -> bool:
+    return plain_token(name) and release_name(name) == f"vpn-{name}"
+
+
+class Frames:
+    """The frames of one render: each end's files from the frame of its shape."""
+
+    def __init__(self) -> None:
+        self._frames: dict[tuple[object, ...], Files | None] = {}
+        self._clusters: dict[int, tuple[Cluster, Cluster]] = {}
+        self._links: dict[int, tuple[VpnLink, VpnLink]] = {}
+
+    def files(self, end: LinkEnd) -> Files:
+        link, local, peer = end.link, end.local, end.peer
+        psk = link.psk
+        values: list[str | None] = [getattr(local, f) for f in CLUSTER_TOKENS]
+        values += [getattr(peer, f) for f in CLUSTER_TOKENS]
+        values += [link.initiator, link.responder, *link.between,
+                   psk.name if psk.is_env else None, link.listen_address, end.listen_address]
+        seen: dict[str, int] = {}
+        pattern = tuple(_NONE if v is None else _EMPTY if not v else seen.setdefault(v, i)
+                        for i, v in enumerate(values))
+        if not all(plain_token(v) for v in seen) or not (plain_name(local.name)
+                                                         and plain_name(peer.name)):
+            return render_end(end)
+        key = (pattern, self._shape(link)[0], self._cluster(local)[0], self._cluster(peer)[0])
+        if key in self._frames:
+            frames = self._frames[key]
+        else:
+            frames = self._frames[key] = self._frame(end, pattern)
+        if frames is None:
+            return render_end(end)
+        filled = [v or "" for v in values]
+        return (frames[0].format(*filled), frames[1].format(*filled),
+                frames[2].format(*filled), frames[3].format(*filled))
+
+    def _cluster(self, cluster: Cluster) -> tuple[Cluster, Cluster]:
+        """The cluster with its printed values blanked (its shape), and the real one."""
+        found = self._clusters.get(id(cluster))
+        if found is None or found[1] is not cluster:
+            blank = dataclasses.replace(cluster, name="", context="", pod_cidr="", service_cidr="",
+                                        vpn_gateway=None, east_west_ip=None, primary=None,
+                                        at=())
+            found = self._clusters[id(cluster)] = (blank, cluster)
+        return found
+
+    def _shape(self, link: VpnLink) -> tuple[VpnLink, VpnLink]:
+        found = self._links.get(id(link))
+        if found is None or found[1] is not link:
+            psk = dataclasses.replace(link.psk, name="") if link.psk.is_env else link.psk
+            blank = dataclasses.replace(link, initiator="", responder="", between=("", ""),
+                                        psk=psk, listen_address=link.listen_address and "",
+                                        listen_at=(), at=())
+            found = self._links[id(link)] = (blank, link)
+        return found
+
+    def _frame(self, end: LinkEnd, pattern: tuple[int, ...]) -> Files | None:
+        """The frames of ``end``'s shape, or None when a marker did not come out as it went
+        in (then the ends of this shape are rendered directly)."""
+        marks = [None if p == _NONE else "" if p == _EMPTY else _MARK.format(p)
+                 for p in pattern]
+        n = len(CLUSTER_TOKENS)
+
+        def mark(at: int) -> str:
+            found = marks[at]
+            assert found is not None, "a field that is never None"
+            return found
+
+        def masked(cluster: Cluster, at: int) -> Cluster:
+            return dataclasses.replace(
+                cluster, name=mark(at), context=mark(at + 1), pod_cidr=mark(at + 2),
+                service_cidr=mark(at + 3), vpn_gateway=marks[at + 4],
+                east_west_ip=marks[at + 5], primary=marks[at + 6], at=())
+
+        link, at = end.link, 2 * n
+        psk = link.psk if marks[at + 4] is None else dataclasses.replace(link.psk,
+                                                                         name=mark(at + 4))
+        marked = LinkEnd(
+            dataclasses.replace(link, initiator=mark(at), responder=mark(at + 1),
+                                between=(mark(at + 2), mark(at + 3)), psk=psk,
+                                listen_address=marks[at + 5], listen_at=(), at=()),
+            masked(end.local, 0), masked(end.peer, n), mark(at + 6))
+        values, ipsec, swanctl, script = (_compiled(text) for text in render_end(marked))
+        if values is None or ipsec is None or swanctl is None or script is None:
+            return None
+        return values, ipsec, swanctl, script
+
+
+def _field(found: re.Match[str]) -> str:
+    return "{" + str(int(found.group(1))) + "}"
+
+
+def _compiled(text: str) -> str | None:
+    """``text`` as a format string with a field for each marker; None when what is left of
+    a marker shows that one was changed on its way."""
+    frame = _MARKS.sub(_field, text.replace("{", "{{").replace("}", "}}"))
+    return None if "meshgenslot" in frame.lower() else frame
