@@ -250,12 +250,14 @@ def build(paths: Sequence[Path], output: Path, prune: bool = False) -> list[Writ
         comparisons = writer.compare(the_plan.trees)
         if the_plan.stale or any(c.differences for c in comparisons):
             forget(output)  # a folder with nothing to change is not written at all
-        reports = [writer.write(tree, comparison)
+        written = [writer.write(tree, comparison)
                    for tree, comparison in zip(the_plan.trees, comparisons, strict=True)]
+        reports = list(written)
         for name in the_plan.stale:
             writer.remove(name)
             reports.append(WriteReport(name, removed=["(whole folder: its topology is gone)"]))
-        remember(paths, [tree.name for tree in the_plan.trees], the_plan.sources, output)
+        remember(paths, [(report.name, report.files) for report in written], the_plan.sources,
+                 output)
     return reports
 
 

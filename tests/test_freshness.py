@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 from pathlib import Path
 
@@ -71,3 +73,20 @@ def test_a_refused_build_keeps_the_record_of_the_last_good_one(built: Path) -> N
     assert (built / "output" / freshness.RECORD).exists()
     topology.write_text(SEED.read_text())
     assert freshness.unchanged([topology], Path("output"), True) is not None
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_the_record_is_what_a_walk_of_the_output_finds(built: Path, umask: int) -> None:
+    """The writer keeps each file's status as it writes or links it; the record it makes is
+    what walking the folder afterwards finds, whatever the umask took away."""
+    folder = built / "output" / "icp-iks-bookinfo"
+    (folder / "icp" / "namespaces.yaml").write_bytes(b"# edited\n")  # rewritten; others linked
+    old = os.umask(umask)
+    try:
+        assert main(["build", "-q"]) == 0
+    finally:
+        os.umask(old)
+    record = json.loads((built / "output" / freshness.RECORD).read_text(encoding="utf-8"))
+    (entry,) = record["topologies"].values()
+    assert entry["files"] == freshness.tree_stats(folder)
+    assert {mode & 0o777 for _, _, mode in entry["files"].values()} == {0o644, 0o755}

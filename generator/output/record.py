@@ -23,13 +23,11 @@ from .. import __version__
 from ..errors import InputError
 from ..inputs.source_file import Refused, read_topology_bytes
 from .folders import folders_in
-from .tree import read_regular, walk
+from .tree import FileStats, read_regular, walk
 
 RECORD = ".meshgen-record.json"
 _PACKAGE = Path(__file__).resolve().parent.parent
 _SOURCE_SUFFIXES = (".py", ".j2", ".yaml", ".json")
-
-FileStats = dict[str, list[int]]
 
 
 @functools.cache
@@ -106,8 +104,8 @@ def unchanged(paths: Sequence[Path], output: Path, prune: bool) -> list[tuple[st
     return done
 
 
-def remember(paths: Iterable[Path], names: Iterable[str], digests: Iterable[str],
-             output: Path) -> None:
+def remember(paths: Iterable[Path], folders: Iterable[tuple[str, FileStats | None]],
+             digests: Iterable[str], output: Path) -> None:
     """Record what a successful build wrote (best effort: a failure only costs a rebuild).
 
     Called while the build still holds the output folder's lock, right after its trees were
@@ -116,10 +114,13 @@ def remember(paths: Iterable[Path], names: Iterable[str], digests: Iterable[str]
 
     ``digests`` are the sha256 of the bytes each topology was built from, not of the file as
     it is now: a file edited during the build must not be recorded as built.
+
+    ``folders`` are the folder each topology wrote, with the status of its files as the
+    writer left them; where that is not known (None), the folder is walked.
     """
     entries = {}
-    for path, name, digest in zip(paths, names, digests, strict=True):
-        stats = tree_stats(output / name)
+    for path, (name, written), digest in zip(paths, folders, digests, strict=True):
+        stats = written if written is not None else tree_stats(output / name)
         if stats is not None:
             entries[_key(path)] = {"sha256": digest, "name": name, "files": stats}
     record = {"fingerprint": fingerprint(), "topologies": entries}

@@ -70,6 +70,10 @@ class FileEntry:
         return self.mode & 0o777
 
 
+FileStats = dict[str, list[int]]
+"""Relative path -> ``[size, mtime_ns, st_mode]`` of each file of a folder, as the build
+record keeps them."""
+
 LINK = "output-link"
 SPECIAL_FILE = "output-special-file"
 NOT_FOLDER = "output-not-folder"
@@ -205,6 +209,8 @@ class Comparison:
     skipped: tuple[Skipped, ...]
     """What the walk passed over; each is among the differences, except the folder itself
     (whose files are then all missing)."""
+    found: Walk
+    """The walk of the folder that was compared."""
 
 
 def compare(folder: Path, tree: RenderedTree, diffs: bool = False,
@@ -250,7 +256,7 @@ def compare(folder: Path, tree: RenderedTree, diffs: bool = False,
         if path not in seen:
             add(path, DifferenceKind.MISSING, _unified, b"", want, f"{label}/{path}", True)
     out.sort(key=lambda d: d.path)
-    return Comparison(tuple(out), frozenset(unchanged), found.skipped)
+    return Comparison(tuple(out), frozenset(unchanged), found.skipped, found)
 
 
 def _read(location: str) -> bytes | OSError:

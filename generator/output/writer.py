@@ -42,7 +42,7 @@ from ..artifacts import RenderedTree, require_folder_name, require_inside
 from ..errors import InputError
 from .folders import foreign_problem, foreign_problems, generated_folder, refuse, require_root
 from .pause import pause
-from .tree import Comparison, DifferenceKind, compare, skipped_entry, walk
+from .tree import Comparison, DifferenceKind, FileStats, compare, skipped_entry, walk
 
 STAGING_PREFIX = ".meshgen-staging-"
 RETIRED_PREFIX = ".meshgen-retired-"
@@ -59,6 +59,9 @@ class WriteReport:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
+    files: FileStats | None = None
+    """``[size, mtime_ns, mode]`` of every file the folder holds after the write, as the
+    build record keeps them; None when not known."""
 
     @property
     def touched(self) -> bool:
@@ -101,9 +104,12 @@ class Writer:
                 report.changed.append(difference.path)
         report.unchanged = len(comparison.unchanged)
         if not report.touched and _is_folder(target):
+            if not comparison.found.skipped:
+                report.files = {f.path: [f.size, f.mtime_ns, f.mode]
+                                for f in comparison.found.files}
             return report
         try:
-            staging = _stage(self.root, target, tree, comparison.unchanged)
+            staging, report.files = _stage(self.root, target, tree, comparison)
             try:
                 _swap_in(staging, target)
             except OSError:
@@ -161,45 +167,64 @@ def _is_folder(path: Path) -> bool:
         return False
 
 
-def _stage(root: Path, target: Path, tree: RenderedTree, same: frozenset[str]) -> Path:
-    """The new tree beside the old; files in ``same`` are hard links to the old ones."""
+def _stage(root: Path, target: Path, tree: RenderedTree, comparison: Comparison
+           ) -> tuple[Path, FileStats]:
+    """The new tree beside the old, and ``[size, mtime_ns, mode]`` of each of its files (for
+    the build record, which need not walk the tree again). Files the comparison found
+    unchanged are hard links to the old ones; every other file is written, and its status
+    taken from the open file: the mode asked for is set only where the system did not give
+    it already (a umask or a default ACL that takes bits away)."""
     staging = root / f"{STAGING_PREFIX}{tree.name}-{secrets.token_hex(4)}"
     staging.mkdir(mode=0o755)
+    base, old = os.fspath(staging) + os.sep, os.fspath(target) + os.sep
+    same, found = comparison.unchanged, comparison.found
+    stats: FileStats = {}
     try:
-        made: set[Path] = {staging}
+        made: set[str] = {""}
         for path, data in tree.files.items():
-            dest = staging / path
-            if dest.parent not in made:
-                dest.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+            dest = base + path
+            parent = path.rpartition("/")[0]
+            if parent not in made:
+                os.makedirs(base + parent, mode=0o755, exist_ok=True)
                 # Only folders inside the staging tree: its parents belong to the user.
-                folder = dest.parent
-                while folder not in made:
-                    made.add(folder)
-                    folder = folder.parent
-            mode = tree.mode(path)
+                while parent not in made:
+                    made.add(parent)
+                    parent = parent.rpartition("/")[0]
             if path in same:
                 try:
-                    os.link(target / path, dest)
-                    continue
+                    os.link(old + path, dest)
                 except OSError:
                     pass
-            fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, mode)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-                if _FCHMOD:
-                    os.fchmod(fd, mode)
-            finally:
-                os.close(fd)
-            if not _FCHMOD:  # Windows
-                os.chmod(dest, mode)
+                else:
+                    entry = found.by_path[path]
+                    stats[path] = [entry.size, entry.mtime_ns, entry.mode]
+                    continue
+            stats[path] = _write_file(dest, data, tree.mode(path))
         for directory in made:
-            os.chmod(directory, 0o755)
+            os.chmod(base + directory, 0o755)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return staging
+    return staging, stats
+
+
+def _write_file(dest: str, data: bytes, mode: int) -> list[int]:
+    """Write a new file of ``mode``; its ``[size, mtime_ns, mode]`` once written."""
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        info = os.fstat(fd)
+        if info.st_mode & 0o7777 != mode:
+            if _FCHMOD:
+                os.fchmod(fd, mode)
+            else:  # Windows
+                os.chmod(dest, mode)
+            info = os.fstat(fd)
+    finally:
+        os.close(fd)
+    return [info.st_size, info.st_mtime_ns, info.st_mode]
 
 
 # --- the swap -------------------------------------------------------------------------------
