@@ -206,11 +206,11 @@ def require_valid(results: Iterable[CheckedTopology]) -> list[Topology]:
 
 def render(topology: Topology) -> RenderedTree:
     """Every file of ``output/<name>/`` for one valid topology, as bytes."""
-    from .artifacts import render_tree
+    from .artifacts import render_tree, taken
     from .targets import render_artifacts
 
     artifacts = render_artifacts(topology)
-    return render_tree(topology.name, topology.source, topology.source_sha256, artifacts)
+    return render_tree(topology.name, topology.source, topology.source_sha256, taken(artifacts))
 
 
 @dataclass(frozen=True)

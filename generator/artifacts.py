@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from . import __version__
@@ -138,8 +138,11 @@ def _with_header(artifact: Artifact, source: str) -> str:
 
 
 def render_tree(
-    name: str, source: str, source_sha256: str, artifacts: Sequence[Artifact]
+    name: str, source: str, source_sha256: str, artifacts: Iterable[Artifact]
 ) -> RenderedTree:
+    """The tree of ``artifacts``. They are taken one at a time: an iterator that lets go of
+    each artifact once it is taken (:func:`taken`) keeps only one copy of the files' text in
+    memory, as bytes."""
     require_folder_name(name)
     files: dict[str, bytes] = {}
     executable: set[str] = set()
@@ -165,8 +168,36 @@ def render_tree(
             for path, data in sorted(files.items())
         },
     }
-    files[MANIFEST] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    files[MANIFEST] = (indented_json(manifest) + "\n").encode("utf-8")
     return RenderedTree(name, dict(sorted(files.items())), frozenset(executable), kinds)
+
+
+def taken(items: list[Artifact]) -> Iterator[Artifact]:
+    """Each item of ``items`` in order, each let go of by the list as it is handed out (the
+    list is empty at the end)."""
+    items.reverse()
+    while items:
+        yield items.pop()
+
+
+_quoted = json.encoder.encode_basestring_ascii
+
+
+def indented_json(value: object, pad: str = "") -> str:
+    """``json.dumps(value, indent=2, sort_keys=True)`` for mappings with string keys and no
+    lists (MANIFEST.json), each string escaped by the json module's own compiled escaper.
+    (Given an indent, the json module writes with its pure-Python encoder, several times
+    slower on the index of a large tree.)"""
+    if isinstance(value, str):
+        return _quoted(value)
+    if not isinstance(value, Mapping):
+        return json.dumps(value)
+    if not value:
+        return "{}"
+    inner = pad + "  "
+    items = ",\n".join(f"{inner}{_quoted(key)}: {indented_json(item, inner)}"
+                        for key, item in sorted(value.items()))
+    return f"{{\n{items}\n{pad}}}"
 
 
 def require_folder_name(name: str) -> None:

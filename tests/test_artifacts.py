@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from generator.artifacts import MANIFEST, Artifact, Chart, Kind, render_tree
+from hypothesis import given
+from hypothesis import strategies as st
+
+from generator.artifacts import (
+    MANIFEST,
+    Artifact,
+    Chart,
+    Kind,
+    indented_json,
+    render_tree,
+    taken,
+)
 
 
 def test_kinds_are_written_as_before() -> None:
@@ -48,3 +60,22 @@ def test_the_manifest_records_each_kind() -> None:
     assert {path: entry["kind"] for path, entry in manifest["files"].items()} == {
         "apply.sh": "script", "east/vpn/west/values.yaml": "helm-values:iks-charts/strongswan"}
     assert tree.kinds["apply.sh"] is Kind.SCRIPT
+
+
+INDEXES = st.recursive(
+    st.text() | st.integers() | st.booleans() | st.none(),
+    lambda inner: st.dictionaries(st.text(), inner, max_size=4), max_leaves=30)
+
+
+@given(INDEXES)
+def test_indented_json_is_what_the_json_module_writes(value: Any) -> None:
+    assert indented_json(value) == json.dumps(value, indent=2, sort_keys=True)
+
+
+def test_a_tree_takes_its_artifacts_one_at_a_time() -> None:
+    artifacts = [Artifact("a/one.txt", "1\n", Kind.TEXT), Artifact("b.sh", "#!/bin/sh\n",
+                                                                  Kind.SCRIPT, executable=True)]
+    tree = render_tree("lab", "lab.yaml", "0" * 64, taken(artifacts))
+    assert artifacts == []
+    assert list(tree.files) == ["MANIFEST.json", "a/one.txt", "b.sh"]
+    assert tree.executable == {"b.sh"}
