@@ -13,7 +13,9 @@ May import: ``inputs``, ``model``, ``catalog``, ``checks``, ``rules``, ``artifac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import contextlib
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -236,12 +238,32 @@ def plan(paths: Sequence[Path], output: Path, prune: bool) -> Plan:
     return Plan(trees, tuple(t.source_sha256 for t in topologies), stale)
 
 
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused: nearly every object a build makes (the model, the
+    files' text and bytes) lives until the build ends, and each of the collector's passes
+    walks all of them (a tenth of a 100-cluster build) to free next to nothing. Memory is
+    still freed by reference counting."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build(paths: Sequence[Path], output: Path, prune: bool = False) -> list[WriteReport]:
     """Write ``output/<name>/`` for every topology; nothing is written unless all are valid
     and no folder holds an entry meshgen did not write (a link, a FIFO, ...).
 
     The trees and the build record are written in one locked section, so the record always
     describes the trees on disk, whatever other builds run at the same time."""
+    with _no_cycle_collection():
+        return _build(paths, output, prune)
+
+
+def _build(paths: Sequence[Path], output: Path, prune: bool) -> list[WriteReport]:
     from .output.record import forget, remember
     from .output.writer import WriteReport, writing
 
@@ -273,6 +295,11 @@ def up_to_date(paths: Sequence[Path], output: Path, prune: bool = False
 def differences(paths: Sequence[Path], output: Path, prune: bool = False) -> list[Difference]:
     """What a build would change under ``output/``, each with its unified diff; paths start
     with the topology's folder."""
+    with _no_cycle_collection():
+        return _differences(paths, output, prune)
+
+
+def _differences(paths: Sequence[Path], output: Path, prune: bool) -> list[Difference]:
     from .output.reading import look
     from .output.tree import Difference, DifferenceKind, compare
 

@@ -3,6 +3,7 @@ schema; and the command line's own description of its arguments."""
 
 from __future__ import annotations
 
+import gc
 import re
 import shutil
 from pathlib import Path
@@ -53,6 +54,26 @@ def test_up_to_date_only_after_a_build_and_until_something_changes(seeded: Path)
     topology.write_text(topology.read_text().replace("reviews: {v1: 50, v3: 50}",
                                                      "reviews: {v1: 40, v3: 60}"))
     assert api.up_to_date(paths, output, prune) is None
+
+
+def test_build_and_check_pause_the_cycle_collector_only_while_they_run(
+        seeded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[bool] = []
+    real_render = api.render
+
+    def render(topology: object) -> object:
+        seen.append(gc.isenabled())
+        return real_render(topology)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api, "render", render)
+    paths, prune = api.topology_files([])
+    api.build(paths, Path("output"), prune=prune)
+    api.check(paths, Path("output"), prune=prune)
+    assert seen == [False, False] and gc.isenabled()
+    paths[0].write_text("name: [broken\n")
+    with pytest.raises(TopologyInvalid):
+        api.build(paths, Path("output"), prune=prune)
+    assert gc.isenabled()
 
 
 def test_build_answers_an_unchanged_rebuild_from_the_record(
