@@ -243,17 +243,22 @@ def _fast_paths() -> bool:
 
 @functools.cache
 def _exchange_call() -> Callable[[bytes, bytes], int] | None:
-    """The C library's call that swaps two paths in one step, or None; looked up once
-    (find_library runs ldconfig)."""
+    """The C library's call that swaps two paths in one step, or None; looked up once."""
     import ctypes
-    import ctypes.util
 
     if sys.platform == "win32":
         return None
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
-        return None
-    libc = ctypes.CDLL(libc_name, use_errno=True)
+    if sys.platform.startswith("linux"):
+        # The symbols of the running program and the libraries it loaded, the C library among
+        # them: no search for its file (find_library runs ldconfig, a process of its own).
+        libc = ctypes.CDLL(None, use_errno=True)
+    else:
+        import ctypes.util
+
+        libc_name = ctypes.util.find_library("c")
+        if libc_name is None:
+            return None
+        libc = ctypes.CDLL(libc_name, use_errno=True)
     if sys.platform == "darwin":
         renamex_np = getattr(libc, "renamex_np", None)  # macOS 10.12 and later
         if renamex_np is None:
