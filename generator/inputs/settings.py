@@ -17,11 +17,6 @@ from typing import Any
 
 from ..errors import Location, Problem, SettingsInvalid
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 RULE = "settings"
 """The rule name of every problem with a settings file."""
 SETTINGS_FILE = "meshgen.toml"
@@ -124,11 +119,23 @@ def has_pyproject_table(path: Path) -> bool:
         return False
     if "meshgen" not in text:
         return False
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+    data = _parsed(text)
+    if isinstance(data, ValueError):
         return True  # broken, but claims the table: reading it reports where
     return isinstance(data.get("tool"), dict) and "meshgen" in data["tool"]
+
+
+def _parsed(text: str) -> dict[str, Any] | ValueError:
+    """``text`` read as TOML, or the error refusing it. The TOML reader is imported only
+    when a settings file is read: most builds have none."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return exc
 
 
 def read_settings(path: Path, display: str | None = None) -> Settings:
@@ -141,11 +148,10 @@ def read_settings(path: Path, display: str | None = None) -> Settings:
         raise SettingsInvalid([Problem(
             RULE, f"cannot read settings: {getattr(exc, 'strerror', None) or exc}",
             location=Location(shown, 1, 1))]) from None
-    try:
-        data: dict[str, Any] = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line, column = _decode_error_position(exc, text)
-        message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)$", "", str(exc))
+    data = _parsed(text)
+    if isinstance(data, ValueError):
+        line, column = _decode_error_position(data, text)
+        message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)$", "", str(data))
         raise SettingsInvalid([Problem(
             RULE, f"not valid TOML: {message}",
             hint="see https://toml.io for the syntax",

@@ -34,14 +34,15 @@ _SOURCE_SUFFIXES = (".py", ".j2", ".yaml", ".json")
 def fingerprint() -> str:
     """Identity of this meshgen: version plus size and time of each file it renders from."""
     digest = hashlib.sha256(__version__.encode())
-    roots = [_PACKAGE, _PACKAGE.parent / "schemas"]
-    for root in roots:
-        if not root.is_dir():
-            continue
-        for path in sorted(root.rglob("*")):
-            if path.suffix in _SOURCE_SUFFIXES and "__pycache__" not in path.parts:
-                stat = path.stat()
-                digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    for root in (_PACKAGE, _PACKAGE.parent / "schemas"):
+        found: list[str] = []
+        for folder, subfolders, files in os.walk(root):
+            subfolders[:] = [name for name in subfolders if name != "__pycache__"]
+            found.extend(os.path.join(folder, name) for name in files
+                         if name.endswith(_SOURCE_SUFFIXES))
+        for path in sorted(found):
+            stat = os.stat(path)
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 

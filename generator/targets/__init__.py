@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..artifacts import Artifact
 from ..model import Topology
-from . import apps, gitops, istio, meshcheck, namespaces, runbook, traffic, vpn
+from . import apps, istio, meshcheck, namespaces, runbook, traffic, vpn
 from .base import Order, Phase, Step, Target
 from .kustomize import kustomizations
 
@@ -28,7 +28,10 @@ TARGETS: tuple[Target, ...] = (
 def runbook_steps(topology: Topology) -> list[Step]:
     """Every target's steps, in target order (the runbook orders them by phase)."""
     steps = [s for target in TARGETS for s in target.steps(topology)]
-    steps.extend(gitops.bootstrap_steps(topology))
+    if topology.delivery.gitops:  # the GitOps targets are imported only where they work
+        from . import gitops
+
+        steps.extend(gitops.bootstrap_steps(topology))
     return steps
 
 
@@ -37,7 +40,10 @@ def render_artifacts(topology: Topology) -> list[Artifact]:
     artifacts = [a for target in TARGETS for a in target.artifacts(topology)]
     steps = runbook_steps(topology)
     artifacts.extend(kustomizations(topology, artifacts))
-    artifacts.extend(gitops.artifacts(topology, artifacts))
+    if topology.delivery.gitops:
+        from . import gitops
+
+        artifacts.extend(gitops.artifacts(topology, artifacts))
     artifacts.extend(runbook.artifacts(topology, steps))
     return artifacts
 
