@@ -179,12 +179,17 @@ def read_committed(found: Walk) -> tuple[GeneratedFile, ...] | None:
     return tuple(files)
 
 
-def output_state(output_root: Path, name: str, topology: Topology | None) -> OutputState:
+def output_state(output_root: Path, name: str, topology: Topology | None,
+                 source: Path | None = None) -> OutputState:
     """The committed files of ``name`` and how they compare with what ``topology`` renders.
 
-    ``topology`` is the model of a valid topology, or None when it has errors.
+    ``topology`` is the model of a valid topology, or None when it has errors. When the
+    record of the last build says that ``source`` (the topology's file, as it is now) built
+    exactly the files the folder holds, with this meshgen, they are what it renders: they
+    are not rendered and compared again, as an unchanged rebuild is not.
     """
     from ..api import render
+    from ..output.record import unchanged
 
     found = look(output_root, [name])
     walked = found.walks[name]
@@ -193,6 +198,9 @@ def output_state(output_root: Path, name: str, topology: Topology | None) -> Out
     if topology is None:
         return OutputState(folder, Status.UNCHECKED if committed else Status.MISSING,
                            committed or (), problems=found.problems)
+    if (committed is not None and source is not None
+            and unchanged([source], output_root, prune=False) == [(name, len(committed))]):
+        return OutputState(folder, Status.CURRENT, committed, problems=found.problems)
     try:
         tree = render(topology)
     except Exception as exc:  # one broken target must not take the whole site down

@@ -79,7 +79,7 @@ def collect(topologies: Path, output: Path, project: Path) -> list[TopologyDoc]:
         checked = check_file(path, display)
         valid = checked.topology if checked.valid else None
         name = checked.topology.name if checked.topology and checked.topology.name else ""
-        state = output_state(output, name or slug_of(path), valid)
+        state = output_state(output, name or slug_of(path), valid, path)
         slug = base = slug_of(path)
         number = 1
         while slug in used:  # files whose names differ only in case or punctuation
