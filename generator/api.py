@@ -239,11 +239,11 @@ def plan(paths: Sequence[Path], output: Path, prune: bool) -> Plan:
 
 
 @contextlib.contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """The cyclic garbage collector paused: nearly every object a build makes (the model, the
-    files' text and bytes) lives until the build ends, and each of the collector's passes
-    walks all of them (a tenth of a 100-cluster build) to free next to nothing. Memory is
-    still freed by reference counting."""
+def no_cycle_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused: nearly every object a build (or a site) makes
+    lives until it ends (the model, the files' text and bytes), and each of the collector's
+    passes walks all of them (a tenth of a 100-cluster build) to free next to nothing. Memory
+    is still freed by reference counting. Not for a long-running process (``docs --serve``)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -259,7 +259,7 @@ def build(paths: Sequence[Path], output: Path, prune: bool = False) -> list[Writ
 
     The trees and the build record are written in one locked section, so the record always
     describes the trees on disk, whatever other builds run at the same time."""
-    with _no_cycle_collection():
+    with no_cycle_collection():
         return _build(paths, output, prune)
 
 
@@ -295,7 +295,7 @@ def up_to_date(paths: Sequence[Path], output: Path, prune: bool = False
 def differences(paths: Sequence[Path], output: Path, prune: bool = False) -> list[Difference]:
     """What a build would change under ``output/``, each with its unified diff; paths start
     with the topology's folder."""
-    with _no_cycle_collection():
+    with no_cycle_collection():
         return _differences(paths, output, prune)
 
 
@@ -525,6 +525,7 @@ __all__ = [
     "find_project",
     "init_project",
     "new_topology",
+    "no_cycle_collection",
     "published_site",
     "refresh_schema_file",
     "render",

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from ..api import no_cycle_collection
 from ..errors import InputError
 from ..inputs.project import Project, display
 
@@ -150,7 +151,8 @@ def _run(config_file: Path, overrides: dict[str, Any], serve: bool, site: Path,
                     raise InputError(f"{display(config_file)} does not enable the meshgen "
                                      "plugin; --against needs it")
                 plugin.config["against"] = against
-            build(config)
+            with no_cycle_collection():
+                build(config)
         except MkDocsException as exc:
             print(f"meshgen: docs: {exc}", file=sys.stderr)
             return EXIT_FAILED
