@@ -132,12 +132,13 @@ def deployment(app: App, workload: Workload) -> dict[str, Any]:
 def cluster_documents(app: App, cluster: str) -> list[Any]:
     """Everything of ``app`` for ``cluster``: accounts, Services and stubs, Deployments."""
     running = services_running(app, cluster)
-    stubs = stubbed_services(app, cluster)
+    stubs = {s.name for s in stubbed_services(app, cluster)}
     documents: list[Any] = [service_account(app, s) for s in running]
+    here = {s.name for s in running}  # an app's services have names of their own
     for service in app.services:
-        if service in running:
+        if service.name in here:
             documents.append(kubernetes_service(app, service))
-        elif service in stubs:
+        elif service.name in stubs:
             documents.append(stub_service(app, service, app.clusters_of_service(service.name)))
     documents.extend(deployment(app, w) for w in _placed_in_order(app, cluster))
     return documents

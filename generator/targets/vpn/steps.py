@@ -83,9 +83,11 @@ def _check_title(cluster: str, peers: list[str]) -> str:
 
 def check_steps(t: Topology) -> Iterator[Step]:
     """One step per cluster with a VPN, checking each of its ends in turn."""
-    ends = list(link_ends(t))
+    ends_of: dict[str, list[LinkEnd]] = {}
+    for end in link_ends(t):
+        ends_of.setdefault(end.local.name, []).append(end)
     for cluster in t.clusters:
-        own = [end for end in ends if end.local.name == cluster.name]
+        own = ends_of.get(cluster.name)
         if not own:
             continue
         yield Step(
