@@ -195,8 +195,10 @@ def indented_json(value: object, pad: str = "") -> str:
     if not value:
         return "{}"
     inner = pad + "  "
-    items = ",\n".join(f"{inner}{_quoted(key)}: {indented_json(item, inner)}"
-                        for key, item in sorted(value.items()))
+    items = ",\n".join(
+        f"{inner}{_quoted(key)}: "
+        f"{_quoted(item) if isinstance(item, str) else indented_json(item, inner)}"
+        for key, item in sorted(value.items()))
     return f"{{\n{items}\n{pad}}}"
 
 
