@@ -12,6 +12,12 @@ Each stage runs ``python -m generator ...`` as its own process in a scratch proj
 refusal of bad input runs every case of the tests' bad-input corpus (``tests/bad/`` and the
 cases the tests make, such as a 50 MB file), and so does the refusal of the hostile output
 folders (links, FIFOs and devices planted under ``output/``) by every command.
+
+The 100-cluster full mesh is also built and checked on a memory-backed file system (/dev/shm)
+in turn with its floors (``floor.py``: a plain Python process writing the same bytes to the
+same paths, and one reading them), and each round's ratio is reported: figures that the
+machine's load blurs far less than absolute times. The seed is edited one line at a time and
+rebuilt, as a person works on a topology.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,6 +160,7 @@ def startup() -> list[str]:
 def seed(runs: int = 5) -> list[str]:
     """Median of ``runs`` rounds, each in a fresh project (so nothing is deleted in between)."""
     totals, validates, firsts, agains, rewritten = [], [], [], [], 0
+    edits: list[float] = []
     for round_ in range(runs):
         work = project(f"seed-{round_}", None)
         validate = measure(meshgen("validate"), work)
@@ -166,15 +174,32 @@ def seed(runs: int = 5) -> list[str]:
         firsts.append(first.seconds)
         totals.append(validate.seconds + first.seconds)
         agains.append(again.seconds / first.seconds)
+        for edit in range(2):
+            edit_one_line(work / "topologies" / "icp-iks-bookinfo.yaml", f"{round_}.{edit}")
+            edited = measure(meshgen("build", "-q"), work)
+            assert edited.code == 0, "the edited seed did not build"
+            edits.append(edited.seconds)
     ms = {name: statistics.median(values) * 1000
-          for name, values in (("total", totals), ("validate", validates), ("first", firsts))}
+          for name, values in (("total", totals), ("validate", validates), ("first", firsts),
+                               ("edit", edits))}
     share = statistics.median(agains)
     return [
         f"| seed: validate + build (median of {runs}) | {ms['total']:.0f} ms "
         f"({ms['validate']:.0f} + {ms['first']:.0f}) | target < 400 ms |",
         f"| seed: rebuild, nothing changed | {share:.0%} of the first build, {rewritten} files "
         "written | target: no file, < 50% |",
+        f"| seed: a one-line edit, then build (median of {len(edits)}) | {ms['edit']:.0f} ms "
+        "| target <= 100 ms |",
     ]
+
+
+def edit_one_line(path: Path, mark: str) -> None:
+    """A real edit of one line of a topology: its description gains a word (so the build has
+    to validate, render and write again)."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("description: "))
+    lines[at] = f"{lines[at].rstrip()} (edit {mark})\n"
+    path.write_text("".join(lines), encoding="utf-8")
 
 
 @dataclass
@@ -292,6 +317,65 @@ def case(name: str, env: dict[str, str] | None, docs: bool) -> tuple[str, float]
     return f"| {shape} | {files} | " + " | ".join(cells) + " |", cold.seconds
 
 
+FLOOR = HERE / "floor.py"
+FLOOR_CASES = ("100-mesh-1p", "100-mesh-1p-gitops")
+
+
+def memory_folder() -> Path | None:
+    """Where the floor comparisons run: a memory-backed file system (``MESHGEN_BENCH_TMPFS``,
+    else /dev/shm), so that the disk's state does not blur them; None where there is none."""
+    folder = Path(os.environ.get("MESHGEN_BENCH_TMPFS", "/dev/shm"))
+    return folder if folder.is_dir() and os.access(folder, os.W_OK) else None
+
+
+def floors(name: str, rounds: int) -> list[str]:
+    """A cold ``build`` and a ``check`` of case ``name`` beside their floors, in turn, in one
+    run on a memory-backed file system: one plain Python process writing the same bytes to the
+    same paths (``floor.py write``), and one reading them (``floor.py read``). The ratio of each
+    round's pair is robust to the machine's load; the median of the rounds is reported."""
+    base = memory_folder()
+    if base is None:
+        return [f"| {name}: cold build / write floor | n/a (no memory-backed folder) "
+                "| target <= 4x |"]
+    data = synthetic(*CASES[name])
+    work = Path(tempfile.mkdtemp(prefix="meshgen-floor-", dir=base))
+    try:
+        (work / "topologies").mkdir()
+        text = yaml.safe_dump(data, sort_keys=False, width=200)
+        (work / "topologies" / f"{data['name']}.yaml").write_text(text, encoding="utf-8")
+        assert measure(meshgen("build", "-q", "-o", "out-0"), work).code == 0, name
+        archive = work / "files.pickle"
+        subprocess.run([sys.executable, str(FLOOR), "pack", str(work / "out-0" / data["name"]),
+                        str(archive)], check=True, stdout=subprocess.DEVNULL)
+        runs: dict[str, list[Run]] = {"build": [], "write": [], "check": [], "read": []}
+        for k in range(1, rounds + 1):
+            runs["build"].append(measure(meshgen("build", "-q", "-o", f"out-{k}"), work))
+            runs["write"].append(measure([sys.executable, str(FLOOR), "write", str(archive),
+                                          f"floor-{k}"], work))
+            runs["check"].append(measure(meshgen("check", "-o", f"out-{k}"), work))
+            runs["read"].append(measure([sys.executable, str(FLOOR), "read", f"floor-{k}"],
+                                        work))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    failed = [f"{what} exit {run.code}" for what, done in runs.items() for run in done
+              if run.code]
+
+    def row(what: str, command: str, floor: str) -> str:
+        ratio = statistics.median(a.seconds / b.seconds
+                                  for a, b in zip(runs[command], runs[floor], strict=True))
+        took = statistics.median(r.seconds for r in runs[command])
+        least = statistics.median(r.seconds for r in runs[floor])
+        peak = max(r.peak_mb for r in runs[command])
+        return (f"| {name}: {what} (median of {rounds}, same run) | {ratio:.1f}x "
+                f"({took:.2f} s / {least:.2f} s; peak {peak:.0f} MB) | target <= 4x |")
+
+    rows = [row("cold build / write floor", "build", "write"),
+            row("check / read floor", "check", "read")]
+    if failed:
+        rows.append(f"| {name}: failed runs | {'; '.join(failed)} | none |")
+    return rows
+
+
 def machine() -> str:
     model = "unknown CPU"
     try:
@@ -313,6 +397,8 @@ def main() -> int:
     parser.add_argument("--no-docs", action="store_true", help="skip the docs stage")
     parser.add_argument("--keep", action="store_true",
                         help="keep benchmarks/.work/ (and do not delete earlier runs' folders)")
+    parser.add_argument("--floor-rounds", type=int, default=5, metavar="N",
+                        help="rounds of each floor comparison (default 5; 0 leaves them out)")
     args = parser.parse_args()
     names = args.cases.split(",") if args.cases else list(QUICK if args.quick else CASES)
     env = reference_env()
@@ -320,6 +406,9 @@ def main() -> int:
     print("| measure | result | target |\n|---|---|---|")
     for row in startup() + seed() + bad_input() + hostile_output():
         print(row, flush=True)
+    for name in (n for n in FLOOR_CASES if n in names and args.floor_rounds > 0):
+        for row in floors(name, args.floor_rounds):
+            print(row, flush=True)
     print("\nEach cell: wall time / peak memory of the process.\n")
     print("| topology | files | validate | build (cold) | build (unchanged) | check | verify "
           "| docs |\n|---|---|---|---|---|---|---|---|", flush=True)

@@ -31,9 +31,9 @@ LISTEN_POOL = "100.96.0.0/11"
 def synthetic(clusters: int, primaries: int = 1, vpn: str = "mesh", gitops: bool = False,
               sets: bool = True) -> dict[str, Any]:
     """A valid topology as data. ``vpn`` is ``mesh`` (every pair linked) or ``hub``. With
-    ``gitops`` it is delivered by Flux and Argo CD too (each primary then names its east-west
-    gateway's address, which Argo CD needs). ``sets`` writes the links as link sets (else one
-    by one)."""
+    ``gitops`` it is delivered by Flux and Argo CD too (the remotes then reach istiod through
+    the primaries' east-west gateways, whose addresses Argo CD needs). ``sets`` writes the
+    links as link sets (else one by one)."""
     if vpn not in ("mesh", "hub"):
         raise ValueError("vpn is mesh or hub")
     names = [cluster_name(i) for i in range(clusters)]
@@ -115,6 +115,8 @@ def synthetic(clusters: int, primaries: int = 1, vpn: str = "mesh", gitops: bool
     })
     if gitops:
         data["name"] += "-gitops"
+        # Argo CD's remotes reach istiod through the primaries' east-west gateways.
+        data["istio"]["controlPlanePath"] = "eastwest-gateway"
         for i, entry in enumerate(data_clusters[:primaries]):
             entry["eastWestGatewayIP"] = str(ipaddress.ip_address("100.127.255.1") + i)
         data["delivery"] = {"gitops": ["flux", "argocd"],
