@@ -83,8 +83,10 @@ def test_ends_filled_in(project: Path, data: dict[str, Any]) -> None:
 
 
 def test_a_marker_changed_on_its_way_is_no_frame() -> None:
-    assert vpn_frames._compiled("id = x7meshgenslot03x\n") == "id = {3}\n"
-    assert vpn_frames._compiled("a {b}\n") == "a {{b}}\n"
+    frame = vpn_frames._compiled("id = x7meshgenslot01x; {x7meshgenslot00x}\n")
+    assert frame is not None and frame.fill(["a", "b"]) == "id = b; {a}\n"
+    plain = vpn_frames._compiled("a {b}\n")
+    assert plain is not None and plain.fill([]) == "a {b}\n"
     assert vpn_frames._compiled("id = X7MESHGENSLOT03X\n") is None
     assert vpn_frames._compiled("id = x7meshgenslot3x\n") is None
 

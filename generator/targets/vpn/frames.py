@@ -5,8 +5,8 @@ addresses, the key's variable and the listening address: everything else (the li
 settings, which end starts, where the listening address comes from) gives a handful of shapes
 for a whole mesh. The first end of each shape is rendered through the ordinary functions
 (:mod:`.values` with the one YAML emitter, :mod:`.configs` and :mod:`.scripts` through their
-templates) with a marker in place of each such value; the result, its markers turned into
-format fields, is the frame every later end of that shape is filled into. The templates stay
+templates) with a marker in place of each such value; the result, cut at its markers, is
+the frame every later end of that shape is filled into. The templates stay
 the only source of the text: a frame is made from them in memory at first use.
 
 A value is filled in only where printing it cannot depend on what it is: it is a plain token
@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import operator
 import re
 import shlex
+from collections.abc import Callable
+from itertools import chain
 
 from ...model import Cluster, VpnLink
 from ...text import one_line
@@ -70,7 +73,7 @@ class Frames:
     """The frames of one render: each end's files from the frame of its shape."""
 
     def __init__(self) -> None:
-        self._frames: dict[tuple[object, ...], Files | None] = {}
+        self._frames: dict[tuple[object, ...], tuple[Frame, Frame, Frame, Frame] | None] = {}
         self._clusters: dict[int, tuple[Cluster, Cluster]] = {}
         self._links: dict[int, tuple[VpnLink, VpnLink]] = {}
 
@@ -95,8 +98,8 @@ class Frames:
         if frames is None:
             return render_end(end)
         filled = [v or "" for v in values]
-        return (frames[0].format(*filled), frames[1].format(*filled),
-                frames[2].format(*filled), frames[3].format(*filled))
+        return (frames[0].fill(filled), frames[1].fill(filled), frames[2].fill(filled),
+                frames[3].fill(filled))
 
     def _cluster(self, cluster: Cluster) -> tuple[Cluster, Cluster]:
         """The cluster with its printed values blanked (its shape), and the real one."""
@@ -118,7 +121,8 @@ class Frames:
             found = self._links[id(link)] = (blank, link)
         return found
 
-    def _frame(self, end: LinkEnd, pattern: tuple[int, ...]) -> Files | None:
+    def _frame(self, end: LinkEnd, pattern: tuple[int, ...]
+               ) -> tuple[Frame, Frame, Frame, Frame] | None:
         """The frames of ``end``'s shape, or None when a marker did not come out as it went
         in (then the ends of this shape are rendered directly)."""
         marks = [None if p == _NONE else "" if p == _EMPTY else _MARK.format(p)
@@ -150,12 +154,30 @@ class Frames:
         return values, ipsec, swanctl, script
 
 
-def _field(found: re.Match[str]) -> str:
-    return "{" + str(int(found.group(1))) + "}"
+class Frame:
+    """One file of a shape: its text between the markers, and which of an end's values goes
+    in each gap."""
+
+    __slots__ = ("last", "pick", "texts")
+
+    def __init__(self, texts: list[str], fields: list[int], last: str) -> None:
+        self.texts = texts
+        self.last = last
+        self.pick: Callable[[list[str]], tuple[str, ...]] = (
+            (lambda values: ()) if not fields
+            else (lambda values: (values[fields[0]],)) if len(fields) == 1
+            else operator.itemgetter(*fields))
+
+    def fill(self, values: list[str]) -> str:
+        return "".join(chain(chain.from_iterable(zip(self.texts, self.pick(values), strict=True)),
+                             (self.last,)))
 
 
-def _compiled(text: str) -> str | None:
-    """``text`` as a format string with a field for each marker; None when what is left of
-    a marker shows that one was changed on its way."""
-    frame = _MARKS.sub(_field, text.replace("{", "{{").replace("}", "}}"))
-    return None if "meshgenslot" in frame.lower() else frame
+def _compiled(text: str) -> Frame | None:
+    """The frame of ``text``; None when what is left of a marker shows that one was changed
+    on its way."""
+    parts = _MARKS.split(text)
+    texts = parts[0:-1:2]
+    if any("meshgenslot" in part.lower() for part in (*texts, parts[-1])):
+        return None
+    return Frame(texts, [int(field) for field in parts[1::2]], parts[-1])
