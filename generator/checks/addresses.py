@@ -149,17 +149,21 @@ def _cross_cluster_overlaps(groups: Iterable[list[Cluster]], reason: str) -> Ite
 
 def _containing(ranges: list[_Range]) -> Callable[[IPAddress], list[_Range]]:
     """A lookup of the ranges that contain an address. CIDR ranges are found by the address's
-    own prefixes (one per prefix length), so each lookup costs at most 129 probes however
-    many ranges there are."""
+    own prefixes, one for each prefix length the ranges have (at most 129), however many
+    ranges there are."""
     by_block: dict[tuple[int, int, int], list[_Range]] = defaultdict(list)
     for r in ranges:
         by_block[(r.version, r.first, r.last)].append(r)
+    # Only the prefix lengths some range has are probed, shortest host part first.
+    sizes: dict[int, list[int]] = {4: [], 6: []}
+    for version, host_bits in sorted({(r.version, (r.last - r.first).bit_length())
+                                      for r in ranges}):
+        sizes[version].append(host_bits)
 
     def lookup(address: IPAddress) -> list[_Range]:
-        bits = address.max_prefixlen
         value = int(address)
         found: list[_Range] = []
-        for host_bits in range(bits + 1):
+        for host_bits in sizes[address.version]:
             first = value >> host_bits << host_bits
             found.extend(by_block.get((address.version, first, first + (1 << host_bits) - 1),
                                       ()))
