@@ -75,6 +75,20 @@ def _string(text: str) -> str:
     return out.removesuffix("\n...\n").removesuffix("\n")
 
 
+def written_as_is(texts: Iterable[str]) -> set[str]:
+    """Those of ``texts`` that :func:`scalar` writes as they are (plain), told by one dump of
+    them all as a list rather than a dump of each: the emitter chooses a list item's style as
+    it chooses a document's, and each item stays on its one line (no folding)."""
+    items = [t for t in dict.fromkeys(texts) if t and t.isprintable()]
+    if not items:
+        return set()
+    lines = yaml.dump(items, Dumper=_Dumper, default_flow_style=False, width=1 << 30,
+                      allow_unicode=True).split("\n")
+    if len(lines) != len(items) + 1:  # an item over several lines: ask one at a time
+        return {t for t in items if scalar(t) == t}
+    return {t for t, line in zip(items, lines, strict=False) if line == f"- {t}"}
+
+
 def _literal(text: str) -> str | None:
     """A ``|`` block for readable multi-line text, or None where a block can't hold it."""
     body = text.rstrip("\n")

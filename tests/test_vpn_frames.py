@@ -22,9 +22,12 @@ from tests.helpers import TOPOLOGIES, model_of, topology_of, valid_data
 
 
 def same_both_ways(t: Topology) -> Frames:
-    frames = Frames()
-    for end in link_ends(t):
-        assert frames.files(end) == render_end(end), end.folder
+    ends = list(link_ends(t))
+    frames, alone = Frames(ends), Frames()  # plainness told for all ends at once, or each
+    for end in ends:
+        direct = render_end(end)
+        assert frames.files(end) == direct, end.folder
+        assert alone.files(end) == direct, end.folder
     return frames
 
 
@@ -98,3 +101,6 @@ def test_a_marker_changed_on_its_way_is_no_frame() -> None:
 ])
 def test_plain_tokens(value: str, plain: bool) -> None:
     assert vpn_frames.plain_token(value) is plain
+    frames = Frames()
+    frames._plain = {}
+    assert frames._plain_token(value) is plain

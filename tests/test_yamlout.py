@@ -6,7 +6,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.yamlout import Commented, dump, dump_all, plain
+from generator.yamlout import Commented, dump, dump_all, plain, scalar, written_as_is
 
 GOLDEN_DOC = {
     "apiVersion": "networking.istio.io/v1",
@@ -111,3 +111,13 @@ values: st.SearchStrategy[Any] = st.recursive(
 @given(st.dictionaries(keys, values, max_size=6))
 def test_round_trip(doc: dict[str, Any]) -> None:
     assert yaml.safe_load(dump(doc)) == (doc or {})
+
+
+WORDS = st.one_of(st.text(max_size=12), st.sampled_from(
+    ["yes", "No", "null", "~", "123", "1.5", "0x1F", "1:20", "1:2:3:4:5:6:7:8", "2001:db8::",
+     "10.0.0.0/16", "c001", "a: b", "- x", "#x", "x #y", "'q'", "@x", "x,y", " x", "x ", ""]))
+
+
+@given(st.lists(WORDS, max_size=20))
+def test_written_as_is_is_what_scalar_writes(texts: list[str]) -> None:
+    assert written_as_is(texts) == {t for t in texts if scalar(t) == t}

@@ -22,12 +22,12 @@ import functools
 import operator
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from itertools import chain
 
 from ...model import Cluster, VpnLink
 from ...text import one_line
-from ...yamlout import dump, scalar
+from ...yamlout import dump, scalar, written_as_is
 from .configs import chart_ipsec_conf, swanctl_conf
 from .ends import LinkEnd, release_name
 from .scripts import gateway_script
@@ -56,39 +56,57 @@ def render_end(end: LinkEnd) -> Files:
     return (dump(values), chart_ipsec_conf(values.value), swanctl_conf(end), gateway_script(end))
 
 
-@functools.cache
-def plain_token(value: str) -> bool:
-    """True when every way an end's files print ``value`` leaves it as it is."""
+def _token_shape(value: str) -> bool:
+    """True when the shell and :func:`~generator.text.one_line` print ``value`` as it is."""
     return (_TOKEN.fullmatch(value) is not None and "meshgenslot" not in value.lower()
-            and scalar(value) == value
             and shlex.quote(value) == value and one_line(value) == value)
 
 
 @functools.cache
-def plain_name(name: str) -> bool:
-    return plain_token(name) and release_name(name) == f"vpn-{name}"
+def plain_token(value: str) -> bool:
+    """True when every way an end's files print ``value`` leaves it as it is."""
+    return _token_shape(value) and scalar(value) == value
+
+
+def _values(end: LinkEnd) -> list[str | None]:
+    """The values an end's files print as they are, in a fixed order of places."""
+    link, psk = end.link, end.link.psk
+    values: list[str | None] = [getattr(end.local, f) for f in CLUSTER_TOKENS]
+    values += [getattr(end.peer, f) for f in CLUSTER_TOKENS]
+    values += [link.initiator, link.responder, *link.between,
+               psk.name if psk.is_env else None, link.listen_address, end.listen_address]
+    return values
 
 
 class Frames:
-    """The frames of one render: each end's files from the frame of its shape."""
+    """The frames of one render: each end's files from the frame of its shape. Given the
+    ends to come, whether each of their values is plain is told for all of them at once (one
+    YAML dump of them all, not one each)."""
 
-    def __init__(self) -> None:
+    def __init__(self, ends: Iterable[LinkEnd] = ()) -> None:
         self._frames: dict[tuple[object, ...], tuple[Frame, Frame, Frame, Frame] | None] = {}
         self._clusters: dict[int, tuple[Cluster, Cluster]] = {}
         self._links: dict[int, tuple[VpnLink, VpnLink]] = {}
+        candidates = [v for v in {v for end in ends for v in _values(end) if v}
+                      if _token_shape(v)]
+        as_is = written_as_is(candidates)
+        self._plain = {v: v in as_is for v in candidates}
+
+    def _plain_token(self, value: str) -> bool:
+        known = self._plain.get(value)
+        return plain_token(value) if known is None else known
+
+    def _plain_name(self, name: str) -> bool:
+        return self._plain_token(name) and release_name(name) == f"vpn-{name}"
 
     def files(self, end: LinkEnd) -> Files:
         link, local, peer = end.link, end.local, end.peer
-        psk = link.psk
-        values: list[str | None] = [getattr(local, f) for f in CLUSTER_TOKENS]
-        values += [getattr(peer, f) for f in CLUSTER_TOKENS]
-        values += [link.initiator, link.responder, *link.between,
-                   psk.name if psk.is_env else None, link.listen_address, end.listen_address]
+        values = _values(end)
         seen: dict[str, int] = {}
         pattern = tuple(_NONE if v is None else _EMPTY if not v else seen.setdefault(v, i)
                         for i, v in enumerate(values))
-        if not all(plain_token(v) for v in seen) or not (plain_name(local.name)
-                                                         and plain_name(peer.name)):
+        if not all(self._plain_token(v) for v in seen) or not (
+                self._plain_name(local.name) and self._plain_name(peer.name)):
             return render_end(end)
         key = (pattern, self._shape(link)[0], self._cluster(local)[0], self._cluster(peer)[0])
         if key in self._frames:

@@ -25,7 +25,7 @@ def artifacts(t: Topology) -> Iterator[Artifact]:
     ends = list(link_ends(t))
     if ends:
         yield from helpers()
-    frames = Frames()  # the files of most ends are their shape's frame, filled in
+    frames = Frames(ends)  # the files of most ends are their shape's frame, filled in
     for end in ends:
         values, ipsec, swanctl, script = frames.files(end)
         yield Artifact(f"{end.folder}/values.yaml", values, CHART.values)
