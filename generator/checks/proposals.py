@@ -70,9 +70,13 @@ def proposal_problems(text: str, kind: str) -> tuple[list[str], list[str]]:
 
 @check()
 def proposals_valid(t: Topology) -> Iterator[Problem]:
+    told: dict[tuple[str, str], tuple[list[str], list[str]]] = {}  # links share proposals
     for link in t.vpn:
         for key, text in (("ike", link.ike), ("esp", link.esp)):
-            errors, weak = proposal_problems(text, key)
+            found = told.get((text, key))
+            if found is None:
+                found = told[(text, key)] = proposal_problems(text, key)
+            errors, weak = found
             at = (*link.at, key)
             for message in errors:
                 yield Problem("proposal-invalid", message, at,

@@ -676,7 +676,7 @@ class Topology:
     def lost(self, path: FieldPath) -> bool:
         """True when the value at ``path`` (or something in it) failed the schema; for a link
         of a set, the value of the set."""
-        return any_under(self.failed, written_path(path))
+        return bool(self.failed) and any_under(self.failed, written_path(path))
 
     def links_of_set(self, link_set: LinkSet) -> tuple[VpnLink, ...]:
         return self._set_links.get(link_set.at, ())
