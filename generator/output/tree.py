@@ -190,8 +190,11 @@ def read_regular(location: str, limit: int | None = None) -> bytes:
             raise OSError(errno.EINVAL, "not a regular file", location)
         if limit is not None:
             return os.read(fd, limit)
-        chunks = [os.read(fd, info.st_size + 1)]
-        while chunks[-1]:  # until the end, should the file have grown since
+        first = os.read(fd, info.st_size + 1)
+        if len(first) <= info.st_size:  # a short read of a regular file ends at its end
+            return first
+        chunks = [first]
+        while chunks[-1]:  # until the end, as the file has grown since
             chunks.append(os.read(fd, 1 << 20))
         return b"".join(chunks)
     finally:
@@ -231,7 +234,8 @@ def compare(folder: Path, tree: RenderedTree, diffs: bool = False,
         out.append(Difference(path, kind, diff(*args, **kwargs) if diffs else ""))
 
     for entry in found.files:
-        path, shown = entry.path, f"{label}/{entry.path}"
+        path = entry.path
+        shown = f"{label}/{path}" if diffs else ""
         want = tree.files.get(path)
         if want is None:
             add(path, DifferenceKind.EXTRA, _removed, found.location(entry), shown)
