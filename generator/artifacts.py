@@ -11,6 +11,7 @@ May import: ``enums`` (and the package's version).
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
@@ -155,6 +156,7 @@ def render_tree(
         kinds[artifact.path] = artifact.kind
         if artifact.executable:
             executable.add(artifact.path)
+    ordered = sorted(files.items())
     manifest = {
         "generator": "meshgen",
         "version": __version__,
@@ -165,11 +167,11 @@ def render_tree(
                 "sha256": hashlib.sha256(data).hexdigest(),
                 **({"mode": "0755"} if path in executable else {}),
             }
-            for path, data in sorted(files.items())
+            for path, data in ordered
         },
     }
-    files[MANIFEST] = (indented_json(manifest) + "\n").encode("utf-8")
-    return RenderedTree(name, dict(sorted(files.items())), frozenset(executable), kinds)
+    bisect.insort(ordered, (MANIFEST, (indented_json(manifest) + "\n").encode("utf-8")))
+    return RenderedTree(name, dict(ordered), frozenset(executable), kinds)
 
 
 def taken(items: list[Artifact]) -> Iterator[Artifact]:
