@@ -162,7 +162,7 @@ def test_the_estimate_bounds_what_the_targets_write(shape: str) -> None:
     (200, 1, "mesh", True)])
 def test_the_largest_benchmarks_stay_within_every_limit(clusters: int, primaries: int,
                                                         vpn: str, gitops: bool) -> None:
-    """The 200-cluster full mesh (19,900 links, 160,416 files, 306 MiB when built) is what
+    """The 200-cluster full mesh (19,900 links, 160,415 files, 365 MiB when built) is what
     link sets will let a topology say in a few lines; it must stay valid, delivered by Flux
     and Argo CD too."""
     data = synthetic(clusters, primaries, vpn)
