@@ -184,6 +184,9 @@ def gateway_addresses(t: Topology) -> list[tuple[FieldPath, str]]:
     return [(at, text) for at, text in addresses if text is not None]
 
 
+_BROADCAST = ipaddress.IPv4Address("255.255.255.255")
+
+
 def _unusable(address: IPAddress) -> str:
     """Why peers cannot reach ``address``, or '' when they can."""
     if address.is_unspecified:
@@ -194,7 +197,7 @@ def _unusable(address: IPAddress) -> str:
         return "is a multicast address"
     if address.is_link_local:
         return "is a link-local address, valid on one network segment only"
-    if address == ipaddress.IPv4Address("255.255.255.255"):
+    if address == _BROADCAST:
         return "is the broadcast address"
     return ""
 
