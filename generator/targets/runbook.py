@@ -92,10 +92,18 @@ _NAMED = re.compile(r"(?:^|[|;&]|\$\()\s*(" + "|".join(KNOWN_TOOLS) + r")\b", re
 def step_tools(step: Step) -> tuple[str, ...]:
     """The programs a step runs: those its commands name, and those it declares for the
     scripts it calls; the known ones first, in :data:`KNOWN_TOOLS` order."""
-    named = {m.group(1) for command in step.commands for m in _NAMED.finditer(command)}
+    # Most commands call a helper script and name no known tool: the pattern is searched only
+    # in those that hold a tool's name at all.
+    named = {m.group(1) for command in step.commands
+             if any(tool in command for tool in KNOWN_TOOLS)
+             for m in _NAMED.finditer(command)}
     used = named | set(step.tools)
     return (*(tool for tool in KNOWN_TOOLS if tool in used),
             *sorted(used - set(KNOWN_TOOLS)))
+
+
+_PHASE_WORDS = {phase: phase.name.lower().replace("_", "-") for phase in Phase}
+"""Each phase as apply.sh names it (``vpn-check``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +112,13 @@ class NumberedStep:
     step: Step
     needs: tuple[int, ...]
     """Numbers (from 1) of the requirements this step uses."""
+    tools: tuple[str, ...]
+    """The programs the step runs (:func:`step_tools`), found once: the runbook lists them
+    for each step and for all of them."""
 
     @property
     def phase(self) -> str:
-        return self.step.phase.name.lower().replace("_", "-")
+        return _PHASE_WORDS[self.step.phase]
 
     @property
     def title(self) -> str:
@@ -116,10 +127,6 @@ class NumberedStep:
     @property
     def notes(self) -> str:
         return "\n".join(one_line(note) for note in self.step.notes)
-
-    @property
-    def tools(self) -> tuple[str, ...]:
-        return step_tools(self.step)
 
 
 def ordered(steps: Iterable[Step], reqs: Sequence[Requirement]) -> list[NumberedStep]:
@@ -137,7 +144,7 @@ def ordered(steps: Iterable[Step], reqs: Sequence[Requirement]) -> list[Numbered
         needs = sorted({number[ref] for ref in (*step.secrets, *step.folders) if ref in number})
         if step.phase is Phase.VPN:
             needs = sorted({*needs, *undeclared})
-        numbered.append(NumberedStep(index, step, tuple(needs)))
+        numbered.append(NumberedStep(index, step, tuple(needs), step_tools(step)))
     return numbered
 
 
