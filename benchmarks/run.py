@@ -204,8 +204,8 @@ def edit_one_line(path: Path, mark: str) -> None:
 
 @dataclass
 class Refusals:
-    """Runs that must each refuse (exit 1): the slowest of each command, the largest peak,
-    and any that did not refuse (the tests say why)."""
+    """Runs that must each refuse (exit 1, or the exit given): the slowest of each command,
+    the largest peak, and any that did not refuse as expected (the tests say why)."""
 
     title: str
     short: str
@@ -213,8 +213,8 @@ class Refusals:
     largest: tuple[float, str] = (0.0, "")
     wrong: list[str] = field(default_factory=list)
 
-    def add(self, command: str, case: str, run: Run) -> None:
-        if run.code != 1:
+    def add(self, command: str, case: str, run: Run, expected: int = 1) -> None:
+        if run.code != expected:
             self.wrong.append(f"{command} {case}: exit {run.code}")
         self.slowest[command] = max(self.slowest.get(command, (0.0, "")), (run.seconds, case))
         self.largest = max(self.largest, (run.peak_mb, f"{case}, {command}"))
@@ -227,7 +227,7 @@ class Refusals:
         rows.append(f"| {self.short}: peak memory, largest | {self.largest[0]:.0f} MB "
                     f"({self.largest[1]}) | target < 200 MB |")
         if self.wrong:
-            rows.append(f"| {self.short}: not refused with exit 1 | {'; '.join(self.wrong)} "
+            rows.append(f"| {self.short}: not refused as expected | {'; '.join(self.wrong)} "
                         "| none |")
         return rows
 
@@ -236,7 +236,7 @@ def bad_input() -> list[str]:
     """``validate`` and ``build`` refusing every case of the bad-input corpus: the slowest run
     of each command and the largest peak (the tests check what is reported, this how fast)."""
     # Imported here: the other stages are measured before this process has grown by it.
-    from tests.helpers import BAD_CASES, VALID, write_case
+    from tests.helpers import BAD_CASES, UNREADABLE, VALID, write_case
 
     work = RUN / "bad"
     (work / "topologies").mkdir(parents=True)
@@ -249,7 +249,8 @@ def bad_input() -> list[str]:
         path, _ = write_case(name, work / "topologies")
         shown = f"topologies/{path.name}"
         for command in (("validate", shown), ("build", shown, "-o", "output")):
-            refusals.add(command[0], name, measure(meshgen(*command), work))
+            refusals.add(command[0], name, measure(meshgen(*command), work),
+                         2 if name in UNREADABLE else 1)
     return refusals.rows()
 
 

@@ -527,6 +527,11 @@ GENERATED: dict[str, Callable[[Path], list[tuple[str, int]]]] = {
 BAD_CASES = committed_cases() + sorted(GENERATED)
 
 
+UNREADABLE = ("generated-directory", "generated-named-pipe", "generated-link-to-a-device")
+"""Bad cases that are not files to read: on the command line a folder stands for the topologies
+in it, and a named pipe or a device is an I/O error (exit 2), refused without being opened."""
+
+
 def write_case(name: str, folder: Path) -> tuple[Path, Expected]:
     """Bad case ``name`` (a file of the corpus or a generated one) put in ``folder``: its path
     there and the errors it must produce."""

@@ -21,6 +21,7 @@ from generator.api import build, check_file
 from tests.helpers import (
     BAD,
     BAD_CASES,
+    UNREADABLE,
     VALID,
     CliRun,
     Expected,
@@ -121,10 +122,8 @@ def test_check_file_reports_exactly_the_expected_errors(case: Case) -> None:
     assert found == case.expected, "\n".join(p.format() for p in result.problems)
 
 
-# On the command line a folder stands for the topologies in it, and a file that cannot be read
-# (a named pipe, a device) is an I/O error (exit 2): test_project.py covers them. Every other
-# case is a file.
-UNREADABLE = ("generated-directory", "generated-named-pipe", "generated-link-to-a-device")
+# The cases that are not files (UNREADABLE) are I/O errors on the command line: test_project.py
+# covers them. Every other case is a file.
 FILE_CASES = [name for name in BAD_CASES if name not in UNREADABLE]
 
 
