@@ -425,8 +425,13 @@ class App:
         svc = self.service(service)
         if svc is None:
             return ()
-        placed = {n for p in self.placement for n in p.workloads}
+        placed = self._placed_names
         return tuple(v.name for v in svc.versions if f"{svc.name}-{v.name}" in placed)
+
+    @cached_property
+    def _placed_names(self) -> frozenset[str]:
+        """Every workload name placed on some cluster (known or not)."""
+        return frozenset(n for p in self.placement for n in p.workloads)
 
 
 @dataclass(frozen=True, slots=True)
