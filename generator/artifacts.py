@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -161,17 +162,29 @@ def render_tree(
         "generator": "meshgen",
         "version": __version__,
         "topology": {"name": name, "source": source, "sha256": source_sha256},
-        "files": {
-            path: {
-                "kind": kinds[path].value,
-                "sha256": hashlib.sha256(data).hexdigest(),
-                **({"mode": "0755"} if path in executable else {}),
-            }
-            for path, data in ordered
-        },
+        "files": _files_index(
+            (path, kinds[path], hashlib.sha256(data).hexdigest(), path in executable)
+            for path, data in ordered),
     }
     bisect.insort(ordered, (MANIFEST, (indented_json(manifest) + "\n").encode("utf-8")))
     return RenderedTree(name, dict(ordered), frozenset(executable), kinds)
+
+
+class JsonText(str):
+    """JSON already written, indented for the place it goes in :func:`indented_json`."""
+
+
+def _files_index(entries: Iterable[tuple[str, Kind, str, bool]]) -> JsonText:
+    """MANIFEST.json's ``files``, each entry (path, kind, sha256, executable) written as
+    :func:`indented_json` writes it one level in (``kind``, ``mode``, ``sha256`` in that
+    order), without building a mapping for each of a large tree's files."""
+    written = [f'    {_quoted(path)}: {{\n      "kind": {_quoted(kind.value)},\n'
+               f'{_EXECUTABLE if executable else ""}      "sha256": "{sha256}"\n    }}'
+               for path, kind, sha256, executable in entries]
+    return JsonText("{\n" + ",\n".join(written) + "\n  }" if written else "{}")
+
+
+_EXECUTABLE = '      "mode": "0755",\n'
 
 
 def taken(items: list[Artifact]) -> Iterator[Artifact]:
@@ -190,6 +203,8 @@ def indented_json(value: object, pad: str = "") -> str:
     lists (MANIFEST.json), each string escaped by the json module's own compiled escaper.
     (Given an indent, the json module writes with its pure-Python encoder, several times
     slower on the index of a large tree.)"""
+    if isinstance(value, JsonText):
+        return value
     if isinstance(value, str):
         return _quoted(value)
     if not isinstance(value, Mapping):
@@ -197,11 +212,10 @@ def indented_json(value: object, pad: str = "") -> str:
     if not value:
         return "{}"
     inner = pad + "  "
-    items = ",\n".join(
-        f"{inner}{_quoted(key)}: "
-        f"{_quoted(item) if isinstance(item, str) else indented_json(item, inner)}"
-        for key, item in sorted(value.items()))
-    return f"{{\n{items}\n{pad}}}"
+    items = [f"{inner}{_quoted(key)}: "
+             f"{_quoted(item) if type(item) is str else indented_json(item, inner)}"
+             for key, item in sorted(value.items())]
+    return "{\n" + ",\n".join(items) + f"\n{pad}}}"
 
 
 def require_folder_name(name: str) -> None:
@@ -211,9 +225,11 @@ def require_folder_name(name: str) -> None:
     require_inside(name)
 
 
+_NOT_PLAIN = re.compile(r"(?:\A|/)\.{0,2}(?:/|\Z)|[\\\0]")
+"""An empty, ``.`` or ``..`` part (a leading ``/`` makes an empty one), a backslash or a NUL."""
+
+
 def require_inside(path: str) -> None:
     """Refuse any path that could land outside the topology's folder."""
-    parts = path.split("/")
-    if (not path or path.startswith("/") or "\\" in path or "\0" in path
-            or any(part in ("", ".", "..") for part in parts)):
+    if _NOT_PLAIN.search(path):
         raise ValueError(f"refusing to write {path!r}: not a plain relative path")

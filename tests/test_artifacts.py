@@ -15,6 +15,7 @@ from generator.artifacts import (
     Kind,
     indented_json,
     render_tree,
+    require_inside,
     taken,
 )
 
@@ -70,6 +71,41 @@ INDEXES = st.recursive(
 @given(INDEXES)
 def test_indented_json_is_what_the_json_module_writes(value: Any) -> None:
     assert indented_json(value) == json.dumps(value, indent=2, sort_keys=True)
+
+
+PATHS = st.lists(st.sampled_from(["", ".", "..", "...", ".a", "a", "b.sh", "a\\b", "a\0",
+                                   "c d", "é"]), min_size=1, max_size=4).map("/".join)
+
+
+@given(PATHS)
+def test_a_path_is_plain_when_each_of_its_parts_is_a_name(path: str) -> None:
+    parts = path.split("/")
+    plain = not ("\\" in path or "\0" in path or any(p in ("", ".", "..") for p in parts))
+    try:
+        require_inside(path)
+    except ValueError:
+        assert not plain
+    else:
+        assert plain
+
+
+NAMES = st.text(st.characters(blacklist_characters="/\\\0"), min_size=1).filter(
+    lambda name: name not in (".", ".."))
+
+
+@given(st.dictionaries(NAMES, st.tuples(st.sampled_from(list(Kind)), st.booleans()),
+                       max_size=6), st.text(), st.text())
+def test_the_manifest_is_what_the_json_module_writes(
+        files: dict[str, tuple[Kind, bool]], source: str, sha256: str) -> None:
+    artifacts = [Artifact(f"d/{name}", "text\n", kind, executable=executable)
+                 for name, (kind, executable) in files.items()]
+    text = render_tree("lab", source, sha256, artifacts).files[MANIFEST].decode("utf-8")
+    assert text == json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n"
+    written = json.loads(text)["files"]
+    assert {path: (Kind(entry["kind"]), entry.get("mode") == "0755")
+            for path, entry in written.items()} == {
+        f"d/{name}": value for name, value in files.items()}
+    assert all(set(entry) <= {"kind", "mode", "sha256"} for entry in written.values())
 
 
 def test_a_tree_takes_its_artifacts_one_at_a_time() -> None:

@@ -23,7 +23,6 @@ import operator
 import re
 import shlex
 from collections.abc import Callable, Iterable
-from itertools import chain
 
 from ...model import Cluster, VpnLink
 from ...text import one_line
@@ -68,14 +67,22 @@ def plain_token(value: str) -> bool:
     return _token_shape(value) and scalar(value) == value
 
 
+_cluster_tokens = operator.attrgetter(*CLUSTER_TOKENS)
+
+
 def _values(end: LinkEnd) -> list[str | None]:
     """The values an end's files print as they are, in a fixed order of places."""
     link, psk = end.link, end.link.psk
-    values: list[str | None] = [getattr(end.local, f) for f in CLUSTER_TOKENS]
-    values += [getattr(end.peer, f) for f in CLUSTER_TOKENS]
-    values += [link.initiator, link.responder, *link.between,
-               psk.name if psk.is_env else None, link.listen_address, end.listen_address]
-    return values
+    return [*_cluster_tokens(end.local), *_cluster_tokens(end.peer), link.initiator,
+            link.responder, *link.between, psk.name if psk.is_env else None,
+            link.listen_address, end.listen_address]
+
+
+_LINK_PRINTED = ("initiator", "responder", "between", "psk", "listen_address", "listen_at", "at")
+"""Fields of a link its ends' files print (or that are never printed): all but these make
+its shape."""
+_link_settings = operator.attrgetter(
+    *(f.name for f in dataclasses.fields(VpnLink) if f.name not in _LINK_PRINTED))
 
 
 class Frames:
@@ -85,12 +92,16 @@ class Frames:
 
     def __init__(self, ends: Iterable[LinkEnd] = ()) -> None:
         self._frames: dict[tuple[object, ...], tuple[Frame, Frame, Frame, Frame] | None] = {}
-        self._clusters: dict[int, tuple[Cluster, Cluster]] = {}
-        self._links: dict[int, tuple[VpnLink, VpnLink]] = {}
+        self._shapes: dict[object, int] = {}
+        """Each shape of a cluster or a link met so far, numbered: frames are found by the
+        numbers (a cluster's shape holds all of it, too much to hash for every end)."""
+        self._clusters: dict[int, tuple[Cluster, int, bool]] = {}
+        self._links: dict[int, tuple[VpnLink, int]] = {}
         candidates = [v for v in {v for end in ends for v in _values(end) if v}
                       if _token_shape(v)]
         as_is = written_as_is(candidates)
         self._plain = {v: v in as_is for v in candidates}
+        self._known_plain = frozenset(as_is)
 
     def _plain_token(self, value: str) -> bool:
         known = self._plain.get(value)
@@ -100,15 +111,17 @@ class Frames:
         return self._plain_token(name) and release_name(name) == f"vpn-{name}"
 
     def files(self, end: LinkEnd) -> Files:
-        link, local, peer = end.link, end.local, end.peer
+        link = end.link
         values = _values(end)
         seen: dict[str, int] = {}
-        pattern = tuple(_NONE if v is None else _EMPTY if not v else seen.setdefault(v, i)
-                        for i, v in enumerate(values))
-        if not all(self._plain_token(v) for v in seen) or not (
-                self._plain_name(local.name) and self._plain_name(peer.name)):
+        pattern = tuple([_NONE if v is None else _EMPTY if not v else seen.setdefault(v, i)
+                         for i, v in enumerate(values)])
+        _, local, local_named = self._cluster(end.local)
+        _, peer, peer_named = self._cluster(end.peer)
+        if not (local_named and peer_named and all(
+                self._plain_token(v) for v in seen.keys() - self._known_plain)):
             return render_end(end)
-        key = (pattern, self._shape(link)[0], self._cluster(local)[0], self._cluster(peer)[0])
+        key = (pattern, self._shape(link), local, peer)
         if key in self._frames:
             frames = self._frames[key]
         else:
@@ -119,25 +132,31 @@ class Frames:
         return (frames[0].fill(filled), frames[1].fill(filled), frames[2].fill(filled),
                 frames[3].fill(filled))
 
-    def _cluster(self, cluster: Cluster) -> tuple[Cluster, Cluster]:
-        """The cluster with its printed values blanked (its shape), and the real one."""
+    def _cluster(self, cluster: Cluster) -> tuple[Cluster, int, bool]:
+        """The cluster, the number of its shape (the cluster with its printed values
+        blanked), and whether its name is printed as it is, release names too."""
         found = self._clusters.get(id(cluster))
-        if found is None or found[1] is not cluster:
+        if found is None or found[0] is not cluster:
             blank = dataclasses.replace(cluster, name="", context="", pod_cidr="", service_cidr="",
                                         vpn_gateway=None, east_west_ip=None, primary=None,
                                         at=())
-            found = self._clusters[id(cluster)] = (blank, cluster)
+            found = self._clusters[id(cluster)] = (
+                cluster, self._number(blank), self._plain_name(cluster.name))
         return found
 
-    def _shape(self, link: VpnLink) -> tuple[VpnLink, VpnLink]:
+    def _shape(self, link: VpnLink) -> int:
+        """The number of the link's shape: its settings, what kind of key it has (and which
+        file, for a key file) and whether it has a listening address of its own."""
         found = self._links.get(id(link))
-        if found is None or found[1] is not link:
-            psk = dataclasses.replace(link.psk, name="") if link.psk.is_env else link.psk
-            blank = dataclasses.replace(link, initiator="", responder="", between=("", ""),
-                                        psk=psk, listen_address=link.listen_address and "",
-                                        listen_at=(), at=())
-            found = self._links[id(link)] = (blank, link)
-        return found
+        if found is None or found[0] is not link:
+            psk = link.psk
+            shape = ("link", _link_settings(link), psk.kind, "" if psk.is_env else psk.name,
+                     link.listen_address is None)
+            found = self._links[id(link)] = (link, self._number(shape))
+        return found[1]
+
+    def _number(self, shape: object) -> int:
+        return self._shapes.setdefault(shape, len(self._shapes))
 
     def _frame(self, end: LinkEnd, pattern: tuple[int, ...]
                ) -> tuple[Frame, Frame, Frame, Frame] | None:
@@ -173,22 +192,20 @@ class Frames:
 
 
 class Frame:
-    """One file of a shape: its text between the markers, and which of an end's values goes
-    in each gap."""
+    """One file of a shape: its text with a ``%s`` in each gap, and which of an end's values
+    goes in each."""
 
-    __slots__ = ("last", "pick", "texts")
+    __slots__ = ("pick", "text")
 
     def __init__(self, texts: list[str], fields: list[int], last: str) -> None:
-        self.texts = texts
-        self.last = last
+        self.text = "%s".join(part.replace("%", "%%") for part in (*texts, last))
         self.pick: Callable[[list[str]], tuple[str, ...]] = (
             (lambda values: ()) if not fields
             else (lambda values: (values[fields[0]],)) if len(fields) == 1
             else operator.itemgetter(*fields))
 
     def fill(self, values: list[str]) -> str:
-        return "".join(chain(chain.from_iterable(zip(self.texts, self.pick(values), strict=True)),
-                             (self.last,)))
+        return self.text % self.pick(values)
 
 
 def _compiled(text: str) -> Frame | None:
