@@ -226,9 +226,12 @@ class Plan:
 
 
 def plan(paths: Sequence[Path], output: Path, prune: bool) -> Plan:
+    return _plan(require_valid(check_files(paths)), output, prune)
+
+
+def _plan(topologies: Sequence[Topology], output: Path, prune: bool) -> Plan:
     from .output.folders import folders_in, generated_folder
 
-    topologies = require_valid(check_files(paths))
     trees = tuple(render(t) for t in topologies)
     stale: tuple[str, ...] = ()
     if prune:
@@ -300,18 +303,22 @@ def differences(paths: Sequence[Path], output: Path, prune: bool = False) -> lis
 
 
 def _differences(paths: Sequence[Path], output: Path, prune: bool) -> list[Difference]:
-    from .output.reading import look
+    from .output.prefetch import read_ahead
     from .output.tree import Difference, DifferenceKind, compare
 
-    the_plan = plan(paths, output, prune)
-    folders = look(output, [tree.name for tree in the_plan.trees])
-    folders.refuse_foreign()
+    topologies = require_valid(check_files(paths))
+    # The committed files are read (in a second process, where there is one) while rendering.
+    with read_ahead(output, [t.name for t in topologies]) as committed:
+        the_plan = _plan(topologies, output, prune)
+        folders = committed()
+    folders.found.refuse_foreign()
     found: list[Difference] = []
     for tree in the_plan.trees:
-        walked = folders.walks[tree.name]
+        walked = folders.found.walks[tree.name]
         found.extend(
             Difference(f"{tree.name}/{d.path}", d.kind, d.diff)
-            for d in compare(walked.folder, tree, diffs=True, found=walked).differences
+            for d in compare(walked.folder, tree, diffs=True, found=walked,
+                             digests=folders.digests_of(tree.name)).differences
         )
     for name in the_plan.stale:
         found.append(Difference(name, DifferenceKind.STALE,

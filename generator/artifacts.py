@@ -119,6 +119,8 @@ class RenderedTree:
     files: dict[str, bytes]
     executable: frozenset[str] = frozenset()
     kinds: dict[str, Kind] = field(default_factory=dict)
+    digests: dict[str, bytes] = field(default_factory=dict)
+    """The SHA-256 of each file, where it was taken while rendering."""
 
     def mode(self, path: str) -> int:
         return _MODE_EXEC if path in self.executable else _MODE_FILE
@@ -158,16 +160,18 @@ def render_tree(
         if artifact.executable:
             executable.add(artifact.path)
     ordered = sorted(files.items())
+    digests = {path: hashlib.sha256(data).digest() for path, data in ordered}
     manifest = {
         "generator": "meshgen",
         "version": __version__,
         "topology": {"name": name, "source": source, "sha256": source_sha256},
-        "files": _files_index(
-            (path, kinds[path], hashlib.sha256(data).hexdigest(), path in executable)
-            for path, data in ordered),
+        "files": _files_index((path, kinds[path], digests[path].hex(), path in executable)
+                              for path, _ in ordered),
     }
-    bisect.insort(ordered, (MANIFEST, (indented_json(manifest) + "\n").encode("utf-8")))
-    return RenderedTree(name, dict(ordered), frozenset(executable), kinds)
+    index = (indented_json(manifest) + "\n").encode("utf-8")
+    bisect.insort(ordered, (MANIFEST, index))
+    digests[MANIFEST] = hashlib.sha256(index).digest()
+    return RenderedTree(name, dict(ordered), frozenset(executable), kinds, digests)
 
 
 class JsonText(str):

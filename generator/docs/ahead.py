@@ -15,11 +15,10 @@ thread, so it makes its pages in process). The pages are the same either way.
 from __future__ import annotations
 
 import multiprocessing
-import os
-import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
+from ..output.prefetch import cores_to_fork
 from .deferred import Block, made
 
 PAGES_PER_WORKER = 2
@@ -36,13 +35,7 @@ def _make(src_uri: str) -> list[str]:
 
 def workers_to_fork() -> int:
     """How many worker processes to fork now; 0 to make every page in this process."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 0
-    if threading.active_count() > 1:
-        return 0
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-        os.cpu_count() or 1)
-    return min(cores, MAX_WORKERS) if cores > 1 else 0
+    return min(cores_to_fork(), MAX_WORKERS)
 
 
 class Ahead:

@@ -6,6 +6,7 @@ sockets, devices) into located problems; :mod:`.writer` swaps a new tree in atom
 lock and recovers after a crash; :mod:`.reading` is how every command that reads the output
 folder finds it (recovered, walked, refused when foreign entries are there); :mod:`.record`
 lets an unchanged rebuild skip its work, reading topology files the one way the loader does;
+:mod:`.prefetch` reads the folders in a second process while ``check`` renders;
 :mod:`.pause` holds a process at a named point for tests. It knows files and trees, never the
 model or the targets.
 

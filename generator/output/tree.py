@@ -26,7 +26,7 @@ from ..enums import StrEnum
 
 TYPE_CHECKING = False  # the build record walks from the quick path of an unchanged rebuild
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from typing import ParamSpec
 
     from ..artifacts import RenderedTree
@@ -217,9 +217,13 @@ class Comparison:
 
 
 def compare(folder: Path, tree: RenderedTree, diffs: bool = False,
-            found: Walk | None = None) -> Comparison:
+            found: Walk | None = None, digests: Mapping[str, bytes | None] | None = None
+            ) -> Comparison:
     """How ``folder`` differs from ``tree``; with ``diffs``, each difference carries its diff.
-    ``found`` is the walk of ``folder`` when the caller has made it already.
+    ``found`` is the walk of ``folder`` when the caller has made it already, and ``digests``
+    the SHA-256 of each file it found, where they were taken as the files were read
+    (:mod:`.prefetch`): a file whose digest is the rendered one's is the same file, and only
+    the others are read (for their diff).
 
     Without diffs a file whose size differs is not read at all.
     """
@@ -228,6 +232,7 @@ def compare(folder: Path, tree: RenderedTree, diffs: bool = False,
     label = f"{folder.parent.name}/{tree.name}"
     out: list[Difference] = []
     unchanged: set[str] = set()
+    known = digests or {}
 
     def add(path: str, kind: DifferenceKind, diff: Callable[P, str], *args: P.args,
             **kwargs: P.kwargs) -> None:
@@ -242,10 +247,17 @@ def compare(folder: Path, tree: RenderedTree, diffs: bool = False,
         elif entry.size != len(want) and not diffs:
             out.append(Difference(path, DifferenceKind.CHANGED))  # no need to read it
         else:
-            have = _read(found.location(entry))
-            if have != want:
-                add(path, DifferenceKind.CHANGED, _changed, have, want, shown)
-            elif entry.permissions != tree.mode(path):
+            digest, rendered = known.get(path), tree.digests.get(path)
+            if digest is None or rendered is None:
+                have = _read(found.location(entry))
+                if have != want:
+                    add(path, DifferenceKind.CHANGED, _changed, have, want, shown)
+                    continue
+            elif digest != rendered:
+                add(path, DifferenceKind.CHANGED, _changed_at, found.location(entry), want,
+                    shown)
+                continue
+            if entry.permissions != tree.mode(path):
                 add(path, DifferenceKind.MODE, _mode_line, shown, entry.permissions,
                     tree.mode(path))
             else:
@@ -274,6 +286,10 @@ def _changed(have: bytes | OSError, want: bytes, shown: str, created: bool | Non
     if isinstance(have, OSError):
         return f"cannot read {shown}: {have.strerror or have}\n"
     return _unified(have, want, shown, created)
+
+
+def _changed_at(location: str, want: bytes, shown: str) -> str:
+    return _changed(_read(location), want, shown)
 
 
 def _removed(location: str, shown: str) -> str:

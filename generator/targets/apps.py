@@ -54,7 +54,7 @@ def stubbed_services(app: App, cluster: str) -> tuple[Service, ...]:
 def _placed_in_order(app: App, cluster: str) -> tuple[Workload, ...]:
     """Workloads of ``cluster`` in the app's service and version order, not as listed."""
     placed = {w.name for w in app.placed_in(cluster)}
-    return tuple(w for w in app.workloads.values() if w.name in placed)
+    return tuple(w for name, w in app.workloads.items() if name in placed)
 
 
 # --- objects -------------------------------------------------------------------------------

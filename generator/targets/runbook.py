@@ -115,14 +115,12 @@ class NumberedStep:
     tools: tuple[str, ...]
     """The programs the step runs (:func:`step_tools`), found once: the runbook lists them
     for each step and for all of them."""
+    title: str
+    """The step's title on one line, as the listing and the script print it."""
 
     @property
     def phase(self) -> str:
         return _PHASE_WORDS[self.step.phase]
-
-    @property
-    def title(self) -> str:
-        return one_line(self.step.title)
 
     @property
     def notes(self) -> str:
@@ -144,7 +142,8 @@ def ordered(steps: Iterable[Step], reqs: Sequence[Requirement]) -> list[Numbered
         needs = sorted({number[ref] for ref in (*step.secrets, *step.folders) if ref in number})
         if step.phase is Phase.VPN:
             needs = sorted({*needs, *undeclared})
-        numbered.append(NumberedStep(index, step, tuple(needs), step_tools(step)))
+        numbered.append(NumberedStep(index, step, tuple(needs), step_tools(step),
+                                     one_line(step.title)))
     return numbered
 
 
