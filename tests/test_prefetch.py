@@ -26,10 +26,14 @@ from tests.helpers import SEED
 
 
 def forking(monkeypatch: pytest.MonkeyPatch, on: bool) -> None:
-    if on and not prefetch.cores_to_fork():
-        pytest.skip("forking is not available here (one core, or no fork)")
-    if not on:
-        monkeypatch.setattr(prefetch, "cores_to_fork", lambda: 0)
+    """Read the folders in a forked process (as on an idle machine), or here."""
+    if on:
+        if ("fork" not in multiprocessing.get_all_start_methods()
+                or len(os.sched_getaffinity(0)) < 2):
+            pytest.skip("forking is not available here (one core, or no fork)")
+        # Other tests' idle server threads would otherwise keep it from forking.
+        monkeypatch.setattr(prefetch, "cores_to_fork", lambda: 2)
+    monkeypatch.setattr(prefetch, "spare_core", lambda: on)
 
 
 def built_seed(project: Path) -> Path:
@@ -72,13 +76,23 @@ def test_the_same_differences_either_way(project: Path, monkeypatch: pytest.Monk
 
 
 def test_both_ways_give_the_same_text(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    if not prefetch.cores_to_fork():
-        pytest.skip("forking is not available here (one core, or no fork)")
     topology = built_seed(project)
     spoil(Path("output") / "icp-iks-bookinfo")
+    forking(monkeypatch, True)
     forked = differences([topology], Path("output"))
-    monkeypatch.setattr(prefetch, "cores_to_fork", lambda: 0)
+    forking(monkeypatch, False)
     assert differences([topology], Path("output")) == forked
+
+
+def test_a_busy_machine_reads_here(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    built_seed(project)
+    monkeypatch.setattr(os, "getloadavg", lambda: (float(os.cpu_count() or 1), 0.0, 0.0))
+    assert not prefetch.spare_core()
+    with read_ahead(Path("output"), ["icp-iks-bookinfo"]) as committed:
+        assert not multiprocessing.active_children()
+        assert committed().digests is None
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert prefetch.spare_core() == bool(prefetch.cores_to_fork())
 
 
 @pytest.mark.parametrize("fork", [True, False], ids=["forked", "here"])
@@ -125,15 +139,16 @@ def test_read_here_when_no_process_can_be_forked(project: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     built_seed(project)
     monkeypatch.setattr(prefetch, "cores_to_fork", lambda: 0)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     with read_ahead(Path("output"), ["icp-iks-bookinfo"]) as committed:
         found = committed()
     assert isinstance(found, Committed) and found.digests is None
     assert found.found.walks["icp-iks-bookinfo"].files
 
 
-def test_a_lost_process_is_made_up_for_here(project: Path) -> None:
-    if not prefetch.cores_to_fork():
-        pytest.skip("forking is not available here (one core, or no fork)")
+def test_a_lost_process_is_made_up_for_here(project: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    forking(monkeypatch, True)
     built_seed(project)
     folder = Path("output") / "icp-iks-bookinfo"
     with read_ahead(Path("output"), ["icp-iks-bookinfo"]) as committed:

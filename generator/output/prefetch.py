@@ -4,8 +4,10 @@
 nothing from the rendering, so a forked process finds the folders (:func:`.reading.look`:
 recovered, walked) and takes the SHA-256 of each file while this one renders; the comparison
 then reads again only the files whose digest is not the rendered one's, for their diff.
-Forked only where it is safe and worth it (:func:`cores_to_fork`); elsewhere the folders are
-found when the comparison needs them and every file is compared byte by byte.
+Forked only where it is safe and worth it (:func:`cores_to_fork`) and a core is to spare
+(:func:`spare_core`: on a busy machine a second process takes its time from this one);
+elsewhere the folders are found when the comparison needs them and every file is compared
+byte by byte.
 """
 
 from __future__ import annotations
@@ -37,6 +39,17 @@ def cores_to_fork() -> int:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         os.cpu_count() or 1)
     return cores if cores > 1 else 0
+
+
+def spare_core() -> bool:
+    """True when the last minute's load average leaves at least half a core idle, counting
+    this process: the reading then runs beside the rendering instead of taking turns with it
+    (and with whatever else the machine runs)."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return False
+    return load < cores_to_fork() - 0.5
 
 
 @dataclass(frozen=True)
@@ -75,7 +88,7 @@ def read_ahead(root: Path, names: Sequence[str]) -> Iterator[Callable[[], Commit
     process could be started or it was lost)."""
     pool: ProcessPoolExecutor | None = None
     future: Future[Committed] | None = None
-    if cores_to_fork():
+    if cores_to_fork() and spare_core():
         # A forked child flushes its copy of these buffers when it ends: empty them first.
         sys.stdout.flush()
         sys.stderr.flush()
