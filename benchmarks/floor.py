@@ -3,12 +3,18 @@
     python benchmarks/floor.py pack TREE ARCHIVE   # every file of TREE (path, mode, bytes)
     python benchmarks/floor.py write ARCHIVE DEST  # DEST/<path> for each, as a build does
     python benchmarks/floor.py read DEST           # each file of DEST read once, as check does
+    python benchmarks/floor.py highlight PROJECT   # Pygments alone on the site's blocks
 
 ``write`` is one process doing the least a build must: the same bytes to the same paths, with
 the same modes, one folder made once, no comparison, no staging, no record. ``read`` reads every
 file once. Timed as whole processes beside ``meshgen build`` and ``meshgen check`` of the same
 tree on the same (memory-backed) file system, they give ratios that a busy machine does not
 blur as much as absolute times.
+
+``highlight`` builds PROJECT's site (into a scratch folder) in this one process and prints
+how many bytes of generated files the site highlights and the processor time Pygments takes on
+them: the floor under ``meshgen docs``, which cannot make those pages faster than Pygments
+highlights them, spread over the machine's cores.
 """
 
 from __future__ import annotations
@@ -61,6 +67,39 @@ def read(dest: Path) -> int:
     return total
 
 
+def highlight(project: Path) -> tuple[int, float]:
+    """Bytes highlighted and Pygments' processor seconds for them, over one docs build."""
+    import tempfile
+    import time
+
+    from generator.cli import main as meshgen
+    from generator.docs import ahead
+    from generator.docs import highlight as module
+
+    spent, size = [0.0], [0]
+    plain = module.highlighted
+
+    def timed(text: str, language: str) -> str:
+        start = time.process_time()
+        try:
+            return plain(text, language)
+        finally:
+            spent[0] += time.process_time() - start
+            size[0] += len(text.encode("utf-8"))
+
+    module.highlighted = timed
+    ahead.workers_to_fork = lambda: 0  # every block made here, where it is timed
+    os.chdir(project)
+    with tempfile.TemporaryDirectory() as site:
+        sys.argv = ["meshgen", "docs", "-d", site]
+        try:
+            meshgen()
+        except SystemExit as exit_:
+            if exit_.code:
+                raise
+    return size[0], spent[0]
+
+
 def main(argv: list[str]) -> int:
     if len(argv) == 3 and argv[0] == "pack":
         print(pack(Path(argv[1]), Path(argv[2])))
@@ -68,6 +107,9 @@ def main(argv: list[str]) -> int:
         write(Path(argv[1]), Path(argv[2]))
     elif len(argv) == 2 and argv[0] == "read":
         print(read(Path(argv[1])))
+    elif len(argv) == 2 and argv[0] == "highlight":
+        size, seconds = highlight(Path(argv[1]).resolve())
+        print(size, f"{seconds:.3f}")
     else:
         print(__doc__, file=sys.stderr)
         return 2

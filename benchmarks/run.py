@@ -179,9 +179,11 @@ def seed(runs: int = 5) -> list[str]:
             edited = measure(meshgen("build", "-q"), work)
             assert edited.code == 0, "the edited seed did not build"
             edits.append(edited.seconds)
+    imports = [measure([sys.executable, "-c", "import jinja2, jsonschema, yaml"], ROOT).seconds
+               for _ in range(2 * runs + 1)]
     ms = {name: statistics.median(values) * 1000
           for name, values in (("total", totals), ("validate", validates), ("first", firsts),
-                               ("edit", edits))}
+                               ("edit", edits), ("imports", imports))}
     share = statistics.median(agains)
     return [
         f"| seed: validate + build (median of {runs}) | {ms['total']:.0f} ms "
@@ -190,6 +192,8 @@ def seed(runs: int = 5) -> list[str]:
         "written | target: no file, < 50% |",
         f"| seed: a one-line edit, then build (median of {len(edits)}) | {ms['edit']:.0f} ms "
         "| target <= 100 ms |",
+        f"| the floor under that: Python starting and importing jinja2, jsonschema and PyYAML "
+        f"(median of {len(imports)}) | {ms['imports']:.0f} ms | (nothing of meshgen's own) |",
     ]
 
 
@@ -308,6 +312,8 @@ def case(name: str, env: dict[str, str] | None, docs: bool) -> tuple[str, float]
         cells.append("n/a (no CRDs)")
     if docs:
         cells.append(cell(measure(meshgen("docs", "-d", str(work / "site")), work)))
+        if name in FLOOR_CASES:
+            FLOOR_ROWS.append(highlight_floor(name, work))
     else:
         cells.append("skipped")
     links = len(data["vpn"])
@@ -320,6 +326,22 @@ def case(name: str, env: dict[str, str] | None, docs: bool) -> tuple[str, float]
 
 FLOOR = HERE / "floor.py"
 FLOOR_CASES = ("100-mesh-1p", "100-mesh-1p-gitops")
+FLOOR_ROWS: list[str] = []
+"""Floors found along the cases, printed after their table."""
+
+
+def highlight_floor(name: str, work: Path) -> str:
+    """What Pygments alone takes on the blocks case ``name``'s site highlights: the least its
+    ``docs`` can take, given every core to itself and nothing else to do."""
+    done = subprocess.run([sys.executable, str(FLOOR), "highlight", str(work)],
+                          capture_output=True, text=True, check=True)
+    size, seconds = done.stdout.split("\n")[-2].split()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+    spent = float(seconds)
+    return (f"| {name}: docs, Pygments alone on the {int(size) / 1e6:.1f} MB the site "
+            f"highlights | {spent:.1f} s of processor time, {spent / cores:.1f} s spread over "
+            f"{cores} cores | the floor under the docs target (<= 4 s) |")
 
 
 def memory_folder() -> Path | None:
@@ -428,6 +450,10 @@ def main() -> int:
         # Twice the clusters is four times the links (19,900 against 4,950).
         print(f"| 200-mesh-1p / 100-mesh-1p | {cold['200-mesh-1p'] / cold['100-mesh-1p']:.2f}x "
               "| 4.0x the links |")
+    if FLOOR_ROWS:
+        print("\n| floor | measured | for |\n|---|---|---|")
+        for row in FLOOR_ROWS:
+            print(row)
     if not args.keep:
         shutil.rmtree(HERE / ".work", ignore_errors=True)
     else:
