@@ -144,7 +144,8 @@ def check_files(paths: Sequence[Path]) -> list[CheckedTopology]:
     for path in paths:
         if str(path) != STDIN and not path.exists():
             raise InputError(f"{path}: no such file")
-    results = [check_file(p, display(p)) for p in paths]
+    with no_cycle_collection():
+        results = [check_file(p, display(p)) for p in paths]
     for result in results:
         unreadable = [p for p in result.problems if p.rule == "unreadable"]
         if unreadable:
