@@ -383,10 +383,11 @@ def published_site(project: Project | None = None) -> SiteAddress | None:
 def site_address(project: Project) -> SiteAddress:
     """The project's site as :func:`published_site` names it, else the one ``meshgen docs``
     builds in the project (a ``file://`` address), so that a report can always link to it."""
-    from .inputs.site import SiteAddress, project_site
+    from .inputs.site import SiteAddress, read_site_config, site_of
 
+    config = read_site_config(project.root / "mkdocs.yml")
     built = (project.root / project.settings.site_dir).resolve().as_uri()
-    return published_site(project) or project_site(project.root / "mkdocs.yml", built) or \
+    return site_of(config, project.settings.site_url) or site_of(config, built) or \
         SiteAddress(built + "/", False)
 
 

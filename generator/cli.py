@@ -320,7 +320,7 @@ def _reporter(args: argparse.Namespace, project: Project) -> Reporter:
     from .api import site_address
     from .formats import Reporter
 
-    return Reporter(getattr(args, "format", "text"), site_address(project))
+    return Reporter(getattr(args, "format", "text"), lambda: site_address(project))
 
 
 def _shown(path: Path) -> str:
@@ -378,13 +378,21 @@ def _validate(args: argparse.Namespace) -> int:
 def _rule_pages(project: Project) -> Callable[[Problem, Style], str]:
     """How a problem is printed: as it formats itself, followed by the page of its rule on
     the project's published site when it has one (the ``site-url`` setting, or ``site_url``
-    in ``mkdocs.yml``)."""
+    in ``mkdocs.yml``). The site is found when the first problem is printed: a valid topology
+    does not read ``mkdocs.yml`` at all."""
+    from functools import cache
+
     from .api import published_site
 
-    site = published_site(project)
-    if site is None:
-        return lambda problem, style: problem.format(style)
-    return lambda problem, style: f"{problem.format(style)}\n    see: {site.rule(problem.rule)}"
+    site = cache(lambda: published_site(project))
+
+    def explain(problem: Problem, style: Style) -> str:
+        found = site()
+        if found is None:
+            return problem.format(style)
+        return f"{problem.format(style)}\n    see: {found.rule(problem.rule)}"
+
+    return explain
 
 
 def _verdict(errors: int, warnings: int) -> str:

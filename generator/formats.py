@@ -157,8 +157,9 @@ class Reporter:
     """Prints a command's findings in the format asked for."""
 
     format: str
-    site: Site
-    """The site whose rules page the reports link to."""
+    site: Callable[[], Site]
+    """The site whose rules page the reports link to, found when a report links to it (only
+    SARIF does)."""
     out: IO[str] | None = None
     err: IO[str] | None = None
 
@@ -186,7 +187,7 @@ class Reporter:
             self.stdout.write(json.dumps(document(), indent=2) + "\n")
             return
         if self.format == "sarif":
-            log = sarif_log(findings, meanings(), self.site)
+            log = sarif_log(findings, meanings(), self.site())
             self.stdout.write(json.dumps(log, indent=2) + "\n")
             return
         if self.format == "github":

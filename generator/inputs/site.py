@@ -40,11 +40,23 @@ def project_site(config_file: Path = Path("mkdocs.yml"), url: str = "") -> SiteA
     """The published site of the project configured by ``config_file``, when it names one;
     ``url`` (the ``site-url`` setting, or where the site is built) names it instead. Without
     the file, the site is ``meshgen docs``' built-in one, whose pages end in ``.html``."""
+    return site_of(read_site_config(config_file), url)
+
+
+def read_site_config(config_file: Path) -> dict[str, Any] | None:
+    """The settings of ``config_file`` (empty when it is not YAML), or None when it cannot be
+    read."""
     try:
         text = config_file.read_text("utf-8")
     except (OSError, UnicodeDecodeError):
+        return None
+    return _read(text)
+
+
+def site_of(config: dict[str, Any] | None, url: str = "") -> SiteAddress | None:
+    """:func:`project_site` for the settings :func:`read_site_config` read."""
+    if config is None:
         return SiteAddress(url.strip().rstrip("/") + "/", False) if url.strip() else None
-    config = _read(text)
     named = url.strip() or config.get("site_url")
     if not isinstance(named, str) or not named.strip():
         return None
