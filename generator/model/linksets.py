@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..errors import Member
@@ -166,6 +166,7 @@ def _links(link_set: LinkSet, known: Mapping[str, Cluster]) -> Iterator[VpnLink]
     n = len(link_set.members)
     form = link_set.form.value
     pattern = link_set.psk
+    key = key_names(pattern, link_set.form)
     # The template's values read once for the set (dataclasses.replace reads them per link).
     shared = {f.name: getattr(link_set.template, f.name)
               for f in dataclasses.fields(link_set.template)}
@@ -175,7 +176,7 @@ def _links(link_set: LinkSet, known: Mapping[str, Cluster]) -> Iterator[VpnLink]
             "between": (a, b),
             "initiator": starts,
             "responder": b if starts == a else a,
-            "psk": SecretRef(pattern.kind, key_name(pattern, link_set.form, a, b)),
+            "psk": SecretRef(pattern.kind, key(a, b)),
             "at": (*link_set.at, Member(form, f"link {a}-{b}")),
         })
 
@@ -191,14 +192,26 @@ def _starter(rule: Starts, a: str, b: str, place: Mapping[str, int], n: int) -> 
     return a  # FIRST: the earlier cluster; SPOKES: the spoke
 
 
-def key_name(pattern: SecretRef, form: SetForm, a: str, b: str) -> str:
-    """The set's key pattern filled in for the link between ``a`` and ``b``. In an
-    environment variable's name a cluster is written in capitals with ``_`` for ``-``
-    (``spoke-a`` -> ``SPOKE_A``); in a file's path as it is."""
-    values = dict(zip(PLACEHOLDERS[form], (a, b), strict=True))
-    if pattern.kind is SecretKind.ENV:
-        values = {k: v.upper().replace("-", "_") for k, v in values.items()}
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), pattern.name)
+def key_names(pattern: SecretRef, form: SetForm) -> Callable[[str, str], str]:
+    """The set's key pattern, filled in for the link between two clusters ``a`` and ``b`` by
+    the function returned. In an environment variable's name a cluster is written in capitals
+    with ``_`` for ``-`` (``spoke-a`` -> ``SPOKE_A``); in a file's path as it is. The pattern
+    is read once for all the set's links, into a format string that takes the two names."""
+    first, second = PLACEHOLDERS[form]
+
+    def piece(index: int, text: str) -> str:
+        if index % 2 == 0:  # text between placeholders, as written
+            return text.replace("{", "{{").replace("}", "}}")
+        return "{0}" if text == first else "{1}" if text == second else f"<{text}>"
+
+    template = "".join(piece(i, text) for i, text in enumerate(_PLACEHOLDER.split(pattern.name)))
+    if pattern.kind is not SecretKind.ENV:
+        return template.format
+    return lambda a, b: template.format(_env_name(a), _env_name(b))
+
+
+def _env_name(cluster: str) -> str:
+    return cluster.upper().replace("-", "_")
 
 
 def fills_in(pattern: SecretRef) -> bool:

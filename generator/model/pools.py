@@ -16,7 +16,6 @@ but, in an IPv4 block larger than /31, the first and the last, and in an IPv6 bl
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 from collections.abc import Iterator, Sequence
 
@@ -94,6 +93,5 @@ def assign_addresses(links: Sequence[VpnLink], clusters: Sequence[Cluster]
             out.append(link)
             continue
         taken.add(address)
-        out.append(dataclasses.replace(link, listen_address=str(address),
-                                       listen_at=owner.where("listenPool")))
+        out.append(link.listening_at(str(address), owner.where("listenPool")))
     return tuple(out), frozenset(unaddressed)
