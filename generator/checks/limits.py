@@ -174,8 +174,9 @@ def _link_ends(t: Topology) -> Iterator[tuple[FieldPath, int]]:
             continue
         settings = (_LINK_END + 3 * (_bytes(link.ike) + _bytes(link.esp))
                     + 7 * _quoted(link.psk.name) + 4 * _bytes(t.listen_address(link) or ""))
-        yield link.entry, settings + a.local + b.peer
-        yield link.entry, settings + b.local + a.peer
+        entry = link.entry
+        yield entry, settings + a.local + b.peer
+        yield entry, settings + b.local + a.peer
 
 
 def _match_bytes(m: StringMatch | None) -> int:
@@ -299,12 +300,13 @@ def estimate(t: Topology) -> Estimate:
           size=_FIXED + 4 * _bytes(t.name) + _quoted(t.description) + _bytes(t.source))
     for c in t.clusters:
         e.add("clusters", files=13, steps=6, size=_CLUSTER + _cluster_strings(c))
-    ends = 0
+    ends = size_of_ends = 0
+    by_entry = e.by_vpn_entry
     for entry, size in _link_ends(t):
         ends += 1
-        e.add("vpn", size=size)
-        e.by_vpn_entry[entry] = e.by_vpn_entry.get(entry, 0) + size + 4 * e.per_file
-    e.add("vpn", files=4 * ends, steps=ends)
+        size_of_ends += size
+        by_entry[entry] = by_entry.get(entry, 0) + size + 4 * e.per_file
+    e.add("vpn", files=4 * ends, steps=ends, size=size_of_ends)
     # Every primary reads every other cluster through a remote secret (Istio 1.0: each
     # remote's primary reads it).
     for primary in t.primaries:

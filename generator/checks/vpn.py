@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -237,23 +238,33 @@ _LINK_DEFAULTS = {f.name: f.default for f in dataclasses.fields(VpnLink)}
 
 @check()
 def lifetimes_consistent(t: Topology) -> Iterator[Problem]:
+    # Links share their durations (all the links of a set do): each triple is compared once.
+    too_short = functools.cache(_too_short)
     for link in t.vpn:
+        short = too_short(link.margin_time, link.lifetime, link.ike_lifetime)
+        if not short:
+            continue
         if any(t.lost((*link.at, key)) for key in ("marginTime", "lifetime", "ikeLifetime")):
             continue  # a default stands in for the value written; comparing it would mislead
-        margin = seconds(link.margin_time)
         margin_is_default = link.margin_time == _LINK_DEFAULTS["margin_time"]
-        lifetimes = (("lifetime", link.lifetime, _LINK_DEFAULTS["lifetime"]),
-                     ("ikeLifetime", link.ike_lifetime, _LINK_DEFAULTS["ike_lifetime"]))
-        for key, value, default in lifetimes:
-            if seconds(value) <= margin:
-                # A lifetime left at its default was not written: point at the margin that was.
-                implied = value == default and not margin_is_default
-                yield Problem(
-                    "lifetime-too-short",
-                    f"{key} {value}{' (the default)' if implied else ''} is not longer than "
-                    f"marginTime {link.margin_time}",
-                    (*link.at, "marginTime" if implied else key),
-                    "re-keying starts marginTime before expiry, so the lifetime must exceed it",
-                )
+        for key, value, default in short:
+            # A lifetime left at its default was not written: point at the margin that was.
+            implied = value == default and not margin_is_default
+            yield Problem(
+                "lifetime-too-short",
+                f"{key} {value}{' (the default)' if implied else ''} is not longer than "
+                f"marginTime {link.margin_time}",
+                (*link.at, "marginTime" if implied else key),
+                "re-keying starts marginTime before expiry, so the lifetime must exceed it",
+            )
+
+
+def _too_short(margin_time: str, lifetime: str, ike_lifetime: str
+               ) -> tuple[tuple[str, str, str], ...]:
+    """The lifetimes not longer than the margin (key, value, default), in the order reported."""
+    margin = seconds(margin_time)
+    return tuple((key, value, default) for key, value, default in (
+        ("lifetime", lifetime, _LINK_DEFAULTS["lifetime"]),
+        ("ikeLifetime", ike_lifetime, _LINK_DEFAULTS["ike_lifetime"])) if seconds(value) <= margin)
 
 
