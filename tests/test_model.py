@@ -17,6 +17,7 @@ import generator.model.objects
 from generator.api import check_file
 from generator.catalog import catalogs
 from generator.cli import main
+from generator.errors import Member
 from generator.model import (
     Istio,
     MatchKind,
@@ -24,6 +25,7 @@ from generator.model import (
     SecretKind,
     SecretRef,
     Topology,
+    VpnLink,
     build_model,
     schema_defaults,
 )
@@ -310,3 +312,17 @@ def test_which_primaries_drive_remotes_and_which_clusters_are_ingresses() -> Non
     t = built(data)
     assert [t.has_remotes(c) for c in t.clusters] == [False, False]
     assert [t.is_ingress(c) for c in t.clusters] == [False, True]
+
+
+def test_a_link_given_a_pools_address_keeps_every_other_value() -> None:
+    link = VpnLink(
+        "b", "a", SecretRef(SecretKind.FILE, "keys/a-b.psk"), ("a", "b"), key_exchange="ikev1",
+        ike="aes128-sha256-modp2048", esp="aes128-sha256", ike_lifetime="8h", lifetime="2h",
+        margin_time="5m", dpd_action="clear", dpd_delay="10s", close_action="none",
+        allow_weak_crypto=True, at=("vpn", 3, Member("full mesh", "link a-b")))
+    given = link.listening_at("198.51.100.7", ("clusters", 0, "listenPool"))
+    assert given == dataclasses.replace(link, listen_address="198.51.100.7",
+                                        listen_at=("clusters", 0, "listenPool"))
+    defaults = {f.name: f.default for f in dataclasses.fields(VpnLink)}
+    assert [f.name for f in dataclasses.fields(VpnLink)
+            if getattr(link, f.name) == defaults[f.name]] == ["listen_address", "listen_at"]

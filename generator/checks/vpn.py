@@ -260,7 +260,7 @@ def lifetimes_consistent(t: Topology) -> Iterator[Problem]:
 
 
 def _too_short(margin_time: str, lifetime: str, ike_lifetime: str
-               ) -> tuple[tuple[str, str, str], ...]:
+               ) -> tuple[tuple[str, str, object], ...]:
     """The lifetimes not longer than the margin (key, value, default), in the order reported."""
     margin = seconds(margin_time)
     return tuple((key, value, default) for key, value, default in (

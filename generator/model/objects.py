@@ -221,8 +221,9 @@ class VpnLink:
 
     @property
     def entry(self) -> FieldPath:
-        """The entry of ``vpn`` that wrote this link, alone or as one of a set."""
-        return written_path(self.at)
+        """The entry of ``vpn`` that wrote this link, alone or as one of a set (``at`` without
+        the link as a member of its set, which is its last part)."""
+        return self.at[:-1] if self.from_set else self.at
 
     @property
     def from_set(self) -> bool:
