@@ -6,7 +6,7 @@ plus a fingerprint of meshgen itself (its code, templates, catalog and schema). 
 with the same fingerprint, the same topology bytes and an output tree whose files all still
 have the recorded size and time has nothing to do, which it can tell without loading,
 validating or rendering anything. ``meshgen check`` never takes this shortcut: it always
-renders and compares bytes.
+renders and compares every file (its bytes, or their SHA-256 taken as it was read).
 """
 
 from __future__ import annotations
