@@ -42,6 +42,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))  # run as a script: the project and the tests' bad-input corpus
 
 from benchmarks.synthetic import synthetic  # noqa: E402
+from generator.output.prefetch import usable_cores  # noqa: E402
 
 CASES: dict[str, tuple[int, int, str] | tuple[int, int, str, bool]] = {
     "10-mesh-1p": (10, 1, "mesh"),
@@ -336,8 +337,7 @@ def highlight_floor(name: str, work: Path) -> str:
     done = subprocess.run([sys.executable, str(FLOOR), "highlight", str(work)],
                           capture_output=True, text=True, check=True)
     size, seconds = done.stdout.split("\n")[-2].split()
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-        os.cpu_count() or 1)
+    cores = usable_cores()
     spent = float(seconds)
     return (f"| {name}: docs, Pygments alone on the {int(size) / 1e6:.1f} MB the site "
             f"highlights | {spent:.1f} s of processor time, {spent / cores:.1f} s spread over "

@@ -29,7 +29,7 @@ def forking(monkeypatch: pytest.MonkeyPatch, on: bool) -> None:
     """Read the folders in a forked process (as on an idle machine), or here."""
     if on:
         if ("fork" not in multiprocessing.get_all_start_methods()
-                or len(os.sched_getaffinity(0)) < 2):
+                or prefetch.usable_cores() < 2):
             pytest.skip("forking is not available here (one core, or no fork)")
         # Other tests' idle server threads would otherwise keep it from forking.
         monkeypatch.setattr(prefetch, "cores_to_fork", lambda: 2)

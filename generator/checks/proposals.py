@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -70,13 +71,10 @@ def proposal_problems(text: str, kind: str) -> tuple[list[str], list[str]]:
 
 @check()
 def proposals_valid(t: Topology) -> Iterator[Problem]:
-    told: dict[tuple[str, str], tuple[list[str], list[str]]] = {}  # links share proposals
+    told = functools.cache(proposal_problems)  # links share their proposals
     for link in t.vpn:
         for key, text in (("ike", link.ike), ("esp", link.esp)):
-            found = told.get((text, key))
-            if found is None:
-                found = told[(text, key)] = proposal_problems(text, key)
-            errors, weak = found
+            errors, weak = told(text, key)
             at = (*link.at, key)
             for message in errors:
                 yield Problem("proposal-invalid", message, at,

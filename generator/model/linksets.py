@@ -167,18 +167,15 @@ def _links(link_set: LinkSet, known: Mapping[str, Cluster]) -> Iterator[VpnLink]
     form = link_set.form.value
     pattern = link_set.psk
     key = key_names(pattern, link_set.form)
-    # The template's values read once for the set (dataclasses.replace reads them per link).
-    shared = {f.name: getattr(link_set.template, f.name)
-              for f in dataclasses.fields(link_set.template)}
     for a, b in _pairs(link_set, known):
         starts = _starter(link_set.starts, a, b, place, n)
-        yield VpnLink(**shared | {
-            "between": (a, b),
-            "initiator": starts,
-            "responder": b if starts == a else a,
-            "psk": SecretRef(pattern.kind, key(a, b)),
-            "at": (*link_set.at, Member(form, f"link {a}-{b}")),
-        })
+        yield link_set.template.replaced(
+            between=(a, b),
+            initiator=starts,
+            responder=b if starts == a else a,
+            psk=SecretRef(pattern.kind, key(a, b)),
+            at=(*link_set.at, Member(form, f"link {a}-{b}")),
+        )
 
 
 def _starter(rule: Starts, a: str, b: str, place: Mapping[str, int], n: int) -> str:

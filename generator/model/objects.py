@@ -232,20 +232,23 @@ class VpnLink:
     def peer_of(self, cluster: str) -> str:
         return self.responder if cluster == self.initiator else self.initiator
 
+    def replaced(self, **changes: object) -> VpnLink:
+        """``dataclasses.replace(self, **changes)`` in a fraction of its time (it looks up
+        each field's details on every call): link sets and pools make thousands of links."""
+        values = list(_LINK_VALUES(self))
+        for name, value in changes.items():
+            values[_LINK_PLACE[name]] = value
+        return VpnLink(*values)
+
     def listening_at(self, address: str, taken_from: FieldPath) -> VpnLink:
         """This link with ``address`` as its listen address, taken from ``taken_from`` (a
-        pool). The same as ``dataclasses.replace``, in a third of its time: a pool serves
-        thousands of links."""
-        values = list(_LINK_VALUES(self))
-        values[_LISTEN_ADDRESS] = address
-        values[_LISTEN_AT] = taken_from
-        return VpnLink(*values)
+        pool)."""
+        return self.replaced(listen_address=address, listen_at=taken_from)
 
 
 _LINK_FIELDS = tuple(f.name for f in fields(VpnLink))
 _LINK_VALUES = attrgetter(*_LINK_FIELDS)
-_LISTEN_ADDRESS = _LINK_FIELDS.index("listen_address")
-_LISTEN_AT = _LINK_FIELDS.index("listen_at")
+_LINK_PLACE = {name: place for place, name in enumerate(_LINK_FIELDS)}
 
 
 class SetForm(StrEnum):

@@ -49,10 +49,7 @@ def fingerprint() -> str:
 def tree_stats(folder: Path) -> FileStats | None:
     """Relative path -> [size, mtime_ns, mode] of every file under ``folder``; None when the
     walk passed over anything (a link or a special file there is never up to date)."""
-    found = walk(folder)
-    if found.skipped:
-        return None
-    return {f.path: [f.size, f.mtime_ns, f.mode] for f in found.files}
+    return walk(folder).stats()
 
 
 def _digest(path: Path) -> str | None:

@@ -69,6 +69,11 @@ class FileEntry:
     def permissions(self) -> int:
         return self.mode & 0o777
 
+    @property
+    def stats(self) -> list[int]:
+        """``[size, mtime_ns, mode]``, as the build record keeps a file."""
+        return [self.size, self.mtime_ns, self.mode]
+
 
 FileStats = dict[str, list[int]]
 """Relative path -> ``[size, mtime_ns, st_mode]`` of each file of a folder, as the build
@@ -104,6 +109,13 @@ class Walk:
     @cached_property
     def by_path(self) -> dict[str, FileEntry]:
         return {entry.path: entry for entry in self.files}
+
+    def stats(self) -> FileStats | None:
+        """The status of every file found, as the build record keeps them; None when the walk
+        passed over anything (a link or a special file there is never up to date)."""
+        if self.skipped:
+            return None
+        return {entry.path: entry.stats for entry in self.files}
 
     def read(self, path: str, limit: int | None = None) -> bytes:
         """The bytes of ``path``, a regular file the walk found (at most ``limit`` of them);

@@ -104,9 +104,7 @@ class Writer:
                 report.changed.append(difference.path)
         report.unchanged = len(comparison.unchanged)
         if not report.touched and _is_folder(target):
-            if not comparison.found.skipped:
-                report.files = {f.path: [f.size, f.mtime_ns, f.mode]
-                                for f in comparison.found.files}
+            report.files = comparison.found.stats()
             return report
         try:
             staging, report.files = _stage(self.root, target, tree, comparison)
@@ -196,8 +194,7 @@ def _stage(root: Path, target: Path, tree: RenderedTree, comparison: Comparison
                 except OSError:
                     pass
                 else:
-                    entry = found.by_path[path]
-                    stats[path] = [entry.size, entry.mtime_ns, entry.mode]
+                    stats[path] = found.by_path[path].stats
                     continue
             stats[path] = _write_file(dest, data, tree.mode(path))
         for directory in made:

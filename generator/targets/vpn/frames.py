@@ -99,13 +99,10 @@ class Frames:
         self._links: dict[int, tuple[VpnLink, int]] = {}
         candidates = [v for v in {v for end in ends for v in _values(end) if v}
                       if _token_shape(v)]
-        as_is = written_as_is(candidates)
-        self._plain = {v: v in as_is for v in candidates}
-        self._known_plain = frozenset(as_is)
+        self._known_plain = frozenset(written_as_is(candidates))
 
     def _plain_token(self, value: str) -> bool:
-        known = self._plain.get(value)
-        return plain_token(value) if known is None else known
+        return value in self._known_plain or plain_token(value)
 
     def _plain_name(self, name: str) -> bool:
         return self._plain_token(name) and release_name(name) == f"vpn-{name}"
